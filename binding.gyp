@@ -1,0 +1,50 @@
+{
+  "variables": {
+    "wattscope_addon_sources": [
+      "native/addon/addon.cc",
+      "native/addon/sampler_js.cc",
+      "native/addon/session_js.cc",
+      "native/core/device_queries.cc",
+      "native/core/sampler.cc",
+      "native/nvml/nvml_codes.cc",
+      "native/nvml/nvml_loader.cc"
+    ],
+    "wattscope_sim_sources": [
+      "native/sim/sim_nvml.cc",
+      "native/sim/sim_state.cc"
+    ]
+  },
+  "targets": [
+    {
+      "target_name": "wattscope",
+      "sources": ["<@(wattscope_addon_sources)"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
+      "libraries": ["-ldl", "-lpthread"],
+      "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15"},
+      "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17"]}}
+    },
+    {
+      "target_name": "wattscope_simgpu",
+      "type": "shared_library",
+      "product_prefix": "lib",
+      "product_dir": "<(PRODUCT_DIR)",
+      "sources": ["<@(wattscope_sim_sources)"],
+      "cflags": ["-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+    },
+    {
+      "target_name": "wattscope_simgpu_legacy",
+      "type": "shared_library",
+      "product_prefix": "lib",
+      "product_dir": "<(PRODUCT_DIR)",
+      "sources": ["<@(wattscope_sim_sources)"],
+      "defines": ["WATTSCOPE_SIM_LEGACY"],
+      "cflags": ["-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+    }
+  ]
+}

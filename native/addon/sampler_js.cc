@@ -1,0 +1,143 @@
+// JS functions over the native sampler: start, drain in bulk (typed arrays), stats, stop.
+#include <cmath>
+
+#include "env_state.h"
+
+namespace wattscope {
+namespace {
+
+using SessionPtr = std::shared_ptr<SessionCore>;
+using SamplerPtr = std::shared_ptr<SamplerCore>;
+
+Sampler* UnwrapSampler(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    ThrowUsage(info.Env(), "WATTSCOPE_INVALID_HANDLE", "expected a sampler handle");
+    return nullptr;
+  }
+  SamplerCore* core = info[0].As<Napi::External<SamplerPtr>>().Data()->get();
+  if (!core->sampler) {
+    ThrowUsage(info.Env(), "WATTSCOPE_CLOSED", "the sampler is stopped");
+    return nullptr;
+  }
+  return core->sampler.get();
+}
+
+const char* PowerSourceName(PowerSource p) {
+  switch (p) {
+    case PowerSource::kInstantField: return "instant";
+    case PowerSource::kPowerUsage: return "average-1s";
+    default: return "none";
+  }
+}
+
+// samplerStart(session, indices[], hz, capacity)
+Napi::Value Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsExternal() || !info[1].IsArray() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart(session, indices, hz, capacity)");
+    return env.Undefined();
+  }
+  SessionCore* session = info[0].As<Napi::External<SessionPtr>>().Data()->get();
+  if (session->closed()) {
+    ThrowUsage(env, "WATTSCOPE_CLOSED", "the NVML session is closed");
+    return env.Undefined();
+  }
+  SamplerConfig config;
+  Napi::Array indices = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < indices.Length(); ++i) {
+    config.indices.push_back(indices.Get(i).As<Napi::Number>().Uint32Value());
+  }
+  config.hz = info[2].As<Napi::Number>().DoubleValue();
+  config.capacity = static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue());
+  NvmlFailure failure;
+  std::unique_ptr<Sampler> sampler = Sampler::Start(session->lib, config, &failure);
+  if (!sampler) {
+    ThrowNvml(env, session->lib.get(), failure);
+    return env.Undefined();
+  }
+  Napi::Array slots = Napi::Array::New(env);
+  for (size_t i = 0; i < sampler->slots().size(); ++i) {
+    const SamplerSlotInfo& s = sampler->slots()[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", s.index);
+    o.Set("powerSource", PowerSourceName(s.powerSource));
+    o.Set("hasEnergyCounter", s.hasEnergyCounter);
+    slots.Set(static_cast<uint32_t>(i), o);
+  }
+  auto core = std::make_shared<SamplerCore>();
+  core->sampler = std::move(sampler);
+  GetEnvState(env)->samplers.push_back(core);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("handle", Napi::External<SamplerPtr>::New(env, new SamplerPtr(core),
+                                                    [](Napi::Env, SamplerPtr* p) { delete p; }));
+  out.Set("slots", slots);
+  return out;
+}
+
+// samplerDrain(sampler) -> per slot { tNs, energyMj, powerMw, energyRet, powerRet }
+Napi::Value Drain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Sampler* sampler = UnwrapSampler(info);
+  if (sampler == nullptr) return env.Undefined();
+  Napi::Array out = Napi::Array::New(env);
+  std::vector<SampleRecord> buf;
+  for (size_t slot = 0; slot < sampler->slots().size(); ++slot) {
+    buf.clear();
+    sampler->Drain(slot, &buf);
+    size_t n = buf.size();
+    Napi::BigInt64Array t = Napi::BigInt64Array::New(env, n);
+    Napi::Float64Array e = Napi::Float64Array::New(env, n);
+    Napi::Float64Array p = Napi::Float64Array::New(env, n);
+    Napi::Int32Array er = Napi::Int32Array::New(env, n);
+    Napi::Int32Array pr = Napi::Int32Array::New(env, n);
+    for (size_t i = 0; i < n; ++i) {
+      t[i] = buf[i].tNs;
+      e[i] = buf[i].energyMj;
+      p[i] = buf[i].powerMw;
+      er[i] = buf[i].energyRet;
+      pr[i] = buf[i].powerRet;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tNs", t);
+    o.Set("energyMj", e);
+    o.Set("powerMw", p);
+    o.Set("energyRet", er);
+    o.Set("powerRet", pr);
+    out.Set(static_cast<uint32_t>(slot), o);
+  }
+  return out;
+}
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Sampler* sampler = UnwrapSampler(info);
+  if (sampler == nullptr) return env.Undefined();
+  SamplerStats s = sampler->stats();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ticks", static_cast<double>(s.ticks));
+  out.Set("lateTicks", static_cast<double>(s.lateTicks));
+  out.Set("pollNsTotal", static_cast<double>(s.pollNsTotal));
+  out.Set("pollNsMax", static_cast<double>(s.pollNsMax));
+  out.Set("startedNs", Napi::BigInt::New(env, static_cast<int64_t>(s.startedNs)));
+  Napi::Array dropped = Napi::Array::New(env);
+  for (size_t i = 0; i < s.dropped.size(); ++i) dropped.Set(static_cast<uint32_t>(i), static_cast<double>(s.dropped[i]));
+  out.Set("dropped", dropped);
+  out.Set("running", sampler->running());
+  return out;
+}
+
+Napi::Value Stop(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsExternal()) info[0].As<Napi::External<SamplerPtr>>().Data()->get()->Close();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterSampler(Napi::Env env, Napi::Object exports) {
+  exports.Set("samplerStart", Napi::Function::New(env, Start, "samplerStart"));
+  exports.Set("samplerDrain", Napi::Function::New(env, Drain, "samplerDrain"));
+  exports.Set("samplerStats", Napi::Function::New(env, Stats, "samplerStats"));
+  exports.Set("samplerStop", Napi::Function::New(env, Stop, "samplerStop"));
+}
+
+}  // namespace wattscope

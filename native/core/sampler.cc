@@ -1,0 +1,133 @@
+#include "sampler.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "clock.h"
+
+namespace wattscope {
+
+std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const SamplerConfig& config,
+                                        NvmlFailure* failure) {
+  std::unique_ptr<Sampler> s(new Sampler());
+  s->lib_ = std::move(lib);
+  s->queries_.reset(new DeviceQueries(*s->lib_));
+  s->periodNs_ = static_cast<int64_t>(1e9 / config.hz);
+  if (s->periodNs_ < 1000) s->periodNs_ = 1000;
+  for (unsigned int index : config.indices) {
+    Query<nvmlDevice_t> h = s->queries_->HandleByIndex(index);
+    if (!h.ok()) {
+      failure->ret = h.ret;
+      failure->function = h.function;
+      failure->deviceIndex = static_cast<int>(index);
+      return nullptr;
+    }
+    SamplerSlotInfo info{index, PowerSource::kNone, false};
+    if (s->queries_->InstantPowerMw(h.value).ok()) {
+      info.powerSource = PowerSource::kInstantField;
+    } else if (s->queries_->PowerUsageMw(h.value).ok()) {
+      info.powerSource = PowerSource::kPowerUsage;
+    }
+    info.hasEnergyCounter = s->queries_->TotalEnergyMj(h.value).ok();
+    s->devices_.push_back(h.value);
+    s->slotInfo_.push_back(info);
+    Ring ring;
+    ring.data.resize(config.capacity < 16 ? 16 : config.capacity);
+    s->rings_.push_back(std::move(ring));
+  }
+  s->stats_.dropped.assign(s->rings_.size(), 0);
+  s->stats_.startedNs = MonotonicNowNs();
+  s->running_ = true;
+  s->thread_ = std::thread(&Sampler::Run, s.get());
+  return s;
+}
+
+Sampler::~Sampler() { Stop(); }
+
+void Sampler::Stop() {
+  stopRequested_ = true;
+  if (thread_.joinable()) thread_.join();
+  running_ = false;
+}
+
+void Sampler::Run() {
+  using std::chrono::nanoseconds;
+  using std::chrono::steady_clock;
+  int64_t next = MonotonicNowNs();
+  while (!stopRequested_.load(std::memory_order_relaxed)) {
+    PollOnce();
+    next += periodNs_;
+    int64_t now = MonotonicNowNs();
+    if (now > next) {
+      // Behind schedule: skip the missed ticks rather than bursting.
+      int64_t missed = (now - next) / periodNs_ + 1;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stats_.lateTicks += static_cast<uint64_t>(missed);
+      }
+      next += missed * periodNs_;
+    }
+    std::this_thread::sleep_until(steady_clock::time_point(nanoseconds(next)));
+  }
+  running_ = false;
+}
+
+void Sampler::PollOnce() {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    const SamplerSlotInfo& info = slotInfo_[i];
+    int64_t t0 = MonotonicNowNs();
+    SampleRecord rec{0, nan, nan, NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_NOT_SUPPORTED};
+    if (info.hasEnergyCounter) {
+      Query<double> e = queries_->TotalEnergyMj(devices_[i]);
+      rec.energyRet = e.ret;
+      if (e.ok()) rec.energyMj = e.value;
+    }
+    if (info.powerSource == PowerSource::kInstantField) {
+      Query<double> p = queries_->InstantPowerMw(devices_[i]);
+      rec.powerRet = p.ret;
+      if (p.ok()) rec.powerMw = p.value;
+    } else if (info.powerSource == PowerSource::kPowerUsage) {
+      Query<unsigned int> p = queries_->PowerUsageMw(devices_[i]);
+      rec.powerRet = p.ret;
+      if (p.ok()) rec.powerMw = p.value;
+    }
+    int64_t t1 = MonotonicNowNs();
+    rec.tNs = t0 + (t1 - t0) / 2;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Ring& ring = rings_[i];
+    ring.data[ring.head] = rec;
+    ring.head = (ring.head + 1) % ring.data.size();
+    if (ring.size < ring.data.size()) {
+      ++ring.size;
+    } else {
+      ++ring.dropped;
+    }
+    uint64_t took = static_cast<uint64_t>(t1 - t0);
+    stats_.pollNsTotal += took;
+    if (took > stats_.pollNsMax) stats_.pollNsMax = took;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++stats_.ticks;
+}
+
+void Sampler::Drain(size_t slot, std::vector<SampleRecord>* out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (slot >= rings_.size()) return;
+  Ring& ring = rings_[slot];
+  size_t cap = ring.data.size();
+  size_t start = (ring.head + cap - ring.size) % cap;
+  out->reserve(out->size() + ring.size);
+  for (size_t k = 0; k < ring.size; ++k) out->push_back(ring.data[(start + k) % cap]);
+  ring.size = 0;
+}
+
+SamplerStats Sampler::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  SamplerStats s = stats_;
+  for (size_t i = 0; i < rings_.size(); ++i) s.dropped[i] = rings_[i].dropped;
+  return s;
+}
+
+}  // namespace wattscope

@@ -1,0 +1,96 @@
+// A background thread that polls each selected GPU's energy counter and power
+// at a fixed rate into a bounded ring buffer per GPU. JS drains the buffers in
+// bulk. The thread never touches N-API, so it cannot keep the process alive.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../nvml/nvml_loader.h"
+#include "device_queries.h"
+
+namespace wattscope {
+
+struct SampleRecord {
+  int64_t tNs;        // monotonic midpoint of the two reads
+  double energyMj;    // NaN when the counter read failed or is unsupported
+  double powerMw;     // NaN when the power read failed
+  int32_t energyRet;  // nvmlReturn_t of the counter read
+  int32_t powerRet;   // nvmlReturn_t of the power read
+};
+
+enum class PowerSource { kInstantField, kPowerUsage, kNone };
+
+struct SamplerConfig {
+  std::vector<unsigned int> indices;
+  double hz = 1000.0;
+  size_t capacity = 16384;  // samples kept per GPU between drains
+};
+
+struct SamplerSlotInfo {
+  unsigned int index;
+  PowerSource powerSource;
+  bool hasEnergyCounter;
+};
+
+struct SamplerStats {
+  uint64_t ticks = 0;
+  uint64_t lateTicks = 0;         // ticks skipped because polling fell behind
+  uint64_t pollNsTotal = 0;       // time spent inside NVML calls
+  uint64_t pollNsMax = 0;
+  int64_t startedNs = 0;
+  std::vector<uint64_t> dropped;  // per slot: samples overwritten before a drain
+};
+
+class Sampler {
+ public:
+  // Probes each device once (which power source, whether the counter works)
+  // and starts the thread. Returns null and fills `failure` when a device
+  // cannot be opened.
+  static std::unique_ptr<Sampler> Start(std::shared_ptr<NvmlLibrary> lib, const SamplerConfig& config,
+                                        NvmlFailure* failure);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  // Stops and joins the thread. Idempotent.
+  void Stop();
+  bool running() const { return running_.load(); }
+  // Appends the buffered samples of `slot` to `out` and empties the buffer.
+  void Drain(size_t slot, std::vector<SampleRecord>* out);
+  SamplerStats stats() const;
+  const std::vector<SamplerSlotInfo>& slots() const { return slotInfo_; }
+
+ private:
+  struct Ring {
+    std::vector<SampleRecord> data;
+    size_t head = 0;  // next write
+    size_t size = 0;
+    uint64_t dropped = 0;
+  };
+
+  Sampler() = default;
+  void Run();
+  void PollOnce();
+
+  std::shared_ptr<NvmlLibrary> lib_;
+  std::unique_ptr<DeviceQueries> queries_;
+  std::vector<nvmlDevice_t> devices_;
+  std::vector<SamplerSlotInfo> slotInfo_;
+  int64_t periodNs_ = 1000000;
+
+  mutable std::mutex mutex_;  // guards rings_ and stats_
+  std::vector<Ring> rings_;
+  SamplerStats stats_;
+
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopRequested_{false};
+  std::thread thread_;
+};
+
+}  // namespace wattscope

@@ -1,0 +1,178 @@
+#include "sim_state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "../core/clock.h"
+#include "../nvml/nvml_types.h"
+
+namespace wattscope_sim {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+double EnvDouble(const char* name, double fallback) {
+  std::string v = Env(name);
+  if (v.empty()) return fallback;
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  return (end != nullptr && *end == '\0') ? d : fallback;
+}
+
+}  // namespace
+
+int SimState::Init() {
+  config_ = SimConfig();
+  devices_.clear();
+  controlOffset_ = 0;
+  controlPartial_.clear();
+  int64_t now = wattscope::MonotonicNowNs();
+  config_.deviceCount = static_cast<unsigned int>(EnvDouble("WATTSCOPE_SIM_DEVICES", 1));
+  if (!Env("WATTSCOPE_SIM_NAME").empty()) config_.name = Env("WATTSCOPE_SIM_NAME");
+  config_.idleW = EnvDouble("WATTSCOPE_SIM_IDLE_W", 70.0);
+  std::string epoch = Env("WATTSCOPE_SIM_EPOCH_NS");
+  config_.epochNs = epoch.empty() ? now : std::strtoll(epoch.c_str(), nullptr, 10);
+  config_.periodNs = static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_PERIOD_MS", 100) * 1e6);
+  if (config_.periodNs < 1) config_.periodNs = 1;
+  config_.samplePeriodNs = static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_SAMPLE_PERIOD_MS", 20) * 1e6);
+  if (config_.samplePeriodNs < 1000000) config_.samplePeriodNs = 1000000;
+  config_.energyStartMj = EnvDouble("WATTSCOPE_SIM_ENERGY_START_MJ", 123456789.0);
+  config_.controlPath = Env("WATTSCOPE_SIM_CONTROL");
+  lastEvalNs_ = config_.epochNs;
+
+  std::stringstream faults(Env("WATTSCOPE_SIM_FAULTS"));
+  std::string item;
+  while (std::getline(faults, item, ',')) {
+    if (item == "energy_not_supported") config_.energyNotSupported = true;
+    else if (item == "no_permission") config_.noPermission = true;
+    else if (item == "driver_not_loaded") config_.driverNotLoaded = true;
+    else if (item.rfind("gpu_lost_after=", 0) == 0) config_.gpuLostAfterS = std::atof(item.c_str() + 15);
+    else if (item.rfind("counter_reset_at=", 0) == 0) config_.counterResetAtS = std::atof(item.c_str() + 17);
+  }
+  if (config_.driverNotLoaded) return NVML_ERROR_DRIVER_NOT_LOADED;
+
+  std::stringstream mig(Env("WATTSCOPE_SIM_MIG"));
+  while (std::getline(mig, item, ';')) {
+    size_t at = item.find('@');
+    if (at == std::string::npos) continue;
+    config_.mig.emplace_back(item.substr(0, at), static_cast<unsigned int>(std::atoi(item.c_str() + at + 1)));
+  }
+
+  std::string common = Env("WATTSCOPE_SIM_TRACE");
+  for (unsigned int i = 0; i < config_.deviceCount; ++i) {
+    SimDevice d;
+    d.index = i;
+    d.history.push_back({config_.epochNs, config_.idleW, 0.0});
+    std::string own = Env(("WATTSCOPE_SIM_TRACE_" + std::to_string(i)).c_str());
+    ParseTrace(&d, own.empty() ? common : own);
+    devices_.push_back(std::move(d));
+  }
+  return NVML_SUCCESS;
+}
+
+void SimState::ParseTrace(SimDevice* d, const std::string& spec) {
+  std::stringstream ss(spec);
+  std::string point;
+  while (std::getline(ss, point, ',')) {
+    size_t colon = point.find(':');
+    if (colon == std::string::npos) continue;
+    double ts = std::atof(point.substr(0, colon).c_str());
+    double watts = std::atof(point.c_str() + colon + 1);
+    AddChange(d, config_.epochNs + static_cast<int64_t>(std::llround(ts * 1e9)), watts);
+  }
+}
+
+void SimState::AddChange(SimDevice* d, int64_t tNs, double watts) {
+  std::vector<PowerChange>& h = d->history;
+  if (tNs < h.front().tNs) tNs = h.front().tNs;
+  auto pos = std::upper_bound(h.begin(), h.end(), tNs,
+                              [](int64_t t, const PowerChange& c) { return t < c.tNs; });
+  size_t i = static_cast<size_t>(pos - h.begin());
+  h.insert(pos, PowerChange{tNs, watts, 0.0});
+  for (size_t k = (i == 0 ? 1 : i); k < h.size(); ++k) {
+    h[k].cumMj = h[k - 1].cumMj + h[k - 1].watts * static_cast<double>(h[k].tNs - h[k - 1].tNs) * 1e-6;
+  }
+}
+
+void SimState::PollControl(int64_t nowNs) {
+  if (config_.controlPath.empty()) return;
+  FILE* f = std::fopen(config_.controlPath.c_str(), "rb");
+  if (f == nullptr) return;
+  if (std::fseek(f, controlOffset_, SEEK_SET) == 0) {
+    char buf[8192];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
+      controlOffset_ += static_cast<long>(n);
+      controlPartial_.append(buf, n);
+    }
+  }
+  std::fclose(f);
+  size_t nl;
+  while ((nl = controlPartial_.find('\n')) != std::string::npos) {
+    std::string line = controlPartial_.substr(0, nl);
+    controlPartial_.erase(0, nl + 1);
+    char target[16] = {};
+    long long tNs = 0;
+    double watts = 0;
+    if (std::sscanf(line.c_str(), "%lld %15s %lf", &tNs, target, &watts) != 3) continue;
+    // Never rewrite what was already reported: a change is effective no earlier than the last read.
+    int64_t t = std::max<int64_t>(tNs, lastEvalNs_);
+    for (SimDevice& d : devices_) {
+      if (std::strcmp(target, "*") == 0 || std::atoi(target) == static_cast<int>(d.index)) AddChange(&d, t, watts);
+    }
+  }
+  (void)nowNs;
+}
+
+bool SimState::Lost(int64_t nowNs) const {
+  return config_.gpuLostAfterS >= 0 &&
+         nowNs >= config_.epochNs + static_cast<int64_t>(config_.gpuLostAfterS * 1e9);
+}
+
+double SimState::EnergyMj(unsigned int dev, int64_t tNs) {
+  const std::vector<PowerChange>& h = devices_[dev].history;
+  if (tNs <= h.front().tNs) return 0.0;
+  auto pos = std::upper_bound(h.begin(), h.end(), tNs,
+                              [](int64_t t, const PowerChange& c) { return t < c.tNs; });
+  const PowerChange& c = *(pos - 1);
+  return c.cumMj + c.watts * static_cast<double>(tNs - c.tNs) * 1e-6;
+}
+
+double SimState::PowerW(unsigned int dev, int64_t tNs) {
+  PollControl(tNs);
+  if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
+  const std::vector<PowerChange>& h = devices_[dev].history;
+  auto pos = std::upper_bound(h.begin(), h.end(), tNs,
+                              [](int64_t t, const PowerChange& c) { return t < c.tNs; });
+  return pos == h.begin() ? h.front().watts : (pos - 1)->watts;
+}
+
+double SimState::CounterMj(unsigned int dev, int64_t tNs) {
+  PollControl(tNs);
+  if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
+  int64_t since = tNs - config_.epochNs;
+  int64_t stepped = since < 0 ? config_.epochNs : config_.epochNs + (since / config_.periodNs) * config_.periodNs;
+  double e = EnergyMj(dev, stepped);
+  if (config_.counterResetAtS >= 0) {
+    int64_t resetNs = config_.epochNs + static_cast<int64_t>(config_.counterResetAtS * 1e9);
+    if (stepped >= resetNs) return std::floor(e - EnergyMj(dev, resetNs));
+  }
+  return std::floor(config_.energyStartMj + e);
+}
+
+double SimState::AverageW(unsigned int dev, int64_t tNs, int64_t windowNs) {
+  PollControl(tNs);
+  if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
+  int64_t from = std::max<int64_t>(tNs - windowNs, config_.epochNs);
+  if (tNs <= from) return PowerW(dev, tNs);
+  return (EnergyMj(dev, tNs) - EnergyMj(dev, from)) / (static_cast<double>(tNs - from) * 1e-6);
+}
+
+}  // namespace wattscope_sim

@@ -1,0 +1,87 @@
+// State of the simulated GPUs: configuration from the environment, the power
+// history of each device (piecewise constant), and the energy arithmetic.
+//
+// Environment (read at the first nvmlInit):
+//   WATTSCOPE_SIM_DEVICES          number of GPUs (default 1)
+//   WATTSCOPE_SIM_NAME             device name (default "NVIDIA H100 80GB HBM3")
+//   WATTSCOPE_SIM_IDLE_W           power before any trace point, W (default 70)
+//   WATTSCOPE_SIM_TRACE            "t_s:W,t_s:W,..." piecewise-constant power, all GPUs
+//   WATTSCOPE_SIM_TRACE_<i>        the same for GPU i only
+//   WATTSCOPE_SIM_EPOCH_NS         monotonic ns that trace times count from (default: init)
+//   WATTSCOPE_SIM_PERIOD_MS        energy counter update period (default 100)
+//   WATTSCOPE_SIM_SAMPLE_PERIOD_MS driver power-sample buffer period (default 20)
+//   WATTSCOPE_SIM_ENERGY_START_MJ  counter value at the epoch (default 123456789)
+//   WATTSCOPE_SIM_CONTROL          control file: lines "<t_ns> <gpu|*> <watts>" appended
+//                                  at run time set power from monotonic time t_ns on
+//   WATTSCOPE_SIM_MIG              "MIG-uuid@parentIndex;..." MIG instances
+//   WATTSCOPE_SIM_FAULTS           comma list: energy_not_supported, no_permission,
+//                                  driver_not_loaded, gpu_lost_after=<s>,
+//                                  counter_reset_at=<s>
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace wattscope_sim {
+
+struct PowerChange {
+  int64_t tNs;
+  double watts;
+  double cumMj;  // energy from the epoch up to tNs
+};
+
+struct SimDevice {
+  unsigned int index = 0;
+  std::vector<PowerChange> history;  // sorted by tNs, history[0].tNs == epoch
+};
+
+struct SimConfig {
+  unsigned int deviceCount = 1;
+  std::string name = "NVIDIA H100 80GB HBM3";
+  double idleW = 70.0;
+  int64_t epochNs = 0;
+  int64_t periodNs = 100000000;
+  int64_t samplePeriodNs = 20000000;
+  double energyStartMj = 123456789.0;
+  std::string controlPath;
+  std::vector<std::pair<std::string, unsigned int>> mig;
+  bool energyNotSupported = false;
+  bool noPermission = false;
+  bool driverNotLoaded = false;
+  double gpuLostAfterS = -1;
+  double counterResetAtS = -1;
+};
+
+class SimState {
+ public:
+  // Reads the environment and builds the devices. Returns an NVML code.
+  int Init();
+  const SimConfig& config() const { return config_; }
+  unsigned int count() const { return static_cast<unsigned int>(devices_.size()); }
+
+  // Caller holds mutex().
+  bool Lost(int64_t nowNs) const;
+  double PowerW(unsigned int dev, int64_t tNs);
+  // Energy counter as the driver reports it at tNs (stepped, after faults), mJ.
+  double CounterMj(unsigned int dev, int64_t tNs);
+  // Average power over [tNs - windowNs, tNs], W.
+  double AverageW(unsigned int dev, int64_t tNs, int64_t windowNs);
+  std::mutex& mutex() { return mutex_; }
+
+ private:
+  double EnergyMj(unsigned int dev, int64_t tNs);
+  void PollControl(int64_t nowNs);
+  void AddChange(SimDevice* d, int64_t tNs, double watts);
+  void ParseTrace(SimDevice* d, const std::string& spec);
+
+  SimConfig config_;
+  std::vector<SimDevice> devices_;
+  std::mutex mutex_;
+  long controlOffset_ = 0;
+  std::string controlPartial_;
+  int64_t lastEvalNs_ = 0;
+};
+
+}  // namespace wattscope_sim

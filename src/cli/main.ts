@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/** The `wattscope` command line. Errors print one sentence on stderr and exit 1. */
+import { WattscopeError } from '../errors.js';
+import { devicesCommand, devicesHelp } from './devices.js';
+import { watchCommand, watchHelp } from './watch.js';
+
+type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
+
+const commands: Record<string, Command> = {
+  devices: { run: devicesCommand, help: devicesHelp },
+  watch: { run: watchCommand, help: watchHelp },
+};
+
+function usage(): string {
+  return ['wattscope: GPU energy of AI inference, measured through NVML', '', 'commands:']
+    .concat(Object.values(commands).map((c) => '  ' + c.help.split('\n')[0]))
+    .join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`wattscope: unknown command "${name}"\n${usage()}\n`);
+    return 1;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof WattscopeError) {
+      process.stderr.write(`wattscope: ${err.message}\n`);
+      if (process.env.WATTSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
+      return 1;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`wattscope: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 2;
+  },
+);

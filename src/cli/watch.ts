@@ -1,0 +1,53 @@
+/** `wattscope watch`: live power and energy per GPU until Ctrl-C. */
+import { NvmlSession } from '../nvml/session.js';
+import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
+
+export const watchHelp = `wattscope watch [--interval SECONDS] [--count N] [--json] [--simulate] [--nvml-library PATH]
+  Prints power (W) and energy since start (J) per GPU every interval (default 1 s) until Ctrl-C.`;
+
+export async function watchCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { ...nvmlFlags, interval: { type: 'string' }, count: { type: 'string' } });
+  if (values.help) {
+    process.stdout.write(watchHelp + '\n');
+    return 0;
+  }
+  const intervalS = positiveNumber(str(values, 'interval'), 'interval', 1);
+  const count = values.count === undefined ? Infinity : positiveNumber(str(values, 'count'), 'count', 1);
+  const session = NvmlSession.open(nvmlOptionsFrom(values));
+  const n = session.deviceCount();
+  const start = Array.from({ length: n }, (_, i) => session.status(i));
+  const startNs = start[0]?.timestampNs ?? process.hrtime.bigint();
+  let printed = 0;
+  return await new Promise<number>((resolve) => {
+    const stop = (code: number) => {
+      clearInterval(timer);
+      process.off('SIGINT', onSigint);
+      session.close();
+      resolve(code);
+    };
+    const onSigint = () => {
+      if (!values.json) process.stdout.write('\nstopped\n');
+      stop(0);
+    };
+    const tick = () => {
+      const elapsedS = Number(process.hrtime.bigint() - startNs) / 1e9;
+      for (let i = 0; i < n; i++) {
+        const s = session.status(i);
+        const e0 = start[i]!.totalEnergyJ;
+        const energyJ = s.totalEnergyJ !== null && e0 !== null ? s.totalEnergyJ - e0 : null;
+        const powerW = s.instantPowerW ?? s.powerW;
+        if (values.json) {
+          process.stdout.write(JSON.stringify({ elapsedS, gpu: i, powerW, energyJ, temperatureC: s.temperatureC }) + '\n');
+        } else {
+          process.stdout.write(
+            `${fmt(elapsedS, 1, 's').padStart(8)}  GPU ${i}  ${fmt(powerW, 1, ' W').padStart(9)}  ` +
+              `${fmt(energyJ, 2, ' J').padStart(12)}  ${fmt(s.temperatureC, 0, ' C')}\n`,
+          );
+        }
+      }
+      if (++printed >= count) stop(0);
+    };
+    process.on('SIGINT', onSigint);
+    const timer = setInterval(tick, intervalS * 1000);
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The one module that loads the native addon (through node-gyp-build). Every
+ * other module receives the binding through the typed {@link NativeBinding}
+ * interface below.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NvmlError, WattscopeError } from '../errors.js';
+
+/** An opaque native handle (a napi External). */
+export type NativeHandle = { readonly __brand: 'NativeHandle' };
+
+/** Per-field NVML error codes for queries that returned no value. */
+export type FieldErrors = Record<string, string>;
+
+export interface NativeLibraryInfo {
+  path: string;
+  driverVersion: string | null;
+  nvmlVersion: string | null;
+  boundSymbols: string[];
+  missingSymbols: string[];
+  errors: FieldErrors;
+}
+
+export interface NativeDeviceInfo {
+  index: number;
+  name: string | null;
+  uuid: string | null;
+  pciBusId: string | null;
+  architecture: number | null;
+  memoryTotalBytes: number | null;
+  powerLimitMw: number | null;
+  errors?: FieldErrors;
+}
+
+export interface NativeDeviceStatus {
+  timestampNs: bigint;
+  energyMj: number | null;
+  powerMw: number | null;
+  instantPowerMw: number | null;
+  averagePowerFieldMw: number | null;
+  temperatureC: number | null;
+  smClockMhz: number | null;
+  memClockMhz: number | null;
+  utilizationGpuPct: number | null;
+  utilizationMemoryPct: number | null;
+  memoryUsedBytes: number | null;
+  errors: FieldErrors;
+}
+
+export interface NativeSamplerSlot {
+  index: number;
+  powerSource: 'instant' | 'average-1s' | 'none';
+  hasEnergyCounter: boolean;
+}
+
+export interface NativeSampleBatch {
+  tNs: BigInt64Array;
+  energyMj: Float64Array;
+  powerMw: Float64Array;
+  energyRet: Int32Array;
+  powerRet: Int32Array;
+}
+
+export interface NativeSamplerStats {
+  ticks: number;
+  lateTicks: number;
+  pollNsTotal: number;
+  pollNsMax: number;
+  startedNs: bigint;
+  dropped: number[];
+  running: boolean;
+}
+
+/** The addon's flat, handle-based surface. */
+export interface NativeBinding {
+  setErrorClass(cls: typeof NvmlError): void;
+  nowNs(): bigint;
+  open(libraryPath?: string): NativeHandle;
+  close(session: NativeHandle): void;
+  libraryInfo(session: NativeHandle): NativeLibraryInfo;
+  deviceCount(session: NativeHandle): number;
+  deviceInfo(session: NativeHandle, index: number): NativeDeviceInfo;
+  deviceStatus(session: NativeHandle, index: number): NativeDeviceStatus;
+  readEnergyMj(session: NativeHandle, index: number): number;
+  readPowerMw(session: NativeHandle, index: number): number;
+  readInstantPowerMw(session: NativeHandle, index: number): number;
+  powerSamples(session: NativeHandle, index: number, sinceUs: number): { timestampsUs: Float64Array; powerMw: Float64Array };
+  indexByUuid(session: NativeHandle, uuid: string): { index: number; mig: boolean };
+  samplerStart(
+    session: NativeHandle,
+    indices: number[],
+    hz: number,
+    capacity: number,
+  ): { handle: NativeHandle; slots: NativeSamplerSlot[] };
+  samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
+  samplerStats(sampler: NativeHandle): NativeSamplerStats;
+  samplerStop(sampler: NativeHandle): void;
+}
+
+/** The package root (the directory holding package.json), from src/ or dist/. */
+export const packageRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: NativeBinding | undefined;
+
+/** Loads the addon once per thread and hands it the JS-owned error class. */
+export function loadBinding(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  let binding: NativeBinding;
+  try {
+    const load = require('node-gyp-build') as (dir: string) => NativeBinding;
+    binding = load(packageRoot);
+  } catch (err) {
+    throw new WattscopeError(
+      'WATTSCOPE_NATIVE_MISSING',
+      `wattscope's native addon is not built for this platform (${process.platform}-${process.arch}); run "npm rebuild wattscope".`,
+      { cause: err },
+    );
+  }
+  binding.setErrorClass(NvmlError);
+  cached = binding;
+  return binding;
+}
+
+const simFileName: Record<string, string> = { linux: 'libwattscope_simgpu.so', darwin: 'libwattscope_simgpu.dylib' };
+
+/**
+ * Path of the simulated GPU library shipped with the package (a real shared
+ * library implementing NVML), or of its legacy-driver variant.
+ */
+export function simulatedNvmlPath(variant: 'h100' | 'legacy' = 'h100'): string {
+  const base = simFileName[process.platform] ?? 'libwattscope_simgpu.so';
+  const file = variant === 'legacy' ? base.replace('simgpu', 'simgpu_legacy') : base;
+  const candidates = [
+    path.join(packageRoot, 'build', 'Release', file),
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
+  ];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) {
+    throw new WattscopeError(
+      'WATTSCOPE_SIM_MISSING',
+      `the simulated GPU library (${file}) is not built; run "npm rebuild wattscope" (looked in ${candidates.join(', ')}).`,
+    );
+  }
+  return found;
+}

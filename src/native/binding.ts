@@ -134,10 +134,9 @@ const simFileName: Record<string, string> = { linux: 'libwattscope_simgpu.so', d
 export function simulatedNvmlPath(variant: 'h100' | 'legacy' = 'h100'): string {
   const base = simFileName[process.platform] ?? 'libwattscope_simgpu.so';
   const file = variant === 'legacy' ? base.replace('simgpu', 'simgpu_legacy') : base;
-  const candidates = [
-    path.join(packageRoot, 'build', 'Release', file),
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
-  ];
+  const prebuilt = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file);
+  // PREBUILDS_ONLY=1 (node-gyp-build's switch) tests the shipped prebuilds alone.
+  const candidates = process.env.PREBUILDS_ONLY ? [prebuilt] : [path.join(packageRoot, 'build', 'Release', file), prebuilt];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
     throw new WattscopeError(

@@ -1,0 +1,47 @@
+/** binding.gyp (shipping) and CMakeLists.txt (developers) must build the same sources. */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../src/native/binding.js';
+
+const read = (f: string) => readFileSync(path.join(packageRoot, f), 'utf8');
+
+function gypSources(): { addon: string[]; sim: string[] } {
+  const gyp = JSON.parse(read('binding.gyp')) as { variables: Record<string, string[]> };
+  return { addon: gyp.variables.wattscope_addon_sources!.sort(), sim: gyp.variables.wattscope_sim_sources!.sort() };
+}
+
+function cmakeList(name: string): string[] {
+  const m = new RegExp(`set\\(${name}\\s+([^)]*)\\)`).exec(read('CMakeLists.txt'));
+  if (!m) throw new Error(`${name} not found in CMakeLists.txt`);
+  return m[1]!.split(/\s+/).filter(Boolean);
+}
+
+describe('build files', () => {
+  it('binding.gyp and CMakeLists.txt list the same addon and simulator sources', () => {
+    const gyp = gypSources();
+    const cmakeAddon = [...cmakeList('WATTSCOPE_CORE_SOURCES'), ...cmakeList('WATTSCOPE_ADDON_SOURCES')].sort();
+    expect(cmakeAddon).toEqual(gyp.addon);
+    expect(cmakeList('WATTSCOPE_SIM_SOURCES').sort()).toEqual(gyp.sim);
+  });
+
+  it('every .cc file under native/ (but the native tests) is built', () => {
+    const gyp = gypSources();
+    const all: string[] = [];
+    for (const dir of ['addon', 'core', 'nvml', 'sim']) {
+      for (const f of readdirSync(path.join(packageRoot, 'native', dir))) {
+        if (f.endsWith('.cc')) all.push(`native/${dir}/${f}`);
+      }
+    }
+    expect(all.sort()).toEqual([...gyp.addon, ...gyp.sim].sort());
+  });
+
+  it('native source files stay under about 400 lines each', () => {
+    for (const dir of ['addon', 'core', 'nvml', 'sim', 'test']) {
+      for (const f of readdirSync(path.join(packageRoot, 'native', dir))) {
+        const lines = read(`native/${dir}/${f}`).split('\n').length;
+        expect(lines, `native/${dir}/${f}`).toBeLessThanOrEqual(420);
+      }
+    }
+  });
+});

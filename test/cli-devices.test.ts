@@ -1,0 +1,73 @@
+/** `wattscope devices` and `wattscope watch` as a user runs them. */
+import { describe, expect, it } from 'vitest';
+import { configureSim } from './helpers/sim.js';
+import { runCli, startCli } from './helpers/cli.js';
+
+describe('wattscope devices', () => {
+  it('--json prints index, name, uuid and totalEnergyJ for each simulated GPU', () => {
+    configureSim({ devices: 2 });
+    const r = runCli(['devices', '--simulate', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const devices = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(devices).toHaveLength(2);
+    expect(devices[1]).toMatchObject({ index: 1, name: 'NVIDIA H100 80GB HBM3', architecture: 'Hopper' });
+    expect(devices[0]!.uuid).toMatch(/^GPU-/);
+    // The counter starts at 123456789 mJ at the epoch and grows at the 70 W idle power since.
+    const sinceEpochS = Number(process.hrtime.bigint() - BigInt(process.env.WATTSCOPE_SIM_EPOCH_NS!)) / 1e9;
+    expect(devices[0]!.totalEnergyJ).toBeGreaterThanOrEqual(123456.789);
+    expect(devices[0]!.totalEnergyJ).toBeLessThanOrEqual(123456.789 + 70 * sinceEpochS);
+  });
+
+  it('prints a table', () => {
+    configureSim();
+    const r = runCli(['devices', '--simulate']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/simulated GPU/);
+    expect(r.stdout).toMatch(/0\s+NVIDIA H100 80GB HBM3\s+GPU-/);
+  });
+
+  it('without NVML: exit 1 and one clear sentence on stderr, no stack trace', () => {
+    const env = { ...process.env, WATTSCOPE_NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' };
+    const r = runCli(['devices'], env);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^wattscope: NVML was not found/);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('bad flags are a clear error', () => {
+    const r = runCli(['devices', '--nope']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Unknown option '--nope'/);
+  });
+});
+
+describe('wattscope watch', () => {
+  it('prints power and energy once per interval, energy growing with the trace', () => {
+    configureSim({ trace: '0:200' });
+    const r = runCli(['watch', '--simulate', '--json', '--interval', '0.25', '--count', '3']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { powerW: number; energyJ: number });
+    expect(lines).toHaveLength(3);
+    expect(lines[2]!.powerW).toBe(200);
+    expect(lines[2]!.energyJ).toBeGreaterThan(lines[0]!.energyJ);
+  });
+
+  it('Ctrl-C (SIGINT) exits cleanly with status 0', async () => {
+    configureSim();
+    const child = startCli(['watch', '--simulate', '--interval', '0.1']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise<void>((resolve) => {
+      const check = () => (out.includes('GPU 0') ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(out).toMatch(/stopped/);
+  });
+});

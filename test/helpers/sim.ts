@@ -1,0 +1,112 @@
+/**
+ * Test helpers for the simulated GPU: configure it through the environment
+ * (read at its first nvmlInit), drive its power at run time through the
+ * control file, and compute the exact energy of any interval from the record
+ * of power changes.
+ */
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const SIM_VARS = [
+  'WATTSCOPE_SIM_DEVICES', 'WATTSCOPE_SIM_NAME', 'WATTSCOPE_SIM_IDLE_W', 'WATTSCOPE_SIM_TRACE',
+  'WATTSCOPE_SIM_EPOCH_NS', 'WATTSCOPE_SIM_PERIOD_MS', 'WATTSCOPE_SIM_SAMPLE_PERIOD_MS',
+  'WATTSCOPE_SIM_ENERGY_START_MJ', 'WATTSCOPE_SIM_CONTROL', 'WATTSCOPE_SIM_MIG', 'WATTSCOPE_SIM_FAULTS',
+  'WATTSCOPE_NVML_LIBRARY',
+];
+
+export interface SimSetup {
+  devices?: number;
+  idleW?: number;
+  trace?: string;
+  periodMs?: number;
+  faults?: string;
+  mig?: string;
+  control?: boolean;
+}
+
+/** Sets the simulator's environment; returns a control handle when asked for one. */
+export function configureSim(setup: SimSetup = {}): SimControl {
+  for (const v of SIM_VARS) delete process.env[v];
+  const epochNs = process.hrtime.bigint();
+  process.env.WATTSCOPE_SIM_EPOCH_NS = String(epochNs);
+  if (setup.devices !== undefined) process.env.WATTSCOPE_SIM_DEVICES = String(setup.devices);
+  if (setup.idleW !== undefined) process.env.WATTSCOPE_SIM_IDLE_W = String(setup.idleW);
+  if (setup.trace !== undefined) process.env.WATTSCOPE_SIM_TRACE = setup.trace;
+  if (setup.periodMs !== undefined) process.env.WATTSCOPE_SIM_PERIOD_MS = String(setup.periodMs);
+  if (setup.faults !== undefined) process.env.WATTSCOPE_SIM_FAULTS = setup.faults;
+  if (setup.mig !== undefined) process.env.WATTSCOPE_SIM_MIG = setup.mig;
+  const control = new SimControl(epochNs, setup.devices ?? 1, setup.idleW ?? 70, setup.trace);
+  if (setup.control) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-sim-'));
+    control.file = path.join(dir, 'control.log');
+    writeFileSync(control.file, '');
+    process.env.WATTSCOPE_SIM_CONTROL = control.file;
+  }
+  return control;
+}
+
+interface Change {
+  tNs: bigint;
+  watts: number;
+}
+
+/** Drives the simulated power and knows the true energy of any interval. */
+export class SimControl {
+  file: string | undefined;
+  readonly epochNs: bigint;
+  readonly #history: Change[][];
+
+  constructor(epochNs: bigint, devices: number, idleW: number, trace?: string) {
+    this.epochNs = epochNs;
+    this.#history = Array.from({ length: devices }, () => [{ tNs: epochNs, watts: idleW }]);
+    for (const point of (trace ?? '').split(',').filter(Boolean)) {
+      const [t, w] = point.split(':').map(Number) as [number, number];
+      for (const h of this.#history) h.push({ tNs: epochNs + BigInt(Math.round(t * 1e9)), watts: w });
+    }
+    for (const h of this.#history) h.sort((a, b) => (a.tNs < b.tNs ? -1 : a.tNs > b.tNs ? 1 : 0));
+  }
+
+  /** Sets the power of one GPU (or all) from now on. Returns the change's timestamp. */
+  setPower(watts: number, gpu: number | '*' = '*'): bigint {
+    if (!this.file) throw new Error('configureSim({ control: true }) first');
+    const tNs = process.hrtime.bigint();
+    appendFileSync(this.file, `${tNs} ${gpu} ${watts}\n`);
+    const targets = gpu === '*' ? this.#history : [this.#history[gpu]!];
+    for (const h of targets) h.push({ tNs, watts });
+    return tNs;
+  }
+
+  /** Power of `gpu` at `tNs`, W. */
+  powerAt(gpu: number, tNs: bigint): number {
+    let w = this.#history[gpu]![0]!.watts;
+    for (const c of this.#history[gpu]!) {
+      if (c.tNs <= tNs) w = c.watts;
+      else break;
+    }
+    return w;
+  }
+
+  /** Exact energy of `gpu` between two monotonic timestamps, J. */
+  energyJ(gpu: number, fromNs: bigint, toNs: bigint): number {
+    const h = this.#history[gpu]!;
+    let total = 0;
+    for (let i = 0; i < h.length; i++) {
+      const start = h[i]!.tNs > fromNs ? h[i]!.tNs : fromNs;
+      const next = i + 1 < h.length ? h[i + 1]!.tNs : toNs;
+      const end = next < toNs ? next : toNs;
+      if (end > start) total += (h[i]!.watts * Number(end - start)) / 1e9;
+    }
+    return total;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Busy-waits (keeps the event loop blocked, like synchronous inference code). */
+export function spin(ms: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+  while (process.hrtime.bigint() < end) {
+    // spin
+  }
+}

@@ -12,3 +12,16 @@ export {
 } from './nvml/session.js';
 export type { NvmlOptions, DeviceInfo, DeviceStatus, DeviceSnapshot, LibraryInfo, LibrarySource } from './nvml/session.js';
 export { simulatedNvmlPath } from './native/binding.js';
+export { EnergyMonitor } from './measure/monitor.js';
+export type { MonitorGpu, MonitorStats } from './measure/monitor.js';
+export { MonitorOptionsSchema } from './measure/options.js';
+export type { MonitorOptions } from './measure/options.js';
+export { Scope } from './measure/scope.js';
+export type { QueryContext, ScopeCounts } from './measure/scope.js';
+export type { SelectedGpu } from './measure/gpu-selection.js';
+export type { EnergyMethod, TimelineSamples } from './measure/timeline.js';
+export type {
+  GpuEnergy, Measurement, MeasuredScope, UnavailableScope, ScopeOutcome, PhaseTotal, RunSummary, QueryRecord,
+} from './measure/types.js';
+export { toJsonSafe } from './measure/types.js';
+export { timelineToCsv, timelineToJson } from './measure/export.js';

@@ -212,8 +212,10 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t h, unsigned int* mw
   if (mw == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   if (g_state.config().noPermission) return NVML_ERROR_NO_PERMISSION;
   std::lock_guard<std::mutex> lock(g_state.mutex());
-  // Hopper reports a 1 s average here.
-  *mw = static_cast<unsigned int>(std::lround(g_state.AverageW(static_cast<unsigned int>(dev), now, 1000000000) * 1000));
+  // Ampere/Hopper report a 1 s average here; pre-Volta GPUs (no energy counter) an instantaneous reading.
+  unsigned int d = static_cast<unsigned int>(dev);
+  double w = g_state.config().energyNotSupported ? g_state.PowerW(d, now) : g_state.AverageW(d, now, 1000000000);
+  *mw = static_cast<unsigned int>(std::lround(w * 1000));
   return NVML_SUCCESS;
 }
 

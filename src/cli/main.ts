@@ -2,6 +2,7 @@
 /** The `wattscope` command line. Errors print one sentence on stderr and exit 1. */
 import { WattscopeError } from '../errors.js';
 import { devicesCommand, devicesHelp } from './devices.js';
+import { measureCommand, measureHelp } from './measure.js';
 import { watchCommand, watchHelp } from './watch.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
@@ -9,6 +10,7 @@ type Command = { run: (argv: string[]) => number | Promise<number>; help: string
 const commands: Record<string, Command> = {
   devices: { run: devicesCommand, help: devicesHelp },
   watch: { run: watchCommand, help: watchHelp },
+  measure: { run: measureCommand, help: measureHelp },
 };
 
 function usage(): string {

@@ -1,0 +1,56 @@
+/** `wattscope measure [--json] -- <command...>`: GPU energy of a whole command, like `time`. */
+import { spawn } from 'node:child_process';
+import { WattscopeError } from '../errors.js';
+import { EnergyMonitor } from '../measure/monitor.js';
+import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
+
+export const measureHelp = `wattscope measure [--json] [--hz N] [--simulate] -- <command...>
+  Runs the command and reports GPU energy (J), duration and average power over its lifetime.`;
+
+export async function measureCommand(argv: string[]): Promise<number> {
+  const sep = argv.indexOf('--');
+  const own = sep >= 0 ? argv.slice(0, sep) : argv;
+  const command = sep >= 0 ? argv.slice(sep + 1) : [];
+  const { values } = parse(own, { ...nvmlFlags, hz: { type: 'string' } });
+  if (values.help) {
+    process.stdout.write(measureHelp + '\n');
+    return 0;
+  }
+  if (command.length === 0) {
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give the command after "--", e.g. wattscope measure -- python3 infer.py');
+  }
+  const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), sampleHz: positiveNumber(str(values, 'hz'), 'hz', 1000) });
+  const scope = monitor.begin(command.join(' '));
+  const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const status = await new Promise<number>((resolve) => {
+    child.on('error', (err) => {
+      process.stderr.write(`wattscope: could not start ${command[0]}: ${err.message}\n`);
+      resolve(127);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signalNumber[signal] ?? 1) : 1)));
+  });
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  scope.end();
+  const m = await scope.settled();
+  await monitor.close();
+  const gpus = m.status === 'measured'
+    ? m.gpus.map((g) => ({ index: g.gpu, energyJ: g.energyJ, uncertaintyJ: g.uncertaintyJ, avgPowerW: m.durationS > 0 ? g.energyJ / m.durationS : 0, method: g.method, flags: g.flags }))
+    : monitor.gpus.map((g) => ({ index: g.index, energyJ: null, uncertaintyJ: null, avgPowerW: null, method: null, flags: m.flags }));
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ command, exitStatus: status, durationS: m.durationS, status: m.status, gpus, ...(m.status === 'unavailable' ? { reason: m.reason } : {}) }) + '\n');
+  } else {
+    process.stderr.write(`\n${fmt(m.durationS, 3, ' s')} elapsed, exit status ${status}\n`);
+    for (const g of gpus) {
+      process.stderr.write(`GPU ${g.index}: ${fmt(g.energyJ, 3, ' J')} (+-${fmt(g.uncertaintyJ, 3, ' J')}), ${fmt(g.avgPowerW, 1, ' W')} average, ${g.method ?? 'unavailable'}\n`);
+    }
+  }
+  return status;
+}
+
+const signalNumber: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };

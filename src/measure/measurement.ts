@@ -1,0 +1,51 @@
+/** Builds a Measurement from a scope record and the GPUs' timelines. */
+import type { ScopeRecord } from './ledger.js';
+import type { EnergyMethod, PowerTimeline } from './timeline.js';
+import type { GpuEnergy, Measurement } from './types.js';
+
+const methodRank: Record<EnergyMethod, number> = { 'energy-counter': 0, 'counter-interpolated': 1, 'power-integration': 2 };
+
+/** The least direct of the methods used. */
+export function worstMethod(items: ReadonlyArray<object>): EnergyMethod {
+  let worst: EnergyMethod = 'energy-counter';
+  for (const it of items) {
+    const m = (it as { method?: EnergyMethod | null }).method;
+    if (m && methodRank[m] > methodRank[worst]) worst = m;
+  }
+  return worst;
+}
+
+export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): Measurement {
+  const end = rec.end!;
+  const base = {
+    id: rec.id, name: rec.name, parentId: rec.parentId, queryId: rec.queryId, phase: rec.phase,
+    startNs: rec.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - rec.start.tNs) / 1e9,
+    outcome: rec.outcome ?? 'ended', error: rec.error, tokens: rec.tokens, samples: rec.samples,
+  };
+  const lost = timelines.findIndex((tl, i) => rec.start.lost[i] || end.lost[i] || (tl.lostAt !== null && tl.lostAt <= end.t));
+  if (lost >= 0) {
+    return {
+      ...base, status: 'unavailable', energyJ: null, uncertaintyJ: null, flags: ['gpu-lost'],
+      reason: `GPU ${timelines[lost]!.gpu} was lost (NVML_ERROR_GPU_IS_LOST) before this scope's energy could be read`,
+    };
+  }
+  const gpus: GpuEnergy[] = timelines.map((tl, i) => {
+    const pa = rec.start.points[i] ?? tl.point(rec.start.t);
+    const pb = end.points[i] ?? tl.point(end.t);
+    const iv = tl.interval(rec.start.t, end.t, pa, pb);
+    return { gpu: tl.gpu, energyJ: iv.energyJ, uncertaintyJ: iv.uncertaintyJ, method: iv.method, flags: iv.flags, settled: iv.settled };
+  }).map(({ settled, ...g }) => {
+    if (!settled) g.flags = [...new Set([...g.flags, 'extrapolated'])];
+    return g;
+  });
+  const energyJ = gpus.reduce((s, g) => s + g.energyJ, 0);
+  const uncertaintyJ = Math.sqrt(gpus.reduce((s, g) => s + g.uncertaintyJ * g.uncertaintyJ, 0));
+  const settled = rec.start.points.every((p) => p !== null) && end.points.every((p) => p !== null) && !rec.start.forced && !end.forced;
+  const flags = [...new Set(gpus.flatMap((g) => g.flags))].sort();
+  if (rec.start.forced || end.forced) flags.push('unsettled');
+  return {
+    ...base, status: 'measured', energyJ, energyWh: energyJ / 3600, uncertaintyJ,
+    avgPowerW: base.durationS > 0 ? energyJ / base.durationS : 0,
+    method: worstMethod(gpus), settled, energyPerTokenJ: rec.tokens ? energyJ / rec.tokens : null, gpus, flags,
+  };
+}

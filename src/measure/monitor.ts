@@ -1,0 +1,373 @@
+/**
+ * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
+ * GPU, and turns scope boundaries into measurements.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { WattscopeError } from '../errors.js';
+import { loadBinding, type NativeBinding, type NativeHandle } from '../native/binding.js';
+import { NvmlSession, type LibraryInfo } from '../nvml/session.js';
+import { parseOptions } from '../options.js';
+import { selectGpus, type SelectedGpu } from './gpu-selection.js';
+import { attribute, emptyPhaseTotal, totalEnergyAt, totalUncertaintyAt, type Boundary, type ScopeRecord } from './ledger.js';
+import { buildMeasurement, worstMethod } from './measurement.js';
+import { MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
+import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
+import { PowerTimeline, type TimelineSamples } from './timeline.js';
+import type { Measurement, QueryRecord, RunSummary } from './types.js';
+
+interface Context {
+  parentId: number | null;
+  queryId: string | null;
+  query: QueryState | null;
+}
+
+interface QueryState {
+  phases: ScopeRecord[];
+}
+
+interface RunState {
+  label: string;
+  start: Boundary;
+  phases: ScopeRecord[];
+  queries: number;
+  failedQueries: number;
+}
+
+/** Sampler facts per GPU. */
+export interface MonitorGpu extends SelectedGpu {
+  powerSource: 'instant' | 'average-1s' | 'none';
+  hasEnergyCounter: boolean;
+}
+
+export interface MonitorStats {
+  sampleHz: number;
+  achievedHz: number;
+  ticks: number;
+  lateTicks: number;
+  droppedSamples: number;
+  meanPollNs: number;
+  bytesHeld: number;
+  pendingBoundaries: number;
+}
+
+export class EnergyMonitor implements ScopeHost, AsyncDisposable {
+  readonly options: ResolvedMonitorOptions;
+  readonly library: LibraryInfo;
+  readonly gpus: MonitorGpu[];
+  readonly originNs: bigint;
+  readonly #binding: NativeBinding;
+  readonly #session: NvmlSession;
+  readonly #sampler: NativeHandle;
+  readonly #timelines: PowerTimeline[];
+  readonly #als = new AsyncLocalStorage<Context>();
+  readonly #pending = new Set<Boundary>();
+  readonly #unsettledScopes = new Set<ScopeRecord>();
+  readonly #openScopes = new Set<ScopeRecord>();
+  readonly #runs = new Set<RunState>();
+  readonly #timer: NodeJS.Timeout;
+  #nextId = 1;
+  #closed: Promise<Measurement[]> | null = null;
+
+  private constructor(options: ResolvedMonitorOptions, session: NvmlSession, gpus: SelectedGpu[]) {
+    this.options = options;
+    this.#session = session;
+    this.library = session.library;
+    this.#binding = loadBinding();
+    const capacity = Math.max(1024, Math.ceil(options.sampleHz * 10));
+    const started = this.#binding.samplerStart(session.handle, gpus.map((g) => g.index), options.sampleHz, capacity);
+    this.#sampler = started.handle;
+    this.gpus = gpus.map((g, i) => ({ ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter }));
+    this.originNs = process.hrtime.bigint();
+    this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource === 'average-1s'));
+    this.#timer = setInterval(() => this.#drain(), options.drainIntervalMs);
+    this.#timer.unref();
+  }
+
+  /**
+   * Opens NVML (real, or simulated with `simulate: true`), selects GPUs and
+   * starts sampling on a native thread. Throws WattscopeError / NvmlError.
+   */
+  static async open(options: MonitorOptions = {}): Promise<EnergyMonitor> {
+    const o = parseOptions(MonitorOptionsSchema, options, 'EnergyMonitor options');
+    const nvmlOptions = { ...(o.simulate !== undefined ? { simulate: o.simulate } : {}), ...(o.library ? { library: o.library } : {}) };
+    const session = NvmlSession.open(nvmlOptions);
+    try {
+      const gpus = selectGpus(session, o.gpus, o.cudaVisibleDevices ?? process.env.CUDA_VISIBLE_DEVICES);
+      const monitor = new EnergyMonitor(o, session, gpus);
+      const none = monitor.gpus.find((g) => g.powerSource === 'none' && !g.hasEnergyCounter);
+      if (none) {
+        await monitor.close();
+        throw new WattscopeError('WATTSCOPE_NO_POWER_SOURCE', `GPU ${none.index} reports neither an energy counter nor power; it cannot be measured`);
+      }
+      return monitor;
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed !== null;
+  }
+
+  /** Opens a scope for code that cannot be wrapped. `using s = monitor.begin('decode')` ends it at block exit. */
+  begin(name: string, options: { phase?: string } = {}): Scope {
+    this.#checkOpen();
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'a scope needs a non-empty name', { field: 'name' });
+    }
+    return new Scope(this, this.#open(name, options.phase ?? null));
+  }
+
+  /**
+   * Runs `fn` (sync or async) in a scope named `name` and returns its result with
+   * the measurement (settled unless `settle: false`). Errors are recorded and rethrown.
+   */
+  async measure<T>(name: string, fn: () => T | Promise<T>, options: { settle?: boolean } & ScopeCounts = {}): Promise<{ result: T; measurement: Measurement }> {
+    this.#checkFn(fn);
+    const rec = this.#open(name, null);
+    const result = await this.#runIn(rec, fn, options);
+    const measurement = options.settle === false ? rec.final ?? this.#provisional(rec) : await this.settledOf(rec);
+    return { result, measurement };
+  }
+
+  /**
+   * Runs one query: `fn` receives a context whose `phase(name, fn)` measures each
+   * phase. Phases of concurrent queries are told apart through the async context.
+   */
+  async query<T>(id: string | number, fn: (q: QueryContext) => T | Promise<T>, counts: ScopeCounts = {}): Promise<QueryRecord<T>> {
+    this.#checkFn(fn);
+    const queryId = String(id);
+    const state: QueryState = { phases: [] };
+    const rec = this.#open(`query:${queryId}`, null, queryId);
+    for (const run of this.#runs) run.queries++;
+    const ctx: QueryContext = {
+      id: queryId,
+      phase: <P>(name: string, pfn: () => P | Promise<P>, pc: ScopeCounts = {}) => {
+        this.#checkFn(pfn);
+        const phaseRec = this.#open(name, name, queryId);
+        state.phases.push(phaseRec);
+        for (const run of this.#runs) run.phases.push(phaseRec);
+        return this.#runIn(phaseRec, pfn, pc, { parentId: phaseRec.id, queryId, query: state });
+      },
+      count: (phase: string, c: ScopeCounts) => {
+        const p = [...state.phases].reverse().find((s) => s.phase === phase);
+        if (!p) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `query ${queryId} has no phase "${phase}"`, { field: 'phase' });
+        if (c.tokens !== undefined) p.tokens = (p.tokens ?? 0) + c.tokens;
+        if (c.samples !== undefined) p.samples = (p.samples ?? 0) + c.samples;
+      },
+    };
+    let result: T | undefined;
+    try {
+      result = await this.#runIn(rec, () => fn(ctx), counts, { parentId: rec.id, queryId, query: state });
+    } catch (err) {
+      for (const run of this.#runs) run.failedQueries++;
+      throw err;
+    }
+    return { id: queryId, result, measurement: rec.final ?? this.#provisional(rec), phases: state.phases.map((p) => p.final ?? this.#provisional(p)) };
+  }
+
+  /** Starts a run: phases of queries from now until finish() are totalled, with the gaps as unattributed energy. */
+  startRun(label = 'run'): { finish: () => Promise<RunSummary> } {
+    this.#checkOpen();
+    const run: RunState = { label, start: this.#boundary(), phases: [], queries: 0, failedQueries: 0 };
+    this.#runs.add(run);
+    let finished: Promise<RunSummary> | null = null;
+    return { finish: () => (finished ??= this.#finishRun(run)) };
+  }
+
+  /** Waits until every ended scope's energy is settled (bounded by settleTimeoutMs). */
+  async settle(): Promise<void> {
+    while (this.#pending.size > 0 && !this.#closedSync) await this.#tick();
+  }
+
+  /** The retained power and counter samples of GPU `gpu` (NVML index) between two monotonic instants. */
+  timeline(gpu: number, fromNs?: bigint, toNs?: bigint): TimelineSamples {
+    const tl = this.#timelines.find((t) => t.gpu === gpu);
+    if (!tl) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
+    if (!this.closed) this.#drain();
+    return tl.samples(fromNs, toNs);
+  }
+
+  stats(): MonitorStats {
+    const s = this.#closedSync ? null : this.#binding.samplerStats(this.#sampler);
+    const elapsedS = Number(process.hrtime.bigint() - this.originNs) / 1e9;
+    return {
+      sampleHz: this.options.sampleHz,
+      achievedHz: s ? s.ticks / Math.max(elapsedS, 1e-9) : 0,
+      ticks: s?.ticks ?? 0,
+      lateTicks: s?.lateTicks ?? 0,
+      droppedSamples: s ? s.dropped.reduce((a, b) => a + b, 0) : 0,
+      meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
+      bytesHeld: this.#timelines.reduce((a, t) => a + t.bytes, 0),
+      pendingBoundaries: this.#pending.size,
+    };
+  }
+
+  /**
+   * Ends scopes still open (reported with outcome 'open-at-close', not dropped),
+   * settles what it can, stops the sampler and releases NVML. Idempotent; resolves
+   * to the measurements of the scopes that were still open.
+   */
+  close(): Promise<Measurement[]> {
+    this.#closed ??= (async () => {
+      const open = [...this.#openScopes];
+      for (const rec of open) this.endScope(rec, 'open-at-close');
+      const deadline = Date.now() + this.options.settleTimeoutMs;
+      while (this.#pending.size > 0 && Date.now() < deadline) await this.#tick();
+      this.#drain(true);
+      this.#closedSync = true;
+      clearInterval(this.#timer);
+      this.#binding.samplerStop(this.#sampler);
+      this.#session.close();
+      return open.map((rec) => rec.final ?? this.#provisional(rec));
+    })();
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #closedSync = false;
+
+  // ---- ScopeHost ----
+
+  /** @internal */
+  endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts: ScopeCounts = {}): Measurement {
+    rec.end = this.#boundary();
+    rec.outcome = outcome;
+    if (counts.tokens !== undefined) rec.tokens = (rec.tokens ?? 0) + counts.tokens;
+    if (counts.samples !== undefined) rec.samples = (rec.samples ?? 0) + counts.samples;
+    this.#openScopes.delete(rec);
+    this.#unsettledScopes.add(rec);
+    this.#trySettleScope(rec);
+    return rec.final ?? this.#provisional(rec);
+  }
+
+  /** @internal */
+  async settledOf(rec: ScopeRecord): Promise<Measurement> {
+    // Ref'd timers: a caller awaiting a measurement keeps the process alive (the drain timer does not).
+    while (!rec.final && !this.#closedSync) await this.#tick();
+    return rec.final ?? this.#provisional(rec);
+  }
+
+  #tick(): Promise<void> {
+    return new Promise((r) => setTimeout(r, this.options.drainIntervalMs));
+  }
+
+  // ---- internals ----
+
+  #checkOpen(): void {
+    if (this.#closed) throw new WattscopeError('WATTSCOPE_CLOSED', 'the EnergyMonitor is closed');
+  }
+
+  #checkFn(fn: unknown): void {
+    this.#checkOpen();
+    if (typeof fn !== 'function') throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `expected a function, got ${typeof fn}`, { field: 'fn' });
+  }
+
+  #boundary(): Boundary {
+    const tNs = process.hrtime.bigint();
+    const b: Boundary = { tNs, t: Number(tNs - this.originNs), points: this.#timelines.map(() => null), lost: this.#timelines.map(() => false), createdMs: Date.now(), forced: false };
+    this.#pending.add(b);
+    return b;
+  }
+
+  #open(name: string, phase: string | null, queryId?: string): ScopeRecord {
+    const ctx = this.#als.getStore();
+    const rec: ScopeRecord = {
+      id: this.#nextId++, name, parentId: ctx?.parentId ?? null, queryId: queryId ?? ctx?.queryId ?? null, phase,
+      start: this.#boundary(), end: null, outcome: null, error: null, tokens: null, samples: null, final: null,
+    };
+    this.#openScopes.add(rec);
+    return rec;
+  }
+
+  async #runIn<T>(rec: ScopeRecord, fn: () => T | Promise<T>, counts: ScopeCounts, ctx?: Context): Promise<T> {
+    const store: Context = ctx ?? { parentId: rec.id, queryId: rec.queryId, query: this.#als.getStore()?.query ?? null };
+    try {
+      const result = await this.#als.run(store, fn);
+      this.endScope(rec, 'returned', counts);
+      return result;
+    } catch (err) {
+      const e = err as { name?: string; message?: string; code?: unknown };
+      rec.error = { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
+      if (!rec.end) this.endScope(rec, 'threw', counts);
+      throw err;
+    }
+  }
+
+  #drain(force = false): void {
+    if (this.#closedSync) return;
+    const batches = this.#binding.samplerDrain(this.#sampler);
+    batches.forEach((b, i) => this.#timelines[i]!.append(b.tNs, b.energyMj, b.powerMw, b.energyRet, b.powerRet));
+    const now = Date.now();
+    for (const b of this.#pending) this.#trySettleBoundary(b, force || now - b.createdMs > this.options.settleTimeoutMs);
+    for (const rec of this.#unsettledScopes) this.#trySettleScope(rec);
+  }
+
+  #trySettleBoundary(b: Boundary, force: boolean): void {
+    let done = true;
+    this.#timelines.forEach((tl, i) => {
+      if (b.points[i] || b.lost[i]) return;
+      if (tl.lostAt !== null && (b.t >= tl.lostAt || tl.lastAnchorT < b.t)) {
+        b.lost[i] = true;
+        return;
+      }
+      const p = tl.point(b.t);
+      if (p.settled || force) {
+        b.points[i] = p;
+        if (!p.settled) b.forced = true;
+      } else done = false;
+    });
+    if (done) this.#pending.delete(b);
+  }
+
+  #trySettleScope(rec: ScopeRecord): void {
+    if (!rec.end || this.#pending.has(rec.start) || this.#pending.has(rec.end)) return;
+    rec.final = this.#provisional(rec);
+    this.#unsettledScopes.delete(rec);
+    this.options.onMeasurement?.(rec.final);
+  }
+
+  #provisional(rec: ScopeRecord): Measurement {
+    return buildMeasurement(rec, this.#timelines);
+  }
+
+  async #finishRun(run: RunState): Promise<RunSummary> {
+    const end = this.#boundary();
+    this.#runs.delete(run);
+    const waitFor = [run.start, end, ...run.phases.flatMap((p) => [p.start, p.end].filter((b): b is Boundary => b !== null))];
+    while (waitFor.some((b) => this.#pending.has(b)) && !this.#closedSync) await this.#tick();
+    const ended = run.phases.filter((p) => p.end);
+    const { perScopeJ, unattributedJ } = attribute(run.start, end, ended);
+    const phases: RunSummary['phases'] = {};
+    const flags = new Set<string>();
+    const measurements = ended.map((p) => p.final ?? this.#provisional(p));
+    for (const [i, rec] of ended.entries()) {
+      const total = (phases[rec.phase!] ??= emptyPhaseTotal());
+      const m = measurements[i]!;
+      total.energyJ += perScopeJ.get(rec) ?? 0;
+      total.uncertaintyJ += m.uncertaintyJ ?? 0;
+      total.count++;
+      total.durationS += m.durationS;
+      total.tokens += rec.tokens ?? 0;
+      total.samples += rec.samples ?? 0;
+      for (const f of m.flags) flags.add(f);
+    }
+    for (const t of Object.values(phases)) {
+      t.energyWh = t.energyJ / 3600;
+      t.energyPerTokenJ = t.tokens > 0 ? t.energyJ / t.tokens : null;
+    }
+    if ([run.start, end, ...ended.flatMap((p) => [p.start, p.end!])].some((b) => b.forced)) flags.add('unsettled');
+    if (this.#timelines.some((t) => t.lostAt !== null)) flags.add('gpu-lost');
+    return {
+      label: run.label, startNs: run.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - run.start.tNs) / 1e9,
+      totalEnergyJ: totalEnergyAt(end) - totalEnergyAt(run.start),
+      totalUncertaintyJ: totalUncertaintyAt(end) + totalUncertaintyAt(run.start),
+      phases, unattributedEnergyJ: unattributedJ, queries: run.queries, failedQueries: run.failedQueries,
+      method: worstMethod(measurements), flags: [...flags].sort(), gpus: this.gpus,
+    };
+  }
+}

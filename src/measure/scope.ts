@@ -1,0 +1,82 @@
+/** The public handles over scope records: Scope (begin/end) and QueryContext (phases). */
+import { WattscopeError } from '../errors.js';
+import type { ScopeRecord } from './ledger.js';
+import type { Measurement } from './types.js';
+
+/** What a Scope needs from its monitor (kept narrow so Scope stays a thin handle). */
+export interface ScopeHost {
+  endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts?: ScopeCounts): Measurement;
+  settledOf(rec: ScopeRecord): Promise<Measurement>;
+}
+
+export interface ScopeCounts {
+  tokens?: number;
+  samples?: number;
+}
+
+/**
+ * An open measurement scope from `monitor.begin(name)`. End it with `end()`,
+ * or let `using scope = monitor.begin(...)` end it at the block's exit.
+ */
+export class Scope implements Disposable {
+  readonly #host: ScopeHost;
+  readonly #rec: ScopeRecord;
+
+  /** @internal */
+  constructor(host: ScopeHost, rec: ScopeRecord) {
+    this.#host = host;
+    this.#rec = rec;
+  }
+
+  get id(): number {
+    return this.#rec.id;
+  }
+
+  get name(): string {
+    return this.#rec.name;
+  }
+
+  get startNs(): bigint {
+    return this.#rec.start.tNs;
+  }
+
+  get ended(): boolean {
+    return this.#rec.end !== null;
+  }
+
+  /**
+   * Ends the scope and returns its measurement as known now (`settled: false`
+   * until the energy counter has updated past the end; see {@link settled}).
+   * Throws WATTSCOPE_SCOPE_ENDED when already ended.
+   */
+  end(counts: ScopeCounts = {}): Measurement {
+    if (this.#rec.end !== null) {
+      throw new WattscopeError('WATTSCOPE_SCOPE_ENDED', `scope "${this.#rec.name}" (#${this.#rec.id}) was already ended`);
+    }
+    return this.#host.endScope(this.#rec, 'ended', counts);
+  }
+
+  /** The final measurement, once the counter has updated past the scope's end. */
+  settled(): Promise<Measurement> {
+    if (this.#rec.end === null) {
+      return Promise.reject(new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `scope "${this.#rec.name}" has not ended`));
+    }
+    return this.#host.settledOf(this.#rec);
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#rec.end === null) this.#host.endScope(this.#rec, 'ended');
+  }
+}
+
+/** Handed to `monitor.query(id, q => ...)`: measures the query's phases. */
+export interface QueryContext {
+  readonly id: string;
+  /**
+   * Runs `fn` as phase `name` of this query and returns its result. The phase's
+   * energy is recorded (and attributed in open runs); errors are recorded and rethrown.
+   */
+  phase<T>(name: string, fn: () => T | Promise<T>, counts?: ScopeCounts): Promise<T>;
+  /** Adds tokens (or samples) to a phase already run, e.g. when known only after decoding. */
+  count(phase: string, counts: ScopeCounts): void;
+}

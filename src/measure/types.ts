@@ -1,0 +1,121 @@
+/** Result types of measurement scopes. */
+import type { EnergyMethod } from './timeline.js';
+import type { SelectedGpu } from './gpu-selection.js';
+
+export type { EnergyMethod };
+
+/** Energy of one scope on one GPU. */
+export interface GpuEnergy {
+  /** NVML index of the GPU. */
+  gpu: number;
+  energyJ: number;
+  /** ~95% half-width, J. */
+  uncertaintyJ: number;
+  method: EnergyMethod;
+  flags: string[];
+}
+
+/** What a scope ended with: its function returned, threw, or it was ended by close(). */
+export type ScopeOutcome = 'returned' | 'threw' | 'ended' | 'open-at-close';
+
+interface MeasurementBase {
+  /** Unique within the monitor. */
+  id: number;
+  name: string;
+  /** The enclosing scope's id, from the async context (measure/query/phase), or null. */
+  parentId: number | null;
+  /** The query this scope belongs to, from the async context, or null. */
+  queryId: string | null;
+  /** The phase name when the scope is a query phase (preprocess, prefill, decode, or custom). */
+  phase: string | null;
+  /** Monotonic clock (process.hrtime.bigint()), ns. */
+  startNs: bigint;
+  endNs: bigint;
+  durationS: number;
+  outcome: ScopeOutcome;
+  /** The error the wrapped function threw (it is rethrown too). */
+  error: { name: string; message: string; code?: string } | null;
+  /** Tokens processed, where given (for J/token). */
+  tokens: number | null;
+  /** Samples (inputs) processed, where given. */
+  samples: number | null;
+}
+
+/** A scope whose energy could be estimated. */
+export interface MeasuredScope extends MeasurementBase {
+  status: 'measured';
+  /** Total over the measured GPUs, J. */
+  energyJ: number;
+  energyWh: number;
+  /** ~95% half-width of energyJ, J (per-GPU uncertainties added in quadrature). */
+  uncertaintyJ: number;
+  avgPowerW: number;
+  /** The least direct method used on any GPU. */
+  method: EnergyMethod;
+  /**
+   * False while the scope's end lies after the last energy-counter update: the
+   * value is a power extrapolation and will be refined (see monitor.settle()).
+   */
+  settled: boolean;
+  energyPerTokenJ: number | null;
+  gpus: GpuEnergy[];
+  /** Why a figure deserves a second look: extrapolated, counter-reset, sampling-gap, no-energy-counter. */
+  flags: string[];
+}
+
+/** A scope whose energy could not be estimated (GPU lost, monitor closed first). */
+export interface UnavailableScope extends MeasurementBase {
+  status: 'unavailable';
+  reason: string;
+  energyJ: null;
+  uncertaintyJ: null;
+  flags: string[];
+}
+
+export type Measurement = MeasuredScope | UnavailableScope;
+
+/** Totals of one phase over a run. */
+export interface PhaseTotal {
+  /** Energy attributed to this phase, J (overlapping phases share overlapped energy equally). */
+  energyJ: number;
+  energyWh: number;
+  uncertaintyJ: number;
+  count: number;
+  durationS: number;
+  tokens: number;
+  samples: number;
+  energyPerTokenJ: number | null;
+}
+
+/** A run (e.g. one pass over a dataset): phases plus unattributed energy equal the total. */
+export interface RunSummary {
+  label: string;
+  startNs: bigint;
+  endNs: bigint;
+  durationS: number;
+  /** Counter delta over the whole run, all GPUs, J. */
+  totalEnergyJ: number;
+  totalUncertaintyJ: number;
+  phases: Record<string, PhaseTotal>;
+  /** Energy in the gaps between phases (no phase scope open), J. */
+  unattributedEnergyJ: number;
+  queries: number;
+  /** Queries whose function threw (their phases are still measured). */
+  failedQueries: number;
+  method: EnergyMethod;
+  flags: string[];
+  gpus: SelectedGpu[];
+}
+
+/** A query's record from monitor.query(). */
+export interface QueryRecord<T> {
+  id: string;
+  result: T | undefined;
+  measurement: Measurement;
+  phases: Measurement[];
+}
+
+/** Serializes bigint timestamps as decimal strings (for JSON reports). */
+export function toJsonSafe<T>(value: T): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+}

@@ -25,3 +25,15 @@ export type {
 } from './measure/types.js';
 export { toJsonSafe } from './measure/types.js';
 export { timelineToCsv, timelineToJson } from './measure/export.js';
+export { SimPowerControl } from './sim/power-control.js';
+export { runBenchmark, BenchmarkOptionsSchema } from './runner/runner.js';
+export type { BenchmarkOptions, BenchmarkHandler } from './runner/runner.js';
+export { loadDataset, TASK_INPUT_COLUMNS } from './runner/dataset.js';
+export type { Dataset, DatasetRow, DatasetSpec, DatasetFormat } from './runner/dataset.js';
+export { syntheticDataset, syntheticHandler, syntheticPhasePlan } from './runner/synthetic.js';
+export { WattscopeReportSchema, RunRecordSchema, reportJsonSchema } from './runner/report-schema.js';
+export type { WattscopeReport, RunRecord } from './runner/report-schema.js';
+export { toBenchmarkReport, summarizeBenchmarkReport } from './runner/ai-energy-score.js';
+export type { BenchmarkReport, EnergySummary } from './runner/ai-energy-score.js';
+export { RunConfigSchema, loadRunConfig } from './runner/config.js';
+export type { RunConfig } from './runner/config.js';

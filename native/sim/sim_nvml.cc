@@ -127,7 +127,10 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t h, nvmlPciInfo_t* p
 SIM_EXPORT nvmlReturn_t nvmlShutdown(void) {
   std::lock_guard<std::mutex> lock(g_initMutex);
   if (g_initCount == 0) return NVML_ERROR_UNINITIALIZED;
-  --g_initCount;
+  if (--g_initCount == 0) {
+    std::lock_guard<std::mutex> stateLock(g_state.mutex());
+    g_state.Release();
+  }
   return NVML_SUCCESS;
 }
 

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <sstream>
 
+#include <sys/stat.h>
+
 #include "../core/clock.h"
 #include "../nvml/nvml_types.h"
 
@@ -28,7 +30,13 @@ double EnvDouble(const char* name, double fallback) {
 
 }  // namespace
 
+void SimState::Release() {
+  if (controlFile_ != nullptr) std::fclose(controlFile_);
+  controlFile_ = nullptr;
+}
+
 int SimState::Init() {
+  Release();
   config_ = SimConfig();
   devices_.clear();
   controlOffset_ = 0;
@@ -103,17 +111,19 @@ void SimState::AddChange(SimDevice* d, int64_t tNs, double watts) {
 
 void SimState::PollControl(int64_t nowNs) {
   if (config_.controlPath.empty()) return;
-  FILE* f = std::fopen(config_.controlPath.c_str(), "rb");
-  if (f == nullptr) return;
-  if (std::fseek(f, controlOffset_, SEEK_SET) == 0) {
+  if (controlFile_ == nullptr) controlFile_ = std::fopen(config_.controlPath.c_str(), "rb");
+  if (controlFile_ == nullptr) return;
+  struct stat st;
+  if (fstat(fileno(controlFile_), &st) != 0 || st.st_size <= controlOffset_) return;
+  std::clearerr(controlFile_);
+  if (std::fseek(controlFile_, controlOffset_, SEEK_SET) == 0) {
     char buf[8192];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
+    while ((n = std::fread(buf, 1, sizeof(buf), controlFile_)) > 0) {
       controlOffset_ += static_cast<long>(n);
       controlPartial_.append(buf, n);
     }
   }
-  std::fclose(f);
   size_t nl;
   while ((nl = controlPartial_.find('\n')) != std::string::npos) {
     std::string line = controlPartial_.substr(0, nl);

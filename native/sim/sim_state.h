@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -58,6 +59,8 @@ class SimState {
  public:
   // Reads the environment and builds the devices. Returns an NVML code.
   int Init();
+  // Closes the control file (at the last nvmlShutdown).
+  void Release();
   const SimConfig& config() const { return config_; }
   unsigned int count() const { return static_cast<unsigned int>(devices_.size()); }
 
@@ -80,6 +83,7 @@ class SimState {
   std::vector<SimDevice> devices_;
   std::mutex mutex_;
   long controlOffset_ = 0;
+  FILE* controlFile_ = nullptr;  // kept open; only new bytes are read
   std::string controlPartial_;
   int64_t lastEvalNs_ = 0;
 };

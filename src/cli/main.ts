@@ -3,6 +3,8 @@
 import { WattscopeError } from '../errors.js';
 import { devicesCommand, devicesHelp } from './devices.js';
 import { measureCommand, measureHelp } from './measure.js';
+import { demoCommand, demoHelp } from './demo.js';
+import { runCommand, runHelp } from './run.js';
 import { watchCommand, watchHelp } from './watch.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
@@ -11,6 +13,8 @@ const commands: Record<string, Command> = {
   devices: { run: devicesCommand, help: devicesHelp },
   watch: { run: watchCommand, help: watchHelp },
   measure: { run: measureCommand, help: measureHelp },
+  run: { run: runCommand, help: runHelp },
+  demo: { run: demoCommand, help: demoHelp },
 };
 
 function usage(): string {

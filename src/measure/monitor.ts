@@ -5,7 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../errors.js';
 import { loadBinding, type NativeBinding, type NativeHandle } from '../native/binding.js';
-import { NvmlSession, type LibraryInfo } from '../nvml/session.js';
+import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
 import { parseOptions } from '../options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import { attribute, emptyPhaseTotal, totalEnergyAt, totalUncertaintyAt, type Boundary, type ScopeRecord } from './ledger.js';
@@ -37,6 +37,7 @@ interface RunState {
 export interface MonitorGpu extends SelectedGpu {
   powerSource: 'instant' | 'average-1s' | 'none';
   hasEnergyCounter: boolean;
+  powerLimitW: number | null;
 }
 
 export interface MonitorStats {
@@ -76,7 +77,9 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     const capacity = Math.max(1024, Math.ceil(options.sampleHz * 10));
     const started = this.#binding.samplerStart(session.handle, gpus.map((g) => g.index), options.sampleHz, capacity);
     this.#sampler = started.handle;
-    this.gpus = gpus.map((g, i) => ({ ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter }));
+    this.gpus = gpus.map((g, i) => ({
+      ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter, powerLimitW: session.device(g.index).powerLimitW,
+    }));
     this.originNs = process.hrtime.bigint();
     this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource === 'average-1s'));
     this.#timer = setInterval(() => this.#drain(), options.drainIntervalMs);
@@ -189,6 +192,18 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return tl.samples(fromNs, toNs);
   }
 
+  /** A point-in-time NVML reading of a measured GPU (temperature, clocks, power). */
+  deviceStatus(gpu: number): DeviceStatus {
+    this.#checkOpen();
+    if (!this.gpus.some((g) => g.index === gpu)) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
+    return this.#session.status(gpu);
+  }
+
+  /** The latest sampled power summed over the measured GPUs, W (for live displays). */
+  latestPowerW(): number {
+    return this.#timelines.reduce((s, t) => s + (Number.isFinite(t.lastPowerW) ? t.lastPowerW : 0), 0);
+  }
+
   stats(): MonitorStats {
     const s = this.#closedSync ? null : this.#binding.samplerStats(this.#sampler);
     const elapsedS = Number(process.hrtime.bigint() - this.originNs) / 1e9;
@@ -240,6 +255,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     if (counts.tokens !== undefined) rec.tokens = (rec.tokens ?? 0) + counts.tokens;
     if (counts.samples !== undefined) rec.samples = (rec.samples ?? 0) + counts.samples;
     this.#openScopes.delete(rec);
+    this.#label(rec.end);
     this.#unsettledScopes.add(rec);
     this.#trySettleScope(rec);
     return rec.final ?? this.#provisional(rec);
@@ -274,6 +290,20 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return b;
   }
 
+  /** Tells the timelines which phase runs from boundary `b` on: one phase's name, '' for none, null if several. */
+  #label(b: Boundary): void {
+    let label: string | null = '';
+    for (const rec of this.#openScopes) {
+      if (rec.phase === null) continue;
+      if (label !== '') {
+        label = null;
+        break;
+      }
+      label = rec.phase;
+    }
+    for (const tl of this.#timelines) tl.markBoundary(b.t, label);
+  }
+
   #open(name: string, phase: string | null, queryId?: string): ScopeRecord {
     const ctx = this.#als.getStore();
     const rec: ScopeRecord = {
@@ -281,6 +311,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       start: this.#boundary(), end: null, outcome: null, error: null, tokens: null, samples: null, final: null,
     };
     this.#openScopes.add(rec);
+    this.#label(rec.start);
     return rec;
   }
 

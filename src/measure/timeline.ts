@@ -78,6 +78,15 @@ export class PowerTimeline {
   readonly #aw = new Column(); // W at the anchor, J
   readonly #ap = new Column(); // power at the anchor, W
 
+  // Scope boundaries (ns rel, increasing): where the work, and so the power, changes.
+  readonly #bounds = new Column();
+  // The label of the segment each boundary starts: a phase name, '' (no phase open), null (mixed).
+  #boundLabels: Array<string | null> = [];
+  // Typical power per label, learnt from stretches sampled entirely inside one labelled segment.
+  readonly #priors = new Map<string, { meanW: number; n: number }>();
+  // Levels of the middle segments of sample intervals holding several boundaries, fixed when the
+  // interval closed (keyed by the interval's start), so E(t) never changes afterwards.
+  readonly #levels = new Map<number, number[]>();
   #lastCounterJ = NaN;
   #offsetJ = 0; // added to the raw counter after resets
   #ratios: number[] = []; // counter / power integral over recent anchor intervals
@@ -115,6 +124,11 @@ export class PowerTimeline {
     return this.#t.length ? this.#t.last() : -Infinity;
   }
 
+  /** The latest sampled power, W (NaN before the first sample). */
+  get lastPowerW(): number {
+    return this.#lastPowerW;
+  }
+
   /** Time of the last anchor, ns rel, or -Infinity. */
   get lastAnchorT(): number {
     return this.#au.length ? this.#au.last() : -Infinity;
@@ -125,6 +139,90 @@ export class PowerTimeline {
       (s, c) => s + c.bytes,
       0,
     );
+  }
+
+  /**
+   * Registers a scope boundary at t (ns rel). Inside a sample interval holding
+   * boundaries, power is modelled as stepping at them (the work changes there)
+   * rather than ramping linearly between the two samples.
+   */
+  markBoundary(t: number, label: string | null = null): void {
+    if (this.#bounds.length === 0 || t > this.#bounds.last()) {
+      this.#bounds.push(t);
+      this.#boundLabels.push(label);
+    } else if (t === this.#bounds.last()) {
+      this.#boundLabels[this.#boundLabels.length - 1] = label;
+    }
+  }
+
+  /** Typical power of a labelled segment, W, or NaN when not yet learnt. */
+  priorW(label: string | null): number {
+    if (label === null) return NaN;
+    const p = this.#priors.get(label);
+    return p && p.n >= 3 ? p.meanW : NaN;
+  }
+
+  #labelAt(k: number): string | null {
+    return this.#boundLabels[k] ?? null;
+  }
+
+  /** Learns label priors from [t0, t] and fixes middle-segment levels for an interval with several boundaries. */
+  #closeInterval(t0: number, t: number, p0: number, p: number): void {
+    const k0 = this.#bounds.floorIndex(t0);
+    let k = k0 + 1;
+    if (k >= this.#bounds.length || this.#bounds.at(k) >= t) {
+      // No boundary inside: the whole interval lies in the segment that started at bound k0.
+      const label = k0 >= 0 ? this.#labelAt(k0) : null;
+      if (label !== null) {
+        const prior = this.#priors.get(label) ?? { meanW: 0, n: 0 };
+        const w = Math.min(prior.n + 1, 50);
+        prior.meanW += ((p0 + p) / 2 - prior.meanW) / w;
+        prior.n++;
+        this.#priors.set(label, prior);
+      }
+      return;
+    }
+    const levels: number[] = [];
+    const dt = t - t0;
+    for (; k + 1 < this.#bounds.length && this.#bounds.at(k + 1) < t; k++) {
+      const a = this.#bounds.at(k);
+      const b = this.#bounds.at(k + 1);
+      const prior = this.priorW(this.#labelAt(k));
+      levels.push(Number.isFinite(prior) ? prior : p0 + ((p - p0) * ((a + b) / 2 - t0)) / dt);
+    }
+    if (levels.length) this.#levels.set(t0, levels);
+  }
+
+  /**
+   * Integral of power over [s0, x] inside one sample interval [s0, s1] whose ends
+   * read p0 and p1, J. Without boundaries inside: the trapezoid. With boundaries
+   * b1 < ... < bm inside: p0 until b1, p1 from bm, and the linear ramp's value at
+   * each middle segment's centre in between.
+   */
+  #segment(s0: number, s1: number, p0: number, p1: number, x: number): number {
+    const dt = s1 - s0;
+    let k = this.#bounds.floorIndex(s0) + 1; // first boundary after s0
+    if (k >= this.#bounds.length || this.#bounds.at(k) >= s1 || dt <= 0) {
+      const u = x - s0;
+      return (p0 * u + ((p1 - p0) * u * u) / (2 * dt)) / 1e9;
+    }
+    const fixed = this.#levels.get(s0);
+    let acc = 0;
+    let from = s0;
+    let level = p0;
+    let middle = 0;
+    while (from < x) {
+      const next = k < this.#bounds.length && this.#bounds.at(k) < s1 ? this.#bounds.at(k) : s1;
+      const to = Math.min(next, x);
+      acc += level * (to - from);
+      if (to >= x) break;
+      from = next;
+      k++;
+      const after = k < this.#bounds.length && this.#bounds.at(k) < s1 ? this.#bounds.at(k) : s1;
+      level = after >= s1 ? p1 : (fixed?.[middle] ?? p0 + ((p1 - p0) * ((from + after) / 2 - s0)) / dt);
+      middle++;
+    }
+    return acc / 1e9;
   }
 
   /** Appends one drained batch. */
@@ -156,7 +254,8 @@ export class PowerTimeline {
       if (t <= t0) return;
       const p0 = this.#p.last();
       const dtS = (t - t0) / 1e9;
-      this.#w.push(this.#w.last() + ((p0 + p) / 2) * dtS);
+      this.#closeInterval(t0, t, p0, p);
+      this.#w.push(this.#w.last() + this.#segment(t0, t, p0, p, t));
       const jump = (p - p0) * dtS;
       this.#v.push(this.#v.last() + (jump * jump) / 12);
       if (t - t0 > 5 * this.nominalPeriodNs) this.gaps.push([t0, t]);
@@ -175,7 +274,7 @@ export class PowerTimeline {
     const tPrev = this.#t.at(n - 1);
     const u = (tPrev + t) / 2;
     const h = (t - tPrev) / 2;
-    const wU = this.#w.at(n - 1) + (this.#w.last() - this.#w.at(n - 1)) / 2;
+    const wU = this.#w.at(n - 1) + this.#segment(tPrev, t, this.#p.at(n - 1), p, u);
     const reset = c < prev;
     if (reset) {
       // The counter went backwards: a driver reload reset it. Continue the
@@ -213,6 +312,12 @@ export class PowerTimeline {
     let k = 0;
     while (k + 1 < this.#au.length && this.#au.at(k + 1) <= first) k++;
     for (const col of [this.#au, this.#ah, this.#ae, this.#aw, this.#ap]) col.dropFront(k);
+    const oldBounds = this.#bounds.floorIndex(first);
+    if (oldBounds > 0) {
+      this.#bounds.dropFront(oldBounds);
+      this.#boundLabels = this.#boundLabels.slice(oldBounds);
+    }
+    for (const key of this.#levels.keys()) if (key < first) this.#levels.delete(key);
   }
 
   /** Counter energy / power integral over recent anchor intervals (1 until known). */
@@ -250,11 +355,28 @@ export class PowerTimeline {
     if (j === n - 1) {
       return { w: this.#w.at(j) + pj * ((t - tj) / 1e9), j, bnd: 0, beyond: t - tj > 2 * this.nominalPeriodNs };
     }
-    const dt = this.#t.at(j + 1) - tj;
+    const tj1 = this.#t.at(j + 1);
+    const dt = tj1 - tj;
     const dp = this.#p.at(j + 1) - pj;
-    const x = t - tj;
-    const w = this.#w.at(j) + (pj * x + (dp * x * x) / (2 * dt)) / 1e9;
-    return { w, j, bnd: (Math.abs(dp) * dt) / 2 / 1e9, beyond: false };
+    const w = this.#w.at(j) + this.#segment(tj, tj1, pj, this.#p.at(j + 1), t);
+    let spread = Math.abs(dp);
+    if (this.#levels.has(tj)) {
+      // Imputed levels inside: bound by the power range seen around the interval.
+      const lo = Math.max(0, j - 5);
+      const hi = Math.min(n - 1, j + 6);
+      let min = Infinity;
+      let max = -Infinity;
+      for (let i = lo; i <= hi; i++) {
+        min = Math.min(min, this.#p.at(i));
+        max = Math.max(max, this.#p.at(i));
+      }
+      for (const l of this.#levels.get(tj)!) {
+        min = Math.min(min, l);
+        max = Math.max(max, l);
+      }
+      spread = Math.max(spread, max - min);
+    }
+    return { w, j, bnd: (spread * dt) / 2 / 1e9, beyond: false };
   }
 
   #varianceAt(j: number): number {

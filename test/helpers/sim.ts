@@ -4,7 +4,8 @@
  * control file, and compute the exact energy of any interval from the record
  * of power changes.
  */
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { SimPowerControl } from '../../src/sim/power-control.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -56,6 +57,7 @@ export class SimControl {
   file: string | undefined;
   readonly epochNs: bigint;
   readonly #history: Change[][];
+  #writer: SimPowerControl | undefined;
 
   constructor(epochNs: bigint, devices: number, idleW: number, trace?: string) {
     this.epochNs = epochNs;
@@ -70,11 +72,16 @@ export class SimControl {
   /** Sets the power of one GPU (or all) from now on. Returns the change's timestamp. */
   setPower(watts: number, gpu: number | '*' = '*'): bigint {
     if (!this.file) throw new Error('configureSim({ control: true }) first');
-    const tNs = process.hrtime.bigint();
-    appendFileSync(this.file, `${tNs} ${gpu} ${watts}\n`);
+    this.#writer ??= new SimPowerControl(this.file);
+    const tNs = this.#writer.set(watts, gpu);
     const targets = gpu === '*' ? this.#history : [this.#history[gpu]!];
     for (const h of targets) h.push({ tNs, watts });
     return tNs;
+  }
+
+  /** setPower for all GPUs, in the shape the synthetic workload's handler takes. */
+  set(watts: number): bigint {
+    return this.setPower(watts);
   }
 
   /** Power of `gpu` at `tNs`, W. */

@@ -1,0 +1,26 @@
+/** Printing a finished benchmark for people (and --json for programs). */
+import type { WattscopeReport } from '../runner/report-schema.js';
+import { fmt } from './common.js';
+
+export function printBenchmark(report: WattscopeReport, outDir: string | undefined, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ outDir: outDir ?? null, status: report.status, aiEnergyScore: report.aiEnergyScore, aggregate: report.aggregate, idle: report.idle }) + '\n');
+    return;
+  }
+  const a = report.aggregate;
+  const lines: string[] = [];
+  const where = report.device.simulated ? 'simulated H100' : report.device.gpus.map((g) => g.name).join(', ');
+  lines.push(`${report.benchmark.workload} on ${where}: ${report.runs.length} runs x ${report.benchmark.dataset.rows} queries`);
+  if (report.idle) lines.push(`idle power ${fmt(report.idle.powerW, 1)} W`);
+  if (a) {
+    for (const [phase, s] of Object.entries(a.phaseWhPer1000)) {
+      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${fmt((s.cv ?? 0) * 100, 2)}%`);
+    }
+    lines.push(`  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`);
+    lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);
+    for (const ex of a.excludedRuns) lines.push(`  run ${ex.index} excluded: ${ex.reasons.join('; ')}`);
+  }
+  if (report.aiEnergyScore) lines.push(`GPU_ENERGY_WH: ${report.aiEnergyScore.gpuEnergyWh.toFixed(2)} Wh per 1,000 queries`);
+  if (outDir) lines.push(`results in ${outDir}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,101 @@
+/**
+ * AI Energy Score outputs: optimum-benchmark's benchmark_report.json shape, and
+ * the AI Energy Score summarizer's arithmetic that turns it into
+ * GPU_ENERGY_WH.txt and GPU_ENERGY_SUMMARY.json.
+ */
+import { z } from 'zod';
+import { WattscopeError } from '../errors.js';
+
+const KWH_PER_J = 1 / 3.6e6;
+
+/** One energy object of optimum-benchmark (kWh). wattscope measures the GPU only: cpu and ram are null. */
+export interface ObEnergy {
+  unit: 'kWh';
+  cpu: number | null;
+  ram: number | null;
+  gpu: number;
+  total: number;
+}
+
+export interface ObPhase {
+  memory: null;
+  latency: null;
+  throughput: null;
+  energy: ObEnergy | null;
+  efficiency: { unit: string; value: number } | null;
+  measures: ObEnergy[] | null;
+}
+
+export type BenchmarkReport = Record<'preprocess' | 'prefill' | 'decode' | 'per_token', ObPhase>;
+
+const energyOf = (j: number): ObEnergy => ({ unit: 'kWh', cpu: null, ram: null, gpu: j * KWH_PER_J, total: j * KWH_PER_J });
+
+const emptyPhase = (): ObPhase => ({ memory: null, latency: null, throughput: null, energy: null, efficiency: null, measures: null });
+
+/**
+ * Builds benchmark_report.json from per-run phase energies, J per 1,000 queries.
+ * `energy` is the mean over the included runs; `measures` lists every included run.
+ */
+export function toBenchmarkReport(
+  runs: Array<Record<string, { energyJ: number; tokens: number; samples: number }>>,
+): BenchmarkReport {
+  const report: BenchmarkReport = { preprocess: emptyPhase(), prefill: emptyPhase(), decode: emptyPhase(), per_token: emptyPhase() };
+  for (const phase of ['preprocess', 'prefill', 'decode'] as const) {
+    const per = runs.map((r) => r[phase]).filter((p): p is NonNullable<typeof p> => p !== undefined);
+    if (per.length === 0) continue;
+    const meanJ = per.reduce((s, p) => s + p.energyJ, 0) / per.length;
+    const energy = energyOf(meanJ);
+    const tokens = per.reduce((s, p) => s + p.tokens, 0) / per.length;
+    const samples = per.reduce((s, p) => s + p.samples, 0) / per.length;
+    const useTokens = phase !== 'preprocess' && tokens > 0;
+    const count = useTokens ? tokens : samples;
+    report[phase] = {
+      ...emptyPhase(),
+      energy,
+      efficiency: count > 0 && energy.total > 0 ? { unit: useTokens ? 'tokens/kWh' : 'samples/kWh', value: count / energy.total } : null,
+      measures: per.map((p) => energyOf(p.energyJ)),
+    };
+  }
+  return report;
+}
+
+/** Python's round(x, 2): correctly rounded, ties (exactly representable halves) to even. */
+export function pyRound2(x: number): number {
+  const y = x * 100;
+  const floor = Math.floor(y);
+  if (y - floor === 0.5 && Number.isInteger(x * 8)) return (floor % 2 === 0 ? floor : floor + 1) / 100;
+  return Number(x.toFixed(2));
+}
+
+export interface EnergySummary {
+  units: 'Wh';
+  total: number;
+  preprocess_wh: number;
+  prefill_wh: number;
+  decode_wh: number;
+}
+
+const PhaseInput = z.object({ energy: z.object({ gpu: z.number() }).nullable() }).passthrough();
+const ReportInput = z.object({ preprocess: PhaseInput.nullable().optional(), prefill: PhaseInput.nullable().optional(), decode: PhaseInput.nullable().optional() }).passthrough();
+
+/**
+ * The AI Energy Score summarizer's arithmetic: GPU kWh per phase x 1,000 = Wh per
+ * 1,000 queries, each rounded to two decimals; the total is the rounded sum of the
+ * unrounded phases.
+ */
+export function summarizeBenchmarkReport(report: unknown, source = 'benchmark_report.json'): { gpuEnergyWhText: string; summary: EnergySummary } {
+  const parsed = ReportInput.safeParse(report);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${source}: not an optimum-benchmark report at "${issue.path.join('.')}": ${issue.message}`, { file: source, field: issue.path.join('.') });
+  }
+  const wh = (p: z.infer<typeof PhaseInput> | null | undefined) => (p?.energy ? p.energy.gpu * 1000 : 0);
+  const pre = wh(parsed.data.preprocess);
+  const pf = wh(parsed.data.prefill);
+  const dec = wh(parsed.data.decode);
+  const total = pyRound2(pre + pf + dec);
+  return {
+    gpuEnergyWhText: `${total.toFixed(2)}\n`,
+    summary: { units: 'Wh', total, preprocess_wh: pyRound2(pre), prefill_wh: pyRound2(pf), decode_wh: pyRound2(dec) },
+  };
+}

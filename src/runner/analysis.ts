@@ -1,0 +1,49 @@
+/** Per-run instability reasons and the aggregate over runs. */
+import { median, summarize } from './stats.js';
+import type { RunRecord, WattscopeReport } from './report-schema.js';
+
+/** Flags from the measurement that mean the counter or sampling misbehaved during a run. */
+const ANOMALY_FLAGS = new Set(['counter-reset', 'unsettled', 'sampling-gap', 'gpu-lost']);
+
+/** Reasons that exclude a run from the means (when excludeUnstable is on). */
+const EXCLUDING = new Set(['counter-anomaly', 'high-variation', 'failed-queries']);
+
+export const HIGH_VARIATION_FRACTION = 0.1;
+export const TOO_SHORT_S = 1;
+
+/** Recomputes every run's `unstable` reasons and `included` from all runs so far. */
+export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { notes: string[] } {
+  const notes: string[] = [];
+  const totals = runs.map((r) => Object.values(r.phaseWhPer1000).reduce((a, b) => a + b, 0));
+  const mid = runs.length >= 3 ? median(totals) : NaN;
+  for (const [i, r] of runs.entries()) {
+    const reasons: string[] = [];
+    if (r.durationS < TOO_SHORT_S) reasons.push(`too-short: ${r.durationS.toFixed(2)} s is under ${TOO_SHORT_S} s, about ten counter updates`);
+    const anomalies = r.flags.filter((f) => ANOMALY_FLAGS.has(f));
+    if (anomalies.length) reasons.push(`counter-anomaly: ${anomalies.join(', ')}`);
+    if (Number.isFinite(mid) && mid > 0 && Math.abs(totals[i]! - mid) / mid > HIGH_VARIATION_FRACTION) {
+      reasons.push(`high-variation: ${totals[i]!.toFixed(3)} Wh/1000 is ${(((totals[i]! - mid) / mid) * 100).toFixed(1)}% from the median run`);
+    }
+    if (r.failedQueries > 0) reasons.push(`failed-queries: ${r.failedQueries} of ${r.queries} queries threw`);
+    if (r.flags.includes('throttled')) reasons.push('throttled: temperature or power limit reached');
+    r.unstable = reasons;
+    r.included = !excludeUnstable || !reasons.some((x) => EXCLUDING.has(x.split(':')[0]!));
+  }
+  if (runs.length > 0 && runs.every((r) => !r.included)) {
+    for (const r of runs) r.included = true;
+    notes.push('every run was unstable; all are included in the means, see each run\'s reasons');
+  }
+  return { notes };
+}
+
+export function aggregate(runs: RunRecord[], phases: string[]): NonNullable<WattscopeReport['aggregate']> {
+  const inc = runs.filter((r) => r.included);
+  const phaseWhPer1000 = Object.fromEntries(phases.map((p) => [p, summarize(inc.map((r) => r.phaseWhPer1000[p] ?? 0))]));
+  return {
+    includedRuns: inc.map((r) => r.index),
+    excludedRuns: runs.filter((r) => !r.included).map((r) => ({ index: r.index, reasons: r.unstable })),
+    phaseWhPer1000,
+    totalWhPer1000: summarize(inc.map((r) => phases.reduce((s, p) => s + (r.phaseWhPer1000[p] ?? 0), 0))),
+    unattributedWhPer1000: summarize(inc.map((r) => (r.unattributedEnergyJ * (1000 / Math.max(r.queries, 1))) / 3600)),
+  };
+}

@@ -1,0 +1,54 @@
+/** `wattscope run <config>`: the config file, validated with zod (errors name the field and the file). */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { WattscopeError } from '../errors.js';
+import { parseOptions } from '../options.js';
+
+export const RunConfigSchema = z.object({
+  dataset: z.object({
+    path: z.string().min(1),
+    format: z.enum(['jsonl', 'csv', 'parquet']).optional(),
+    task: z.string().optional(),
+    columns: z.array(z.string().min(1)).min(1).optional(),
+    limit: z.number().int().min(1).optional(),
+  }).strict(),
+  /** The inference code: a module whose export (default: `default`) is a BenchmarkHandler, or the synthetic demo workload. */
+  handler: z.union([
+    z.object({ module: z.string().min(1), export: z.string().min(1).default('default') }).strict(),
+    z.object({ synthetic: z.literal(true) }).strict(),
+  ]),
+  outDir: z.string().min(1),
+  runs: z.number().int().min(1).max(1000).default(10),
+  warmup: z.number().int().min(0).default(10),
+  phases: z.array(z.string().min(1)).min(1).default(['preprocess', 'prefill', 'decode']),
+  task: z.string().optional(),
+  model: z.string().optional(),
+  gpus: z.union([z.literal('all'), z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1)]).default('all'),
+  sampleHz: z.number().min(1).max(20000).default(1000),
+  simulate: z.boolean().default(false),
+  randomDelayMaxS: z.number().min(0).max(60).default(1),
+  cooldown: z.object({ enabled: z.boolean().default(false), maxWaitS: z.number().min(0).default(60), temperatureMarginC: z.number().min(0).default(3), powerMarginW: z.number().min(0).default(15) }).strict().optional(),
+  idleMeasureS: z.number().min(0).max(600).default(5),
+  subtractIdle: z.boolean().default(false),
+  excludeUnstable: z.boolean().default(true),
+}).strict();
+
+export type RunConfig = z.output<typeof RunConfigSchema>;
+
+/** Reads and validates a config; relative paths are resolved against the config's directory. */
+export function loadRunConfig(file: string): RunConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${file}: cannot read the config (${why})`, { file, cause: err });
+  }
+  const config = parseOptions(RunConfigSchema, raw, 'config', 'WATTSCOPE_BAD_CONFIG', { file });
+  const dir = path.dirname(path.resolve(file));
+  config.dataset.path = path.resolve(dir, config.dataset.path);
+  config.outDir = path.resolve(dir, config.outDir);
+  if ('module' in config.handler) config.handler.module = path.resolve(dir, config.handler.module);
+  return config;
+}

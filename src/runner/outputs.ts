@@ -1,0 +1,79 @@
+/**
+ * The output directory: AI Energy Score files, wattscope's full report, one file
+ * per completed run, and a state file for resuming after a crash. Every file is
+ * written atomically, after every run, so a kill leaves completed runs readable.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { summarizeBenchmarkReport, toBenchmarkReport } from './ai-energy-score.js';
+import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { RunRecordSchema, type RunRecord, type WattscopeReport } from './report-schema.js';
+
+export const FILES = {
+  wh: 'GPU_ENERGY_WH.txt',
+  summary: 'GPU_ENERGY_SUMMARY.json',
+  benchmark: 'benchmark_report.json',
+  report: 'wattscope-report.json',
+  state: 'wattscope-state.json',
+  runsDir: 'runs',
+} as const;
+
+export interface RunnerState {
+  configHash: string;
+  status: 'running' | 'complete' | 'failed';
+  pid: number;
+  runsCompleted: number;
+  updatedAt: string;
+}
+
+export function readState(outDir: string): RunnerState | null {
+  try {
+    return JSON.parse(readFileSync(path.join(outDir, FILES.state), 'utf8')) as RunnerState;
+  } catch {
+    return null;
+  }
+}
+
+/** Completed runs saved in outDir/runs (those that parse; others are ignored). */
+export function readCompletedRuns(outDir: string): RunRecord[] {
+  const dir = path.join(outDir, FILES.runsDir);
+  if (!existsSync(dir)) return [];
+  const runs: RunRecord[] = [];
+  for (const f of readdirSync(dir).filter((n) => /^run-\d+\.json$/.test(n)).sort()) {
+    const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+    if (parsed.success) runs.push(parsed.data);
+  }
+  return runs.sort((a, b) => a.index - b.index);
+}
+
+export function clearOutputs(outDir: string): void {
+  rmSync(path.join(outDir, FILES.runsDir), { recursive: true, force: true });
+  for (const f of [FILES.wh, FILES.summary, FILES.benchmark, FILES.report, FILES.state]) rmSync(path.join(outDir, f), { force: true });
+}
+
+export function writeRun(outDir: string, run: RunRecord): void {
+  mkdirSync(path.join(outDir, FILES.runsDir), { recursive: true });
+  writeJsonAtomic(path.join(outDir, FILES.runsDir, `run-${String(run.index).padStart(3, '0')}.json`), run);
+}
+
+/** Per-1,000-query phase energies of the included runs, in the shape toBenchmarkReport wants. */
+function per1000(report: WattscopeReport) {
+  const scale = report.benchmark.per1000Scale;
+  return report.runs.filter((r) => r.included).map((r) =>
+    Object.fromEntries(Object.entries(r.phaseWhPer1000).map(([p, wh]) => [p, { energyJ: wh * 3600, tokens: (r.phases[p]?.tokens ?? 0) * scale, samples: (r.phases[p]?.samples ?? r.phases[p]?.count ?? 0) * scale }])),
+  );
+}
+
+/** Writes (atomically) the full report, and the AI Energy Score files once there is a run. */
+export function writeReports(outDir: string, report: WattscopeReport, state: RunnerState): void {
+  if (report.runs.some((r) => r.included)) {
+    const benchmark = toBenchmarkReport(per1000(report));
+    const { gpuEnergyWhText, summary } = summarizeBenchmarkReport(benchmark);
+    report.aiEnergyScore = { gpuEnergyWh: summary.total, summary };
+    writeJsonAtomic(path.join(outDir, FILES.benchmark), benchmark);
+    writeJsonAtomic(path.join(outDir, FILES.summary), summary);
+    writeFileAtomic(path.join(outDir, FILES.wh), gpuEnergyWhText);
+  }
+  writeJsonAtomic(path.join(outDir, FILES.report), report);
+  writeJsonAtomic(path.join(outDir, FILES.state), state);
+}

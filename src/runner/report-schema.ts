@@ -1,0 +1,119 @@
+/**
+ * wattscope's own full benchmark report (wattscope-report.json): every run and
+ * phase, statistics, device and driver, settings, environment and flags. The
+ * zod schema is the contract; schema/wattscope-report.schema.json is generated
+ * from it (npm run schema) and a test keeps the two equal.
+ */
+import { z } from 'zod';
+
+const Stat = z.object({
+  n: z.number().int(),
+  mean: z.number(),
+  sd: z.number(),
+  ci95: z.tuple([z.number(), z.number()]),
+  cv: z.number().nullable(),
+  min: z.number(),
+  max: z.number(),
+});
+
+const RunPhase = z.object({
+  energyJ: z.number(),
+  uncertaintyJ: z.number(),
+  durationS: z.number(),
+  count: z.number().int(),
+  tokens: z.number(),
+  samples: z.number(),
+});
+
+export const RunRecordSchema = z.object({
+  index: z.number().int().min(0),
+  startedAt: z.string(),
+  durationS: z.number(),
+  /** Random delay slept before the run, s. */
+  delayS: z.number(),
+  cooldownS: z.number(),
+  startTemperatureC: z.number().nullable(),
+  endTemperatureC: z.number().nullable(),
+  queries: z.number().int(),
+  failedQueries: z.number().int(),
+  /** Counter delta over the whole run (all GPUs), J, as measured (not normalized). */
+  totalEnergyJ: z.number(),
+  totalUncertaintyJ: z.number(),
+  unattributedEnergyJ: z.number(),
+  /** Per phase, as measured over this run's queries (not normalized). */
+  phases: z.record(z.string(), RunPhase),
+  /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
+  phaseWhPer1000: z.record(z.string(), z.number()),
+  method: z.enum(['energy-counter', 'counter-interpolated', 'power-integration']),
+  flags: z.array(z.string()),
+  /** Why this run is unstable (empty when stable). */
+  unstable: z.array(z.string()),
+  /** Whether the run counts in the means. */
+  included: z.boolean(),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+export const WattscopeReportSchema = z.object({
+  schemaVersion: z.literal(1),
+  tool: z.object({ name: z.literal('wattscope'), version: z.string() }),
+  /** running: runs still to come (or the process died: see state); complete; failed. */
+  status: z.enum(['running', 'complete', 'failed']),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  benchmark: z.object({
+    task: z.string().nullable(),
+    model: z.string().nullable(),
+    workload: z.string(),
+    dataset: z.object({ source: z.string(), name: z.string(), format: z.string(), rows: z.number().int(), columns: z.array(z.string()) }),
+    /** Factor from measured energy to energy per 1,000 queries (1000 / rows). */
+    per1000Scale: z.number(),
+    runsPlanned: z.number().int(),
+    runsCompleted: z.number().int(),
+    warmupQueries: z.number().int(),
+    phases: z.array(z.string()),
+  }),
+  settings: z.object({
+    sampleHz: z.number(),
+    randomDelayMaxS: z.number(),
+    cooldown: z.object({ enabled: z.boolean(), maxWaitS: z.number(), temperatureMarginC: z.number(), powerMarginW: z.number() }),
+    idleMeasureS: z.number(),
+    subtractIdle: z.boolean(),
+    excludeUnstable: z.boolean(),
+  }),
+  environment: z.object({ node: z.string(), platform: z.string(), arch: z.string(), hostname: z.string(), cpus: z.number().int() }),
+  device: z.object({
+    simulated: z.boolean(),
+    libraryPath: z.string(),
+    driverVersion: z.string().nullable(),
+    nvmlVersion: z.string().nullable(),
+    missingSymbols: z.array(z.string()),
+    gpus: z.array(z.object({
+      index: z.number().int(), cudaIndex: z.number().int().nullable(), uuid: z.string().nullable(), name: z.string().nullable(),
+      migInstance: z.string().nullable(), powerSource: z.string(), hasEnergyCounter: z.boolean(), powerLimitW: z.number().nullable(),
+    })),
+  }),
+  idle: z.object({ powerW: z.number(), durationS: z.number(), uncertaintyW: z.number(), temperatureC: z.number().nullable() }).nullable(),
+  runs: z.array(RunRecordSchema),
+  aggregate: z.object({
+    includedRuns: z.array(z.number().int()),
+    excludedRuns: z.array(z.object({ index: z.number().int(), reasons: z.array(z.string()) })),
+    /** Per phase across included runs: Wh per 1,000 queries. */
+    phaseWhPer1000: z.record(z.string(), Stat),
+    /** Sum of the phases across included runs: Wh per 1,000 queries (the AI Energy Score). */
+    totalWhPer1000: Stat,
+    /** Unattributed (between phases) Wh per 1,000 queries across included runs. */
+    unattributedWhPer1000: Stat,
+  }).nullable(),
+  aiEnergyScore: z.object({
+    gpuEnergyWh: z.number(),
+    summary: z.object({ units: z.literal('Wh'), total: z.number(), preprocess_wh: z.number(), prefill_wh: z.number(), decode_wh: z.number() }),
+  }).nullable(),
+  notes: z.array(z.string()),
+});
+export type WattscopeReport = z.infer<typeof WattscopeReportSchema>;
+
+/** The report's JSON Schema (draft 2020-12), generated from the zod schema. */
+export function reportJsonSchema(): unknown {
+  return z.toJSONSchema(WattscopeReportSchema, { target: 'draft-2020-12' });
+}

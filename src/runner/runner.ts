@@ -1,0 +1,228 @@
+/**
+ * runBenchmark: the AI Energy Score methodology over measurement scopes. Warm-up
+ * queries, optional cooldown, a random 0-1 s delay before each run, idle power
+ * measured first, then `runs` passes over the dataset at batch size 1, each
+ * query's phases measured by the user's handler. Results are written after
+ * every run; a crash leaves completed runs readable and a re-run resumes.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import { z } from 'zod';
+import { WattscopeError } from '../errors.js';
+import { EnergyMonitor } from '../measure/monitor.js';
+import { MonitorOptionsSchema } from '../measure/options.js';
+import type { QueryContext } from '../measure/scope.js';
+import { parseOptions } from '../options.js';
+import { aggregate, classifyRuns } from './analysis.js';
+import { loadDataset, type Dataset, type DatasetRow } from './dataset.js';
+import { clearOutputs, readCompletedRuns, readState, writeReports, writeRun, type RunnerState } from './outputs.js';
+import { ProgressBar } from './progress.js';
+import type { RunRecord, WattscopeReport } from './report-schema.js';
+import { VERSION } from '../version.js';
+
+/** The user's inference code for one query: measure its phases with `q.phase(name, fn)`. */
+export type BenchmarkHandler = (row: DatasetRow, q: QueryContext) => unknown;
+
+const isDataset = (v: unknown): v is Dataset => typeof v === 'object' && v !== null && Array.isArray((v as Dataset).rows);
+
+export const BenchmarkOptionsSchema = z.object({
+  /** A loaded Dataset, or a file spec ({ path, format?, task?, columns?, limit? }). */
+  dataset: z.union([
+    z.custom<Dataset>(isDataset, 'expected a Dataset'),
+    z.object({ path: z.string().min(1), format: z.enum(['jsonl', 'csv', 'parquet']).optional(), task: z.string().optional(), columns: z.array(z.string().min(1)).optional(), limit: z.number().int().min(1).optional() }).strict(),
+  ]),
+  handler: z.custom<BenchmarkHandler>((v) => typeof v === 'function', 'expected a function'),
+  runs: z.number().int().min(1).max(1000).default(10),
+  /** Warm-up queries before the first run (not counted). */
+  warmup: z.number().int().min(0).default(10),
+  phases: z.array(z.string().min(1)).min(1).default(['preprocess', 'prefill', 'decode']),
+  /** Output directory; nothing is written without one. */
+  outDir: z.string().min(1).optional(),
+  task: z.string().optional(),
+  model: z.string().optional(),
+  /** A name for the workload (for the report). */
+  workload: z.string().default('custom'),
+  /** An open monitor to use, or options to open one (closed at the end). */
+  monitor: z.union([z.custom<EnergyMonitor>((v) => v instanceof EnergyMonitor, 'expected an EnergyMonitor'), MonitorOptionsSchema]).optional(),
+  randomDelayMaxS: z.number().min(0).max(60).default(1),
+  cooldown: z.object({
+    enabled: z.boolean().default(false),
+    maxWaitS: z.number().min(0).default(60),
+    temperatureMarginC: z.number().min(0).default(3),
+    powerMarginW: z.number().min(0).default(15),
+  }).strict().default({ enabled: false, maxWaitS: 60, temperatureMarginC: 3, powerMarginW: 15 }),
+  idleMeasureS: z.number().min(0).max(600).default(5),
+  subtractIdle: z.boolean().default(false),
+  excludeUnstable: z.boolean().default(true),
+  /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
+  resume: z.enum(['auto', 'never']).default('auto'),
+  progress: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** Called after each completed run with the report so far. */
+  onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
+  /** Called with lines worth telling a person (resuming, starting clean). */
+  log: z.custom<(line: string) => void>((v) => typeof v === 'function').optional(),
+}).strict();
+
+export type BenchmarkOptions = z.input<typeof BenchmarkOptionsSchema>;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export async function runBenchmark(options: BenchmarkOptions): Promise<WattscopeReport> {
+  const o = parseOptions(BenchmarkOptionsSchema, options, 'benchmark options');
+  const dataset = isDataset(o.dataset) ? o.dataset : await loadDataset(o.dataset);
+  const log = o.log ?? (() => {});
+  const ownMonitor = !(o.monitor instanceof EnergyMonitor);
+  const monitor = o.monitor instanceof EnergyMonitor ? o.monitor : await EnergyMonitor.open(o.monitor ?? {});
+  const bar = o.progress === 'always' || (o.progress === 'auto' && process.stderr.isTTY) ? new ProgressBar(process.stderr) : null;
+  const n = dataset.rows.length;
+  const scale = 1000 / n;
+  const configHash = createHash('sha256').update(JSON.stringify({
+    source: dataset.source, rows: n, columns: dataset.columns, runs: o.runs, warmup: o.warmup, phases: o.phases,
+    task: o.task ?? null, model: o.model ?? null, workload: o.workload, subtractIdle: o.subtractIdle,
+  })).digest('hex').slice(0, 16);
+
+  let previous: RunRecord[] = [];
+  if (o.outDir) {
+    const state = readState(o.outDir);
+    if (state && o.resume === 'auto' && state.configHash === configHash && state.status !== 'complete') {
+      previous = readCompletedRuns(o.outDir).filter((r) => r.index < o.runs);
+      log(`resuming an interrupted benchmark in ${o.outDir}: ${previous.length} of ${o.runs} runs already complete`);
+    } else {
+      if (state) log(`starting clean in ${o.outDir} (${state.configHash !== configHash ? 'different settings' : state.status === 'complete' ? 'the previous benchmark there was complete' : 'resume disabled'})`);
+      clearOutputs(o.outDir);
+    }
+  }
+
+  const now = () => new Date().toISOString();
+  const notes: string[] = [];
+  if (n !== 1000) notes.push(`the dataset has ${n} queries, not 1,000: energies are normalized to per-1,000-queries (x${scale.toFixed(4)})`);
+  if (o.subtractIdle) notes.push('idle power was subtracted from every phase (idle W x phase duration); the figures are not raw GPU energy');
+  notes.push('phase energies sum each query\'s phase scopes; energy between phases is reported as unattributed, not added to any phase');
+  notes.push('benchmark_report.json: cpu and ram are null (wattscope measures the GPU); total equals gpu');
+  const report: WattscopeReport = {
+    schemaVersion: 1, tool: { name: 'wattscope', version: VERSION }, status: 'running', error: null, createdAt: now(), updatedAt: now(),
+    benchmark: {
+      task: o.task ?? null, model: o.model ?? null, workload: o.workload,
+      dataset: { source: dataset.source, name: dataset.name, format: dataset.format, rows: n, columns: dataset.columns },
+      per1000Scale: scale, runsPlanned: o.runs, runsCompleted: previous.length, warmupQueries: o.warmup, phases: o.phases,
+    },
+    settings: { sampleHz: monitor.options.sampleHz, randomDelayMaxS: o.randomDelayMaxS, cooldown: o.cooldown, idleMeasureS: o.idleMeasureS, subtractIdle: o.subtractIdle, excludeUnstable: o.excludeUnstable },
+    environment: { node: process.version, platform: process.platform, arch: process.arch, hostname: os.hostname(), cpus: os.cpus().length },
+    device: {
+      simulated: monitor.library.simulated, libraryPath: monitor.library.path, driverVersion: monitor.library.driverVersion,
+      nvmlVersion: monitor.library.nvmlVersion, missingSymbols: monitor.library.missingSymbols,
+      gpus: monitor.gpus.map((g) => ({ index: g.index, cudaIndex: g.cudaIndex, uuid: g.uuid, name: g.name, migInstance: g.migInstance, powerSource: g.powerSource, hasEnergyCounter: g.hasEnergyCounter, powerLimitW: g.powerLimitW })),
+    },
+    idle: null, runs: [...previous], aggregate: null, aiEnergyScore: null, notes,
+  };
+  const state: RunnerState = { configHash, status: 'running', pid: process.pid, runsCompleted: previous.length, updatedAt: now() };
+  const temperatureOf = (): number | null => {
+    const ts = monitor.gpus.map((g) => monitor.deviceStatus(g.index).temperatureC).filter((t): t is number => t !== null);
+    return ts.length ? Math.max(...ts) : null;
+  };
+  const progress = { run: previous.length, runs: o.runs, query: 0, queries: n, powerW: 0, phase: 'idle' as const };
+  const draw = (phase: Parameters<ProgressBar['update']>[0]['phase'], force = false) => bar?.update({ ...progress, phase, powerW: monitor.latestPowerW() }, force);
+
+  const save = () => {
+    const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
+    report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
+    report.notes = [...notes, ...classNotes];
+    report.updatedAt = now();
+    state.updatedAt = report.updatedAt;
+    state.runsCompleted = report.runs.length;
+    report.benchmark.runsCompleted = report.runs.length;
+    if (o.outDir) writeReports(o.outDir, report, state);
+  };
+
+  try {
+    // Idle power, before anything runs.
+    if (o.idleMeasureS > 0) {
+      draw('idle', true);
+      const { measurement: m } = await monitor.measure('idle', () => sleep(o.idleMeasureS * 1000));
+      if (m.status === 'measured') report.idle = { powerW: m.energyJ / m.durationS, durationS: m.durationS, uncertaintyW: m.uncertaintyJ / m.durationS, temperatureC: temperatureOf() };
+    }
+    const idleW = report.idle?.powerW ?? 0;
+    const startTemperature = report.idle?.temperatureC ?? temperatureOf();
+    save();
+
+    // Warm-up: not counted.
+    for (let i = 0; i < o.warmup && previous.length === 0; i++) {
+      draw('warmup');
+      const row = dataset.rows[i % n]!;
+      await monitor.query(`warmup-${i}`, (q) => o.handler(row, q)).catch(() => undefined);
+      await yieldToLoop();
+    }
+
+    for (let r = previous.length; r < o.runs; r++) {
+      let cooldownS = 0;
+      if (o.cooldown.enabled && startTemperature !== null) {
+        draw('cooldown', true);
+        const t0 = Date.now();
+        while ((Date.now() - t0) / 1000 < o.cooldown.maxWaitS) {
+          const t = temperatureOf();
+          if ((t === null || t <= startTemperature + o.cooldown.temperatureMarginC) && monitor.latestPowerW() <= idleW + o.cooldown.powerMarginW) break;
+          await sleep(250);
+        }
+        cooldownS = (Date.now() - t0) / 1000;
+      }
+      // Decorrelate the run's start from the sensor's 100 ms update grid.
+      const delayS = Math.random() * o.randomDelayMaxS;
+      draw('delay', true);
+      await sleep(delayS * 1000);
+      const runStartTemp = temperatureOf();
+      const startedAt = now();
+      const ledger = monitor.startRun(`run-${r}`);
+      progress.run = r;
+      for (let i = 0; i < n; i++) {
+        progress.query = i;
+        draw('run');
+        const row = dataset.rows[i]!;
+        await monitor.query(row.id, (q) => o.handler(row, q)).catch(() => undefined);
+        await yieldToLoop();
+      }
+      const s = await ledger.finish();
+      const endTemp = temperatureOf();
+      const flags = [...s.flags];
+      const limitW = monitor.gpus.reduce((a, g) => a + (g.powerLimitW ?? Infinity), 0);
+      if ((endTemp !== null && endTemp >= 85) || s.totalEnergyJ / s.durationS >= 0.98 * limitW) flags.push('throttled');
+      const phaseWhPer1000: Record<string, number> = {};
+      for (const p of o.phases) {
+        const ph = s.phases[p];
+        const j = ph ? ph.energyJ - (o.subtractIdle ? idleW * ph.durationS : 0) : 0;
+        phaseWhPer1000[p] = (j * scale) / 3600;
+      }
+      const run: RunRecord = {
+        index: r, startedAt, durationS: s.durationS, delayS, cooldownS, startTemperatureC: runStartTemp, endTemperatureC: endTemp,
+        queries: s.queries, failedQueries: s.failedQueries, totalEnergyJ: s.totalEnergyJ, totalUncertaintyJ: s.totalUncertaintyJ,
+        unattributedEnergyJ: s.unattributedEnergyJ,
+        phases: Object.fromEntries(Object.entries(s.phases).map(([p, t]) => [p, { energyJ: t.energyJ, uncertaintyJ: t.uncertaintyJ, durationS: t.durationS, count: t.count, tokens: t.tokens, samples: t.samples }])),
+        phaseWhPer1000, method: s.method, flags, unstable: [], included: true,
+      };
+      report.runs.push(run);
+      if (o.outDir) writeRun(o.outDir, run);
+      save();
+      o.onRun?.(report, run);
+    }
+    progress.run = o.runs;
+    progress.query = 0;
+    draw('done', true);
+    report.status = 'complete';
+    state.status = 'complete';
+    save();
+    return report;
+  } catch (err) {
+    report.status = 'failed';
+    state.status = 'failed';
+    report.error = err instanceof Error ? err.message : String(err);
+    try {
+      save();
+    } catch {
+      // keep the original error
+    }
+    throw err instanceof WattscopeError ? err : new WattscopeError('WATTSCOPE_IO', `benchmark failed: ${report.error}`, { cause: err });
+  } finally {
+    bar?.finish();
+    if (ownMonitor) await monitor.close();
+  }
+}

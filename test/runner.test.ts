@@ -1,0 +1,146 @@
+/** The benchmark runner against the simulated GPU with a workload of known power. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EnergyMonitor, type Measurement } from '../src/index.js';
+import { summarizeBenchmarkReport, pyRound2 } from '../src/runner/ai-energy-score.js';
+import { loadDataset } from '../src/runner/dataset.js';
+import { WattscopeReportSchema } from '../src/runner/report-schema.js';
+import { runBenchmark } from '../src/runner/runner.js';
+import { tQuantile975 } from '../src/runner/stats.js';
+import { syntheticDataset, syntheticHandler } from '../src/runner/synthetic.js';
+import { configureSim } from './helpers/sim.js';
+
+const shared = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'optimum-benchmark-report-example', 'benchmark_report.json');
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'wattscope-run-'));
+
+describe('AI Energy Score arithmetic', () => {
+  it('reproduces the summarizer on the real optimum-benchmark report in ../shared', () => {
+    const { gpuEnergyWhText, summary } = summarizeBenchmarkReport(JSON.parse(readFileSync(shared, 'utf8')));
+    expect(gpuEnergyWhText).toBe('133.71\n');
+    expect(summary).toEqual({ units: 'Wh', total: 133.71, preprocess_wh: 0.16, prefill_wh: 72.01, decode_wh: 61.54 });
+  });
+
+  it("rounds like Python's round(x, 2), ties to even", () => {
+    expect(pyRound2(0.125)).toBe(0.12);
+    expect(pyRound2(0.375)).toBe(0.38);
+    expect(pyRound2(2.675)).toBe(2.67); // 2.67499999... in binary
+    expect(pyRound2(1.005)).toBe(1); // 1.00499999...
+    expect(pyRound2(72.0086028)).toBe(72.01);
+  });
+
+  it('a report that is not optimum-benchmark shaped is a typed error naming the field', () => {
+    expect(() => summarizeBenchmarkReport({ prefill: { energy: { gpu: 'x' } } }, 'r.json')).toThrow(
+      expect.objectContaining({ code: 'WATTSCOPE_BAD_REPORT', field: 'prefill.energy.gpu' }),
+    );
+  });
+});
+
+describe('runBenchmark on the simulated H100', () => {
+  it('per-phase values, totals, means and intervals match the truth; outputs agree with the summarizer', async () => {
+    const sim = configureSim({ control: true });
+    const phases: Measurement[] = [];
+    const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 5000, onMeasurement: (m) => m.phase && phases.push(m) });
+    const outDir = tmp();
+    const queries = 300;
+    const report = await runBenchmark({
+      dataset: syntheticDataset(queries), handler: syntheticHandler(sim), runs: 3, warmup: 5, outDir, monitor,
+      idleMeasureS: 0.5, randomDelayMaxS: 0.2, progress: 'never',
+    });
+    await monitor.close();
+    expect(report.status).toBe('complete');
+    expect(WattscopeReportSchema.safeParse(report).success).toBe(true);
+    // The idle power is the simulator's 70 W.
+    expect(report.idle!.powerW).toBeGreaterThan(69);
+    expect(report.idle!.powerW).toBeLessThan(71);
+    // Truth per run and phase, from the simulator's exact integral over each phase scope.
+    const counted = phases.filter((m) => !String(m.queryId).startsWith('warmup')).sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
+    expect(counted).toHaveLength(3 * queries * 3);
+    const scale = 1000 / queries;
+    for (let r = 0; r < 3; r++) {
+      const inRun = counted.slice(r * queries * 3, (r + 1) * queries * 3);
+      for (const p of ['preprocess', 'prefill', 'decode']) {
+        const truthJ = inRun.filter((m) => m.phase === p).reduce((s, m) => s + sim.energyJ(0, m.startNs, m.endNs), 0);
+        const run = report.runs[r]!;
+        // Phases of 1-2.4 ms at 5 kHz: within 3% (the 5-80 ms phases of the scopes test hold 2%),
+        // and within the uncertainty the run reports for the phase.
+        expect(Math.abs(run.phases[p]!.energyJ - truthJ) / truthJ).toBeLessThan(0.03);
+        expect(Math.abs(run.phases[p]!.energyJ - truthJ)).toBeLessThanOrEqual(run.phases[p]!.uncertaintyJ);
+        expect(run.phaseWhPer1000[p]).toBeCloseTo((run.phases[p]!.energyJ * scale) / 3600, 12);
+      }
+      expect(report.runs[r]!.phases.decode!.tokens).toBe(queries * 10);
+      // The run's total is the counter delta: it matches the simulator's integral tightly.
+      const first = inRun[0]!;
+      const last = inRun[inRun.length - 1]!;
+      const truthSpan = sim.energyJ(0, first.startNs, last.endNs);
+      const attributed = Object.values(report.runs[r]!.phases).reduce((a, x) => a + x.energyJ, 0);
+      expect(attributed).toBeLessThan(report.runs[r]!.totalEnergyJ);
+      expect(truthSpan).toBeLessThan(report.runs[r]!.totalEnergyJ * 1.001);
+    }
+    // Means and Student-t intervals over runs.
+    const agg = report.aggregate!;
+    for (const p of ['preprocess', 'prefill', 'decode']) {
+      const xs = report.runs.map((r) => r.phaseWhPer1000[p]!);
+      const mean = xs.reduce((a, b) => a + b, 0) / 3;
+      const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / 2);
+      expect(agg.phaseWhPer1000[p]!.mean).toBeCloseTo(mean, 12);
+      expect(agg.phaseWhPer1000[p]!.ci95[1] - mean).toBeCloseTo((4.303 * sd) / Math.sqrt(3), 9);
+    }
+    expect(tQuantile975(2)).toBe(4.303);
+    // Files: GPU_ENERGY_WH.txt and the summary follow the summarizer applied to benchmark_report.json.
+    const bench = JSON.parse(readFileSync(path.join(outDir, 'benchmark_report.json'), 'utf8'));
+    const expected = summarizeBenchmarkReport(bench);
+    expect(readFileSync(path.join(outDir, 'GPU_ENERGY_WH.txt'), 'utf8')).toBe(expected.gpuEnergyWhText);
+    expect(JSON.parse(readFileSync(path.join(outDir, 'GPU_ENERGY_SUMMARY.json'), 'utf8'))).toEqual(expected.summary);
+    expect(bench.prefill.measures).toHaveLength(3);
+    expect(bench.prefill.energy.unit).toBe('kWh');
+    expect(bench.prefill.energy.gpu).toBeCloseTo(agg.phaseWhPer1000.prefill!.mean / 1000, 12);
+    expect(bench.prefill.efficiency.unit).toBe('tokens/kWh');
+    expect(bench.preprocess.efficiency.unit).toBe('samples/kWh');
+    expect(report.notes.join(' ')).toMatch(/300 queries, not 1,000/);
+    const onDisk = WattscopeReportSchema.parse(JSON.parse(readFileSync(path.join(outDir, 'wattscope-report.json'), 'utf8')));
+    expect(onDisk.runs).toHaveLength(3);
+  }, 120_000);
+
+  it('a handler that throws is counted per run, and the run is flagged and excluded', async () => {
+    const sim = configureSim({ control: true });
+    const monitor = await EnergyMonitor.open({ simulate: true });
+    const base = syntheticHandler(sim);
+    const report = await runBenchmark({
+      dataset: syntheticDataset(50), runs: 2, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, progress: 'never',
+      handler: async (row, q) => {
+        if (row.index === 7) throw new Error('model crashed');
+        await base(row, q);
+      },
+    });
+    await monitor.close();
+    expect(report.runs[0]!.failedQueries).toBe(1);
+    expect(report.runs[0]!.unstable.join()).toMatch(/failed-queries: 1 of 50/);
+    // Every run is unstable the same way: all are kept and the report says so.
+    expect(report.notes.join(' ')).toMatch(/every run was unstable/);
+  }, 60_000);
+});
+
+describe('bad input names the place', () => {
+  it('a bad dataset row names the file, the line and the field (JSONL, CSV, Parquet)', async () => {
+    const dir = tmp();
+    const jsonl = path.join(dir, 'd.jsonl');
+    writeFileSync(jsonl, '{"text":"a"}\n{"text":"b"}\n{"txt":"c"}\n');
+    await expect(loadDataset({ path: jsonl })).rejects.toMatchObject({ code: 'WATTSCOPE_BAD_DATASET', file: jsonl, line: 3, field: 'text' });
+    writeFileSync(jsonl, '{"text":"a"}\n{"text": \n');
+    await expect(loadDataset({ path: jsonl })).rejects.toMatchObject({ line: 2, message: expect.stringMatching(/not valid JSON/) });
+    const csv = path.join(dir, 'd.csv');
+    writeFileSync(csv, 'id,question,context\n1,"What, if anything?","multi\nline"\n2,,ctx\n');
+    await expect(loadDataset({ path: csv, task: 'question-answering' })).rejects.toMatchObject({ file: csv, line: 4, field: 'question' });
+    writeFileSync(csv, 'id,question,context\n1,"What, if anything?","multi\nline ""quoted"""\n');
+    const ok = await loadDataset({ path: csv, task: 'question-answering' });
+    expect(ok.rows[0]!.inputs).toEqual({ question: 'What, if anything?', context: 'multi\nline "quoted"' });
+    const { parquetWriteBuffer } = await import('hyparquet-writer');
+    const pq = path.join(dir, 'd.parquet');
+    writeFileSync(pq, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: ['one', 'two', ''], type: 'STRING' }] })));
+    await expect(loadDataset({ path: pq })).rejects.toMatchObject({ file: pq, line: 3, field: 'text', message: expect.stringMatching(/row 3/) });
+    writeFileSync(pq, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: ['one', 'two'], type: 'STRING' }] })));
+    expect((await loadDataset({ path: pq })).rows.map((r) => r.text)).toEqual(['one', 'two']);
+  });
+});

@@ -37,3 +37,15 @@ export { toBenchmarkReport, summarizeBenchmarkReport } from './runner/ai-energy-
 export type { BenchmarkReport, EnergySummary } from './runner/ai-energy-score.js';
 export { RunConfigSchema, loadRunConfig } from './runner/config.js';
 export type { RunConfig } from './runner/config.js';
+export { starRating, bandEdges } from './scoring/stars.js';
+export type { Stars } from './scoring/stars.js';
+export { modelClass, modelMemoryGb, BYTES_PER_PARAMETER } from './scoring/classes.js';
+export type { ModelClass, Precision } from './scoring/classes.js';
+export { parseLeaderboard, readLeaderboard, rate, placeResult } from './scoring/leaderboard.js';
+export type { LeaderboardEntry, RatedEntry, Placement } from './scoring/leaderboard.js';
+export { readResult } from './scoring/result.js';
+export type { BenchmarkResult } from './scoring/result.js';
+export { labelSvg, labelPng, LABEL_WIDTH_PX, LABEL_HEIGHT_PX } from './scoring/label.js';
+export type { LabelData } from './scoring/label.js';
+export { estimateImpact, ImpactOptionsSchema, REGION_FACTORS, DEFAULTS as IMPACT_DEFAULTS } from './scoring/impact.js';
+export type { ImpactOptions, ImpactEstimate, ImpactFigures, Region } from './scoring/impact.js';

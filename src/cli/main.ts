@@ -5,6 +5,10 @@ import { devicesCommand, devicesHelp } from './devices.js';
 import { measureCommand, measureHelp } from './measure.js';
 import { demoCommand, demoHelp } from './demo.js';
 import { runCommand, runHelp } from './run.js';
+import { scoreCommand, scoreHelp } from './score.js';
+import { classCommand, classHelp } from './model-class.js';
+import { labelCommand, labelHelp } from './label.js';
+import { impactCommand, impactHelp } from './impact.js';
 import { watchCommand, watchHelp } from './watch.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
@@ -15,6 +19,10 @@ const commands: Record<string, Command> = {
   measure: { run: measureCommand, help: measureHelp },
   run: { run: runCommand, help: runHelp },
   demo: { run: demoCommand, help: demoHelp },
+  score: { run: scoreCommand, help: scoreHelp },
+  class: { run: classCommand, help: classHelp },
+  label: { run: labelCommand, help: labelHelp },
+  impact: { run: impactCommand, help: impactHelp },
 };
 
 function usage(): string {

@@ -1,0 +1,52 @@
+/** `wattscope impact <result> [--pue ... --grid ... --region ... --volume ...]`: energy, carbon, water, ADPe, PE. */
+import { WattscopeError } from '../errors.js';
+import { estimateImpact, parseRegion, type ImpactFigures, type ImpactOptions } from '../scoring/impact.js';
+import { readResult } from '../scoring/result.js';
+import { parse, str } from './common.js';
+
+export const impactHelp = `wattscope impact <result-dir> [--volume QUERIES_PER_DAY] [--pue N] [--grid G_CO2E_PER_KWH] [--wue L_PER_KWH]
+  [--region world|eea|usa|china|france] [--cpu-wh N] [--ram-wh N] [--network-wh N] [--storage-wh N] [--bytes-per-query N] [--json]
+  Estimates total energy, carbon, water, abiotic depletion and primary energy; every factor can be overridden.`;
+
+const numberFlags: Record<string, keyof ImpactOptions> = {
+  pue: 'pue', grid: 'gridGCo2ePerKwh', wue: 'wueLPerKwh', volume: 'queriesPerDay', 'cpu-wh': 'cpuWhPer1000', 'ram-wh': 'ramWhPer1000',
+  'network-wh': 'networkWhPer1000', 'storage-wh': 'storageWhPer1000', 'bytes-per-query': 'bytesPerQuery',
+};
+
+function line(label: string, f: ImpactFigures): string {
+  return `${label.padEnd(16)} energy ${(f.energyWh / 1000).toPrecision(4)} kWh, carbon ${(f.carbonGCo2e / 1000).toPrecision(4)} kg CO2e, water ${f.waterL.toPrecision(4)} L, ADPe ${f.adpeKgSbEq.toPrecision(4)} kg Sb eq, PE ${f.primaryEnergyMj.toPrecision(4)} MJ`;
+}
+
+export function impactCommand(argv: string[]): number {
+  const flags = Object.fromEntries(Object.keys(numberFlags).map((k) => [k, { type: 'string' as const }]));
+  const { values, positionals } = parse(argv, { ...flags, region: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
+    process.stdout.write(impactHelp + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give one result directory or report: wattscope impact <result-dir>');
+  const result = readResult(positionals[0]!);
+  const options: ImpactOptions = { gpuWhPer1000: result.energyWh };
+  for (const [flag, key] of Object.entries(numberFlags)) {
+    const raw = str(values, flag);
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--${flag} must be a number, got "${raw}"`, { field: flag });
+    (options as unknown as Record<string, number>)[key] = n;
+  }
+  const region = str(values, 'region');
+  if (region) options.region = parseRegion(region);
+  const est = estimateImpact(options);
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ source: result.source, ...est }, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [
+    `from ${result.source}: GPU ${result.energyWh.toPrecision(4)} Wh per 1,000 queries; PUE ${est.inputs.pue}, grid ${est.inputs.gridGCo2ePerKwh} g CO2e/kWh, WUE ${est.inputs.wueLPerKwh} L/kWh, region ${est.inputs.region}`,
+    line('per 1,000 queries', est.per1000Queries),
+  ];
+  if (est.perDay) lines.push(line('per day', est.perDay), line('per year', est.perYear!));
+  lines.push('defaults used:', ...Object.entries(est.defaulted).map(([k, v]) => `  ${k}: ${v}`));
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

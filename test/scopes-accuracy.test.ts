@@ -88,7 +88,7 @@ describe('short scopes', () => {
     sim.setPower(500);
     const s = monitor.begin('tiny');
     spin(3);
-    const provisional = measured(s.end());
+    const provisional = measured(s.end().measurement());
     expect(provisional.settled).toBe(false);
     expect(provisional.flags).toContain('extrapolated');
     const final = measured(await s.settled());

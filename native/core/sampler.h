@@ -24,6 +24,9 @@ struct SampleRecord {
   int32_t powerRet;   // nvmlReturn_t of the power read
 };
 
+// Sleeps until the monotonic instant `deadlineNs` (MonotonicNowNs's clock).
+void SleepUntilNs(int64_t deadlineNs);
+
 enum class PowerSource { kInstantField, kPowerUsage, kNone };
 
 struct SamplerConfig {

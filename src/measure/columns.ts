@@ -22,7 +22,8 @@ export class Column {
 
   push(v: number): void {
     if (this.#start + this.#length === this.#data.length) {
-      if (this.#start > this.#data.length / 2) {
+      // Reclaim the evicted front when it is at least a fifth of the used span; grow otherwise.
+      if (this.#start * 4 >= this.#length) {
         this.#data.copyWithin(0, this.#start, this.#start + this.#length);
       } else {
         const bigger = new Float64Array(this.#data.length * 2);

@@ -12,12 +12,13 @@ export interface Boundary {
   tNs: bigint;
   /** ns relative to the monitor's origin. */
   t: number;
-  /** Per GPU slot: the settled estimate, or null until settled. */
+  /** Per GPU slot: the settled estimate, or null until settled (the array is made when settling starts). */
   points: Array<PointEstimate | null>;
   /** Per GPU slot: true if the GPU was lost before this boundary could be settled. */
   lost: boolean[];
-  createdMs: number;
   forced: boolean;
+  /** True once every GPU's estimate is fixed (or the GPU was lost). */
+  settled: boolean;
 }
 
 export interface ScopeRecord {
@@ -32,6 +33,9 @@ export interface ScopeRecord {
   error: Measurement['error'];
   tokens: number | null;
   samples: number | null;
+  /** True once both boundaries are settled. */
+  settled: boolean;
+  /** The final measurement, computed on first use after settling. */
   final: Measurement | null;
 }
 

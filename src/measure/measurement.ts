@@ -22,7 +22,7 @@ export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): 
     startNs: rec.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - rec.start.tNs) / 1e9,
     outcome: rec.outcome ?? 'ended', error: rec.error, tokens: rec.tokens, samples: rec.samples,
   };
-  const lost = timelines.findIndex((tl, i) => rec.start.lost[i] || end.lost[i] || (tl.lostAt !== null && tl.lostAt <= end.t));
+  const lost = timelines.findIndex((tl, i) => rec.start.lost[i] === true || end.lost[i] === true || (tl.lostAt !== null && tl.lostAt <= end.t));
   if (lost >= 0) {
     return {
       ...base, status: 'unavailable', energyJ: null, uncertaintyJ: null, flags: ['gpu-lost'],
@@ -40,7 +40,7 @@ export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): 
   });
   const energyJ = gpus.reduce((s, g) => s + g.energyJ, 0);
   const uncertaintyJ = Math.sqrt(gpus.reduce((s, g) => s + g.uncertaintyJ * g.uncertaintyJ, 0));
-  const settled = rec.start.points.every((p) => p !== null) && end.points.every((p) => p !== null) && !rec.start.forced && !end.forced;
+  const settled = rec.start.settled && end.settled && !rec.start.forced && !end.forced;
   const flags = [...new Set(gpus.flatMap((g) => g.flags))].sort();
   if (rec.start.forced || end.forced) flags.push('unsettled');
   return {

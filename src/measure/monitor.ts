@@ -9,11 +9,15 @@ import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/sessio
 import { parseOptions } from '../options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import { attribute, emptyPhaseTotal, totalEnergyAt, totalUncertaintyAt, type Boundary, type ScopeRecord } from './ledger.js';
-import { buildMeasurement, worstMethod } from './measurement.js';
+import { buildMeasurement } from './measurement.js';
 import { MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
 import { PowerTimeline, type TimelineSamples } from './timeline.js';
 import type { Measurement, QueryRecord, RunSummary } from './types.js';
+
+// Placeholders until a boundary starts settling (saves two allocations per boundary on the hot path).
+const EMPTY: Array<null> = [];
+const NONE_LOST: boolean[] = [];
 
 interface Context {
   parentId: number | null;
@@ -61,9 +65,14 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #sampler: NativeHandle;
   readonly #timelines: PowerTimeline[];
   readonly #als = new AsyncLocalStorage<Context>();
-  readonly #pending = new Set<Boundary>();
-  readonly #unsettledScopes = new Set<ScopeRecord>();
+  // Boundaries and ended scopes waiting to settle, in creation / end order: they settle in that
+  // order, so each drain stops at the first one still waiting.
+  #pending: Boundary[] = [];
+  #pendingHead = 0;
+  #unsettled: ScopeRecord[] = [];
+  #unsettledHead = 0;
   readonly #openScopes = new Set<ScopeRecord>();
+  readonly #openPhases = new Set<ScopeRecord>();
   readonly #runs = new Set<RunState>();
   readonly #timer: NodeJS.Timeout;
   #nextId = 1;
@@ -128,10 +137,13 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    */
   async measure<T>(name: string, fn: () => T | Promise<T>, options: { settle?: boolean } & ScopeCounts = {}): Promise<{ result: T; measurement: Measurement }> {
     this.#checkFn(fn);
+    const self = this;
     const rec = this.#open(name, null);
     const result = await this.#runIn(rec, fn, options);
-    const measurement = options.settle === false ? rec.final ?? this.#provisional(rec) : await this.settledOf(rec);
-    return { result, measurement };
+    if (options.settle !== false) return { result, measurement: await this.settledOf(rec) };
+    // Not waiting: the measurement is computed when first read (as known then).
+    let cached: Measurement | undefined;
+    return { result, get measurement() { return (cached ??= self.measurementOf(rec)); } };
   }
 
   /**
@@ -167,7 +179,14 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       for (const run of this.#runs) run.failedQueries++;
       throw err;
     }
-    return { id: queryId, result, measurement: rec.final ?? this.#provisional(rec), phases: state.phases.map((p) => p.final ?? this.#provisional(p)) };
+    // Measurements are computed when first read, so a benchmark loop that ignores them pays nothing.
+    const self = this;
+    return {
+      id: queryId,
+      result,
+      get measurement() { return self.measurementOf(rec); },
+      get phases() { return state.phases.map((p) => self.measurementOf(p)); },
+    };
   }
 
   /** Starts a run: phases of queries from now until finish() are totalled, with the gaps as unattributed energy. */
@@ -181,7 +200,11 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** Waits until every ended scope's energy is settled (bounded by settleTimeoutMs). */
   async settle(): Promise<void> {
-    while (this.#pending.size > 0 && !this.#closedSync) await this.#tick();
+    while (this.#pendingCount > 0 && !this.#closedSync) await this.#tick();
+  }
+
+  get #pendingCount(): number {
+    return this.#pending.length - this.#pendingHead;
   }
 
   /** The retained power and counter samples of GPU `gpu` (NVML index) between two monotonic instants. */
@@ -215,7 +238,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       droppedSamples: s ? s.dropped.reduce((a, b) => a + b, 0) : 0,
       meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
       bytesHeld: this.#timelines.reduce((a, t) => a + t.bytes, 0),
-      pendingBoundaries: this.#pending.size,
+      pendingBoundaries: this.#pendingCount,
     };
   }
 
@@ -229,13 +252,13 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       const open = [...this.#openScopes];
       for (const rec of open) this.endScope(rec, 'open-at-close');
       const deadline = Date.now() + this.options.settleTimeoutMs;
-      while (this.#pending.size > 0 && Date.now() < deadline) await this.#tick();
+      while (this.#pendingCount > 0 && Date.now() < deadline) await this.#tick();
       this.#drain(true);
       this.#closedSync = true;
       clearInterval(this.#timer);
       this.#binding.samplerStop(this.#sampler);
       this.#session.close();
-      return open.map((rec) => rec.final ?? this.#provisional(rec));
+      return open.map((rec) => this.measurementOf(rec));
     })();
     return this.#closed;
   }
@@ -249,23 +272,30 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   // ---- ScopeHost ----
 
   /** @internal */
-  endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts: ScopeCounts = {}): Measurement {
+  endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts: ScopeCounts = {}): void {
     rec.end = this.#boundary();
     rec.outcome = outcome;
     if (counts.tokens !== undefined) rec.tokens = (rec.tokens ?? 0) + counts.tokens;
     if (counts.samples !== undefined) rec.samples = (rec.samples ?? 0) + counts.samples;
     this.#openScopes.delete(rec);
+    if (rec.phase !== null) this.#openPhases.delete(rec);
     this.#label(rec.end);
-    this.#unsettledScopes.add(rec);
-    this.#trySettleScope(rec);
-    return rec.final ?? this.#provisional(rec);
+    this.#unsettled.push(rec);
+  }
+
+  /** @internal The final measurement once settled (cached), else the provisional one as known now. */
+  measurementOf(rec: ScopeRecord): Measurement {
+    if (rec.final) return rec.final;
+    const m = buildMeasurement(rec, this.#timelines);
+    if (rec.settled) rec.final = m;
+    return m;
   }
 
   /** @internal */
   async settledOf(rec: ScopeRecord): Promise<Measurement> {
     // Ref'd timers: a caller awaiting a measurement keeps the process alive (the drain timer does not).
-    while (!rec.final && !this.#closedSync) await this.#tick();
-    return rec.final ?? this.#provisional(rec);
+    while (!rec.settled && !this.#closedSync) await this.#tick();
+    return this.measurementOf(rec);
   }
 
   #tick(): Promise<void> {
@@ -285,22 +315,15 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   #boundary(): Boundary {
     const tNs = process.hrtime.bigint();
-    const b: Boundary = { tNs, t: Number(tNs - this.originNs), points: this.#timelines.map(() => null), lost: this.#timelines.map(() => false), createdMs: Date.now(), forced: false };
-    this.#pending.add(b);
+    const b: Boundary = { tNs, t: Number(tNs - this.originNs), points: EMPTY, lost: NONE_LOST, forced: false, settled: false };
+    this.#pending.push(b);
     return b;
   }
 
   /** Tells the timelines which phase runs from boundary `b` on: one phase's name, '' for none, null if several. */
   #label(b: Boundary): void {
-    let label: string | null = '';
-    for (const rec of this.#openScopes) {
-      if (rec.phase === null) continue;
-      if (label !== '') {
-        label = null;
-        break;
-      }
-      label = rec.phase;
-    }
+    const n = this.#openPhases.size;
+    const label = n === 0 ? '' : n === 1 ? this.#openPhases.values().next().value!.phase : null;
     for (const tl of this.#timelines) tl.markBoundary(b.t, label);
   }
 
@@ -308,9 +331,10 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     const ctx = this.#als.getStore();
     const rec: ScopeRecord = {
       id: this.#nextId++, name, parentId: ctx?.parentId ?? null, queryId: queryId ?? ctx?.queryId ?? null, phase,
-      start: this.#boundary(), end: null, outcome: null, error: null, tokens: null, samples: null, final: null,
+      start: this.#boundary(), end: null, outcome: null, error: null, tokens: null, samples: null, settled: false, final: null,
     };
     this.#openScopes.add(rec);
+    if (phase !== null) this.#openPhases.add(rec);
     this.#label(rec.start);
     return rec;
   }
@@ -333,72 +357,93 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     if (this.#closedSync) return;
     const batches = this.#binding.samplerDrain(this.#sampler);
     batches.forEach((b, i) => this.#timelines[i]!.append(b.tNs, b.energyMj, b.powerMw, b.energyRet, b.powerRet));
-    const now = Date.now();
-    for (const b of this.#pending) this.#trySettleBoundary(b, force || now - b.createdMs > this.options.settleTimeoutMs);
-    for (const rec of this.#unsettledScopes) this.#trySettleScope(rec);
+    const overdue = Number(process.hrtime.bigint() - this.originNs) - this.options.settleTimeoutMs * 1e6;
+    while (this.#pendingHead < this.#pending.length) {
+      const b = this.#pending[this.#pendingHead]!;
+      if (!this.#trySettleBoundary(b, force || b.t < overdue)) break;
+      this.#pendingHead++;
+    }
+    if (this.#pendingHead > 4096 && this.#pendingHead * 2 > this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#pendingHead);
+      this.#pendingHead = 0;
+    }
+    while (this.#unsettledHead < this.#unsettled.length) {
+      const rec = this.#unsettled[this.#unsettledHead]!;
+      if (!rec.start.settled || !rec.end!.settled) break;
+      rec.settled = true;
+      this.#unsettledHead++;
+      if (this.options.onMeasurement) this.options.onMeasurement(this.measurementOf(rec));
+    }
+    if (this.#unsettledHead > 4096 && this.#unsettledHead * 2 > this.#unsettled.length) {
+      this.#unsettled = this.#unsettled.slice(this.#unsettledHead);
+      this.#unsettledHead = 0;
+    }
   }
 
-  #trySettleBoundary(b: Boundary, force: boolean): void {
+  /** Fixes a boundary's per-GPU estimates once every counter has updated past it; true when done. */
+  #trySettleBoundary(b: Boundary, force: boolean): boolean {
+    if (b.points === EMPTY) {
+      b.points = this.#timelines.map(() => null);
+      b.lost = this.#timelines.map(() => false);
+    }
     let done = true;
-    this.#timelines.forEach((tl, i) => {
-      if (b.points[i] || b.lost[i]) return;
+    for (let i = 0; i < this.#timelines.length; i++) {
+      const tl = this.#timelines[i]!;
+      if (b.points[i] || b.lost[i]) continue;
       if (tl.lostAt !== null && (b.t >= tl.lostAt || tl.lastAnchorT < b.t)) {
         b.lost[i] = true;
-        return;
+        continue;
+      }
+      // Cheap test first: nothing can settle before data past it has arrived.
+      const ready = tl.hasCounter ? tl.lastAnchorT > b.t : tl.lastSampleT >= b.t;
+      if (!ready && !force) {
+        done = false;
+        continue;
       }
       const p = tl.point(b.t);
       if (p.settled || force) {
         b.points[i] = p;
         if (!p.settled) b.forced = true;
       } else done = false;
-    });
-    if (done) this.#pending.delete(b);
-  }
-
-  #trySettleScope(rec: ScopeRecord): void {
-    if (!rec.end || this.#pending.has(rec.start) || this.#pending.has(rec.end)) return;
-    rec.final = this.#provisional(rec);
-    this.#unsettledScopes.delete(rec);
-    this.options.onMeasurement?.(rec.final);
-  }
-
-  #provisional(rec: ScopeRecord): Measurement {
-    return buildMeasurement(rec, this.#timelines);
+    }
+    b.settled = done;
+    return done;
   }
 
   async #finishRun(run: RunState): Promise<RunSummary> {
     const end = this.#boundary();
     this.#runs.delete(run);
-    const waitFor = [run.start, end, ...run.phases.flatMap((p) => [p.start, p.end].filter((b): b is Boundary => b !== null))];
-    while (waitFor.some((b) => this.#pending.has(b)) && !this.#closedSync) await this.#tick();
+    // Boundaries settle in order: once the run's end has, every phase boundary before it has too.
+    while (!end.settled && !this.#closedSync) await this.#tick();
     const ended = run.phases.filter((p) => p.end);
     const { perScopeJ, unattributedJ } = attribute(run.start, end, ended);
     const phases: RunSummary['phases'] = {};
-    const flags = new Set<string>();
-    const measurements = ended.map((p) => p.final ?? this.#provisional(p));
-    for (const [i, rec] of ended.entries()) {
+    // Straight from the settled boundaries: no per-phase Measurement is built (3,000 per run).
+    let interpolated = false;
+    for (const rec of ended) {
       const total = (phases[rec.phase!] ??= emptyPhaseTotal());
-      const m = measurements[i]!;
       total.energyJ += perScopeJ.get(rec) ?? 0;
-      total.uncertaintyJ += m.uncertaintyJ ?? 0;
+      total.uncertaintyJ += totalUncertaintyAt(rec.start) + totalUncertaintyAt(rec.end!);
       total.count++;
-      total.durationS += m.durationS;
+      total.durationS += Number(rec.end!.tNs - rec.start.tNs) / 1e9;
       total.tokens += rec.tokens ?? 0;
       total.samples += rec.samples ?? 0;
-      for (const f of m.flags) flags.add(f);
+      if (!interpolated) interpolated = this.#timelines.some((tl) => tl.anchorsBetween(rec.start.t, rec.end!.t) < 2);
     }
     for (const t of Object.values(phases)) {
       t.energyWh = t.energyJ / 3600;
       t.energyPerTokenJ = t.tokens > 0 ? t.energyJ / t.tokens : null;
     }
-    if ([run.start, end, ...ended.flatMap((p) => [p.start, p.end!])].some((b) => b.forced)) flags.add('unsettled');
+    const flags = new Set(this.#timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
+    if (run.start.forced || end.forced || ended.some((p) => p.start.forced || p.end!.forced)) flags.add('unsettled');
     if (this.#timelines.some((t) => t.lostAt !== null)) flags.add('gpu-lost');
+    const method: RunSummary['method'] = this.#timelines.some((tl) => !tl.hasCounter) ? 'power-integration' : interpolated ? 'counter-interpolated' : 'energy-counter';
     return {
       label: run.label, startNs: run.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - run.start.tNs) / 1e9,
       totalEnergyJ: totalEnergyAt(end) - totalEnergyAt(run.start),
       totalUncertaintyJ: totalUncertaintyAt(end) + totalUncertaintyAt(run.start),
       phases, unattributedEnergyJ: unattributedJ, queries: run.queries, failedQueries: run.failedQueries,
-      method: worstMethod(measurements), flags: [...flags].sort(), gpus: this.gpus,
+      method, flags: [...flags].sort(), gpus: this.gpus,
     };
   }
 }

@@ -13,7 +13,7 @@ export const MonitorOptionsSchema = z
     /** How long to wait for the counter to update past a boundary before extrapolating, ms. */
     settleTimeoutMs: z.number().min(0).max(60000).default(2000),
     /** How often JS drains the native sampler, ms. */
-    drainIntervalMs: z.number().min(1).max(1000).default(20),
+    drainIntervalMs: z.number().min(1).max(1000).default(50),
     /** CUDA_VISIBLE_DEVICES to honour (default: the environment's). */
     cudaVisibleDevices: z.string().optional(),
     /** Use the simulated H100 shipped with wattscope. */

@@ -5,7 +5,8 @@ import type { Measurement } from './types.js';
 
 /** What a Scope needs from its monitor (kept narrow so Scope stays a thin handle). */
 export interface ScopeHost {
-  endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts?: ScopeCounts): Measurement;
+  endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts?: ScopeCounts): void;
+  measurementOf(rec: ScopeRecord): Measurement;
   settledOf(rec: ScopeRecord): Promise<Measurement>;
 }
 
@@ -45,15 +46,27 @@ export class Scope implements Disposable {
   }
 
   /**
-   * Ends the scope and returns its measurement as known now (`settled: false`
-   * until the energy counter has updated past the end; see {@link settled}).
+   * Ends the scope: records the boundary and nothing more (cheap on a hot path).
+   * Read the energy with {@link measurement} (as known now) or {@link settled}.
    * Throws WATTSCOPE_SCOPE_ENDED when already ended.
    */
-  end(counts: ScopeCounts = {}): Measurement {
+  end(counts: ScopeCounts = {}): this {
     if (this.#rec.end !== null) {
       throw new WattscopeError('WATTSCOPE_SCOPE_ENDED', `scope "${this.#rec.name}" (#${this.#rec.id}) was already ended`);
     }
-    return this.#host.endScope(this.#rec, 'ended', counts);
+    this.#host.endScope(this.#rec, 'ended', counts);
+    return this;
+  }
+
+  /**
+   * The measurement as known now: final once settled, else provisional
+   * (`settled: false`, the end extrapolated from the sampled power).
+   */
+  measurement(): Measurement {
+    if (this.#rec.end === null) {
+      throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `scope "${this.#rec.name}" has not ended`);
+    }
+    return this.#host.measurementOf(this.#rec);
   }
 
   /** The final measurement, once the counter has updated past the scope's end. */

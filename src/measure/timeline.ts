@@ -58,6 +58,18 @@ export interface TimelineSamples {
   counterJ: Float64Array;
 }
 
+/**
+ * The power model of one closed sample interval [s0, s1] holding boundaries b0 < b1 < ...:
+ * `cumJ[i]` is the integral from s0 to b_i, `afterW[i]` the level from b_i to the next boundary
+ * (or s1), and `spreadW` the power range around it (its boundaries' error bound).
+ */
+interface IntervalModel {
+  bounds: number[];
+  cumJ: number[];
+  afterW: number[];
+  spreadW: number;
+}
+
 export class PowerTimeline {
   readonly gpu: number;
   readonly originNs: bigint;
@@ -85,8 +97,9 @@ export class PowerTimeline {
   // Typical power per label, learnt from stretches sampled entirely inside one labelled segment.
   readonly #priors = new Map<string, { meanW: number; n: number }>();
   // Levels of the middle segments of sample intervals holding several boundaries, fixed when the
-  // interval closed (keyed by the interval's start), so E(t) never changes afterwards.
-  readonly #levels = new Map<number, number[]>();
+  // interval closed (keyed by the interval's start), so E(t) never changes afterwards; with the
+  // power range around them, which bounds the error of a boundary inside such an interval.
+  readonly #levels = new Map<number, IntervalModel>();
   #lastCounterJ = NaN;
   #offsetJ = 0; // added to the raw counter after resets
   #ratios: number[] = []; // counter / power integral over recent anchor intervals
@@ -166,7 +179,7 @@ export class PowerTimeline {
     return this.#boundLabels[k] ?? null;
   }
 
-  /** Learns label priors from [t0, t] and fixes middle-segment levels for an interval with several boundaries. */
+  /** Learns label priors from [t0, t]; for an interval holding boundaries, fixes its power model. */
   #closeInterval(t0: number, t: number, p0: number, p: number): void {
     const k0 = this.#bounds.floorIndex(t0);
     let k = k0 + 1;
@@ -182,47 +195,58 @@ export class PowerTimeline {
       }
       return;
     }
-    const levels: number[] = [];
+    // Boundaries inside: p0 until the first, p from the last, and for each middle segment the
+    // learnt level of its phase (or the linear ramp's value at its centre).
     const dt = t - t0;
-    for (; k + 1 < this.#bounds.length && this.#bounds.at(k + 1) < t; k++) {
-      const a = this.#bounds.at(k);
-      const b = this.#bounds.at(k + 1);
-      const prior = this.priorW(this.#labelAt(k));
-      levels.push(Number.isFinite(prior) ? prior : p0 + ((p - p0) * ((a + b) / 2 - t0)) / dt);
+    const bounds: number[] = [];
+    for (; k < this.#bounds.length && this.#bounds.at(k) < t; k++) bounds.push(this.#bounds.at(k));
+    const first = k - bounds.length;
+    const afterW: number[] = [];
+    const cumJ: number[] = [];
+    let acc = p0 * (bounds[0]! - t0);
+    for (let i = 0; i < bounds.length; i++) {
+      cumJ.push(acc / 1e9);
+      let level: number;
+      if (i === bounds.length - 1) level = p;
+      else {
+        const prior = this.priorW(this.#labelAt(first + i));
+        level = Number.isFinite(prior) ? prior : p0 + ((p - p0) * ((bounds[i]! + bounds[i + 1]!) / 2 - t0)) / dt;
+      }
+      afterW.push(level);
+      acc += level * ((i + 1 < bounds.length ? bounds[i + 1]! : t) - bounds[i]!);
     }
-    if (levels.length) this.#levels.set(t0, levels);
+    let min = Math.min(p0, p, ...afterW);
+    let max = Math.max(p0, p, ...afterW);
+    const n = this.#p.length;
+    for (let i = Math.max(0, n - 6); i < n; i++) {
+      min = Math.min(min, this.#p.at(i));
+      max = Math.max(max, this.#p.at(i));
+    }
+    this.#levels.set(t0, { bounds, cumJ, afterW, spreadW: bounds.length > 1 ? max - min : 0 });
   }
 
   /**
    * Integral of power over [s0, x] inside one sample interval [s0, s1] whose ends
-   * read p0 and p1, J. Without boundaries inside: the trapezoid. With boundaries
-   * b1 < ... < bm inside: p0 until b1, p1 from bm, and the linear ramp's value at
-   * each middle segment's centre in between.
+   * read p0 and p1, J: the interval's fixed model when it holds boundaries, else the trapezoid.
    */
   #segment(s0: number, s1: number, p0: number, p1: number, x: number): number {
-    const dt = s1 - s0;
-    let k = this.#bounds.floorIndex(s0) + 1; // first boundary after s0
-    if (k >= this.#bounds.length || this.#bounds.at(k) >= s1 || dt <= 0) {
+    const model = this.#levels.get(s0);
+    if (!model) {
+      const dt = s1 - s0;
+      if (dt <= 0) return 0;
       const u = x - s0;
       return (p0 * u + ((p1 - p0) * u * u) / (2 * dt)) / 1e9;
     }
-    const fixed = this.#levels.get(s0);
-    let acc = 0;
-    let from = s0;
-    let level = p0;
-    let middle = 0;
-    while (from < x) {
-      const next = k < this.#bounds.length && this.#bounds.at(k) < s1 ? this.#bounds.at(k) : s1;
-      const to = Math.min(next, x);
-      acc += level * (to - from);
-      if (to >= x) break;
-      from = next;
-      k++;
-      const after = k < this.#bounds.length && this.#bounds.at(k) < s1 ? this.#bounds.at(k) : s1;
-      level = after >= s1 ? p1 : (fixed?.[middle] ?? p0 + ((p1 - p0) * ((from + after) / 2 - s0)) / dt);
-      middle++;
+    const b = model.bounds;
+    if (x < b[0]!) return (p0 * (x - s0)) / 1e9;
+    let lo = 0;
+    let hi = b.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (b[mid]! <= x) lo = mid;
+      else hi = mid - 1;
     }
-    return acc / 1e9;
+    return model.cumJ[lo]! + (model.afterW[lo]! * (x - b[lo]!)) / 1e9;
   }
 
   /** Appends one drained batch. */
@@ -293,6 +317,7 @@ export class PowerTimeline {
       if (dW > 0 && !reset) {
         this.#ratios.push(dE / dW);
         if (this.#ratios.length > 32) this.#ratios.shift();
+        this.#ratioCache = null;
       }
     }
     this.#au.push(u);
@@ -320,20 +345,32 @@ export class PowerTimeline {
     for (const key of this.#levels.keys()) if (key < first) this.#levels.delete(key);
   }
 
+  #ratioCache: { ratio: number; spread: number } | null = null;
+
   /** Counter energy / power integral over recent anchor intervals (1 until known). */
   ratio(): number {
-    if (this.#ratios.length < 2) return 1;
-    const sorted = [...this.#ratios].sort((a, b) => a - b);
-    const median = sorted[sorted.length >> 1]!;
-    return Math.min(2, Math.max(0.5, median));
+    return this.#ratioStats().ratio;
   }
 
   /** Relative spread of that ratio (~95%), at least 2%. */
   ratioSpread(): number {
-    if (this.#ratios.length < 4) return 0.05;
-    const r = this.ratio();
-    const dev = this.#ratios.map((x) => Math.abs(x - r)).sort((a, b) => a - b);
-    return Math.max(0.02, (2 * dev[dev.length >> 1]!) / r);
+    return this.#ratioStats().spread;
+  }
+
+  #ratioStats(): { ratio: number; spread: number } {
+    if (this.#ratioCache) return this.#ratioCache;
+    const rs = this.#ratios;
+    let ratio = 1;
+    let spread = 0.05;
+    if (rs.length >= 2) {
+      const sorted = [...rs].sort((a, b) => a - b);
+      ratio = Math.min(2, Math.max(0.5, sorted[sorted.length >> 1]!));
+    }
+    if (rs.length >= 4) {
+      const dev = rs.map((x) => Math.abs(x - ratio)).sort((a, b) => a - b);
+      spread = Math.max(0.02, (2 * dev[dev.length >> 1]!) / ratio);
+    }
+    return (this.#ratioCache = { ratio, spread });
   }
 
   /** The earliest instant still covered by retained samples, ns rel. */
@@ -359,23 +396,8 @@ export class PowerTimeline {
     const dt = tj1 - tj;
     const dp = this.#p.at(j + 1) - pj;
     const w = this.#w.at(j) + this.#segment(tj, tj1, pj, this.#p.at(j + 1), t);
-    let spread = Math.abs(dp);
-    if (this.#levels.has(tj)) {
-      // Imputed levels inside: bound by the power range seen around the interval.
-      const lo = Math.max(0, j - 5);
-      const hi = Math.min(n - 1, j + 6);
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = lo; i <= hi; i++) {
-        min = Math.min(min, this.#p.at(i));
-        max = Math.max(max, this.#p.at(i));
-      }
-      for (const l of this.#levels.get(tj)!) {
-        min = Math.min(min, l);
-        max = Math.max(max, l);
-      }
-      spread = Math.max(spread, max - min);
-    }
+    // Imputed levels inside: bound by the power range seen around the interval.
+    const spread = Math.max(Math.abs(dp), this.#levels.get(tj)?.spreadW ?? 0);
     return { w, j, bnd: (spread * dt) / 2 / 1e9, beyond: false };
   }
 
@@ -480,6 +502,21 @@ export class PowerTimeline {
       hi = Math.max(hi, this.#p.at(i));
     }
     return hi > lo ? (hi - lo) * Math.min(1, (b - a) / w) * 2 : 0;
+  }
+
+  /** Number of counter updates inside [a, b] (ns rel). */
+  anchorsBetween(a: number, b: number): number {
+    return this.#au.length ? this.#au.floorIndex(b) - this.#au.floorIndex(a) : 0;
+  }
+
+  /** Flags that apply to anything measured in [a, b]: counter resets, sampling gaps, the power source. */
+  flagsBetween(a: number, b: number): string[] {
+    const flags: string[] = [];
+    if (!this.hasCounter) flags.push('no-energy-counter');
+    if (this.averagedPower) flags.push('averaged-power');
+    if (this.resets.some(([f, t]) => t >= a && f <= b)) flags.push('counter-reset');
+    if (this.gaps.some(([f, t]) => t >= a && f <= b)) flags.push('sampling-gap');
+    return flags;
   }
 
   #interior(a: number, b: number): number {

@@ -98,6 +98,10 @@ export interface NativeBinding {
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
   samplerStats(sampler: NativeHandle): NativeSamplerStats;
   samplerStop(sampler: NativeHandle): void;
+  /** Benchmark baseline: `iterations` counter reads in a C++ loop; total ns. */
+  benchReadEnergyLoop(session: NativeHandle, index: number, iterations: number): number;
+  /** Benchmark floor: % of a core used by a bare thread waking `hz` times a second for `ms`. */
+  benchWakeFloor(hz: number, ms: number): number;
 }
 
 /** The package root (the directory holding package.json), from src/ or dist/. */

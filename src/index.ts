@@ -49,3 +49,8 @@ export { labelSvg, labelPng, LABEL_WIDTH_PX, LABEL_HEIGHT_PX } from './scoring/l
 export type { LabelData } from './scoring/label.js';
 export { estimateImpact, ImpactOptionsSchema, REGION_FACTORS, DEFAULTS as IMPACT_DEFAULTS } from './scoring/impact.js';
 export type { ImpactOptions, ImpactEstimate, ImpactFigures, Region } from './scoring/impact.js';
+export { buildReportHtml } from './report/html.js';
+export { writeReportPage } from './report/write.js';
+export type { ReportPageOptions } from './report/write.js';
+export { TimelineRecorder } from './report/timeline-recorder.js';
+export type { TimelineFile } from './report/timeline-recorder.js';

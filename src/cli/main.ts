@@ -9,6 +9,7 @@ import { scoreCommand, scoreHelp } from './score.js';
 import { classCommand, classHelp } from './model-class.js';
 import { labelCommand, labelHelp } from './label.js';
 import { impactCommand, impactHelp } from './impact.js';
+import { reportCommand, reportHelp } from './report.js';
 import { watchCommand, watchHelp } from './watch.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
@@ -23,6 +24,7 @@ const commands: Record<string, Command> = {
   class: { run: classCommand, help: classHelp },
   label: { run: labelCommand, help: labelHelp },
   impact: { run: impactCommand, help: impactHelp },
+  report: { run: reportCommand, help: reportHelp },
 };
 
 function usage(): string {

@@ -35,6 +35,7 @@ interface RunState {
   phases: ScopeRecord[];
   queries: number;
   failedQueries: number;
+  keepSpans: boolean;
 }
 
 /** Sampler facts per GPU. */
@@ -189,10 +190,13 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     };
   }
 
-  /** Starts a run: phases of queries from now until finish() are totalled, with the gaps as unattributed energy. */
-  startRun(label = 'run'): { finish: () => Promise<RunSummary> } {
+  /**
+   * Starts a run: phases of queries from now until finish() are totalled, with the gaps as
+   * unattributed energy. `keepSpans` adds every phase's span to the summary (for timelines).
+   */
+  startRun(label = 'run', options: { keepSpans?: boolean } = {}): { finish: () => Promise<RunSummary> } {
     this.#checkOpen();
-    const run: RunState = { label, start: this.#boundary(), phases: [], queries: 0, failedQueries: 0 };
+    const run: RunState = { label, start: this.#boundary(), phases: [], queries: 0, failedQueries: 0, keepSpans: options.keepSpans === true };
     this.#runs.add(run);
     let finished: Promise<RunSummary> | null = null;
     return { finish: () => (finished ??= this.#finishRun(run)) };
@@ -444,6 +448,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       totalUncertaintyJ: totalUncertaintyAt(end) + totalUncertaintyAt(run.start),
       phases, unattributedEnergyJ: unattributedJ, queries: run.queries, failedQueries: run.failedQueries,
       method, flags: [...flags].sort(), gpus: this.gpus,
+      ...(run.keepSpans ? { spans: ended.map((p) => ({ phase: p.phase!, queryId: p.queryId, startNs: p.start.tNs, endNs: p.end!.tNs })) } : {}),
     };
   }
 }

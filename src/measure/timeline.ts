@@ -22,6 +22,8 @@
 import { Column } from './columns.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;
+/** Sampling gaps of at least this long are flagged (sampling-gap), ns. */
+const GAP_FLAG_NS = 50e6;
 
 export type EnergyMethod = 'energy-counter' | 'counter-interpolated' | 'power-integration';
 
@@ -106,7 +108,7 @@ export class PowerTimeline {
   #lastPowerW = NaN;
   /** Counter resets seen (driver reload), as [from, to] ns rel. */
   readonly resets: Array<[number, number]> = [];
-  /** Sampling gaps longer than 5 nominal periods, as [from, to] ns rel. */
+  /** Sampling gaps of 50 ms or more (and over 5 nominal periods), as [from, to] ns rel. */
   readonly gaps: Array<[number, number]> = [];
   readErrors = 0;
   lostAt: number | null = null;
@@ -282,7 +284,8 @@ export class PowerTimeline {
       this.#w.push(this.#w.last() + this.#segment(t0, t, p0, p, t));
       const jump = (p - p0) * dtS;
       this.#v.push(this.#v.last() + (jump * jump) / 12);
-      if (t - t0 > 5 * this.nominalPeriodNs) this.gaps.push([t0, t]);
+      // A gap worth flagging: long enough to hide a whole short phase (shorter jitter is in the uncertainty).
+      if (t - t0 > Math.max(5 * this.nominalPeriodNs, GAP_FLAG_NS)) this.gaps.push([t0, t]);
     } else {
       this.#w.push(0);
       this.#v.push(0);

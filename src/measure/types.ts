@@ -105,6 +105,8 @@ export interface RunSummary {
   method: EnergyMethod;
   flags: string[];
   gpus: SelectedGpu[];
+  /** Every phase scope's span, when the run was started with `keepSpans: true` (for timelines). */
+  spans?: Array<{ phase: string; queryId: string | null; startNs: bigint; endNs: bigint }>;
 }
 
 /** A query's record from monitor.query(). */

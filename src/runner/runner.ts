@@ -19,6 +19,10 @@ import { clearOutputs, readCompletedRuns, readState, writeReports, writeRun, typ
 import { ProgressBar } from './progress.js';
 import type { RunRecord, WattscopeReport } from './report-schema.js';
 import { VERSION } from '../version.js';
+import { TimelineRecorder } from '../report/timeline-recorder.js';
+import { writeReportPage } from '../report/write.js';
+import { writeJsonAtomic } from './atomic.js';
+import path from 'node:path';
 
 /** The user's inference code for one query: measure its phases with `q.phase(name, fn)`. */
 export type BenchmarkHandler = (row: DatasetRow, q: QueryContext) => unknown;
@@ -124,6 +128,10 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
   const progress = { run: previous.length, runs: o.runs, query: 0, queries: n, powerW: 0, phase: 'idle' as const };
   const draw = (phase: Parameters<ProgressBar['update']>[0]['phase'], force = false) => bar?.update({ ...progress, phase, powerW: monitor.latestPowerW() }, force);
 
+  // The power timeline for the report page (timeline.json), recorded while the runs go.
+  const recorder = o.outDir ? new TimelineRecorder(monitor) : null;
+  recorder?.start();
+  if (previous.length) notes.push(`resumed after ${previous.length} completed runs: timeline.json covers only the runs measured by the last process`);
   const save = () => {
     const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
     report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
@@ -172,7 +180,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       await sleep(delayS * 1000);
       const runStartTemp = temperatureOf();
       const startedAt = now();
-      const ledger = monitor.startRun(`run-${r}`);
+      const ledger = monitor.startRun(`run-${r}`, { keepSpans: recorder !== null });
       progress.run = r;
       for (let i = 0; i < n; i++) {
         progress.query = i;
@@ -201,6 +209,11 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       };
       report.runs.push(run);
       if (o.outDir) writeRun(o.outDir, run);
+      if (recorder && o.outDir) {
+        recorder.pull();
+        recorder.addRun(r, s);
+        writeJsonAtomic(path.join(o.outDir, 'timeline.json'), recorder.toJSON());
+      }
       save();
       o.onRun?.(report, run);
     }
@@ -210,6 +223,11 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     report.status = 'complete';
     state.status = 'complete';
     save();
+    if (o.outDir) {
+      recorder?.stop();
+      if (recorder) writeJsonAtomic(path.join(o.outDir, 'timeline.json'), recorder.toJSON());
+      writeReportPage(o.outDir);
+    }
     return report;
   } catch (err) {
     report.status = 'failed';
@@ -222,6 +240,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     }
     throw err instanceof WattscopeError ? err : new WattscopeError('WATTSCOPE_IO', `benchmark failed: ${report.error}`, { cause: err });
   } finally {
+    recorder?.stop();
     bar?.finish();
     if (ownMonitor) await monitor.close();
   }

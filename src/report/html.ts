@@ -1,0 +1,106 @@
+/**
+ * report.html: one self-contained, offline page (uPlot, its CSS, the data and the
+ * page code inlined; no network). The summary is rendered here as HTML with the
+ * exact values in data-value attributes; the browser draws the charts.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { WattscopeReport } from '../runner/report-schema.js';
+import { reportClient } from './page-client.js';
+import type { TimelineFile } from './timeline-recorder.js';
+
+export const PHASE_COLORS: Record<string, string> = { preprocess: '#8e6cc9', prefill: '#e0752d', decode: '#2e9e44' };
+const EXTRA_COLORS = ['#d14f84', '#2a9fb8', '#b59a1b', '#6b7a8f'];
+
+export interface ReportPageExtras {
+  /** The AI Energy Score label (SVG) and stars, when rated against a leaderboard. */
+  labelSvg?: string;
+  stars?: number;
+  leaderboard?: string;
+}
+
+const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+const num = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const cell = (id: string, v: number, d = 3) => `<td data-testid="${esc(id)}" data-value="${v}">${num(v, d)}</td>`;
+
+function uplotAssets(): { js: string; css: string } {
+  const require = createRequire(import.meta.url);
+  const dist = path.dirname(require.resolve('uplot'));
+  return { js: readFileSync(path.join(dist, 'uPlot.iife.min.js'), 'utf8'), css: readFileSync(path.join(dist, 'uPlot.min.css'), 'utf8') };
+}
+
+/** JSON safe to place inside a <script> element. */
+const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile | null, extras: ReportPageExtras = {}): string {
+  const phases = report.benchmark.phases;
+  const colors: Record<string, string> = {};
+  phases.forEach((p, i) => (colors[p] = PHASE_COLORS[p] ?? EXTRA_COLORS[i % EXTRA_COLORS.length]!));
+  const a = report.aggregate;
+  const title = `wattscope: ${report.benchmark.model ?? report.benchmark.workload}`;
+  const summaryRows = a
+    ? phases.map((p) => {
+        const s = a.phaseWhPer1000[p]!;
+        return `<tr><th><span class="swatch" style="background:${colors[p]}"></span>${esc(p)}</th>${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${cell(`phase-${p}-cv`, (s.cv ?? 0) * 100, 2)}</tr>`;
+      }).join('\n') +
+      `\n<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${cell('total-cv', (a.totalWhPer1000.cv ?? 0) * 100, 2)}</tr>` +
+      `\n<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`
+    : '<tr><td colspan="5">No completed run yet.</td></tr>';
+  const flagItems: string[] = [];
+  for (const r of report.runs) {
+    const reasons = [...r.unstable, ...r.flags.filter((f) => !r.unstable.some((u) => u.includes(f)))];
+    if (reasons.length) flagItems.push(`<li data-testid="run-${r.index}-flags"><b>run ${r.index}${r.included ? '' : ' (excluded from the means)'}</b>: ${reasons.map(esc).join('; ')}</li>`);
+  }
+  const notes = report.notes.map((n) => `<li>${esc(n)}</li>`).join('');
+  const runsTable = report.runs.map((r) => {
+    const total = phases.reduce((s, p) => s + (r.phaseWhPer1000[p] ?? 0), 0);
+    return `<tr${r.included ? '' : ' class="excluded"'}><td>${r.index}</td>${phases.map((p) => cell(`run-${r.index}-${p}`, r.phaseWhPer1000[p] ?? 0)).join('')}${cell(`run-${r.index}-total`, total)}<td>${num(r.durationS, 2)}</td><td>${r.failedQueries}</td><td>${esc(r.method)}</td></tr>`;
+  }).join('\n');
+  const device = report.device;
+  const data = {
+    timeline,
+    phases,
+    colors,
+    runs: report.runs.map((r) => ({ index: r.index, included: r.included, phaseWh: r.phaseWhPer1000, totalWh: phases.reduce((s, p) => s + (r.phaseWhPer1000[p] ?? 0), 0) })),
+  };
+  const { js, css } = uplotAssets();
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${css}
+body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#b9c2d0}
+main{padding:10px 28px 40px;max-width:1180px}section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;margin:16px 0}
+h2{font-size:17px;margin:0 0 10px}h3{font-size:14px;margin:8px 0}table{border-collapse:collapse;font-size:13px}
+td,th{padding:4px 10px;border-bottom:1px solid #eef0f3;text-align:right}th{text-align:left;font-weight:600}tr.total td,tr.total th{font-weight:700}
+tr.excluded{color:#9aa3af}.swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+.kv{display:grid;grid-template-columns:max-content auto;gap:3px 14px;font-size:13px}.score{display:flex;gap:24px;align-items:flex-start}
+.band-note{font-size:12px;color:#8a5a00;min-height:14px}.hint{font-size:12px;color:#5b6472}
+</style></head>
+<body>
+<header><h1>${esc(title)}</h1><p>${esc(report.benchmark.workload)} · ${report.benchmark.dataset.rows} queries × ${report.runs.length} of ${report.benchmark.runsPlanned} runs · ${device.simulated ? 'simulated ' : ''}${esc(device.gpus.map((g) => g.name ?? 'GPU').join(', '))} · status <span data-testid="status">${report.status}</span></p></header>
+<main>
+<section id="summary"><h2>GPU energy per 1,000 queries (Wh), mean over included runs</h2>
+<div class="score"><div>
+<table><thead><tr><th>phase</th><th>mean Wh</th><th>95% CI low</th><th>95% CI high</th><th>CV %</th></tr></thead><tbody>
+${summaryRows}
+</tbody></table>
+<p>AI Energy Score (GPU_ENERGY_WH): <b data-testid="gpu-energy-wh" data-value="${report.aiEnergyScore?.gpuEnergyWh ?? ''}">${report.aiEnergyScore ? report.aiEnergyScore.gpuEnergyWh.toFixed(2) : 'n/a'}</b> Wh per 1,000 queries${extras.stars ? ` · <b data-testid="stars" data-value="${extras.stars}">${extras.stars} of 5 stars</b> against ${esc(extras.leaderboard ?? 'the leaderboard')}` : ''}</p>
+<div class="kv"><span>idle power</span><span data-testid="idle-w" data-value="${report.idle?.powerW ?? ''}">${report.idle ? num(report.idle.powerW, 1) + ' W' : 'not measured'}</span>
+<span>driver</span><span>${esc(device.driverVersion ?? 'n/a')} (NVML ${esc(device.nvmlVersion ?? 'n/a')})</span>
+<span>sampling</span><span>${report.settings.sampleHz} Hz</span><span>updated</span><span>${esc(report.updatedAt)}</span></div>
+</div>${extras.labelSvg ? `<div id="label">${extras.labelSvg.replace(/^<\?xml[^>]*>\s*/, '')}</div>` : ''}</div></section>
+<section id="timeline"><h2>Power timeline</h2><p class="hint">Drag to zoom, double-click to reset. Phases: <span id="phase-legend"></span></p><div id="timeline-charts"></div></section>
+<section id="runs"><h2>Energy per run (Wh per 1,000 queries)</h2><div id="runs-chart"></div>
+<table><thead><tr><th>run</th>${phases.map((p) => `<th>${esc(p)}</th>`).join('')}<th>total</th><th>s</th><th>failed</th><th>method</th></tr></thead><tbody>
+${runsTable}
+</tbody></table></section>
+<section id="flags"><h2>Stability flags</h2>${flagItems.length ? `<ul>${flagItems.join('')}</ul>` : '<p data-testid="no-flags">No run was flagged.</p>'}${notes ? `<h3>Notes</h3><ul>${notes}</ul>` : ''}</section>
+</main>
+<script>${js}</script>
+<script type="application/json" id="report-data">${inlineJson(data)}</script>
+<script>(${reportClient.toString()})(JSON.parse(document.getElementById('report-data').textContent));</script>
+</body></html>
+`;
+}

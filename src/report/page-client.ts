@@ -1,0 +1,130 @@
+/// <reference lib="dom" />
+/**
+ * The report page's browser code. It is serialized with Function.prototype.toString
+ * into report.html, so it must be self-contained: no imports, no outer variables.
+ * It draws the power timeline (min/max envelope per pixel, recomputed on zoom from
+ * the full 1 ms data, phases as coloured bands when few enough are in view) and
+ * the per-run energy chart. The summary figures are rendered as HTML beforehand.
+ */
+/* eslint-disable */
+export function reportClient(data: {
+  timeline: {
+    binMs: number;
+    gpus: Array<{ index: number; name: string | null; powerW: Array<number | null> }>;
+    phases: string[];
+    spans: { run: number[]; phase: number[]; startMs: number[]; endMs: number[] };
+    runs: Array<{ index: number; startMs: number; endMs: number }>;
+  } | null;
+  runs: Array<{ index: number; totalWh: number; phaseWh: Record<string, number>; included: boolean }>;
+  phases: string[];
+  colors: Record<string, string>;
+}): void {
+  const U = (globalThis as unknown as { uPlot: any }).uPlot;
+  const MAX_POINTS = 4000;
+  const MAX_BANDS = 20000;
+
+  function envelope(power: Array<number | null>, binMs: number, fromMs: number, toMs: number): [number[], Array<number | null>, Array<number | null>] {
+    const i0 = Math.max(0, Math.floor(fromMs / binMs));
+    const i1 = Math.min(power.length, Math.ceil(toMs / binMs) + 1);
+    const n = Math.max(0, i1 - i0);
+    const step = Math.max(1, Math.ceil(n / MAX_POINTS));
+    const xs: number[] = [];
+    const lo: Array<number | null> = [];
+    const hi: Array<number | null> = [];
+    for (let i = i0; i < i1; i += step) {
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let k = i; k < Math.min(i + step, i1); k++) {
+        const v = power[k];
+        if (v === null || v === undefined) continue;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      }
+      xs.push(((i + step / 2) * binMs) / 1000);
+      lo.push(mn === Infinity ? null : mn);
+      hi.push(mx === -Infinity ? null : mx);
+    }
+    return [xs, lo, hi];
+  }
+
+  const tl = data.timeline;
+  const charts = document.getElementById('timeline-charts')!;
+  if (tl && tl.gpus.length) {
+    const spans = tl.spans;
+    const bandsPlugin = {
+      hooks: {
+        drawClear: [
+          (u: any) => {
+            const [x0, x1] = [u.scales.x.min * 1000, u.scales.x.max * 1000];
+            const visible: number[] = [];
+            for (let i = 0; i < spans.startMs.length && visible.length <= MAX_BANDS; i++) {
+              if (spans.endMs[i]! >= x0 && spans.startMs[i]! <= x1) visible.push(i);
+            }
+            const note = u.root.parentElement.querySelector('.band-note');
+            if (note) note.textContent = visible.length > MAX_BANDS ? 'zoom in to see the phases as bands' : '';
+            if (visible.length > MAX_BANDS) return;
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.globalAlpha = 0.28;
+            for (const i of visible) {
+              const left = u.valToPos(spans.startMs[i]! / 1000, 'x', true);
+              const right = u.valToPos(spans.endMs[i]! / 1000, 'x', true);
+              ctx.fillStyle = data.colors[tl.phases[spans.phase[i]!]!] ?? '#999';
+              ctx.fillRect(left, u.bbox.top, Math.max(1, right - left), u.bbox.height);
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+    for (const g of tl.gpus) {
+      const wrap = document.createElement('div');
+      wrap.className = 'chart';
+      wrap.innerHTML = `<h3>GPU ${g.index}${g.name ? ' (' + g.name + ')' : ''}: power, W</h3><div class="band-note"></div>`;
+      charts.appendChild(wrap);
+      const totalMs = g.powerW.length * tl.binMs;
+      let busy = false;
+      const plot = new U(
+        {
+          width: Math.min(1100, window.innerWidth - 60), height: 280,
+          scales: { x: { time: false } },
+          axes: [{ label: 'seconds' }, { label: 'W' }],
+          series: [{ label: 's' }, { label: 'min W', stroke: '#35618f', width: 1 }, { label: 'max W', stroke: '#1d2330', width: 1 }],
+          cursor: { drag: { x: true, y: false } },
+          plugins: [bandsPlugin],
+          hooks: {
+            setScale: [
+              (u: any, key: string) => {
+                if (key !== 'x' || busy) return;
+                busy = true;
+                // Rescaling to the new window's data keeps uPlot's visible index range in step with it.
+                u.setData(envelope(g.powerW, tl.binMs, u.scales.x.min * 1000, u.scales.x.max * 1000));
+                busy = false;
+              },
+            ],
+          },
+        },
+        envelope(g.powerW, tl.binMs, 0, totalMs),
+        wrap,
+      );
+      wrap.addEventListener('dblclick', () => plot.setScale('x', { min: 0, max: totalMs / 1000 }));
+    }
+    const legend = document.getElementById('phase-legend')!;
+    legend.innerHTML = tl.phases.map((p) => `<span class="swatch" style="background:${data.colors[p] ?? '#999'}"></span>${p}`).join(' ');
+  } else {
+    charts.textContent = 'No timeline was recorded for this result.';
+  }
+
+  const runChart = document.getElementById('runs-chart')!;
+  if (data.runs.length) {
+    const xs = data.runs.map((r) => r.index);
+    const series: any[] = [{ label: 'run' }, { label: 'total Wh/1000', stroke: '#1d2330', width: 2, points: { size: 7 } }];
+    const cols: Array<Array<number | null>> = [data.runs.map((r) => r.totalWh)];
+    for (const p of data.phases) {
+      series.push({ label: `${p} Wh/1000`, stroke: data.colors[p] ?? '#999', width: 1.5, points: { size: 5 } });
+      cols.push(data.runs.map((r) => r.phaseWh[p] ?? null));
+    }
+    new U({ width: Math.min(1100, window.innerWidth - 60), height: 260, scales: { x: { time: false } }, axes: [{ label: 'run' }, { label: 'Wh per 1,000 queries' }], series }, [xs, ...cols], runChart);
+  }
+  document.body.setAttribute('data-ready', 'true');
+}

@@ -1,0 +1,42 @@
+/** Writes report.html for a result directory (wattscope-report.json and, where present, timeline.json). */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { WattscopeError } from '../errors.js';
+import { writeFileAtomic } from '../runner/atomic.js';
+import { WattscopeReportSchema } from '../runner/report-schema.js';
+import { labelSvg } from '../scoring/label.js';
+import { placeResult, readLeaderboard } from '../scoring/leaderboard.js';
+import { buildReportHtml } from './html.js';
+import type { TimelineFile } from './timeline-recorder.js';
+
+export interface ReportPageOptions {
+  /** A leaderboard CSV to rate the result against (adds stars and the label). */
+  leaderboard?: string;
+  class?: string;
+  model?: string;
+  /** Output file (default DIR/report.html). */
+  out?: string;
+}
+
+export function writeReportPage(dir: string, options: ReportPageOptions = {}): string {
+  const file = path.join(dir, 'wattscope-report.json');
+  if (!existsSync(file)) throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${dir}: no wattscope-report.json (run a benchmark with an output directory first)`, { file });
+  const parsed = WattscopeReportSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${file}: not a wattscope report (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`, { file });
+  const report = parsed.data;
+  const tlFile = path.join(dir, 'timeline.json');
+  const timeline = existsSync(tlFile) ? (JSON.parse(readFileSync(tlFile, 'utf8')) as TimelineFile) : null;
+  let extras = {};
+  if (options.leaderboard && report.aggregate && report.aggregate.totalWhPer1000.n > 0) {
+    const model = options.model ?? report.benchmark.model ?? 'this result';
+    const placed = placeResult(readLeaderboard(options.leaderboard), { model, energyWh: report.aggregate.totalWhPer1000.mean, class: options.class ?? null });
+    const names = [...new Set(report.device.gpus.map((g) => g.name ?? 'GPU'))].join(' + ');
+    extras = {
+      stars: placed.entry.stars, leaderboard: path.basename(options.leaderboard),
+      labelSvg: labelSvg({ model, date: report.updatedAt.slice(0, 10), task: report.benchmark.task ?? 'unknown task', hardware: (report.device.simulated ? 'simulated ' : '') + names, energyWh: placed.entry.energyWh, stars: placed.entry.stars }),
+    };
+  }
+  const out = options.out ?? path.join(dir, 'report.html');
+  writeFileAtomic(out, buildReportHtml(report, timeline, extras));
+  return out;
+}

@@ -109,9 +109,9 @@ describe('runBenchmark on the simulated H100', () => {
     const base = syntheticHandler(sim);
     const report = await runBenchmark({
       dataset: syntheticDataset(50), runs: 2, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, progress: 'never',
-      handler: async (row, q) => {
+      handler: async (row, q, ctx) => {
         if (row.index === 7) throw new Error('model crashed');
-        await base(row, q);
+        await base(row, q, ctx);
       },
     });
     await monitor.close();

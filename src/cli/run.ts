@@ -1,52 +1,96 @@
-/** `wattscope run <config.json>`: a benchmark described by a config file. */
+/** `wattscope run [config.json] [--endpoint URL --model M ...]`: a benchmark from a config file and/or flags. */
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WattscopeError } from '../errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
-import { loadRunConfig } from '../runner/config.js';
+import { parseOptions } from '../options.js';
+import { EndpointConfigSchema, loadRunConfig, RunConfigSchema, type RunConfig } from '../runner/config.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { syntheticHandler } from '../runner/synthetic.js';
+import { OpenAIStreamClient } from '../server/client.js';
+import { endpointHandler } from '../server/serving.js';
 import { SimPowerControl } from '../sim/power-control.js';
 import { printBenchmark } from './benchmark-output.js';
-import { parse } from './common.js';
+import { parse, positiveInt, str, type Flags } from './common.js';
 
-export const runHelp = `wattscope run <config.json> [--json] [--fresh]
-  Runs the benchmark a config file describes (dataset, handler module, runs, phases, output directory).`;
+export const runHelp = `wattscope run [config.json] [--endpoint URL --model NAME] [--dataset PATH] [--task T] [--out DIR]
+  [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--simulate] [--json] [--fresh]
+  Runs a benchmark: a config file (dataset, handler module or endpoint, runs, phases, output directory),
+  or an OpenAI-compatible endpoint given by flags. Ctrl-C stops cleanly and writes what was measured.`;
+
+/** Flags override the config; with no config, --endpoint, --model, --dataset and --out describe the run. */
+function configFrom(values: Flags, file: string | undefined): RunConfig {
+  const base: Record<string, unknown> = file ? { ...loadRunConfig(file) } : {};
+  const endpoint = str(values, 'endpoint');
+  if (endpoint) {
+    const handler = parseOptions(EndpointConfigSchema, {
+      endpoint, model: str(values, 'model'),
+      ...(str(values, 'api') ? { api: str(values, 'api') } : {}),
+      ...(str(values, 'max-new-tokens') ? { maxNewTokens: positiveInt(str(values, 'max-new-tokens'), 'max-new-tokens', 10), minNewTokens: positiveInt(str(values, 'max-new-tokens'), 'max-new-tokens', 10) } : {}),
+    }, 'endpoint flags');
+    base.handler = handler;
+  }
+  const dataset = str(values, 'dataset');
+  if (dataset) base.dataset = { path: path.resolve(dataset), ...(str(values, 'task') ? { task: str(values, 'task') } : {}) };
+  if (str(values, 'task')) base.task = str(values, 'task');
+  if (str(values, 'out')) base.outDir = path.resolve(str(values, 'out')!);
+  if (str(values, 'runs')) base.runs = positiveInt(str(values, 'runs'), 'runs', 10);
+  if (str(values, 'concurrency')) base.concurrency = positiveInt(str(values, 'concurrency'), 'concurrency', 1);
+  if (values.simulate === true) base.simulate = true;
+  if (str(values, 'model') && !base.model) base.model = str(values, 'model');
+  return parseOptions(RunConfigSchema, base, file ? 'config' : 'run flags', 'WATTSCOPE_BAD_CONFIG', file ? { file } : {});
+}
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(argv, {
+    json: { type: 'boolean' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, simulate: { type: 'boolean' },
+    endpoint: { type: 'string' }, model: { type: 'string' }, dataset: { type: 'string' }, task: { type: 'string' }, out: { type: 'string' },
+    runs: { type: 'string' }, concurrency: { type: 'string' }, 'max-new-tokens': { type: 'string' }, api: { type: 'string' },
+  }, true);
   if (values.help) {
     process.stdout.write(runHelp + '\n');
     return 0;
   }
-  if (positionals.length !== 1) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give one config file: wattscope run <config.json>');
-  const config = loadRunConfig(positionals[0]!);
+  if (positionals.length > 1) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give at most one config file: wattscope run [config.json]');
+  if (positionals.length === 0 && !str(values, 'endpoint')) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give a config file, or --endpoint URL --model NAME --dataset PATH --out DIR');
+  const config = configFrom(values, positionals[0]);
+  const where = positionals[0] ?? 'flags';
   let handler: BenchmarkHandler;
-  let control: SimPowerControl | null = null;
   if ('synthetic' in config.handler) {
-    if (!config.simulate) throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${positionals[0]}: the synthetic handler drives the simulated GPU: set "simulate": true`, { field: 'simulate', file: positionals[0]! });
-    control = SimPowerControl.create();
-    handler = syntheticHandler(control);
+    if (!config.simulate) throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${where}: the synthetic handler drives the simulated GPU: set "simulate": true`, { field: 'simulate', file: where });
+    handler = syntheticHandler(SimPowerControl.create());
+  } else if ('endpoint' in config.handler) {
+    const e = config.handler;
+    handler = endpointHandler(new OpenAIStreamClient({ ...e, apiKey: e.apiKeyEnv ? process.env[e.apiKeyEnv] ?? null : null })) as BenchmarkHandler;
   } else {
     const mod = (await import(pathToFileURL(config.handler.module).href)) as Record<string, unknown>;
     const fn = mod[config.handler.export];
     if (typeof fn !== 'function') {
-      throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${config.handler.module} has no function export "${config.handler.export}"`, { field: 'handler.export', file: positionals[0]! });
+      throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${config.handler.module} has no function export "${config.handler.export}"`, { field: 'handler.export', file: where });
     }
     handler = fn as BenchmarkHandler;
   }
+  const stop = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\nwattscope: stopping: aborting the requests in flight and writing what was measured\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
   const monitor = await EnergyMonitor.open({ simulate: config.simulate, gpus: config.gpus, sampleHz: config.sampleHz });
   try {
     const report = await runBenchmark({
-      dataset: config.dataset, handler, runs: config.runs, warmup: config.warmup, phases: config.phases, outDir: config.outDir,
-      ...(config.task ? { task: config.task } : {}), ...(config.model ? { model: config.model } : {}),
-      workload: 'synthetic' in config.handler ? 'synthetic' : config.handler.module, monitor,
+      dataset: config.dataset, handler, runs: config.runs, warmup: config.warmup, phases: 'endpoint' in config.handler ? ['prefill', 'decode'] : config.phases,
+      outDir: config.outDir, ...(config.task ? { task: config.task } : {}), ...(config.model ? { model: config.model } : {}),
+      workload: 'synthetic' in config.handler ? 'synthetic' : 'endpoint' in config.handler ? `endpoint ${config.handler.endpoint}` : config.handler.module,
+      monitor, concurrency: config.concurrency, signal: stop.signal,
       randomDelayMaxS: config.randomDelayMaxS, ...(config.cooldown ? { cooldown: config.cooldown } : {}), idleMeasureS: config.idleMeasureS,
       subtractIdle: config.subtractIdle, excludeUnstable: config.excludeUnstable, resume: values.fresh ? 'never' : 'auto',
       progress: values.json ? 'never' : 'auto', log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });
     printBenchmark(report, config.outDir, values.json === true);
+    return report.status === 'interrupted' ? 130 : 0;
   } finally {
+    process.off('SIGINT', onSigint);
     await monitor.close();
   }
-  return 0;
 }

@@ -6,7 +6,7 @@ import type { RunRecord, WattscopeReport } from './report-schema.js';
 const ANOMALY_FLAGS = new Set(['counter-reset', 'unsettled', 'sampling-gap', 'gpu-lost']);
 
 /** Reasons that exclude a run from the means (when excludeUnstable is on). */
-const EXCLUDING = new Set(['counter-anomaly', 'high-variation', 'failed-queries']);
+const EXCLUDING = new Set(['counter-anomaly', 'high-variation', 'failed-queries', 'interrupted']);
 
 export const HIGH_VARIATION_FRACTION = 0.1;
 export const TOO_SHORT_S = 1;
@@ -26,6 +26,9 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     }
     if (r.failedQueries > 0) reasons.push(`failed-queries: ${r.failedQueries} of ${r.queries} queries threw`);
     if (r.flags.includes('throttled')) reasons.push('throttled: temperature or power limit reached');
+    if (r.flags.includes('interrupted')) reasons.push('interrupted: the benchmark was stopped during this run');
+    const errs = Object.entries(r.errors ?? {});
+    if (errs.length && r.failedQueries > 0) reasons[reasons.findIndex((x) => x.startsWith('failed-queries'))] += ` (${errs.map(([k, v]) => `${k} x${v}`).join(', ')})`;
     r.unstable = reasons;
     r.included = !excludeUnstable || !reasons.some((x) => EXCLUDING.has(x.split(':')[0]!));
   }

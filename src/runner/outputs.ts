@@ -20,7 +20,7 @@ export const FILES = {
 
 export interface RunnerState {
   configHash: string;
-  status: 'running' | 'complete' | 'failed';
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
   pid: number;
   runsCompleted: number;
   updatedAt: string;

@@ -16,6 +16,8 @@ const Stat = z.object({
   max: z.number(),
 });
 
+const Pct = z.object({ p50: z.number(), p90: z.number(), p99: z.number() });
+
 const RunPhase = z.object({
   energyJ: z.number(),
   uncertaintyJ: z.number(),
@@ -50,14 +52,29 @@ export const RunRecordSchema = z.object({
   unstable: z.array(z.string()),
   /** Whether the run counts in the means. */
   included: z.boolean(),
+  /** Failed queries by error code (e.g. WATTSCOPE_HTTP_STATUS, WATTSCOPE_STREAM_DROPPED). */
+  errors: z.record(z.string(), z.number().int()).default({}),
+  /** Serving metrics, when the handler measured a model server. */
+  serving: z.object({
+    concurrency: z.number().int(),
+    ttftMs: Pct.nullable(),
+    itlMs: Pct.nullable(),
+    completedRequests: z.number().int(),
+    generatedTokens: z.number(),
+    window: z.object({
+      kind: z.enum(['steady-state', 'whole-run']), durationS: z.number(), energyJ: z.number(), tokens: z.number(), requests: z.number().int(),
+      jPerToken: z.number().nullable(), jPerRequest: z.number().nullable(), tokensPerS: z.number(),
+    }).nullable(),
+    attribution: z.string(),
+  }).nullable().default(null),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
 export const WattscopeReportSchema = z.object({
   schemaVersion: z.literal(1),
   tool: z.object({ name: z.literal('wattscope'), version: z.string() }),
-  /** running: runs still to come (or the process died: see state); complete; failed. */
-  status: z.enum(['running', 'complete', 'failed']),
+  /** running: runs still to come (or the process died: see state); complete; interrupted (Ctrl-C); failed. */
+  status: z.enum(['running', 'complete', 'interrupted', 'failed']),
   error: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -18,14 +18,18 @@ import { loadDataset, type Dataset, type DatasetRow } from './dataset.js';
 import { clearOutputs, readCompletedRuns, readState, writeReports, writeRun, type RunnerState } from './outputs.js';
 import { ProgressBar } from './progress.js';
 import type { RunRecord, WattscopeReport } from './report-schema.js';
+import { isServedQuery, servingStats, type ServedQuery } from '../server/serving.js';
 import { VERSION } from '../version.js';
 import { TimelineRecorder } from '../report/timeline-recorder.js';
 import { writeReportPage } from '../report/write.js';
 import { writeJsonAtomic } from './atomic.js';
 import path from 'node:path';
 
-/** The user's inference code for one query: measure its phases with `q.phase(name, fn)`. */
-export type BenchmarkHandler = (row: DatasetRow, q: QueryContext) => unknown;
+/**
+ * The user's inference code for one query: measure its phases with `q.phase(name, fn)`.
+ * `ctx.signal` aborts when the benchmark is stopped (Ctrl-C).
+ */
+export type BenchmarkHandler = (row: DatasetRow, q: QueryContext, ctx: { signal: AbortSignal }) => unknown;
 
 const isDataset = (v: unknown): v is Dataset => typeof v === 'object' && v !== null && Array.isArray((v as Dataset).rows);
 
@@ -63,6 +67,10 @@ export const BenchmarkOptionsSchema = z.object({
   progress: z.enum(['auto', 'always', 'never']).default('auto'),
   /** Called after each completed run with the report so far. */
   onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
+  /** Queries in flight at once (1: batch size 1, as AI Energy Score requires). */
+  concurrency: z.number().int().min(1).max(1024).default(1),
+  /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
   /** Called with lines worth telling a person (resuming, starting clean). */
   log: z.custom<(line: string) => void>((v) => typeof v === 'function').optional(),
 }).strict();
@@ -154,15 +162,16 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     const startTemperature = report.idle?.temperatureC ?? temperatureOf();
     save();
 
+    const stop = o.signal ?? new AbortController().signal;
     // Warm-up: not counted.
-    for (let i = 0; i < o.warmup && previous.length === 0; i++) {
+    for (let i = 0; i < o.warmup && previous.length === 0 && !stop.aborted; i++) {
       draw('warmup');
       const row = dataset.rows[i % n]!;
-      await monitor.query(`warmup-${i}`, (q) => o.handler(row, q)).catch(() => undefined);
+      await monitor.query(`warmup-${i}`, (q) => o.handler(row, q, { signal: stop })).catch(() => undefined);
       await yieldToLoop();
     }
 
-    for (let r = previous.length; r < o.runs; r++) {
+    for (let r = previous.length; r < o.runs && !stop.aborted; r++) {
       let cooldownS = 0;
       if (o.cooldown.enabled && startTemperature !== null) {
         draw('cooldown', true);
@@ -182,16 +191,50 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       const startedAt = now();
       const ledger = monitor.startRun(`run-${r}`, { keepSpans: recorder !== null });
       progress.run = r;
-      for (let i = 0; i < n; i++) {
-        progress.query = i;
-        draw('run');
-        const row = dataset.rows[i]!;
-        await monitor.query(row.id, (q) => o.handler(row, q)).catch(() => undefined);
-        await yieldToLoop();
-      }
+      const errors: Record<string, number> = {};
+      const served: ServedQuery[] = [];
+      // N workers take queries in dataset order; the steady-state window runs from when N are
+      // first in flight until the tail begins (the dataset is exhausted and one finishes).
+      let next = 0;
+      let inFlight = 0;
+      let steady: ReturnType<EnergyMonitor['begin']> | null = null;
+      let steadyDone = o.concurrency === 1;
+      const worker = async () => {
+        while (next < n && !stop.aborted) {
+          const row = dataset.rows[next++]!;
+          progress.query = next;
+          draw('run');
+          inFlight++;
+          if (!steadyDone && !steady && inFlight === o.concurrency) steady = monitor.begin('steady-state');
+          try {
+            const rec = await monitor.query(row.id, (q) => o.handler(row, q, { signal: stop }));
+            if (isServedQuery(rec.result)) served.push(rec.result);
+          } catch (err) {
+            const code = (err as { code?: unknown })?.code;
+            const key = typeof code === 'string' ? code : 'HANDLER_ERROR';
+            errors[key] = (errors[key] ?? 0) + 1;
+          }
+          inFlight--;
+          if (steady && !steadyDone && next >= n) {
+            steady.end();
+            steadyDone = true;
+          }
+          await yieldToLoop();
+        }
+      };
+      await Promise.all(Array.from({ length: o.concurrency }, worker));
       const s = await ledger.finish();
+      let window: Parameters<typeof servingStats>[2] = null;
+      if (served.length) {
+        if (o.concurrency === 1) window = { startNs: s.startNs, endNs: s.endNs, energyJ: s.totalEnergyJ, kind: 'whole-run' };
+        else if (steady && steadyDone) {
+          const m = await (steady as ReturnType<EnergyMonitor['begin']>).settled();
+          if (m.status === 'measured') window = { startNs: m.startNs, endNs: m.endNs, energyJ: m.energyJ, kind: 'steady-state' };
+        }
+      }
       const endTemp = temperatureOf();
       const flags = [...s.flags];
+      if (stop.aborted) flags.push('interrupted');
       const limitW = monitor.gpus.reduce((a, g) => a + (g.powerLimitW ?? Infinity), 0);
       if ((endTemp !== null && endTemp >= 85) || s.totalEnergyJ / s.durationS >= 0.98 * limitW) flags.push('throttled');
       const phaseWhPer1000: Record<string, number> = {};
@@ -205,7 +248,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
         queries: s.queries, failedQueries: s.failedQueries, totalEnergyJ: s.totalEnergyJ, totalUncertaintyJ: s.totalUncertaintyJ,
         unattributedEnergyJ: s.unattributedEnergyJ,
         phases: Object.fromEntries(Object.entries(s.phases).map(([p, t]) => [p, { energyJ: t.energyJ, uncertaintyJ: t.uncertaintyJ, durationS: t.durationS, count: t.count, tokens: t.tokens, samples: t.samples }])),
-        phaseWhPer1000, method: s.method, flags, unstable: [], included: true,
+        phaseWhPer1000, method: s.method, flags, unstable: [], included: true, errors,
+        serving: served.length ? servingStats(served, o.concurrency, window) : null,
       };
       report.runs.push(run);
       if (o.outDir) writeRun(o.outDir, run);
@@ -220,8 +264,9 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     progress.run = o.runs;
     progress.query = 0;
     draw('done', true);
-    report.status = 'complete';
-    state.status = 'complete';
+    report.status = stop.aborted ? 'interrupted' : 'complete';
+    state.status = report.status;
+    if (stop.aborted) notes.push(`interrupted after ${report.runs.length} runs; the last run is partial and flagged`);
     save();
     if (o.outDir) {
       recorder?.stop();

@@ -131,6 +131,22 @@ const cases = {
     }
     return rows;
   },
+  async 'sampler-rate'() {
+    // The highest rate the sampler sustains: achieved ticks per second for a requested rate.
+    const rows = [];
+    const windowMs = quick ? 500 : 2000;
+    for (const hz of [1000, 5000, 10000, 20000]) {
+      const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz });
+      const s0 = m.stats();
+      const t0 = now();
+      await sleep(windowMs);
+      const s1 = m.stats();
+      const achieved = (s1.ticks - s0.ticks) / (Number(now() - t0) / 1e9);
+      await m.close();
+      rows.push(row(`sampler rate achieved at ${hz} Hz requested (1 GPU, simulated)`, 'Hz', achieved, hz));
+    }
+    return rows;
+  },
   async 'event-loop'() {
     const windowMs = quick ? 1000 : 4000;
     const measureDelay = async () => {

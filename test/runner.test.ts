@@ -144,3 +144,37 @@ describe('bad input names the place', () => {
     expect((await loadDataset({ path: pq })).rows.map((r) => r.text)).toEqual(['one', 'two']);
   });
 });
+
+describe('runner options', () => {
+  it('cooldown waits for temperature and power to return near idle; subtractIdle removes idle W x duration, flagged in the notes', async () => {
+    const sim = configureSim({ control: true });
+    const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 2000 });
+    // Each run heats the simulated GPU (its temperature follows the last second's power).
+    const report = await runBenchmark({
+      dataset: syntheticDataset(300), runs: 2, warmup: 0, monitor, idleMeasureS: 0.3, randomDelayMaxS: 0, progress: 'never',
+      cooldown: { enabled: true, maxWaitS: 5, temperatureMarginC: 2, powerMarginW: 10 }, subtractIdle: true,
+      handler: syntheticHandler(sim),
+    });
+    // A GPU that cannot cool down (held at 500 W) times out, and the run says so.
+    sim.setPower(500);
+    const stuck = await runBenchmark({
+      dataset: syntheticDataset(20), runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, progress: 'never',
+      cooldown: { enabled: true, maxWaitS: 0.5, temperatureMarginC: 2, powerMarginW: 10 },
+      handler: async (row, q, ctx) => {
+        await syntheticHandler(sim)(row, q, ctx);
+        sim.setPower(500);
+      },
+    });
+    await monitor.close();
+    expect(stuck.runs[0]!.flags).toContain('cooldown-timeout');
+    expect(stuck.runs[0]!.unstable.join()).toMatch(/cooldown-timeout/);
+    expect(report.runs[0]!.cooldownS).toBeLessThan(0.5);
+    expect(report.runs[1]!.cooldownS).toBeGreaterThan(0.3);
+    expect(report.runs[1]!.startTemperatureC).toBeLessThanOrEqual(report.idle!.temperatureC! + 2);
+    const run = report.runs[0]!;
+    const idleW = report.idle!.powerW;
+    const scale = 1000 / 300;
+    expect(run.phaseWhPer1000.prefill).toBeCloseTo(((run.phases.prefill!.energyJ - idleW * run.phases.prefill!.durationS) * scale) / 3600, 9);
+    expect(report.notes.join(' ')).toMatch(/idle power was subtracted/);
+  }, 60_000);
+});

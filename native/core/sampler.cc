@@ -8,6 +8,7 @@
 #include "clock.h"
 
 #if defined(__linux__)
+#include <sys/prctl.h>
 #include <time.h>
 #endif
 
@@ -70,10 +71,25 @@ void Sampler::Stop() {
 }
 
 void Sampler::Run() {
+#if defined(__linux__)
+  // Linux wakes sleeping threads up to 50 us late by default (timer slack), which caps a
+  // sampler near 10 kHz; 1 us lets the requested rate through.
+  if (periodNs_ < 200000) prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+#endif
   int64_t next = MonotonicNowNs();
+  // Dither each tick by up to a quarter period either way: a perfectly regular sampler can lock
+  // onto the sensor's own update grid, and the counter steps would then always be placed with
+  // the same error; dithered, that error is random and averages out (the schedule stays on rate).
+  uint64_t rng = static_cast<uint64_t>(next) | 1u;
+  const int64_t ditherNs = periodNs_ / 4;
+  int64_t base = next;
   while (!stopRequested_.load(std::memory_order_relaxed)) {
     PollOnce();
-    next += periodNs_;
+    base += periodNs_;
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    next = base + (ditherNs > 0 ? static_cast<int64_t>(rng % static_cast<uint64_t>(2 * ditherNs + 1)) - ditherNs : 0);
     int64_t now = MonotonicNowNs();
     if (now > next) {
       // Behind schedule: skip the missed ticks rather than bursting.
@@ -82,7 +98,8 @@ void Sampler::Run() {
         std::lock_guard<std::mutex> lock(mutex_);
         stats_.lateTicks += static_cast<uint64_t>(missed);
       }
-      next += missed * periodNs_;
+      base += missed * periodNs_;
+      next = base;
     }
     SleepUntilNs(next);
   }

@@ -164,7 +164,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
         const phaseRec = this.#open(name, name, queryId);
         state.phases.push(phaseRec);
         for (const run of this.#runs) run.phases.push(phaseRec);
-        return this.#runIn(phaseRec, pfn, pc, { parentId: phaseRec.id, queryId, query: state });
+        return Promise.resolve(this.#runIn(phaseRec, pfn, pc, { parentId: phaseRec.id, queryId, query: state }));
       },
       count: (phase: string, c: ScopeCounts) => {
         const p = [...state.phases].reverse().find((s) => s.phase === phase);
@@ -343,18 +343,33 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return rec;
   }
 
-  async #runIn<T>(rec: ScopeRecord, fn: () => T | Promise<T>, counts: ScopeCounts, ctx?: Context): Promise<T> {
+  /**
+   * Runs fn inside the scope's async context and ends the scope when it returns, throws or its
+   * promise settles. A synchronous fn costs no extra promise turn (each is dearer while
+   * AsyncLocalStorage's hooks are on).
+   */
+  #runIn<T>(rec: ScopeRecord, fn: () => T | Promise<T>, counts: ScopeCounts, ctx?: Context): T | Promise<T> {
     const store: Context = ctx ?? { parentId: rec.id, queryId: rec.queryId, query: this.#als.getStore()?.query ?? null };
-    try {
-      const result = await this.#als.run(store, fn);
-      this.endScope(rec, 'returned', counts);
-      return result;
-    } catch (err) {
+    const failed = (err: unknown): never => {
       const e = err as { name?: string; message?: string; code?: unknown };
       rec.error = { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
       if (!rec.end) this.endScope(rec, 'threw', counts);
       throw err;
+    };
+    let r: T | Promise<T>;
+    try {
+      r = this.#als.run(store, fn);
+    } catch (err) {
+      return failed(err);
     }
+    if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
+      return (r as Promise<T>).then((v) => {
+        this.endScope(rec, 'returned', counts);
+        return v;
+      }, failed);
+    }
+    this.endScope(rec, 'returned', counts);
+    return r;
   }
 
   #drain(force = false): void {

@@ -22,6 +22,8 @@
 import { Column } from './columns.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;
+/** A power step within this long after a scope boundary is attributed to the boundary, ns. */
+const STEP_LAG_NS = 1_000_000;
 /** Sampling gaps of at least this long are flagged (sampling-gap), ns. */
 const GAP_FLAG_NS = 50e6;
 
@@ -186,7 +188,14 @@ export class PowerTimeline {
     const k0 = this.#bounds.floorIndex(t0);
     let k = k0 + 1;
     if (k >= this.#bounds.length || this.#bounds.at(k) >= t) {
-      // No boundary inside: the whole interval lies in the segment that started at bound k0.
+      // No boundary inside. If one fell just before this interval, the work it started may have
+      // changed the power a few microseconds after the sample that closed the previous interval:
+      // the step then belongs to that boundary, so the new level holds from the interval's start.
+      if (k0 >= 0 && t0 - this.#bounds.at(k0) <= STEP_LAG_NS && p !== p0) {
+        this.#levels.set(t0, { bounds: [t0], cumJ: [0], afterW: [p], spreadW: 0 });
+        return;
+      }
+      // Otherwise the whole interval lies in the segment that started at bound k0.
       const label = k0 >= 0 ? this.#labelAt(k0) : null;
       if (label !== null) {
         const prior = this.#priors.get(label) ?? { meanW: 0, n: 0 };
@@ -299,8 +308,7 @@ export class PowerTimeline {
     this.#lastCounterJ = c;
     if (Number.isNaN(prev) || c === prev || n === 0) return;
     const tPrev = this.#t.at(n - 1);
-    const u = (tPrev + t) / 2;
-    const h = (t - tPrev) / 2;
+    const { u, h } = this.#placeAnchor(tPrev, t);
     const wU = this.#w.at(n - 1) + this.#segment(tPrev, t, this.#p.at(n - 1), p, u);
     const reset = c < prev;
     if (reset) {
@@ -328,6 +336,56 @@ export class PowerTimeline {
     this.#ae.push(e);
     this.#aw.push(wU);
     this.#ap.push(p);
+  }
+
+  // Midpoints of recent counter-step windows, for locking onto the counter's update grid.
+  readonly #stepMids: number[] = [];
+
+  /**
+   * Where a counter update seen between samples at tPrev and t happened. Counters update on a
+   * regular grid (about every 100 ms): a fit of period and phase over recent steps (windows
+   * randomized by the sampler's dither) predicts the instant far better than the window's
+   * midpoint. The prediction is used when the fit is tight and falls inside the window; otherwise
+   * the midpoint, with half the window as its uncertainty.
+   */
+  #placeAnchor(tPrev: number, t: number): { u: number; h: number } {
+    const mid = (tPrev + t) / 2;
+    const half = (t - tPrev) / 2;
+    const mids = this.#stepMids;
+    mids.push(mid);
+    if (mids.length > 64) mids.shift();
+    const k = mids.length - 1; // earlier steps to fit
+    if (k < 5) return { u: mid, h: half };
+    const spacing = mids.slice(1).map((m, i) => m - mids[i]!).sort((a, b) => a - b);
+    let period = spacing[spacing.length >> 1]!;
+    if (!(period > 0)) return { u: mid, h: half };
+    const m0 = mids[0]!;
+    let sn = 0;
+    let sm = 0;
+    let snn = 0;
+    let snm = 0;
+    for (let i = 0; i < k; i++) {
+      const idx = Math.round((mids[i]! - m0) / period);
+      sn += idx;
+      sm += mids[i]!;
+      snn += idx * idx;
+      snm += idx * mids[i]!;
+    }
+    const det = k * snn - sn * sn;
+    if (det <= 0) return { u: mid, h: half };
+    period = (k * snm - sn * sm) / det;
+    const origin = (sm - period * sn) / k;
+    let ss = 0;
+    for (let i = 0; i < k; i++) {
+      const r = mids[i]! - (origin + Math.round((mids[i]! - origin) / period) * period);
+      ss += r * r;
+    }
+    const sd = Math.sqrt(ss / Math.max(1, k - 2));
+    // A periodic counter sampled with dither scatters midpoints by about half a window; more means it is not periodic.
+    if (sd > half * 1.2) return { u: mid, h: half };
+    const predicted = origin + Math.round((mid - origin) / period) * period;
+    if (predicted <= tPrev || predicted > t) return { u: mid, h: half };
+    return { u: predicted, h: Math.min(half, Math.max(100_000, (3 * sd) / Math.sqrt(k))) };
   }
 
   #evict(): void {
@@ -401,7 +459,16 @@ export class PowerTimeline {
     const w = this.#w.at(j) + this.#segment(tj, tj1, pj, this.#p.at(j + 1), t);
     // Imputed levels inside: bound by the power range seen around the interval.
     const spread = Math.max(Math.abs(dp), this.#levels.get(tj)?.spreadW ?? 0);
-    return { w, j, bnd: (spread * dt) / 2 / 1e9, beyond: false };
+    let bnd = (spread * dt) / 2;
+    // If the power stepped in the next interval and was attributed to this boundary (the lag
+    // model puts the step at that interval's start), the step's true place is unknown within it.
+    if (j + 2 < n) {
+      const next = this.#levels.get(tj1);
+      if (next && next.bounds.length === 1 && next.bounds[0] === tj1) {
+        bnd += (Math.abs(this.#p.at(j + 2) - this.#p.at(j + 1)) * (this.#t.at(j + 2) - tj1)) / 2;
+      }
+    }
+    return { w, j, bnd: bnd / 1e9, beyond: false };
   }
 
   #varianceAt(j: number): number {

@@ -27,6 +27,7 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     if (r.failedQueries > 0) reasons.push(`failed-queries: ${r.failedQueries} of ${r.queries} queries threw`);
     if (r.flags.includes('throttled')) reasons.push('throttled: temperature or power limit reached');
     if (r.flags.includes('interrupted')) reasons.push('interrupted: the benchmark was stopped during this run');
+    if (r.flags.includes('cooldown-timeout')) reasons.push(`cooldown-timeout: the GPU had not returned near idle after ${r.cooldownS.toFixed(1)} s; the run started warm`);
     const errs = Object.entries(r.errors ?? {});
     if (errs.length && r.failedQueries > 0) reasons[reasons.findIndex((x) => x.startsWith('failed-queries'))] += ` (${errs.map(([k, v]) => `${k} x${v}`).join(', ')})`;
     r.unstable = reasons;

@@ -173,14 +173,15 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
 
     for (let r = previous.length; r < o.runs && !stop.aborted; r++) {
       let cooldownS = 0;
+      let cooled = true;
       if (o.cooldown.enabled && startTemperature !== null) {
         draw('cooldown', true);
         const t0 = Date.now();
-        while ((Date.now() - t0) / 1000 < o.cooldown.maxWaitS) {
+        const near = () => {
           const t = temperatureOf();
-          if ((t === null || t <= startTemperature + o.cooldown.temperatureMarginC) && monitor.latestPowerW() <= idleW + o.cooldown.powerMarginW) break;
-          await sleep(250);
-        }
+          return (t === null || t <= startTemperature + o.cooldown.temperatureMarginC) && monitor.latestPowerW() <= idleW + o.cooldown.powerMarginW;
+        };
+        while (!(cooled = near()) && (Date.now() - t0) / 1000 < o.cooldown.maxWaitS) await sleep(100);
         cooldownS = (Date.now() - t0) / 1000;
       }
       // Decorrelate the run's start from the sensor's 100 ms update grid.
@@ -235,6 +236,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       const endTemp = temperatureOf();
       const flags = [...s.flags];
       if (stop.aborted) flags.push('interrupted');
+      if (!cooled) flags.push('cooldown-timeout');
       const limitW = monitor.gpus.reduce((a, g) => a + (g.powerLimitW ?? Infinity), 0);
       if ((endTemp !== null && endTemp >= 85) || s.totalEnergyJ / s.durationS >= 0.98 * limitW) flags.push('throttled');
       const phaseWhPer1000: Record<string, number> = {};

@@ -151,10 +151,16 @@ describe('the CLI against a server', () => {
     expect(stderr).toMatch(/stopping/);
     const report = WattscopeReportSchema.parse(JSON.parse(readFileSync(path.join(out, 'wattscope-report.json'), 'utf8')));
     expect(report.status).toBe('interrupted');
-    const last = report.runs[report.runs.length - 1]!;
-    expect(last.flags).toContain('interrupted');
-    expect(last.included).toBe(false);
-    expect(report.runs.filter((r) => r.included).length).toBeGreaterThanOrEqual(1);
+    expect(report.notes.join(' ')).toMatch(/interrupted after \d+ runs/);
+    // Stopped mid-run, that partial run is kept, flagged, excluded, and normalized by the queries it
+    // ran; stopped between runs (or before a run's first query), no partial run is recorded.
+    for (const run of report.runs.filter((r) => r.flags.includes('interrupted'))) {
+      expect(run.included).toBe(false);
+      expect(run.queries).toBeGreaterThan(0);
+      expect(run.queries).toBeLessThan(60);
+      expect(run.phaseWhPer1000.decode).toBeCloseTo(((run.phases.decode?.energyJ ?? 0) * (1000 / run.queries)) / 3600, 9);
+    }
+    expect(report.runs.filter((r) => r.included && r.queries === 60).length).toBeGreaterThanOrEqual(1);
     expect(existsSync(path.join(out, 'GPU_ENERGY_WH.txt'))).toBe(true);
   }, 90_000);
 

@@ -100,9 +100,8 @@ export class PowerTimeline {
   #boundLabels: Array<string | null> = [];
   // Typical power per label, learnt from stretches sampled entirely inside one labelled segment.
   readonly #priors = new Map<string, { meanW: number; n: number }>();
-  // Levels of the middle segments of sample intervals holding several boundaries, fixed when the
-  // interval closed (keyed by the interval's start), so E(t) never changes afterwards; with the
-  // power range around them, which bounds the error of a boundary inside such an interval.
+  // The power model of each sample interval that holds a boundary (or starts just after one),
+  // fixed when the interval closed (keyed by its start), so E(t) never changes afterwards.
   readonly #levels = new Map<number, IntervalModel>();
   #lastCounterJ = NaN;
   #offsetJ = 0; // added to the raw counter after resets

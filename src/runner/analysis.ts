@@ -34,8 +34,9 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     r.included = !excludeUnstable || !reasons.some((x) => EXCLUDING.has(x.split(':')[0]!));
   }
   if (runs.length > 0 && runs.every((r) => !r.included)) {
-    for (const r of runs) r.included = true;
-    notes.push('every run was unstable; all are included in the means, see each run\'s reasons');
+    // Keep the unstable runs rather than report nothing, but never a partial (interrupted) one.
+    for (const r of runs) r.included = !r.flags.includes('interrupted');
+    notes.push('every run was unstable; all complete runs are included in the means, see each run\'s reasons');
   }
   return { notes };
 }

@@ -46,6 +46,14 @@ export function readCompletedRuns(outDir: string): RunRecord[] {
   return runs.sort((a, b) => a.index - b.index);
 }
 
+/** Removes temporary files that a kill during an atomic write left behind (the targets are intact). */
+export function removeStaleTemporaries(outDir: string): void {
+  for (const dir of [outDir, path.join(outDir, FILES.runsDir)]) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) if (/^\..+\.\d+\.\d+\.tmp$/.test(f)) rmSync(path.join(dir, f), { force: true });
+  }
+}
+
 export function clearOutputs(outDir: string): void {
   rmSync(path.join(outDir, FILES.runsDir), { recursive: true, force: true });
   for (const f of [FILES.wh, FILES.summary, FILES.benchmark, FILES.report, FILES.state]) rmSync(path.join(outDir, f), { force: true });

@@ -15,7 +15,7 @@ import type { QueryContext } from '../measure/scope.js';
 import { parseOptions } from '../options.js';
 import { aggregate, classifyRuns } from './analysis.js';
 import { loadDataset, type Dataset, type DatasetRow } from './dataset.js';
-import { clearOutputs, readCompletedRuns, readState, writeReports, writeRun, type RunnerState } from './outputs.js';
+import { clearOutputs, readCompletedRuns, readState, removeStaleTemporaries, writeReports, writeRun, type RunnerState } from './outputs.js';
 import { ProgressBar } from './progress.js';
 import type { RunRecord, WattscopeReport } from './report-schema.js';
 import { isServedQuery, servingStats, type ServedQuery } from '../server/serving.js';
@@ -96,6 +96,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
 
   let previous: RunRecord[] = [];
   if (o.outDir) {
+    removeStaleTemporaries(o.outDir);
     const state = readState(o.outDir);
     if (state && o.resume === 'auto' && state.configHash === configHash && state.status !== 'complete') {
       previous = readCompletedRuns(o.outDir).filter((r) => r.index < o.runs);
@@ -225,6 +226,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       };
       await Promise.all(Array.from({ length: o.concurrency }, worker));
       const s = await ledger.finish();
+      // Stopped before this run's first query: nothing to record.
+      if (stop.aborted && s.queries === 0) break;
       let window: Parameters<typeof servingStats>[2] = null;
       if (served.length) {
         if (o.concurrency === 1) window = { startNs: s.startNs, endNs: s.endNs, energyJ: s.totalEnergyJ, kind: 'whole-run' };
@@ -239,11 +242,13 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       if (!cooled) flags.push('cooldown-timeout');
       const limitW = monitor.gpus.reduce((a, g) => a + (g.powerLimitW ?? Infinity), 0);
       if ((endTemp !== null && endTemp >= 85) || s.totalEnergyJ / s.durationS >= 0.98 * limitW) flags.push('throttled');
+      // Per 1,000 of the queries this run actually ran (all of the dataset unless interrupted).
+      const runScale = s.queries > 0 ? 1000 / s.queries : scale;
       const phaseWhPer1000: Record<string, number> = {};
       for (const p of o.phases) {
         const ph = s.phases[p];
         const j = ph ? ph.energyJ - (o.subtractIdle ? idleW * ph.durationS : 0) : 0;
-        phaseWhPer1000[p] = (j * scale) / 3600;
+        phaseWhPer1000[p] = (j * runScale) / 3600;
       }
       const run: RunRecord = {
         index: r, startedAt, durationS: s.durationS, delayS, cooldownS, startTemperatureC: runStartTemp, endTemperatureC: endTemp,

@@ -30,6 +30,8 @@ export type RequestErrorCode =
 
 export class RequestError extends WattscopeError {
   readonly status: number | null;
+  /** Set when the request failed after its first token: energy was spent, so it is never retried. */
+  afterFirstToken = false;
   constructor(code: RequestErrorCode, message: string, status: number | null = null) {
     super(code, message);
     this.name = 'RequestError';
@@ -89,7 +91,7 @@ export class OpenAIStreamClient {
         if (!(err instanceof RequestError) || err.code === 'WATTSCOPE_ABORTED') throw err;
         lastError = err;
         const retryable = err.code === 'WATTSCOPE_CONNECT' || err.code === 'WATTSCOPE_CONNECT_TIMEOUT' || (err.status !== null && (err.status >= 500 || err.status === 429));
-        if (!retryable || (err as RequestError & { afterFirstToken?: boolean }).afterFirstToken) throw err;
+        if (!retryable || err.afterFirstToken) throw err;
         if (attempt <= this.settings.retries) await sleep(100 * 2 ** (attempt - 1));
       }
     }
@@ -194,13 +196,13 @@ export class OpenAIStreamClient {
             // tokens are recorded by next()
           }
         } catch (err) {
-          (err as RequestError & { afterFirstToken?: boolean }).afterFirstToken = true;
+          if (err instanceof RequestError) err.afterFirstToken = true;
           throw err;
         }
         done();
         if (!sawDone && !finished) {
           const err = new RequestError('WATTSCOPE_STREAM_DROPPED', `the stream ended after ${tokenTimesNs.length} tokens without a finish reason or [DONE]`);
-          (err as RequestError & { afterFirstToken?: boolean }).afterFirstToken = true;
+          err.afterFirstToken = true;
           throw err;
         }
         const u = usage as Chunk['usage'];

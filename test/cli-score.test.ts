@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 
-const dir = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'ai-energy-score-leaderboard-2025-02');
+const dir = path.resolve(import.meta.dirname, 'fixtures', 'ai-energy-score-leaderboard-2025-02');
 
 describe('wattscope score', () => {
   it('--json: input order, model, energyWh (per 1,000 queries), stars, class', () => {

@@ -17,7 +17,7 @@ import { runCli } from './helpers/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-const leaderboard = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'ai-energy-score-leaderboard-2025-02', 'text_generation.csv');
+const leaderboard = path.resolve(import.meta.dirname, 'fixtures', 'ai-energy-score-leaderboard-2025-02', 'text_generation.csv');
 
 async function openPage(file: string) {
   const { chromium } = await import('playwright-core');

@@ -12,12 +12,12 @@ import { tQuantile975 } from '../src/runner/stats.js';
 import { syntheticDataset, syntheticHandler } from '../src/runner/synthetic.js';
 import { configureSim } from './helpers/sim.js';
 
-const shared = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'optimum-benchmark-report-example', 'benchmark_report.json');
+const optimumReport = path.resolve(import.meta.dirname, 'fixtures', 'optimum-benchmark-report-example', 'benchmark_report.json');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'wattscope-run-'));
 
 describe('AI Energy Score arithmetic', () => {
-  it('reproduces the summarizer on the real optimum-benchmark report in ../shared', () => {
-    const { gpuEnergyWhText, summary } = summarizeBenchmarkReport(JSON.parse(readFileSync(shared, 'utf8')));
+  it('reproduces the summarizer on the real optimum-benchmark report (test/fixtures)', () => {
+    const { gpuEnergyWhText, summary } = summarizeBenchmarkReport(JSON.parse(readFileSync(optimumReport, 'utf8')));
     expect(gpuEnergyWhText).toBe('133.71\n');
     expect(summary).toEqual({ units: 'Wh', total: 133.71, preprocess_wh: 0.16, prefill_wh: 72.01, decode_wh: 61.54 });
   });

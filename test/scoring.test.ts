@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bandEdges, modelClass, parseLeaderboard, placeResult, rate, readLeaderboard, starRating } from '../src/index.js';
 
-const dir = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'ai-energy-score-leaderboard-2025-02');
+const dir = path.resolve(import.meta.dirname, 'fixtures', 'ai-energy-score-leaderboard-2025-02');
 
 describe('the published February 2025 leaderboard', () => {
   it('reproduces every energy_score from total_gpu_energy alone (105 rows: 104 models, one listed twice)', () => {

@@ -43,8 +43,8 @@ export { modelClass, modelMemoryGb, BYTES_PER_PARAMETER } from './scoring/classe
 export type { ModelClass, Precision } from './scoring/classes.js';
 export { parseLeaderboard, readLeaderboard, rate, placeResult } from './scoring/leaderboard.js';
 export type { LeaderboardEntry, RatedEntry, Placement } from './scoring/leaderboard.js';
-export { readResult } from './scoring/result.js';
-export type { BenchmarkResult } from './scoring/result.js';
+export { readResult } from './formats/result-reader.js';
+export type { BenchmarkResult } from './formats/result-reader.js';
 export { labelSvg, labelPng, LABEL_WIDTH_PX, LABEL_HEIGHT_PX } from './scoring/label.js';
 export type { LabelData } from './scoring/label.js';
 export { estimateImpact, ImpactOptionsSchema, REGION_FACTORS, DEFAULTS as IMPACT_DEFAULTS } from './scoring/impact.js';

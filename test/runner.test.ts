@@ -155,10 +155,9 @@ describe('runner options', () => {
       cooldown: { enabled: true, maxWaitS: 5, temperatureMarginC: 2, powerMarginW: 10 }, subtractIdle: true,
       handler: syntheticHandler(sim),
     });
-    // A GPU that cannot cool down (held at 500 W) times out, and the run says so.
-    sim.setPower(500);
+    // A GPU that cannot cool down (held at 500 W after run 0) times out before run 1, and the run says so.
     const stuck = await runBenchmark({
-      dataset: syntheticDataset(20), runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, progress: 'never',
+      dataset: syntheticDataset(20), runs: 2, warmup: 0, monitor, idleMeasureS: 0.2, randomDelayMaxS: 0, progress: 'never',
       cooldown: { enabled: true, maxWaitS: 0.5, temperatureMarginC: 2, powerMarginW: 10 },
       handler: async (row, q, ctx) => {
         await syntheticHandler(sim)(row, q, ctx);
@@ -166,8 +165,13 @@ describe('runner options', () => {
       },
     });
     await monitor.close();
-    expect(stuck.runs[0]!.flags).toContain('cooldown-timeout');
-    expect(stuck.runs[0]!.unstable.join()).toMatch(/cooldown-timeout/);
+    expect(stuck.runs[0]!.flags).not.toContain('cooldown-timeout');
+    expect(stuck.runs[1]!.flags).toContain('cooldown-timeout');
+    expect(stuck.runs[1]!.unstable.join()).toMatch(/cooldown-timeout/);
+    // subtractIdle without an idle measurement is refused, not silently a subtraction of 0 W.
+    await expect(runBenchmark({
+      dataset: syntheticDataset(5), runs: 1, warmup: 0, monitor: { simulate: true }, idleMeasureS: 0, subtractIdle: true, progress: 'never', handler: () => undefined,
+    })).rejects.toMatchObject({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'subtractIdle' });
     expect(report.runs[0]!.cooldownS).toBeLessThan(0.5);
     expect(report.runs[1]!.cooldownS).toBeGreaterThan(0.3);
     expect(report.runs[1]!.startTemperatureC).toBeLessThanOrEqual(report.idle!.temperatureC! + 2);

@@ -1,4 +1,6 @@
 /** Printing a finished benchmark for people (and --json for programs). */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { WattscopeReport } from '../runner/report-schema.js';
 import { fmt } from './common.js';
 
@@ -14,13 +16,17 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
   if (report.idle) lines.push(`idle power ${fmt(report.idle.powerW, 1)} W`);
   if (a) {
     for (const [phase, s] of Object.entries(a.phaseWhPer1000)) {
-      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${fmt((s.cv ?? 0) * 100, 2)}%`);
+      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${s.cv === null ? 'n/a' : `${fmt(s.cv * 100, 2)}%`}`);
     }
     lines.push(`  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`);
     lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);
     for (const ex of a.excludedRuns) lines.push(`  run ${ex.index} excluded: ${ex.reasons.join('; ')}`);
   }
   if (report.aiEnergyScore) lines.push(`GPU_ENERGY_WH: ${report.aiEnergyScore.gpuEnergyWh.toFixed(2)} Wh per 1,000 queries`);
-  if (outDir) lines.push(`results in ${outDir}`);
+  if (outDir) {
+    lines.push(`results in ${path.resolve(outDir)}`);
+    const page = path.resolve(outDir, 'report.html');
+    if (existsSync(page)) lines.push(`report page: ${page} (open it in a browser; it works offline)`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -1,7 +1,7 @@
 /** `wattscope impact <result> [--pue ... --grid ... --region ... --volume ...]`: energy, carbon, water, ADPe, PE. */
 import { WattscopeError } from '../errors.js';
 import { estimateImpact, parseRegion, type ImpactFigures, type ImpactOptions } from '../scoring/impact.js';
-import { readResult } from '../scoring/result.js';
+import { describePhases, readResult } from '../formats/result-reader.js';
 import { parse, str } from './common.js';
 
 export const impactHelp = `wattscope impact <result-dir> [--volume QUERIES_PER_DAY] [--pue N] [--grid G_CO2E_PER_KWH] [--wue L_PER_KWH]
@@ -38,11 +38,13 @@ export function impactCommand(argv: string[]): number {
   if (region) options.region = parseRegion(region);
   const est = estimateImpact(options);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ source: result.source, ...est }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ source: result.source, format: result.format, phases: result.phases, warnings: result.warnings, ...est }, null, 2) + '\n');
     return 0;
   }
   const lines = [
     `from ${result.source}: GPU ${result.energyWh.toPrecision(4)} Wh per 1,000 queries; PUE ${est.inputs.pue}, grid ${est.inputs.gridGCo2ePerKwh} g CO2e/kWh, WUE ${est.inputs.wueLPerKwh} L/kWh, region ${est.inputs.region}`,
+    ...describePhases(result).map((l) => `  ${l}`),
+    ...result.warnings.map((w) => `warning: ${w}`),
     line('per 1,000 queries', est.per1000Queries),
   ];
   if (est.perDay) lines.push(line('per day', est.perDay), line('per year', est.perYear!));

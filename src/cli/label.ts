@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { WattscopeError } from '../errors.js';
 import { labelPng, labelSvg } from '../scoring/label.js';
 import { placeResult, readLeaderboard } from '../scoring/leaderboard.js';
-import { readResult } from '../scoring/result.js';
+import { readResult } from '../formats/result-reader.js';
 import type { Stars } from '../scoring/stars.js';
 import { parse, str } from './common.js';
 

@@ -1,7 +1,7 @@
 /** `wattscope score <leaderboard.csv> [--add RESULT] [--json]`: star ratings, and where a new result falls. */
 import { WattscopeError } from '../errors.js';
 import { placeResult, rate, readLeaderboard } from '../scoring/leaderboard.js';
-import { readResult } from '../scoring/result.js';
+import { readResult } from '../formats/result-reader.js';
 import { fmt, parse, str, table } from './common.js';
 
 export const scoreHelp = `wattscope score <leaderboard.csv> [--add RESULT_DIR_OR_REPORT] [--model NAME] [--class A|B|C] [--json]
@@ -40,6 +40,7 @@ export function scoreCommand(argv: string[]): number {
   ) + '\n');
   if (placement) {
     const p = placement;
+    for (const w of added!.warnings) process.stdout.write(`warning: ${w}\n`);
     process.stdout.write(`\n${p.entry.model}: ${fmt(p.entry.energyWh, 3)} Wh per 1,000 queries, ${p.entry.stars} stars, rank ${p.rank} of ${p.of}${p.entry.class ? ` in class ${p.entry.class}` : ''}\n`);
     process.stdout.write(`bands (Wh/1000): ${p.bandEdgesWh.map((b) => `${b.stars}* ${fmt(b.from, 3)}-${fmt(b.to, 3)}`).join(', ')}\n`);
     process.stdout.write(p.widensRange ? `it widens the range; stars that change: ${p.changed.length ? p.changed.map((c) => `${c.model} ${c.before}->${c.after}`).join(', ') : 'none'}\n` : 'it falls inside the range: no other model\'s stars change\n');

@@ -4,6 +4,7 @@
  * exact values in data-value attributes; the browser draws the charts.
  */
 import { readFileSync } from 'node:fs';
+import { runTotalWh } from '../runner/analysis.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { WattscopeReport } from '../runner/report-schema.js';
@@ -23,6 +24,10 @@ export interface ReportPageExtras {
 const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 const cell = (id: string, v: number, d = 3) => `<td data-testid="${esc(id)}" data-value="${v}">${num(v, d)}</td>`;
+/** A figure that may be unknown: unknown shows a dash and carries no data-value (never a 0). */
+const maybeCell = (id: string, v: number | null | undefined, d = 3) =>
+  v === null || v === undefined ? `<td data-testid="${esc(id)}" data-value="" title="not measured">–</td>` : cell(id, v, d);
+const pct = (fraction: number | null) => (fraction === null ? null : fraction * 100);
 
 function uplotAssets(): { js: string; css: string } {
   const require = createRequire(import.meta.url);
@@ -41,10 +46,12 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
   const title = `wattscope: ${report.benchmark.model ?? report.benchmark.workload}`;
   const summaryRows = a
     ? phases.map((p) => {
-        const s = a.phaseWhPer1000[p]!;
-        return `<tr><th><span class="swatch" style="background:${colors[p]}"></span>${esc(p)}</th>${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${cell(`phase-${p}-cv`, (s.cv ?? 0) * 100, 2)}</tr>`;
+        const s = a.phaseWhPer1000[p];
+        const head = `<tr><th><span class="swatch" style="background:${colors[p]}"></span>${esc(p)}</th>`;
+        if (!s) return `${head}<td colspan="4" data-testid="phase-${esc(p)}-mean" data-value="">not measured in any included run</td></tr>`;
+        return `${head}${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${maybeCell(`phase-${p}-cv`, pct(s.cv), 2)}</tr>`;
       }).join('\n') +
-      `\n<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${cell('total-cv', (a.totalWhPer1000.cv ?? 0) * 100, 2)}</tr>` +
+      `\n<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${maybeCell('total-cv', pct(a.totalWhPer1000.cv), 2)}</tr>` +
       `\n<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`
     : '<tr><td colspan="5">No completed run yet.</td></tr>';
   const flagItems: string[] = [];
@@ -54,15 +61,15 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
   }
   const notes = report.notes.map((n) => `<li>${esc(n)}</li>`).join('');
   const runsTable = report.runs.map((r) => {
-    const total = phases.reduce((s, p) => s + (r.phaseWhPer1000[p] ?? 0), 0);
-    return `<tr${r.included ? '' : ' class="excluded"'}><td>${r.index}</td>${phases.map((p) => cell(`run-${r.index}-${p}`, r.phaseWhPer1000[p] ?? 0)).join('')}${cell(`run-${r.index}-total`, total)}<td>${num(r.durationS, 2)}</td><td>${r.failedQueries}</td><td>${esc(r.method)}</td></tr>`;
+    const total = runTotalWh(r, phases);
+    return `<tr${r.included ? '' : ' class="excluded"'}><td>${r.index}</td>${phases.map((p) => maybeCell(`run-${r.index}-${p}`, r.phaseWhPer1000[p])).join('')}${cell(`run-${r.index}-total`, total)}<td>${num(r.durationS, 2)}</td><td>${r.failedQueries}</td><td>${esc(r.method)}</td></tr>`;
   }).join('\n');
   const device = report.device;
   const data = {
     timeline,
     phases,
     colors,
-    runs: report.runs.map((r) => ({ index: r.index, included: r.included, phaseWh: r.phaseWhPer1000, totalWh: phases.reduce((s, p) => s + (r.phaseWhPer1000[p] ?? 0), 0) })),
+    runs: report.runs.map((r) => ({ index: r.index, included: r.included, phaseWh: r.phaseWhPer1000, totalWh: runTotalWh(r, phases) })),
   };
   const { js, css } = uplotAssets();
   return `<!doctype html>

@@ -1,7 +1,8 @@
 /** Writes report.html for a result directory (wattscope-report.json and, where present, timeline.json). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WattscopeError } from '../errors.js';
+import { badResult, readJsonFile } from '../formats/result-reader.js';
 import { writeFileAtomic } from '../runner/atomic.js';
 import { WattscopeReportSchema } from '../runner/report-schema.js';
 import { labelSvg } from '../scoring/label.js';
@@ -21,11 +22,11 @@ export interface ReportPageOptions {
 export function writeReportPage(dir: string, options: ReportPageOptions = {}): string {
   const file = path.join(dir, 'wattscope-report.json');
   if (!existsSync(file)) throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${dir}: no wattscope-report.json (run a benchmark with an output directory first)`, { file });
-  const parsed = WattscopeReportSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  const parsed = WattscopeReportSchema.safeParse(readJsonFile(file));
   if (!parsed.success) throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${file}: not a wattscope report (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`, { file });
   const report = parsed.data;
   const tlFile = path.join(dir, 'timeline.json');
-  const timeline = existsSync(tlFile) ? (JSON.parse(readFileSync(tlFile, 'utf8')) as TimelineFile) : null;
+  const timeline = existsSync(tlFile) ? readTimelineFile(tlFile) : null;
   let extras = {};
   if (options.leaderboard && report.aggregate && report.aggregate.totalWhPer1000.n > 0) {
     const model = options.model ?? report.benchmark.model ?? 'this result';
@@ -39,4 +40,15 @@ export function writeReportPage(dir: string, options: ReportPageOptions = {}): s
   const out = options.out ?? path.join(dir, 'report.html');
   writeFileAtomic(out, buildReportHtml(report, timeline, extras));
   return out;
+}
+
+/** timeline.json as the runner writes it; any other shape is an error naming the file and field. */
+function readTimelineFile(file: string): TimelineFile {
+  const json = readJsonFile(file) as Partial<TimelineFile> | null;
+  if (!json || typeof json !== 'object' || json.schemaVersion !== 1) throw badResult(file, 'not a wattscope timeline (schemaVersion 1 expected)', 'schemaVersion');
+  if (typeof json.binMs !== 'number' || !(json.binMs > 0)) throw badResult(file, 'binMs must be a positive number', 'binMs');
+  if (!Array.isArray(json.gpus) || !Array.isArray(json.runs) || !Array.isArray(json.phases) || typeof json.spans !== 'object') {
+    throw badResult(file, 'gpus, runs, phases and spans are required', 'gpus');
+  }
+  return json as TimelineFile;
 }

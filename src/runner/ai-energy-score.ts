@@ -37,7 +37,7 @@ const emptyPhase = (): ObPhase => ({ memory: null, latency: null, throughput: nu
  * `energy` is the mean over the included runs; `measures` lists every included run.
  */
 export function toBenchmarkReport(
-  runs: Array<Record<string, { energyJ: number; tokens: number; samples: number }>>,
+  runs: Array<Record<string, { energyJ: number; tokens: number | null; samples: number | null }>>,
 ): BenchmarkReport {
   const report: BenchmarkReport = { preprocess: emptyPhase(), prefill: emptyPhase(), decode: emptyPhase(), per_token: emptyPhase() };
   for (const phase of ['preprocess', 'prefill', 'decode'] as const) {
@@ -45,14 +45,16 @@ export function toBenchmarkReport(
     if (per.length === 0) continue;
     const meanJ = per.reduce((s, p) => s + p.energyJ, 0) / per.length;
     const energy = energyOf(meanJ);
-    const tokens = per.reduce((s, p) => s + p.tokens, 0) / per.length;
-    const samples = per.reduce((s, p) => s + p.samples, 0) / per.length;
-    const useTokens = phase !== 'preprocess' && tokens > 0;
-    const count = useTokens ? tokens : samples;
+    // Counts are known only where every run counted them; otherwise the efficiency is null.
+    const meanCount = (key: 'tokens' | 'samples') =>
+      per.every((p) => p[key] !== null) ? per.reduce((s, p) => s + p[key]!, 0) / per.length : null;
+    const tokens = meanCount('tokens');
+    const useTokens = phase !== 'preprocess' && tokens !== null && tokens > 0;
+    const count = useTokens ? tokens : meanCount('samples');
     report[phase] = {
       ...emptyPhase(),
       energy,
-      efficiency: count > 0 && energy.total > 0 ? { unit: useTokens ? 'tokens/kWh' : 'samples/kWh', value: count / energy.total } : null,
+      efficiency: count !== null && count > 0 && energy.total > 0 ? { unit: useTokens ? 'tokens/kWh' : 'samples/kWh', value: count / energy.total } : null,
       measures: per.map((p) => energyOf(p.energyJ)),
     };
   }
@@ -67,12 +69,13 @@ export function pyRound2(x: number): number {
   return Number(x.toFixed(2));
 }
 
+/** GPU_ENERGY_SUMMARY.json. A phase the report does not measure is null, never 0. */
 export interface EnergySummary {
   units: 'Wh';
   total: number;
-  preprocess_wh: number;
-  prefill_wh: number;
-  decode_wh: number;
+  preprocess_wh: number | null;
+  prefill_wh: number | null;
+  decode_wh: number | null;
 }
 
 const PhaseInput = z.object({ energy: z.object({ gpu: z.number() }).nullable() }).passthrough();
@@ -89,13 +92,16 @@ export function summarizeBenchmarkReport(report: unknown, source = 'benchmark_re
     const issue = parsed.error.issues[0]!;
     throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${source}: not an optimum-benchmark report at "${issue.path.join('.')}": ${issue.message}`, { file: source, field: issue.path.join('.') });
   }
-  const wh = (p: z.infer<typeof PhaseInput> | null | undefined) => (p?.energy ? p.energy.gpu * 1000 : 0);
-  const pre = wh(parsed.data.preprocess);
-  const pf = wh(parsed.data.prefill);
-  const dec = wh(parsed.data.decode);
-  const total = pyRound2(pre + pf + dec);
+  const wh = (p: z.infer<typeof PhaseInput> | null | undefined) => (p?.energy ? p.energy.gpu * 1000 : null);
+  const phases = [wh(parsed.data.preprocess), wh(parsed.data.prefill), wh(parsed.data.decode)] as const;
+  const measured = phases.filter((x): x is number => x !== null);
+  if (measured.length === 0) {
+    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${source}: no phase has a GPU energy`, { file: source, field: 'energy.gpu' });
+  }
+  const total = pyRound2(measured.reduce((s, x) => s + x, 0));
+  const rounded = (x: number | null) => (x === null ? null : pyRound2(x));
   return {
     gpuEnergyWhText: `${total.toFixed(2)}\n`,
-    summary: { units: 'Wh', total, preprocess_wh: pyRound2(pre), prefill_wh: pyRound2(pf), decode_wh: pyRound2(dec) },
+    summary: { units: 'Wh', total, preprocess_wh: rounded(phases[0]), prefill_wh: rounded(phases[1]), decode_wh: rounded(phases[2]) },
   };
 }

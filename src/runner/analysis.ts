@@ -43,12 +43,24 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
 
 export function aggregate(runs: RunRecord[], phases: string[]): NonNullable<WattscopeReport['aggregate']> {
   const inc = runs.filter((r) => r.included);
-  const phaseWhPer1000 = Object.fromEntries(phases.map((p) => [p, summarize(inc.map((r) => r.phaseWhPer1000[p] ?? 0))]));
+  // Each phase over the runs that measured it; a phase no included run measured is left out (not 0).
+  const phaseWhPer1000 = Object.fromEntries(
+    phases
+      .map((p) => [p, inc.flatMap((r) => (r.phaseWhPer1000[p] === undefined ? [] : [r.phaseWhPer1000[p]]))] as const)
+      .filter(([, values]) => values.length > 0)
+      .map(([p, values]) => [p, summarize(values)]),
+  );
   return {
     includedRuns: inc.map((r) => r.index),
     excludedRuns: runs.filter((r) => !r.included).map((r) => ({ index: r.index, reasons: r.unstable })),
     phaseWhPer1000,
-    totalWhPer1000: summarize(inc.map((r) => phases.reduce((s, p) => s + (r.phaseWhPer1000[p] ?? 0), 0))),
+    totalWhPer1000: summarize(inc.map((r) => runTotalWh(r, phases))),
     unattributedWhPer1000: summarize(inc.map((r) => (r.unattributedEnergyJ * (1000 / Math.max(r.queries, 1))) / 3600)),
   };
+}
+
+/** A run's total over the given phases it measured, Wh per 1,000 queries. */
+export function runTotalWh(run: Pick<RunRecord, 'phaseWhPer1000'>, phases: string[]): number {
+  const measured = phases.flatMap((p) => (run.phaseWhPer1000[p] === undefined ? [] : [run.phaseWhPer1000[p]]));
+  return measured.reduce((sum, wh) => sum + wh, 0);
 }

@@ -68,7 +68,15 @@ export function writeRun(outDir: string, run: RunRecord): void {
 function per1000(report: WattscopeReport) {
   const scale = report.benchmark.per1000Scale;
   return report.runs.filter((r) => r.included).map((r) =>
-    Object.fromEntries(Object.entries(r.phaseWhPer1000).map(([p, wh]) => [p, { energyJ: wh * 3600, tokens: (r.phases[p]?.tokens ?? 0) * scale, samples: (r.phases[p]?.samples ?? r.phases[p]?.count ?? 0) * scale }])),
+    Object.fromEntries(
+      Object.entries(r.phaseWhPer1000).map(([p, wh]) => {
+        const counted = r.phases[p];
+        // A phase whose scopes reported no tokens has no token count (null), not zero tokens.
+        const tokens = counted && counted.tokens > 0 ? counted.tokens * scale : null;
+        const samples = counted ? (counted.samples > 0 ? counted.samples : counted.count) * scale : null;
+        return [p, { energyJ: wh * 3600, tokens, samples }];
+      }),
+    ),
   );
 }
 

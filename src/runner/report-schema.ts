@@ -124,7 +124,7 @@ export const WattscopeReportSchema = z.object({
   }).nullable(),
   aiEnergyScore: z.object({
     gpuEnergyWh: z.number(),
-    summary: z.object({ units: z.literal('Wh'), total: z.number(), preprocess_wh: z.number(), prefill_wh: z.number(), decode_wh: z.number() }),
+    summary: z.object({ units: z.literal('Wh'), total: z.number(), preprocess_wh: z.number().nullable(), prefill_wh: z.number().nullable(), decode_wh: z.number().nullable() }),
   }).nullable(),
   notes: z.array(z.string()),
 });

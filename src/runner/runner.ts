@@ -82,6 +82,9 @@ const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export async function runBenchmark(options: BenchmarkOptions): Promise<WattscopeReport> {
   const o = parseOptions(BenchmarkOptionsSchema, options, 'benchmark options');
+  if (o.subtractIdle && o.idleMeasureS === 0) {
+    throw new WattscopeError('WATTSCOPE_INVALID_OPTIONS', 'subtractIdle needs the idle power: set idleMeasureS above 0', { field: 'subtractIdle' });
+  }
   const dataset = isDataset(o.dataset) ? o.dataset : await loadDataset(o.dataset);
   const log = o.log ?? (() => {});
   const ownMonitor = !(o.monitor instanceof EnergyMonitor);
@@ -159,7 +162,11 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       const { measurement: m } = await monitor.measure('idle', () => sleep(o.idleMeasureS * 1000));
       if (m.status === 'measured') report.idle = { powerW: m.energyJ / m.durationS, durationS: m.durationS, uncertaintyW: m.uncertaintyJ / m.durationS, temperatureC: temperatureOf() };
     }
-    const idleW = report.idle?.powerW ?? 0;
+    // Null when idle power was not measured: cooldown then waits on temperature alone.
+    const idleW = report.idle?.powerW ?? null;
+    if (o.subtractIdle && idleW === null) {
+      throw new WattscopeError('WATTSCOPE_NO_POWER_SOURCE', 'subtractIdle: the idle power could not be measured', { field: 'subtractIdle' });
+    }
     const startTemperature = report.idle?.temperatureC ?? temperatureOf();
     save();
 
@@ -180,7 +187,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
         const t0 = Date.now();
         const near = () => {
           const t = temperatureOf();
-          return (t === null || t <= startTemperature + o.cooldown.temperatureMarginC) && monitor.latestPowerW() <= idleW + o.cooldown.powerMarginW;
+          return (t === null || t <= startTemperature + o.cooldown.temperatureMarginC) && (idleW === null || monitor.latestPowerW() <= idleW + o.cooldown.powerMarginW);
         };
         while (!(cooled = near()) && (Date.now() - t0) / 1000 < o.cooldown.maxWaitS) await sleep(100);
         cooldownS = (Date.now() - t0) / 1000;
@@ -245,9 +252,11 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       // Per 1,000 of the queries this run actually ran (all of the dataset unless interrupted).
       const runScale = s.queries > 0 ? 1000 / s.queries : scale;
       const phaseWhPer1000: Record<string, number> = {};
+      // A phase that never ran in this run is absent (not 0): the report says it was not measured.
       for (const p of o.phases) {
         const ph = s.phases[p];
-        const j = ph ? ph.energyJ - (o.subtractIdle ? idleW * ph.durationS : 0) : 0;
+        if (!ph) continue;
+        const j = ph.energyJ - (o.subtractIdle ? idleW! * ph.durationS : 0);
         phaseWhPer1000[p] = (j * runScale) / 3600;
       }
       const run: RunRecord = {

@@ -41,6 +41,8 @@ describe('wattscope demo', () => {
     // Run again: it resumes.
     const again = runCli(args);
     expect(again.status).toBe(0);
+    // The console output ends by saying where the report page is.
+    expect(again.stdout.trim().split('\n').at(-1)).toBe(`report page: ${path.resolve(out, 'report.html')} (open it in a browser; it works offline)`);
     expect(again.stderr).toMatch(new RegExp(`resuming an interrupted benchmark in .*: ${files.length} of 4 runs already complete`));
     const full = readReport(out);
     expect(full.status).toBe('complete');

@@ -61,6 +61,10 @@ describe.skipIf(!haveChromium)(`report.html in headless Chromium${haveChromium ?
       expect(await page.locator('#label svg').count()).toBe(1);
       // One timeline chart per GPU plus the per-run chart, drawn on canvases.
       expect(await page.locator('.uplot').count()).toBe(report.device.gpus.length + 1);
+      // The per-run chart labels its x axis with whole run numbers only (not 0.5, 1.5, ...).
+      const runTicks = (await page.getAttribute('#runs-chart', 'data-x-ticks'))!.split(',');
+      expect(runTicks.length).toBeGreaterThan(0);
+      for (const tick of runTicks) expect(tick).toMatch(/^\d+$/);
       const over = page.locator('#timeline-charts .u-over').first();
       const box = (await over.boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.5, box.y + 40);

@@ -26,6 +26,15 @@ const char* PowerSourceName(PowerSource p) {
   switch (p) {
     case PowerSource::kInstantField: return "instant";
     case PowerSource::kPowerUsage: return "average-1s";
+    case PowerSource::kAverageField: return "average-1s-field";
+    default: return "none";
+  }
+}
+
+const char* EnergySourceName(EnergySource e) {
+  switch (e) {
+    case EnergySource::kFunction: return "counter";
+    case EnergySource::kField: return "counter-field";
     default: return "none";
   }
 }
@@ -62,6 +71,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     o.Set("index", s.index);
     o.Set("powerSource", PowerSourceName(s.powerSource));
     o.Set("hasEnergyCounter", s.hasEnergyCounter);
+    o.Set("energySource", EnergySourceName(s.energySource));
     slots.Set(static_cast<uint32_t>(i), o);
   }
   auto core = std::make_shared<SamplerCore>();

@@ -146,6 +146,7 @@ Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   Query<nvmlMemory_t> mem = q.Memory(d);
   Put(env, out, errors, "memoryTotalBytes", mem, [&](const nvmlMemory_t& m) { return num(static_cast<double>(m.total)); });
   Put(env, out, errors, "powerLimitMw", q.PowerLimitMw(d), [&](unsigned int v) { return num(v); });
+  out.Set("errors", errors);
   return out;
 }
 
@@ -160,13 +161,13 @@ Napi::Value DeviceStatus(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Object errors = Napi::Object::New(env);
   out.Set("timestampNs", Napi::BigInt::New(env, static_cast<int64_t>(MonotonicNowNs())));
-  Query<double> energy = q.TotalEnergyMj(d);
+  Query<double> energy = q.EnergyMjWithFallback(d);
   if (Fatal(energy.ret)) {
     ThrowNvml(env, s->lib.get(), NvmlFailure{energy.ret, energy.function, static_cast<int>(index), ""});
     return env.Undefined();
   }
   Put(env, out, errors, "energyMj", energy, num);
-  Put(env, out, errors, "powerMw", q.PowerUsageMw(d), [&](unsigned int v) { return num(v); });
+  Put(env, out, errors, "powerMw", q.AveragePowerMwWithFallback(d), [&](unsigned int v) { return num(v); });
   Put(env, out, errors, "instantPowerMw", q.InstantPowerMw(d), num);
   Put(env, out, errors, "averagePowerFieldMw", q.AveragePowerFieldMw(d), num);
   Put(env, out, errors, "temperatureC", q.TemperatureC(d), [&](int v) { return num(v); });
@@ -197,7 +198,7 @@ Napi::Value Single(const Napi::CallbackInfo& info, Query<T> (DeviceQueries::*fn)
   return Napi::Number::New(env, static_cast<double>(r.value));
 }
 
-Napi::Value ReadEnergyMj(const Napi::CallbackInfo& info) { return Single(info, &DeviceQueries::TotalEnergyMj); }
+Napi::Value ReadEnergyMj(const Napi::CallbackInfo& info) { return Single(info, &DeviceQueries::EnergyMjWithFallback); }
 Napi::Value ReadPowerMw(const Napi::CallbackInfo& info) { return Single(info, &DeviceQueries::PowerUsageMw); }
 Napi::Value ReadInstantPowerMw(const Napi::CallbackInfo& info) { return Single(info, &DeviceQueries::InstantPowerMw); }
 

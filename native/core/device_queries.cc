@@ -13,6 +13,12 @@ Query<T> Missing(const char* function) {
   return q;
 }
 
+// A newer query that answers these may have an older equivalent that works.
+bool WorthFallingBack(int ret) {
+  return ret == NVML_ERROR_NOT_SUPPORTED || ret == NVML_ERROR_NOT_FOUND || ret == NVML_ERROR_FUNCTION_NOT_FOUND ||
+         ret == NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+}
+
 template <typename T>
 Query<T> Result(int ret, const char* function, T value) {
   Query<T> q;
@@ -97,14 +103,25 @@ Query<std::string> DeviceQueries::Uuid(nvmlDevice_t d) const {
   return Result<std::string>(ret, "nvmlDeviceGetUUID", buf);
 }
 
-Query<std::string> DeviceQueries::PciBusId(nvmlDevice_t d) const {
-  if (api_.deviceGetPciInfo == nullptr) return Missing<std::string>("nvmlDeviceGetPciInfo");
+namespace {
+
+Query<std::string> PciBusIdWith(nvmlDeviceGetPciInfo_fn fn, bool hasBusId, nvmlDevice_t d, const char* name) {
   nvmlPciInfo_t info;
   std::memset(&info, 0, sizeof(info));
-  int ret = api_.deviceGetPciInfo(d, &info);
-  const char* id = api_.pciInfoHasBusId && info.busId[0] != '\0' ? info.busId : info.busIdLegacy;
-  std::string busId(id, strnlen(id, api_.pciInfoHasBusId ? sizeof(info.busId) : sizeof(info.busIdLegacy)));
-  return Result<std::string>(ret, "nvmlDeviceGetPciInfo", busId);
+  int ret = fn(d, &info);
+  const char* id = hasBusId && info.busId[0] != '\0' ? info.busId : info.busIdLegacy;
+  std::string busId(id, strnlen(id, hasBusId ? sizeof(info.busId) : sizeof(info.busIdLegacy)));
+  return Result<std::string>(ret, name, busId);
+}
+
+}  // namespace
+
+Query<std::string> DeviceQueries::PciBusId(nvmlDevice_t d) const {
+  if (api_.deviceGetPciInfo == nullptr) return Missing<std::string>("nvmlDeviceGetPciInfo");
+  Query<std::string> q = PciBusIdWith(api_.deviceGetPciInfo, api_.pciInfoHasBusId, d, "nvmlDeviceGetPciInfo");
+  bool olderExists = api_.deviceGetPciInfoOlder != nullptr && api_.deviceGetPciInfoOlder != api_.deviceGetPciInfo;
+  if (q.ok() || !WorthFallingBack(q.ret) || !olderExists) return q;
+  return PciBusIdWith(api_.deviceGetPciInfoOlder, api_.pciInfoOlderHasBusId, d, "nvmlDeviceGetPciInfo (older version)");
 }
 
 Query<unsigned int> DeviceQueries::Architecture(nvmlDevice_t d) const {
@@ -135,6 +152,29 @@ Query<double> DeviceQueries::TotalEnergyMj(nvmlDevice_t d) const {
   unsigned long long mj = 0;
   int ret = api_.deviceGetTotalEnergyConsumption(d, &mj);
   return Result(ret, "nvmlDeviceGetTotalEnergyConsumption", static_cast<double>(mj));
+}
+
+Query<double> DeviceQueries::EnergyFieldMj(nvmlDevice_t d) const {
+  return FieldMw(d, NVML_FI_DEV_TOTAL_ENERGY_CONSUMPTION);
+}
+
+Query<double> DeviceQueries::EnergyMjWithFallback(nvmlDevice_t d) const {
+  Query<double> q = TotalEnergyMj(d);
+  if (q.ok() || !WorthFallingBack(q.ret)) return q;
+  Query<double> field = EnergyFieldMj(d);
+  return field.ok() ? field : q;
+}
+
+Query<unsigned int> DeviceQueries::AveragePowerMwWithFallback(nvmlDevice_t d) const {
+  Query<unsigned int> q = PowerUsageMw(d);
+  if (q.ok() || !WorthFallingBack(q.ret)) return q;
+  Query<double> field = AveragePowerFieldMw(d);
+  if (!field.ok()) return q;
+  Query<unsigned int> out;
+  out.ret = NVML_SUCCESS;
+  out.function = field.function;
+  out.value = static_cast<unsigned int>(field.value);
+  return out;
 }
 
 Query<unsigned int> DeviceQueries::PowerUsageMw(nvmlDevice_t d) const {
@@ -191,7 +231,8 @@ Query<int> DeviceQueries::TemperatureC(nvmlDevice_t d) const {
     t.version = nvmlTemperature_v1;
     t.sensorType = NVML_TEMPERATURE_GPU;
     int ret = api_.deviceGetTemperatureV(d, &t);
-    if (ret != NVML_ERROR_FUNCTION_NOT_FOUND && ret != NVML_ERROR_ARGUMENT_VERSION_MISMATCH)
+    // Exported but refused for this device (or this struct version): the older query may answer.
+    if (!WorthFallingBack(ret) || api_.deviceGetTemperature == nullptr)
       return Result(ret, "nvmlDeviceGetTemperatureV", t.temperature);
   }
   if (api_.deviceGetTemperature == nullptr) return Missing<int>("nvmlDeviceGetTemperature");

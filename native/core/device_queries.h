@@ -42,6 +42,12 @@ class DeviceQueries {
   Query<unsigned int> PowerLimitMw(nvmlDevice_t d) const;
   // Total energy since the driver loaded, mJ (NVML's unsigned long long, as a double).
   Query<double> TotalEnergyMj(nvmlDevice_t d) const;
+  // The same counter as a field value (NVML_FI_DEV_TOTAL_ENERGY_CONSUMPTION), mJ.
+  Query<double> EnergyFieldMj(nvmlDevice_t d) const;
+  // The counter function, else its field when the function is missing or refused.
+  Query<double> EnergyMjWithFallback(nvmlDevice_t d) const;
+  // nvmlDeviceGetPowerUsage, else the average power field (185) when it is missing or refused.
+  Query<unsigned int> AveragePowerMwWithFallback(nvmlDevice_t d) const;
   // nvmlDeviceGetPowerUsage: on Hopper a 1 s average, mW.
   Query<unsigned int> PowerUsageMw(nvmlDevice_t d) const;
   // NVML_FI_DEV_POWER_INSTANT through nvmlDeviceGetFieldValues, mW.

@@ -42,13 +42,20 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
       failure->deviceIndex = static_cast<int>(index);
       return nullptr;
     }
-    SamplerSlotInfo info{index, PowerSource::kNone, false};
+    SamplerSlotInfo info{index, PowerSource::kNone, false, EnergySource::kNone};
     if (s->queries_->InstantPowerMw(h.value).ok()) {
       info.powerSource = PowerSource::kInstantField;
     } else if (s->queries_->PowerUsageMw(h.value).ok()) {
       info.powerSource = PowerSource::kPowerUsage;
+    } else if (s->queries_->AveragePowerFieldMw(h.value).ok()) {
+      info.powerSource = PowerSource::kAverageField;
     }
-    info.hasEnergyCounter = s->queries_->TotalEnergyMj(h.value).ok();
+    if (s->queries_->TotalEnergyMj(h.value).ok()) {
+      info.energySource = EnergySource::kFunction;
+    } else if (s->queries_->EnergyFieldMj(h.value).ok()) {
+      info.energySource = EnergySource::kField;
+    }
+    info.hasEnergyCounter = info.energySource != EnergySource::kNone;
     s->devices_.push_back(h.value);
     s->slotInfo_.push_back(info);
     Ring ring;
@@ -113,7 +120,8 @@ void Sampler::PollOnce() {
     int64_t t0 = MonotonicNowNs();
     SampleRecord rec{0, nan, nan, NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_NOT_SUPPORTED};
     if (info.hasEnergyCounter) {
-      Query<double> e = queries_->TotalEnergyMj(devices_[i]);
+      Query<double> e = info.energySource == EnergySource::kField ? queries_->EnergyFieldMj(devices_[i])
+                                                                  : queries_->TotalEnergyMj(devices_[i]);
       rec.energyRet = e.ret;
       if (e.ok()) rec.energyMj = e.value;
     }
@@ -123,6 +131,10 @@ void Sampler::PollOnce() {
       if (p.ok()) rec.powerMw = p.value;
     } else if (info.powerSource == PowerSource::kPowerUsage) {
       Query<unsigned int> p = queries_->PowerUsageMw(devices_[i]);
+      rec.powerRet = p.ret;
+      if (p.ok()) rec.powerMw = p.value;
+    } else if (info.powerSource == PowerSource::kAverageField) {
+      Query<double> p = queries_->AveragePowerFieldMw(devices_[i]);
       rec.powerRet = p.ret;
       if (p.ok()) rec.powerMw = p.value;
     }

@@ -27,7 +27,11 @@ struct SampleRecord {
 // Sleeps until the monotonic instant `deadlineNs` (MonotonicNowNs's clock).
 void SleepUntilNs(int64_t deadlineNs);
 
-enum class PowerSource { kInstantField, kPowerUsage, kNone };
+// Where each sample's power comes from, chosen once per device, newest first:
+// the instant field (186), nvmlDeviceGetPowerUsage (a 1 s average), the average field (185).
+enum class PowerSource { kInstantField, kPowerUsage, kAverageField, kNone };
+// Where the energy counter comes from: the function, else its field value (83).
+enum class EnergySource { kFunction, kField, kNone };
 
 struct SamplerConfig {
   std::vector<unsigned int> indices;
@@ -39,6 +43,7 @@ struct SamplerSlotInfo {
   unsigned int index;
   PowerSource powerSource;
   bool hasEnergyCounter;
+  EnergySource energySource;
 };
 
 struct SamplerStats {

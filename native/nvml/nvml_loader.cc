@@ -1,5 +1,6 @@
 #include "nvml_loader.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "nvml_codes.h"
@@ -152,6 +153,11 @@ bool NvmlLibrary::bindAll(NvmlFailure* failure) {
          Assign(&a->deviceGetPciInfo, s);
          a->pciInfoHasBusId = std::string(name) != "nvmlDeviceGetPciInfo";
        }},
+      {{"nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"}, 2, false,
+       [](NvmlApi* a, void* s, const char* name) {
+         Assign(&a->deviceGetPciInfoOlder, s);
+         a->pciInfoOlderHasBusId = std::string(name) != "nvmlDeviceGetPciInfo";
+       }},
       {{"nvmlDeviceGetArchitecture"}, 1, false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetArchitecture, s); }},
       {{"nvmlDeviceGetMemoryInfo"}, 1, false,
@@ -189,7 +195,9 @@ bool NvmlLibrary::bindAll(NvmlFailure* failure) {
       continue;
     }
     e.assign(&api_, sym, boundName);
-    if (e.count > 1) bound_.push_back(boundName);
+    // Listed once, even where a fallback entry binds the same symbol as the primary one.
+    if (e.count > 1 && std::find(bound_.begin(), bound_.end(), std::string(boundName)) == bound_.end())
+      bound_.push_back(boundName);
   }
   return true;
 }

@@ -37,6 +37,9 @@ struct NvmlApi {
   nvmlDeviceGetUUID_fn deviceGetUuid = nullptr;
   nvmlDeviceGetPciInfo_fn deviceGetPciInfo = nullptr;
   bool pciInfoHasBusId = false;  // true for _v2/_v3 (busId[32] filled)
+  // An older PCI query to fall back to when the newest one answers NOT_SUPPORTED or NOT_FOUND.
+  nvmlDeviceGetPciInfo_fn deviceGetPciInfoOlder = nullptr;
+  bool pciInfoOlderHasBusId = false;
   nvmlDeviceGetArchitecture_fn deviceGetArchitecture = nullptr;
   nvmlDeviceGetMemoryInfo_fn deviceGetMemoryInfo = nullptr;
   nvmlDeviceGetEnforcedPowerLimit_fn deviceGetEnforcedPowerLimit = nullptr;

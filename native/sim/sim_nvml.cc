@@ -39,13 +39,14 @@ int DeviceOf(nvmlDevice_t h) {
 }
 
 // Common checks for a device call; returns NVML_SUCCESS or the error to return.
-int Check(nvmlDevice_t h, int* dev, int64_t* now) {
+int Check(nvmlDevice_t h, int* dev, int64_t* now, const char* query) {
   if (g_initCount == 0) return NVML_ERROR_UNINITIALIZED;
   *dev = DeviceOf(h);
   if (*dev < 0) return NVML_ERROR_INVALID_ARGUMENT;
   *now = wattscope::MonotonicNowNs();
   if (g_state.Lost(*now)) return NVML_ERROR_GPU_IS_LOST;
-  return NVML_SUCCESS;
+  // A query this driver exports but refuses for the device (fault not_supported= / not_found=).
+  return g_state.Refusal(query);
 }
 
 int CopyString(const std::string& s, char* buf, unsigned int len) {
@@ -92,10 +93,10 @@ int HandleImpl(unsigned int index, nvmlDevice_t* device) {
   return NVML_SUCCESS;
 }
 
-int PciImpl(nvmlDevice_t h, nvmlPciInfo_t* pci, bool withBusId) {
+int PciImpl(nvmlDevice_t h, nvmlPciInfo_t* pci, bool withBusId, const char* query) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, query);
   if (ret != NVML_SUCCESS) return ret;
   if (pci == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   char legacy[16];
@@ -112,16 +113,25 @@ int PciImpl(nvmlDevice_t h, nvmlPciInfo_t* pci, bool withBusId) {
 
 }  // namespace
 
-#ifdef WATTSCOPE_SIM_LEGACY
+// The unversioned names, as every driver (old and current) exports them.
 SIM_EXPORT nvmlReturn_t nvmlInit(void) { return InitImpl(); }
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetCount(unsigned int* c) { return CountImpl(c); }
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int i, nvmlDevice_t* d) { return HandleImpl(i, d); }
-SIM_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t h, nvmlPciInfo_t* p) { return PciImpl(h, p, false); }
-#else
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t h, nvmlPciInfo_t* p) {
+  return PciImpl(h, p, false, "nvmlDeviceGetPciInfo");
+}
+#ifndef WATTSCOPE_SIM_LEGACY
+// A current driver's versioned names, and nvmlInitWithFlags (NVIDIA's Python binding calls it first).
 SIM_EXPORT nvmlReturn_t nvmlInit_v2(void) { return InitImpl(); }
+SIM_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int /*flags*/) { return InitImpl(); }
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int* c) { return CountImpl(c); }
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int i, nvmlDevice_t* d) { return HandleImpl(i, d); }
-SIM_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t h, nvmlPciInfo_t* p) { return PciImpl(h, p, true); }
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t h, nvmlPciInfo_t* p) {
+  return PciImpl(h, p, true, "nvmlDeviceGetPciInfo_v2");
+}
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t h, nvmlPciInfo_t* p) {
+  return PciImpl(h, p, true, "nvmlDeviceGetPciInfo_v3");
+}
 #endif
 
 SIM_EXPORT nvmlReturn_t nvmlShutdown(void) {
@@ -162,21 +172,21 @@ SIM_EXPORT nvmlReturn_t nvmlSystemGetNVMLVersion(char* buf, unsigned int len) {
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t h, char* buf, unsigned int len) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetName");
   return ret != NVML_SUCCESS ? ret : CopyString(g_state.config().name, buf, len);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t h, char* buf, unsigned int len) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetUUID");
   return ret != NVML_SUCCESS ? ret : CopyString(UuidOf(dev), buf, len);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t h, nvmlMemory_t* mem) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetMemoryInfo");
   if (ret != NVML_SUCCESS) return ret;
   if (mem == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   mem->total = 85520809984ull;  // 81559 MiB, as an H100 80GB HBM3 reports
@@ -188,7 +198,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t h, nvmlMemory_t* me
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t h, unsigned int* mw) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetEnforcedPowerLimit");
   if (ret != NVML_SUCCESS) return ret;
   if (mw == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   *mw = 700000;
@@ -198,7 +208,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t h, unsigned
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t h, unsigned long long* mj) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetTotalEnergyConsumption");
   if (ret != NVML_SUCCESS) return ret;
   if (mj == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   if ((ret = PowerFieldReturn()) != NVML_SUCCESS) return ret;
@@ -210,7 +220,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t h, unsi
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t h, unsigned int* mw) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetPowerUsage");
   if (ret != NVML_SUCCESS) return ret;
   if (mw == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   if (g_state.config().noPermission) return NVML_ERROR_NO_PERMISSION;
@@ -225,7 +235,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t h, unsigned int* mw
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t h, int type, unsigned int* mhz) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetClockInfo");
   if (ret != NVML_SUCCESS) return ret;
   if (mhz == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   std::lock_guard<std::mutex> lock(g_state.mutex());
@@ -239,7 +249,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t h, int type, unsigne
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t h, nvmlUtilization_t* u) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetUtilizationRates");
   if (ret != NVML_SUCCESS) return ret;
   if (u == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   std::lock_guard<std::mutex> lock(g_state.mutex());
@@ -253,7 +263,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t h, nvmlUtiliz
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t h, int sensor, unsigned int* c) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetTemperature");
   if (ret != NVML_SUCCESS) return ret;
   if (c == nullptr || sensor != NVML_TEMPERATURE_GPU) return NVML_ERROR_INVALID_ARGUMENT;
   std::lock_guard<std::mutex> lock(g_state.mutex());
@@ -266,6 +276,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t h, int sensor, uns
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t h, nvmlTemperature_v1_t* t) {
   if (t == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   if (t->version != nvmlTemperature_v1) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+  if (int refused = g_state.Refusal("nvmlDeviceGetTemperatureV")) return static_cast<nvmlReturn_t>(refused);
   unsigned int c = 0;
   int ret = nvmlDeviceGetTemperature(h, t->sensorType, &c);
   if (ret == NVML_SUCCESS) t->temperature = static_cast<int>(c);
@@ -275,7 +286,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t h, nvmlTemperatur
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t h, unsigned int* arch) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetArchitecture");
   if (ret != NVML_SUCCESS) return ret;
   if (arch == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   *arch = NVML_DEVICE_ARCH_HOPPER;
@@ -316,7 +327,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(nvmlDevice_
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t h, unsigned int* index) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetIndex");
   if (ret != NVML_SUCCESS) return ret;
   if (index == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   *index = static_cast<unsigned int>(dev);
@@ -326,7 +337,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t h, unsigned int* index) 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t h, int count, nvmlFieldValue_t* values) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetFieldValues");
   if (ret != NVML_SUCCESS) return ret;
   if (values == nullptr || count < 0) return NVML_ERROR_INVALID_ARGUMENT;
   std::lock_guard<std::mutex> lock(g_state.mutex());
@@ -335,6 +346,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t h, int count, nvml
     f.timestamp = now / 1000;
     f.latencyUsec = 0;
     f.nvmlReturn = PowerFieldReturn();
+    if (f.nvmlReturn == NVML_SUCCESS) f.nvmlReturn = g_state.Refusal("field" + std::to_string(f.fieldId));
     if (f.nvmlReturn != NVML_SUCCESS) continue;
     unsigned int d = static_cast<unsigned int>(dev);
     switch (f.fieldId) {
@@ -361,7 +373,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned 
                                              int* valueType, unsigned int* count, nvmlSample_t* samples) {
   int dev;
   int64_t now;
-  int ret = Check(h, &dev, &now);
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetSamples");
   if (ret != NVML_SUCCESS) return ret;
   if (type != NVML_TOTAL_POWER_SAMPLES) return NVML_ERROR_NOT_SUPPORTED;
   if (count == nullptr || valueType == nullptr) return NVML_ERROR_INVALID_ARGUMENT;

@@ -63,6 +63,8 @@ int SimState::Init() {
     else if (item == "driver_not_loaded") config_.driverNotLoaded = true;
     else if (item.rfind("gpu_lost_after=", 0) == 0) config_.gpuLostAfterS = std::atof(item.c_str() + 15);
     else if (item.rfind("counter_reset_at=", 0) == 0) config_.counterResetAtS = std::atof(item.c_str() + 17);
+    else if (item.rfind("not_supported=", 0) == 0) config_.refusals[item.substr(14)] = NVML_ERROR_NOT_SUPPORTED;
+    else if (item.rfind("not_found=", 0) == 0) config_.refusals[item.substr(10)] = NVML_ERROR_NOT_FOUND;
   }
   if (config_.driverNotLoaded) return NVML_ERROR_DRIVER_NOT_LOADED;
 

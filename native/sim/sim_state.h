@@ -16,11 +16,15 @@
 //   WATTSCOPE_SIM_MIG              "MIG-uuid@parentIndex;..." MIG instances
 //   WATTSCOPE_SIM_FAULTS           comma list: energy_not_supported, no_permission,
 //                                  driver_not_loaded, gpu_lost_after=<s>,
-//                                  counter_reset_at=<s>
+//                                  counter_reset_at=<s>, not_supported=<query>,
+//                                  not_found=<query>: the query answers NOT_SUPPORTED or
+//                                  NOT_FOUND (a function name such as
+//                                  nvmlDeviceGetTemperatureV, or field<id> such as field186)
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -53,6 +57,8 @@ struct SimConfig {
   bool driverNotLoaded = false;
   double gpuLostAfterS = -1;
   double counterResetAtS = -1;
+  // Queries the driver refuses although it exports them: name -> NVML return code.
+  std::map<std::string, int> refusals;
 };
 
 class SimState {
@@ -62,6 +68,11 @@ class SimState {
   // Closes the control file (at the last nvmlShutdown).
   void Release();
   const SimConfig& config() const { return config_; }
+  // NVML_SUCCESS, or the code a refused query answers (WATTSCOPE_SIM_FAULTS not_supported=, not_found=).
+  int Refusal(const std::string& query) const {
+    auto it = config_.refusals.find(query);
+    return it == config_.refusals.end() ? 0 : it->second;
+  }
   unsigned int count() const { return static_cast<unsigned int>(devices_.size()); }
 
   // Caller holds mutex().

@@ -39,9 +39,14 @@ export async function measureCommand(argv: string[]): Promise<number> {
   scope.end();
   const m = await scope.settled();
   await monitor.close();
+  // How each GPU's figures were read: the power query and the energy counter's source.
+  const sources = (index: number) => {
+    const gpu = monitor.gpus.find((g) => g.index === index);
+    return { powerSource: gpu?.powerSource ?? null, energySource: gpu?.energySource ?? null };
+  };
   const gpus = m.status === 'measured'
-    ? m.gpus.map((g) => ({ index: g.gpu, energyJ: g.energyJ, uncertaintyJ: g.uncertaintyJ, avgPowerW: m.durationS > 0 ? g.energyJ / m.durationS : 0, method: g.method, flags: g.flags }))
-    : monitor.gpus.map((g) => ({ index: g.index, energyJ: null, uncertaintyJ: null, avgPowerW: null, method: null, flags: m.flags }));
+    ? m.gpus.map((g) => ({ index: g.gpu, energyJ: g.energyJ, uncertaintyJ: g.uncertaintyJ, avgPowerW: m.durationS > 0 ? g.energyJ / m.durationS : null, method: g.method, flags: g.flags, ...sources(g.gpu) }))
+    : monitor.gpus.map((g) => ({ index: g.index, energyJ: null, uncertaintyJ: null, avgPowerW: null, method: null, flags: m.flags, ...sources(g.index) }));
   if (values.json) {
     process.stdout.write(JSON.stringify({ command, exitStatus: status, durationS: m.durationS, status: m.status, gpus, ...(m.status === 'unavailable' ? { reason: m.reason } : {}) }) + '\n');
   } else {

@@ -4,7 +4,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../errors.js';
-import { loadBinding, type NativeBinding, type NativeHandle } from '../native/binding.js';
+import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type PowerSourceName } from '../native/binding.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
 import { parseOptions } from '../options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
@@ -40,8 +40,9 @@ interface RunState {
 
 /** Sampler facts per GPU. */
 export interface MonitorGpu extends SelectedGpu {
-  powerSource: 'instant' | 'average-1s' | 'none';
+  powerSource: PowerSourceName;
   hasEnergyCounter: boolean;
+  energySource: EnergySourceName;
   powerLimitW: number | null;
 }
 
@@ -88,10 +89,11 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     const started = this.#binding.samplerStart(session.handle, gpus.map((g) => g.index), options.sampleHz, capacity);
     this.#sampler = started.handle;
     this.gpus = gpus.map((g, i) => ({
-      ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter, powerLimitW: session.device(g.index).powerLimitW,
+      ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
+      energySource: started.slots[i]!.energySource, powerLimitW: session.device(g.index).powerLimitW,
     }));
     this.originNs = process.hrtime.bigint();
-    this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource === 'average-1s'));
+    this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s')));
     this.#timer = setInterval(() => this.#drain(), options.drainIntervalMs);
     this.#timer.unref();
   }

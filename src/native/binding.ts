@@ -32,7 +32,7 @@ export interface NativeDeviceInfo {
   architecture: number | null;
   memoryTotalBytes: number | null;
   powerLimitMw: number | null;
-  errors?: FieldErrors;
+  errors: FieldErrors;
 }
 
 export interface NativeDeviceStatus {
@@ -52,9 +52,19 @@ export interface NativeDeviceStatus {
 
 export interface NativeSamplerSlot {
   index: number;
-  powerSource: 'instant' | 'average-1s' | 'none';
+  powerSource: PowerSourceName;
   hasEnergyCounter: boolean;
+  energySource: EnergySourceName;
 }
+
+/**
+ * Where a GPU's sampled power comes from, the newest NVML query that answers first:
+ * `instant` (field 186), `average-1s` (nvmlDeviceGetPowerUsage, a 1 s average on Ampere and
+ * later), `average-1s-field` (field 185, the same average), or `none`.
+ */
+export type PowerSourceName = 'instant' | 'average-1s' | 'average-1s-field' | 'none';
+/** Where the energy counter comes from: `counter` (nvmlDeviceGetTotalEnergyConsumption), `counter-field` (field 83), `none`. */
+export type EnergySourceName = 'counter' | 'counter-field' | 'none';
 
 export interface NativeSampleBatch {
   tNs: BigInt64Array;
@@ -109,6 +119,18 @@ export const packageRoot: string = path.resolve(path.dirname(fileURLToPath(impor
 
 let cached: NativeBinding | undefined;
 
+/**
+ * Why the addon could not load and how to get a build: no prebuild matches this platform, and
+ * nothing was compiled (npm 11 skips a dependency's install script until it is approved).
+ */
+export function nativeMissingMessage(platform: string, arch: string): string {
+  return (
+    `wattscope's native addon is not built for ${platform}-${arch}: no prebuilt addon matches it, and none was compiled ` +
+    '(npm 11 runs a dependency\'s install script only once approved). Approve it with "npm install-scripts approve wattscope", ' +
+    'then build it with "npm rebuild wattscope" (python3, make and a C++ compiler are needed).'
+  );
+}
+
 /** Loads the addon once per thread and hands it the JS-owned error class. */
 export function loadBinding(): NativeBinding {
   if (cached) return cached;
@@ -120,7 +142,7 @@ export function loadBinding(): NativeBinding {
   } catch (err) {
     throw new WattscopeError(
       'WATTSCOPE_NATIVE_MISSING',
-      `wattscope's native addon is not built for this platform (${process.platform}-${process.arch}); run "npm rebuild wattscope".`,
+      nativeMissingMessage(process.platform, process.arch),
       { cause: err },
     );
   }
@@ -145,7 +167,8 @@ export function simulatedNvmlPath(variant: 'h100' | 'legacy' = 'h100'): string {
   if (!found) {
     throw new WattscopeError(
       'WATTSCOPE_SIM_MISSING',
-      `the simulated GPU library (${file}) is not built; run "npm rebuild wattscope" (looked in ${candidates.join(', ')}).`,
+      `the simulated GPU library (${file}) is not built for ${process.platform}-${process.arch} (looked in ${candidates.join(', ')}). ` +
+        'Approve wattscope\'s install script with "npm install-scripts approve wattscope", then build it with "npm rebuild wattscope".',
     );
   }
   return found;

@@ -44,6 +44,8 @@ export interface DeviceInfo {
   architecture: string | null;
   memoryTotalBytes: number | null;
   powerLimitW: number | null;
+  /** Fields that are null, each with NVML's reason (e.g. NVML_ERROR_NOT_SUPPORTED). */
+  unsupported: Record<string, string>;
 }
 
 /** A point-in-time reading of a GPU. */
@@ -133,6 +135,7 @@ export class NvmlSession {
       architecture: d.architecture === null ? null : (architectureNames[d.architecture] ?? `unknown(${d.architecture})`),
       memoryTotalBytes: d.memoryTotalBytes,
       powerLimitW: mwToW(d.powerLimitMw),
+      unsupported: Object.fromEntries(Object.entries(d.errors).map(([k, v]) => [k === 'powerLimitMw' ? 'powerLimitW' : k, v])),
     };
   }
 
@@ -216,7 +219,8 @@ export function listDevices(options: NvmlOptions = {}): { library: LibraryInfo; 
     const devices: DeviceSnapshot[] = [];
     for (let i = 0; i < session.deviceCount(); i++) {
       const { timestampNs: _t, ...status } = session.status(i);
-      devices.push({ ...session.device(i), ...status });
+      const info = session.device(i);
+      devices.push({ ...info, ...status, unsupported: { ...info.unsupported, ...status.unsupported } });
     }
     return { library: session.library, devices };
   } finally {

@@ -116,6 +116,13 @@ export function reportClient(data: {
   }
 
   const runChart = document.getElementById('runs-chart')!;
+  // Runs are whole numbers: ticks fall on integers only, and the labels drawn are kept on the
+  // element (data-x-ticks) so that tests can read what the canvas shows.
+  const runTickLabels = (_u: unknown, ticks: number[]) => {
+    const labels = ticks.map((t) => (Number.isInteger(t) ? String(t) : ''));
+    runChart.dataset.xTicks = labels.filter((l) => l !== '').join(',');
+    return labels;
+  };
   if (data.runs.length) {
     const xs = data.runs.map((r) => r.index);
     const series: any[] = [{ label: 'run' }, { label: 'total Wh/1000', stroke: '#1d2330', width: 2, points: { size: 7 } }];
@@ -124,7 +131,7 @@ export function reportClient(data: {
       series.push({ label: `${p} Wh/1000`, stroke: data.colors[p] ?? '#999', width: 1.5, points: { size: 5 } });
       cols.push(data.runs.map((r) => r.phaseWh[p] ?? null));
     }
-    new U({ width: Math.min(1100, window.innerWidth - 60), height: 260, scales: { x: { time: false } }, axes: [{ label: 'run' }, { label: 'Wh per 1,000 queries' }], series }, [xs, ...cols], runChart);
+    new U({ width: Math.min(1100, window.innerWidth - 60), height: 260, scales: { x: { time: false } }, axes: [{ label: 'run', incrs: [1, 2, 5, 10, 20, 50, 100], values: runTickLabels }, { label: 'Wh per 1,000 queries' }], series }, [xs, ...cols], runChart);
   }
   document.body.setAttribute('data-ready', 'true');
 }

@@ -1,0 +1,104 @@
+/**
+ * The README runs as written. Every code block marked `js runnable` is run, as a user would run
+ * it, in a fresh consumer project that installed the packed tarball (`npm pack`) with npm's
+ * default install-script policy: npm 11 skips wattscope's install script, so the addon must load
+ * from the shipped prebuild. Where no prebuild matches, the error must say how to get a build.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const platformDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+
+/** The README's code blocks whose info string is `js runnable`, with their line numbers. */
+export function runnableBlocks(markdown: string): Array<{ line: number; code: string }> {
+  const blocks: Array<{ line: number; code: string }> = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.trim() !== '```js runnable') continue;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && lines[end]!.trim() !== '```') end++;
+    blocks.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
+    i = end;
+  }
+  return blocks;
+}
+
+function newestNativeSourceMs(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const full = path.join(dir, entry.name);
+    const ms = entry.isDirectory() ? newestNativeSourceMs(full) : statSync(full).mtimeMs;
+    return Math.max(newest, ms);
+  }, 0);
+}
+
+/** Builds the shipped prebuild when it is missing or older than the native sources. */
+function ensureFreshPrebuild(): void {
+  const addon = path.join(platformDir, 'wattscope.node');
+  const sourcesMs = Math.max(newestNativeSourceMs(path.join(root, 'native')), statSync(path.join(root, 'binding.gyp')).mtimeMs);
+  if (existsSync(addon) && statSync(addon).mtimeMs >= sourcesMs) return;
+  execFileSync(npm, ['run', 'prebuild'], { cwd: root, stdio: 'ignore' });
+}
+
+let consumer = '';
+let installLog = '';
+
+describe('the README, run as written against the packed package', () => {
+  beforeAll(() => {
+    ensureFreshPrebuild();
+    const work = mkdtempSync(path.join(tmpdir(), 'wattscope-readme-'));
+    // dist/ is compiled by the global setup; --ignore-scripts keeps npm pack from compiling again.
+    const packed = execFileSync(npm, ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    consumer = path.join(work, 'consumer');
+    mkdirSync(consumer);
+    writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'readme-consumer', private: true, type: 'module' }));
+    installLog = execFileSync(npm, ['install', path.join(work, packed), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: consumer, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }, 600_000);
+
+  const blocks = runnableBlocks(readFileSync(path.join(root, 'README.md'), 'utf8'));
+
+  it('the README has runnable examples for scopes and the runner', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    expect(blocks.some((b) => b.code.includes('EnergyMonitor.open'))).toBe(true);
+    expect(blocks.some((b) => b.code.includes('runBenchmark'))).toBe(true);
+    // Nothing that plain JavaScript on Node 20 and 22 cannot parse.
+    for (const b of blocks) expect(b.code).not.toMatch(/\bawait using\b|\busing \w+ =/);
+  });
+
+  it('installs with the default script policy: the addon comes from the prebuild, not a compile', () => {
+    expect(existsSync(path.join(consumer, 'node_modules', 'wattscope', 'prebuilds', `${process.platform}-${process.arch}`, 'wattscope.node'))).toBe(true);
+    expect(existsSync(path.join(consumer, 'node_modules', 'wattscope', 'build', 'Release', 'wattscope.node'))).toBe(false);
+    expect(installLog).not.toMatch(/ERR!/);
+  });
+
+  for (const [i, block] of blocks.entries()) {
+    it(`README example ${i + 1} (line ${block.line}) runs as written on Node ${process.versions.node}`, () => {
+      const dir = mkdtempSync(path.join(consumer, `example-${i + 1}-`));
+      const file = path.join(dir, 'example.mjs');
+      writeFileSync(file, block.code);
+      const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_PATH: '' } });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).not.toBe('');
+      expect(r.stdout).not.toMatch(/\bNaN\b|\bundefined\b/);
+    }, 180_000);
+  }
+
+  it('with no prebuild and nothing compiled, opening a monitor names the platform and how to get a build', () => {
+    const broken = mkdtempSync(path.join(tmpdir(), 'wattscope-noaddon-'));
+    execFileSync('cp', ['-r', path.join(consumer, 'node_modules'), path.join(consumer, 'package.json'), broken]);
+    rmSync(path.join(broken, 'node_modules', 'wattscope', 'prebuilds'), { recursive: true, force: true });
+    for (const [options, code] of [['{}', 'WATTSCOPE_NATIVE_MISSING'], ['{ simulate: true }', 'WATTSCOPE_SIM_MISSING']] as const) {
+      const program = `import { EnergyMonitor } from 'wattscope'; try { await EnergyMonitor.open(${options}); } catch (e) { console.log(e.code + ': ' + e.message); }`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], { cwd: broken, encoding: 'utf8' });
+      expect(r.stdout).toMatch(new RegExp(`^${code}: .*${process.platform}-${process.arch}`));
+      expect(r.stdout).toMatch(/npm install-scripts approve wattscope/);
+      expect(r.stdout).toMatch(/npm rebuild wattscope/);
+    }
+  });
+});

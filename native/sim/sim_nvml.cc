@@ -356,7 +356,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t h, int count, nvml
         break;
       case NVML_FI_DEV_POWER_INSTANT:
         f.valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
-        f.value.uiVal = static_cast<unsigned int>(std::lround(g_state.PowerW(d, now) * 1000));
+        f.value.uiVal = static_cast<unsigned int>(std::lround(g_state.SensorW(d, now) * 1000));
         break;
       case NVML_FI_DEV_POWER_AVERAGE:
         f.valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
@@ -400,7 +400,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned 
   for (unsigned int i = 0; i < n; ++i) {
     int64_t t = epoch + (first + i) * period;
     samples[i].timeStamp = static_cast<unsigned long long>(t / 1000);
-    samples[i].sampleValue.uiVal = static_cast<unsigned int>(std::lround(g_state.PowerW(static_cast<unsigned int>(dev), t) * 1000));
+    samples[i].sampleValue.uiVal = static_cast<unsigned int>(std::lround(g_state.SensorW(static_cast<unsigned int>(dev), t) * 1000));
   }
   *count = n;
   return NVML_SUCCESS;

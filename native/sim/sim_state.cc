@@ -20,6 +20,21 @@ std::string Env(const char* name) {
   return v != nullptr ? v : "";
 }
 
+// A deterministic standard normal draw for (seed, device, refresh): splitmix64, then Box-Muller.
+double NormalDraw(unsigned long long seed, unsigned int dev, int64_t refresh) {
+  auto mix = [](unsigned long long x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+  };
+  unsigned long long a = mix(seed ^ mix(static_cast<unsigned long long>(dev) ^ mix(static_cast<unsigned long long>(refresh))));
+  unsigned long long b = mix(a);
+  double u1 = (static_cast<double>(a >> 11) + 1.0) / 9007199254740993.0;
+  double u2 = static_cast<double>(b >> 11) / 9007199254740992.0;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
 double EnvDouble(const char* name, double fallback) {
   std::string v = Env(name);
   if (v.empty()) return fallback;
@@ -53,6 +68,15 @@ int SimState::Init() {
   if (config_.samplePeriodNs < 1000000) config_.samplePeriodNs = 1000000;
   config_.energyStartMj = EnvDouble("WATTSCOPE_SIM_ENERGY_START_MJ", 123456789.0);
   config_.controlPath = Env("WATTSCOPE_SIM_CONTROL");
+  config_.idealSensor = Env("WATTSCOPE_SIM_SENSOR") == "ideal";
+  config_.windowedCounter = Env("WATTSCOPE_SIM_COUNTER") == "windowed";
+  config_.refreshNs = std::max<int64_t>(1000000, static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_REFRESH_MS", 100) * 1e6));
+  config_.windowNs = std::clamp<int64_t>(static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_WINDOW_MS", 25) * 1e6), 100000, config_.refreshNs);
+  config_.noiseW = std::max(0.0, EnvDouble("WATTSCOPE_SIM_NOISE_W", 0));
+  config_.seed = static_cast<unsigned long long>(EnvDouble("WATTSCOPE_SIM_SEED", 1));
+  // The refresh grid's phase: independent of the counter's grid (which starts at the epoch).
+  double defaultPhaseMs = static_cast<double>((config_.seed * 2654435761ull) % 1000) / 1000.0 * (config_.refreshNs / 1e6);
+  config_.refreshPhaseNs = static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_PHASE_MS", defaultPhaseMs) * 1e6) % config_.refreshNs;
   lastEvalNs_ = config_.epochNs;
 
   std::stringstream faults(Env("WATTSCOPE_SIM_FAULTS"));
@@ -166,15 +190,57 @@ double SimState::PowerW(unsigned int dev, int64_t tNs) {
   return pos == h.begin() ? h.front().watts : (pos - 1)->watts;
 }
 
+int64_t SimState::RefreshIndex(int64_t tNs) const {
+  int64_t since = tNs - config_.epochNs - config_.refreshPhaseNs;
+  return since < 0 ? -1 : since / config_.refreshNs;
+}
+
+int64_t SimState::RefreshAt(int64_t index) const {
+  return config_.epochNs + config_.refreshPhaseNs + index * config_.refreshNs;
+}
+
+double SimState::WindowMeanW(unsigned int dev, int64_t refreshIndex) {
+  int64_t at = RefreshAt(refreshIndex);
+  int64_t from = std::max<int64_t>(at - config_.windowNs, config_.epochNs);
+  double mean = at > from ? (EnergyMj(dev, at) - EnergyMj(dev, from)) / (static_cast<double>(at - from) * 1e-6)
+                          : devices_[dev].history.front().watts;
+  return mean + config_.noiseW * NormalDraw(config_.seed, dev, refreshIndex);
+}
+
+double SimState::SensorW(unsigned int dev, int64_t tNs) {
+  if (config_.idealSensor) return PowerW(dev, tNs);
+  PollControl(tNs);
+  if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
+  int64_t k = RefreshIndex(tNs);
+  return k < 0 ? devices_[dev].history.front().watts : std::max(0.0, WindowMeanW(dev, k));
+}
+
+double SimState::CountedMj(unsigned int dev, int64_t tNs) {
+  if (!config_.windowedCounter) return EnergyMj(dev, tNs);
+  // Only the sensor's windows are integrated: each refresh credits its window's mean power for
+  // the whole refresh period.
+  SimDevice& d = devices_[dev];
+  int64_t refreshes = RefreshIndex(tNs) + 1;
+  if (refreshes < d.windowedRefreshes) {
+    double mj = 0;
+    for (int64_t k = 0; k < refreshes; ++k) mj += WindowMeanW(dev, k) * static_cast<double>(config_.refreshNs) * 1e-6;
+    return mj;
+  }
+  for (; d.windowedRefreshes < refreshes; ++d.windowedRefreshes) {
+    d.windowedMj += WindowMeanW(dev, d.windowedRefreshes) * static_cast<double>(config_.refreshNs) * 1e-6;
+  }
+  return d.windowedMj;
+}
+
 double SimState::CounterMj(unsigned int dev, int64_t tNs) {
   PollControl(tNs);
   if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
   int64_t since = tNs - config_.epochNs;
   int64_t stepped = since < 0 ? config_.epochNs : config_.epochNs + (since / config_.periodNs) * config_.periodNs;
-  double e = EnergyMj(dev, stepped);
+  double e = CountedMj(dev, stepped);
   if (config_.counterResetAtS >= 0) {
     int64_t resetNs = config_.epochNs + static_cast<int64_t>(config_.counterResetAtS * 1e9);
-    if (stepped >= resetNs) return std::floor(e - EnergyMj(dev, resetNs));
+    if (stepped >= resetNs) return std::floor(e - CountedMj(dev, resetNs));
   }
   return std::floor(config_.energyStartMj + e);
 }

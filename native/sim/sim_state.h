@@ -14,6 +14,19 @@
 //   WATTSCOPE_SIM_CONTROL          control file: lines "<t_ns> <gpu|*> <watts>" appended
 //                                  at run time set power from monotonic time t_ns on
 //   WATTSCOPE_SIM_MIG              "MIG-uuid@parentIndex;..." MIG instances
+//   WATTSCOPE_SIM_SENSOR           power sensor profile: h100 (default) or ideal
+//     h100: the power fields (186, 185's instant part) and the sample buffer are refreshed
+//           every WATTSCOPE_SIM_POWER_REFRESH_MS (100) on a grid whose phase
+//           (WATTSCOPE_SIM_POWER_PHASE_MS, default derived from WATTSCOPE_SIM_SEED) is independent
+//           of the counter's; each value is the mean power of the last
+//           WATTSCOPE_SIM_POWER_WINDOW_MS (25) before its refresh, plus Gaussian noise of
+//           WATTSCOPE_SIM_NOISE_W (0) W standard deviation. nvmlDeviceGetPowerUsage and field 185
+//           are the true 1 s average.
+//     ideal: every power reading is the exact instantaneous power.
+//   WATTSCOPE_SIM_COUNTER          what the energy counter integrates: true (default; the exact
+//                                  integral, stepped every period) or windowed (only the sensor's
+//                                  sampled windows, each window's mean times the refresh period)
+//   WATTSCOPE_SIM_SEED             seed of the noise and of the default refresh phase (1)
 //   WATTSCOPE_SIM_FAULTS           comma list: energy_not_supported, no_permission,
 //                                  driver_not_loaded, gpu_lost_after=<s>,
 //                                  counter_reset_at=<s>, not_supported=<query>,
@@ -40,6 +53,10 @@ struct PowerChange {
 struct SimDevice {
   unsigned int index = 0;
   std::vector<PowerChange> history;  // sorted by tNs, history[0].tNs == epoch
+  // Windowed counter: energy credited by the refreshes up to windowedRefreshes (mJ), cached
+  // because reads move forward and the past never changes.
+  int64_t windowedRefreshes = 0;
+  double windowedMj = 0;
 };
 
 struct SimConfig {
@@ -57,6 +74,13 @@ struct SimConfig {
   bool driverNotLoaded = false;
   double gpuLostAfterS = -1;
   double counterResetAtS = -1;
+  bool idealSensor = false;
+  bool windowedCounter = false;
+  int64_t refreshNs = 100000000;
+  int64_t windowNs = 25000000;
+  int64_t refreshPhaseNs = 0;
+  double noiseW = 0;
+  unsigned long long seed = 1;
   // Queries the driver refuses although it exports them: name -> NVML return code.
   std::map<std::string, int> refusals;
 };
@@ -82,10 +106,18 @@ class SimState {
   double CounterMj(unsigned int dev, int64_t tNs);
   // Average power over [tNs - windowNs, tNs], W.
   double AverageW(unsigned int dev, int64_t tNs, int64_t windowNs);
+  // What the power sensor reads at tNs (the profile's refresh, window and noise), W.
+  double SensorW(unsigned int dev, int64_t tNs);
   std::mutex& mutex() { return mutex_; }
 
  private:
   double EnergyMj(unsigned int dev, int64_t tNs);
+  // Energy the counter has integrated from the epoch to tNs (true or windowed), mJ.
+  double CountedMj(unsigned int dev, int64_t tNs);
+  // Index of the last sensor refresh at or before tNs (-1 before the first), and its instant.
+  int64_t RefreshIndex(int64_t tNs) const;
+  int64_t RefreshAt(int64_t index) const;
+  double WindowMeanW(unsigned int dev, int64_t refreshIndex);
   void PollControl(int64_t nowNs);
   void AddChange(SimDevice* d, int64_t tNs, double watts);
   void ParseTrace(SimDevice* d, const std::string& spec);

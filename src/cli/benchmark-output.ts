@@ -14,9 +14,17 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
   const where = report.device.simulated ? 'simulated H100' : report.device.gpus.map((g) => g.name).join(', ');
   lines.push(`${report.benchmark.workload} on ${where}: ${report.runs.length} runs x ${report.benchmark.dataset.rows} queries`);
   if (report.idle) lines.push(`idle power ${fmt(report.idle.powerW, 1)} W`);
+  for (const g of report.device.gpus) lines.push(`GPU ${g.index} power sensor: ${describeSensor(g.sensor)}`);
+  const truth = report.simulatedTruth;
+  if (truth) lines.push(`simulated sensor profile ${truth.sensorProfile}, counter ${truth.counter}; "truth" is the simulator's exact energy`);
   if (a) {
+    const included = report.runs.filter((r) => r.included);
+    lines.push(`  methods: ${[...new Set(included.map((r) => r.method))].join(', ')}; "+-" is the mean per-run measurement uncertainty (95%)`);
     for (const [phase, s] of Object.entries(a.phaseWhPer1000)) {
-      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${s.cv === null ? 'n/a' : `${fmt(s.cv * 100, 2)}%`}`);
+      const measuredWh = meanMeasurementUncertaintyWh(report, phase);
+      const truthWh = truth?.phaseWhPer1000[phase];
+      const beside = truthWh === undefined ? '' : `  truth ${fmt(truthWh, 3)} (${fmt(((s.mean - truthWh) / truthWh) * 100, 2)}%)`;
+      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries +-${fmt(measuredWh, 3)}  95% CI over runs [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${s.cv === null ? 'n/a' : `${fmt(s.cv * 100, 2)}%`}${beside}`);
     }
     lines.push(`  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`);
     lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);
@@ -29,4 +37,18 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
     if (existsSync(page)) lines.push(`report page: ${page} (open it in a browser; it works offline)`);
   }
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+function describeSensor(sensor: WattscopeReport['device']['gpus'][number]['sensor']): string {
+  if (!sensor) return 'not measured';
+  if (sensor.kind === 'periodic') return `periodic, refreshed every ${fmt(sensor.refreshPeriodMs, 1)} ms (coarse: phases are split by regression on the counter)`;
+  if (sensor.kind === 'instant') return 'instant (resolves power between counter updates)';
+  if (sensor.kind === 'average-1s') return 'a 1 s average (coarse)';
+  return `unknown after ${sensor.changesSeen} reading changes (treated as coarse)`;
+}
+
+/** Mean over the included runs of a phase's measurement uncertainty, Wh per 1,000 queries. */
+function meanMeasurementUncertaintyWh(report: WattscopeReport, phase: string): number | null {
+  const values = report.runs.filter((r) => r.included && r.phases[phase] && r.queries > 0).map((r) => (r.phases[phase]!.uncertaintyJ * (1000 / r.queries)) / 3600);
+  return values.length ? values.reduce((s, v) => s + v, 0) / values.length : null;
 }

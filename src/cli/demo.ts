@@ -7,21 +7,39 @@ import { endpointHandler } from '../server/serving.js';
 import { syntheticDataset, syntheticHandler } from '../runner/synthetic.js';
 import { SimPowerControl } from '../sim/power-control.js';
 import { WattscopeError } from '../errors.js';
+import path from 'node:path';
+import { writeReportPage } from '../report/write.js';
+import { writeJsonAtomic } from '../runner/atomic.js';
 import { printBenchmark } from './benchmark-output.js';
+import { DemoTruth } from './demo-truth.js';
 import { parse, positiveInt, positiveNumber, str } from './common.js';
 
 /** The demo's sampling rate, Hz. */
 export const DEMO_SAMPLE_HZ = 5000;
 
-export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--server] [--json]
+export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h100|ideal] [--counter true|windowed] [--server] [--json]
   Runs the AI Energy Score benchmark (default 10 runs x 1,000 queries) of a built-in synthetic
-  workload whose phases draw known power from the simulated H100, and writes every output into DIR.
+  workload whose phases draw known power from the simulated H100, and writes every output into DIR,
+  with the simulator's true energy beside each estimate.
+  --sensor: the simulated power sensor, h100 (default: refreshed every 100 ms, 25 ms windows) or ideal.
+  --counter: what the simulated energy counter integrates, true (default) or windowed (the sampled windows only).
   --server: the same against an embedded fake OpenAI-compatible streaming server (prefill, decode).`;
+
+const SENSORS = ['h100', 'ideal'];
+const COUNTERS = ['true', 'windowed'];
+
+function choice(value: string | undefined, allowed: string[], flag: string): string | undefined {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--${flag} must be one of ${allowed.join(', ')}, got "${value}"`, { field: flag });
+  }
+  return value;
+}
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     out: { type: 'string' }, runs: { type: 'string' }, queries: { type: 'string' }, idle: { type: 'string' },
     json: { type: 'boolean' }, fresh: { type: 'boolean' }, server: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    sensor: { type: 'string' }, counter: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(demoHelp + '\n');
@@ -32,10 +50,16 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const runs = positiveInt(str(values, 'runs'), 'runs', 10);
   const queries = positiveInt(str(values, 'queries'), 'queries', 1000);
   const idleS = positiveNumber(str(values, 'idle'), 'idle', 1);
-  // The simulated H100 reads its control file's name when NVML initialises: create it first.
+  // The simulated H100 reads its configuration and control file's name when NVML initialises.
+  const sensor = choice(str(values, 'sensor'), SENSORS, 'sensor') ?? process.env.WATTSCOPE_SIM_SENSOR ?? 'h100';
+  const counter = choice(str(values, 'counter'), COUNTERS, 'counter') ?? process.env.WATTSCOPE_SIM_COUNTER ?? 'true';
+  process.env.WATTSCOPE_SIM_SENSOR = sensor;
+  process.env.WATTSCOPE_SIM_COUNTER = counter;
   const control = SimPowerControl.create();
+  const truth = new DemoTruth(Number(process.env.WATTSCOPE_SIM_IDLE_W ?? 70));
+  control.history = truth.history;
   // 5 kHz: the synthetic phases last 1-2.4 ms, several samples each.
-  const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: DEMO_SAMPLE_HZ });
+  const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: DEMO_SAMPLE_HZ, onMeasurement: truth.onMeasurement });
   // --server: the same benchmark against an embedded fake OpenAI-compatible server on loopback.
   const server = values.server ? await startFakeServer({ power: control, prefillMs: 2, prefillMsPerWord: 0.005, itlMs: 1 }) : null;
   const stop = new AbortController();
@@ -49,10 +73,18 @@ export async function demoCommand(argv: string[]): Promise<number> {
       dataset: syntheticDataset(queries), handler, runs, warmup: 10, outDir, signal: stop.signal,
       workload: server ? `fake OpenAI-compatible server ${server.url}` : 'synthetic', task: 'text-generation',
       model: server ? 'wattscope/fake-server' : 'wattscope/synthetic', monitor, idleMeasureS: idleS,
-      ...(server ? { phases: ['prefill', 'decode'] } : {}),
+      // The synthetic phases can be called again: calibrate them (used on a coarse sensor only).
+      ...(server ? { phases: ['prefill', 'decode'] } : { calibration: {} }),
       resume: values.fresh ? 'never' : 'auto', progress: values.json ? 'never' : 'auto',
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });
+    // The truth is known for the runs this process measured: all of them unless it resumed.
+    const resumed = report.notes.some((n) => n.startsWith('resumed after'));
+    if (!server && !resumed && report.runs.length > 0) {
+      report.simulatedTruth = truth.summarize(report, report.runs.length, sensor, counter);
+      writeJsonAtomic(path.join(outDir, 'wattscope-report.json'), report);
+      writeReportPage(outDir);
+    }
     printBenchmark(report, outDir, values.json === true);
     return report.status === 'interrupted' ? 130 : 0;
   } finally {
@@ -61,3 +93,4 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await monitor.close();
   }
 }
+

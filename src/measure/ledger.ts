@@ -56,6 +56,7 @@ export function attribute(
   start: Boundary,
   end: Boundary,
   phases: ScopeRecord[],
+  energyAt: (b: Boundary) => number = totalEnergyAt,
 ): { perScopeJ: Map<ScopeRecord, number>; unattributedJ: number } {
   type Event = { b: Boundary; scope: ScopeRecord; open: boolean };
   const events: Event[] = [];
@@ -70,7 +71,7 @@ export function attribute(
   let unattributedJ = 0;
   let prev = start;
   const share = (to: Boundary) => {
-    const e = totalEnergyAt(to) - totalEnergyAt(prev);
+    const e = energyAt(to) - energyAt(prev);
     if (open.size === 0) unattributedJ += e;
     else for (const s of open) perScopeJ.set(s, (perScopeJ.get(s) ?? 0) + e / open.size);
     prev = to;

@@ -3,7 +3,7 @@ import type { ScopeRecord } from './ledger.js';
 import type { EnergyMethod, PowerTimeline } from './timeline.js';
 import type { GpuEnergy, Measurement } from './types.js';
 
-const methodRank: Record<EnergyMethod, number> = { 'energy-counter': 0, 'counter-interpolated': 1, 'power-integration': 2 };
+const methodRank: Record<EnergyMethod, number> = { 'energy-counter': 0, 'counter-interpolated': 1, 'counter-regression': 2, 'power-integration': 3 };
 
 /** The least direct of the methods used. */
 export function worstMethod(items: ReadonlyArray<object>): EnergyMethod {

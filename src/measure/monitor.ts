@@ -2,13 +2,15 @@
  * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
  * GPU, and turns scope boundaries into measurements.
  */
+import { counterStepsUncertaintyJ, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
+import type { SensorInfo } from './sensor-detect.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../errors.js';
 import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type PowerSourceName } from '../native/binding.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
 import { parseOptions } from '../options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
-import { attribute, emptyPhaseTotal, totalEnergyAt, totalUncertaintyAt, type Boundary, type ScopeRecord } from './ledger.js';
+import { attribute, emptyPhaseTotal, type Boundary, type ScopeRecord } from './ledger.js';
 import { buildMeasurement } from './measurement.js';
 import { MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
@@ -44,6 +46,12 @@ export interface MonitorGpu extends SelectedGpu {
   hasEnergyCounter: boolean;
   energySource: EnergySourceName;
   powerLimitW: number | null;
+  /**
+   * The power sensor as measured from the samples so far (refreshed at every drain): `instant`,
+   * `periodic` (refreshed every `refreshPeriodMs`, as an H100's is every ~100 ms), `average-1s`
+   * or `unknown`. Anything but `instant` is treated as coarse: see the README.
+   */
+  sensor: SensorInfo;
 }
 
 export interface MonitorStats {
@@ -90,10 +98,10 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     this.#sampler = started.handle;
     this.gpus = gpus.map((g, i) => ({
       ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
-      energySource: started.slots[i]!.energySource, powerLimitW: session.device(g.index).powerLimitW,
+      energySource: started.slots[i]!.energySource, sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 }, powerLimitW: session.device(g.index).powerLimitW,
     }));
     this.originNs = process.hrtime.bigint();
-    this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s')));
+    this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW));
     this.#timer = setInterval(() => this.#drain(), options.drainIntervalMs);
     this.#timer.unref();
   }
@@ -377,7 +385,11 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   #drain(force = false): void {
     if (this.#closedSync) return;
     const batches = this.#binding.samplerDrain(this.#sampler);
-    batches.forEach((b, i) => this.#timelines[i]!.append(b.tNs, b.energyMj, b.powerMw, b.energyRet, b.powerRet));
+    batches.forEach((b, i) => {
+      const timeline = this.#timelines[i]!;
+      timeline.append(b.tNs, b.energyMj, b.powerMw, b.energyRet, b.powerRet);
+      this.gpus[i]!.sensor = timeline.sensor;
+    });
     const overdue = Number(process.hrtime.bigint() - this.originNs) - this.options.settleTimeoutMs * 1e6;
     while (this.#pendingHead < this.#pending.length) {
       const b = this.#pending[this.#pendingHead]!;
@@ -437,32 +449,45 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     // Boundaries settle in order: once the run's end has, every phase boundary before it has too.
     while (!end.settled && !this.#closedSync) await this.#tick();
     const ended = run.phases.filter((p) => p.end);
-    const { perScopeJ, unattributedJ } = attribute(run.start, end, ended);
+    // On a coarse sensor, counter steps are split by the phase powers learnt over all steps so far.
+    const regression = usesRegression(this.#timelines);
+    const refined = refinedPoints(this.#timelines);
+    const energyAt = (b: Boundary) => refined(b).energyJ;
+    const uncertaintyAt = (b: Boundary) => refined(b).uncertaintyJ;
+    const { perScopeJ, unattributedJ } = attribute(run.start, end, ended, energyAt);
+    const runEnergyJ = energyAt(end) - energyAt(run.start);
     const phases: RunSummary['phases'] = {};
     // Straight from the settled boundaries: no per-phase Measurement is built (3,000 per run).
     let interpolated = false;
     for (const rec of ended) {
       const total = (phases[rec.phase!] ??= emptyPhaseTotal());
       total.energyJ += perScopeJ.get(rec) ?? 0;
-      total.uncertaintyJ += totalUncertaintyAt(rec.start) + totalUncertaintyAt(rec.end!);
+      total.uncertaintyJ += uncertaintyAt(rec.start) + uncertaintyAt(rec.end!);
       total.count++;
       total.durationS += Number(rec.end!.tNs - rec.start.tNs) / 1e9;
       total.tokens += rec.tokens ?? 0;
       total.samples += rec.samples ?? 0;
       if (!interpolated) interpolated = this.#timelines.some((tl) => tl.anchorsBetween(rec.start.t, rec.end!.t) < 2);
     }
-    for (const t of Object.values(phases)) {
+    for (const [name, t] of Object.entries(phases)) {
+      if (regression) {
+        const where = { durationS: t.durationS, shareOfRun: runEnergyJ > 0 ? Math.max(0, t.energyJ / runEnergyJ) : 1, runStartT: run.start.t, runEndT: end.t };
+        t.uncertaintyJ = regressionUncertaintyJ(this.#timelines, name, where) ?? t.uncertaintyJ;
+      }
       t.energyWh = t.energyJ / 3600;
       t.energyPerTokenJ = t.tokens > 0 ? t.energyJ / t.tokens : null;
     }
     const flags = new Set(this.#timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
     if (run.start.forced || end.forced || ended.some((p) => p.start.forced || p.end!.forced)) flags.add('unsettled');
     if (this.#timelines.some((t) => t.lostAt !== null)) flags.add('gpu-lost');
-    const method: RunSummary['method'] = this.#timelines.some((tl) => !tl.hasCounter) ? 'power-integration' : interpolated ? 'counter-interpolated' : 'energy-counter';
+    const method: RunSummary['method'] = this.#timelines.some((tl) => !tl.hasCounter)
+      ? 'power-integration'
+      : regression ? 'counter-regression' : interpolated ? 'counter-interpolated' : 'energy-counter';
     return {
       label: run.label, startNs: run.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - run.start.tNs) / 1e9,
-      totalEnergyJ: totalEnergyAt(end) - totalEnergyAt(run.start),
-      totalUncertaintyJ: totalUncertaintyAt(end) + totalUncertaintyAt(run.start),
+      totalEnergyJ: runEnergyJ,
+      totalUncertaintyJ: uncertaintyAt(end) + uncertaintyAt(run.start) +
+        this.#timelines.reduce((sum, tl) => sum + counterStepsUncertaintyJ(tl, run.start.t, end.t), 0),
       phases, unattributedEnergyJ: unattributedJ, queries: run.queries, failedQueries: run.failedQueries,
       method, flags: [...flags].sort(), gpus: this.gpus,
       ...(run.keepSpans ? { spans: ended.map((p) => ({ phase: p.phase!, queryId: p.queryId, startNs: p.start.tNs, endNs: p.end!.tNs })) } : {}),

@@ -19,7 +19,11 @@
  * falls in), the random error of power jumps inside the interpolated spans
  * (2 sqrt(sum (dP dt)^2 / 12)), and the anchors' timing (P x half interval).
  */
+import { clipToBounds, fractionBefore, labelTimesS, pieceBoundsJ, type CounterStep, type PowerRange } from './coarse-step.js';
 import { Column } from './columns.js';
+import { CounterGridFit } from './counter-grid.js';
+import { PhasePowerRegression } from './phase-regression.js';
+import { SensorDetector, type SensorInfo } from './sensor-detect.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;
 /** A power step within this long after a scope boundary is attributed to the boundary, ns. */
@@ -27,7 +31,15 @@ const STEP_LAG_NS = 1_000_000;
 /** Sampling gaps of at least this long are flagged (sampling-gap), ns. */
 const GAP_FLAG_NS = 50e6;
 
-export type EnergyMethod = 'energy-counter' | 'counter-interpolated' | 'power-integration';
+/**
+ * How a figure was obtained: `energy-counter` (spans two or more counter updates),
+ * `counter-interpolated` (inside counter steps, split by the sampled power's shape, or by time
+ * alone on a coarse sensor), `counter-regression` (inside counter steps on a coarse sensor, split
+ * by each phase's power learnt by regression over many steps), `power-integration` (no counter).
+ */
+export type EnergyMethod = 'energy-counter' | 'counter-interpolated' | 'counter-regression' | 'power-integration';
+/** The label used for instants where several phases overlap. */
+export const MIXED_LABEL = '*mixed';
 
 /** E(t) at one instant. */
 export interface PointEstimate {
@@ -43,6 +55,8 @@ export interface PointEstimate {
   fraction: number;
   /** True when t is beyond the sampled data or the anchors (power extrapolation). */
   extrapolated: boolean;
+  /** On a coarse sensor, how the counter step was split: by learnt phase powers or by time alone. */
+  coarseModel?: 'regression' | 'time-share';
 }
 
 export interface IntervalEstimate {
@@ -82,17 +96,17 @@ export class PowerTimeline {
   readonly maxSamples: number;
 
   // Samples, t in ns relative to originNs.
-  readonly #t = new Column();
-  readonly #p = new Column();
-  readonly #w = new Column(); // cumulative trapezoid integral of power, J
-  readonly #v = new Column(); // cumulative variance of power jumps, J^2
-  readonly #c = new Column(); // raw counter, J
+  readonly #sampleT = new Column();
+  readonly #samplePowerW = new Column();
+  readonly #powerIntegralJ = new Column(); // cumulative trapezoid integral of power, J
+  readonly #jumpVarianceJ2 = new Column(); // cumulative variance of power jumps, J^2
+  readonly #counterJ = new Column(); // raw counter, J
   // Anchors (counter update instants).
-  readonly #au = new Column(); // time, ns rel
-  readonly #ah = new Column(); // half-width of the time uncertainty, ns
-  readonly #ae = new Column(); // cumulative (reset-adjusted) counter, J
-  readonly #aw = new Column(); // W at the anchor, J
-  readonly #ap = new Column(); // power at the anchor, W
+  readonly #anchorT = new Column(); // time, ns rel
+  readonly #anchorHalfWidthNs = new Column(); // half-width of the time uncertainty, ns
+  readonly #anchorEnergyJ = new Column(); // cumulative (reset-adjusted) counter, J
+  readonly #anchorIntegralJ = new Column(); // W at the anchor, J
+  readonly #anchorPowerW = new Column(); // power at the anchor, W
 
   // Scope boundaries (ns rel, increasing): where the work, and so the power, changes.
   readonly #bounds = new Column();
@@ -117,9 +131,18 @@ export class PowerTimeline {
 
   /** True when the power source is a 1 s moving average (no instant power field). */
   readonly averagedPower: boolean;
+  /** The GPU's enforced power limit, W (the top of its power range), or null when unknown. */
+  readonly powerLimitW: number | null;
+  readonly #sensor: SensorDetector;
+  /** Each phase's power learnt from the counter's steps (used on coarse sensors). */
+  readonly regression = new PhasePowerRegression();
+  #minReadingW = Infinity;
+  #maxReadingW = -Infinity;
 
-  constructor(gpu: number, originNs: bigint, hasCounter: boolean, sampleHz: number, retentionS: number, averagedPower = false) {
+  constructor(gpu: number, originNs: bigint, hasCounter: boolean, sampleHz: number, retentionS: number, averagedPower = false, powerLimitW: number | null = null) {
     this.gpu = gpu;
+    this.powerLimitW = powerLimitW;
+    this.#sensor = new SensorDetector(averagedPower);
     this.originNs = originNs;
     this.hasCounter = hasCounter;
     this.averagedPower = averagedPower;
@@ -127,17 +150,37 @@ export class PowerTimeline {
     this.maxSamples = Math.max(1024, Math.ceil(sampleHz * retentionS));
   }
 
+  /** What the power sensor is, as learnt from the samples so far. */
+  get sensor(): SensorInfo {
+    return this.#sensor.info;
+  }
+
+  /**
+   * True unless the sensor is known to resolve power between counter updates: then the power's
+   * shape inside a counter step is unknown, and estimates there say so.
+   */
+  get coarse(): boolean {
+    return this.hasCounter && !this.#sensor.isInstant;
+  }
+
+  /** The range the GPU's power stays in: a little under the lowest reading to its limit, W. */
+  powerRange(): PowerRange {
+    const minW = Number.isFinite(this.#minReadingW) ? 0.9 * this.#minReadingW : 0;
+    const maxW = Math.max(this.powerLimitW ?? 0, Number.isFinite(this.#maxReadingW) ? 1.05 * this.#maxReadingW : 0);
+    return { minW, maxW };
+  }
+
   get sampleCount(): number {
-    return this.#t.length;
+    return this.#sampleT.length;
   }
 
   get anchorCount(): number {
-    return this.#au.length;
+    return this.#anchorT.length;
   }
 
   /** Time of the last sample, ns rel, or -Infinity. */
   get lastSampleT(): number {
-    return this.#t.length ? this.#t.last() : -Infinity;
+    return this.#sampleT.length ? this.#sampleT.last() : -Infinity;
   }
 
   /** The latest sampled power, W (NaN before the first sample). */
@@ -147,11 +190,11 @@ export class PowerTimeline {
 
   /** Time of the last anchor, ns rel, or -Infinity. */
   get lastAnchorT(): number {
-    return this.#au.length ? this.#au.last() : -Infinity;
+    return this.#anchorT.length ? this.#anchorT.last() : -Infinity;
   }
 
   get bytes(): number {
-    return [this.#t, this.#p, this.#w, this.#v, this.#c, this.#au, this.#ah, this.#ae, this.#aw, this.#ap].reduce(
+    return [this.#sampleT, this.#samplePowerW, this.#powerIntegralJ, this.#jumpVarianceJ2, this.#counterJ, this.#anchorT, this.#anchorHalfWidthNs, this.#anchorEnergyJ, this.#anchorIntegralJ, this.#anchorPowerW].reduce(
       (s, c) => s + c.bytes,
       0,
     );
@@ -227,10 +270,10 @@ export class PowerTimeline {
     }
     let min = Math.min(p0, p, ...afterW);
     let max = Math.max(p0, p, ...afterW);
-    const n = this.#p.length;
+    const n = this.#samplePowerW.length;
     for (let i = Math.max(0, n - 6); i < n; i++) {
-      min = Math.min(min, this.#p.at(i));
-      max = Math.max(max, this.#p.at(i));
+      min = Math.min(min, this.#samplePowerW.at(i));
+      max = Math.max(max, this.#samplePowerW.at(i));
     }
     this.#levels.set(t0, { bounds, cumJ, afterW, spreadW: bounds.length > 1 ? max - min : 0 });
   }
@@ -282,121 +325,140 @@ export class PowerTimeline {
   }
 
   #push(t: number, p: number, c: number): void {
-    const n = this.#t.length;
+    const n = this.#sampleT.length;
     if (n > 0) {
-      const t0 = this.#t.last();
+      const t0 = this.#sampleT.last();
       if (t <= t0) return;
-      const p0 = this.#p.last();
+      const p0 = this.#samplePowerW.last();
       const dtS = (t - t0) / 1e9;
       this.#closeInterval(t0, t, p0, p);
-      this.#w.push(this.#w.last() + this.#segment(t0, t, p0, p, t));
+      this.#powerIntegralJ.push(this.#powerIntegralJ.last() + this.#segment(t0, t, p0, p, t));
       const jump = (p - p0) * dtS;
-      this.#v.push(this.#v.last() + (jump * jump) / 12);
+      this.#jumpVarianceJ2.push(this.#jumpVarianceJ2.last() + (jump * jump) / 12);
       // A gap worth flagging: long enough to hide a whole short phase (shorter jitter is in the uncertainty).
       if (t - t0 > Math.max(5 * this.nominalPeriodNs, GAP_FLAG_NS)) this.gaps.push([t0, t]);
     } else {
-      this.#w.push(0);
-      this.#v.push(0);
+      this.#powerIntegralJ.push(0);
+      this.#jumpVarianceJ2.push(0);
     }
-    this.#t.push(t);
-    this.#p.push(p);
-    this.#c.push(c);
+    this.#sampleT.push(t);
+    this.#samplePowerW.push(p);
+    this.#counterJ.push(c);
     this.#lastPowerW = p;
+    this.#sensor.observe(t, p);
+    if (p < this.#minReadingW) this.#minReadingW = p;
+    if (p > this.#maxReadingW) this.#maxReadingW = p;
     if (!this.hasCounter || !Number.isFinite(c)) return;
     const prev = this.#lastCounterJ;
     this.#lastCounterJ = c;
     if (Number.isNaN(prev) || c === prev || n === 0) return;
-    const tPrev = this.#t.at(n - 1);
-    const { u, h } = this.#placeAnchor(tPrev, t);
-    const wU = this.#w.at(n - 1) + this.#segment(tPrev, t, this.#p.at(n - 1), p, u);
+    const tPrev = this.#sampleT.at(n - 1);
+    const { atNs: u, halfWidthNs: h } = this.#grid.place(tPrev, t);
+    const wU = this.#powerIntegralJ.at(n - 1) + this.#segment(tPrev, t, this.#samplePowerW.at(n - 1), p, u);
     const reset = c < prev;
     if (reset) {
       // The counter went backwards: a driver reload reset it. Continue the
       // cumulative curve from the last anchor by the power integral.
       const r = this.ratio();
-      const lastE = this.#ae.length ? this.#ae.last() : prev + this.#offsetJ;
-      const lastW = this.#aw.length ? this.#aw.last() : this.#w.at(0);
-      const from = this.#au.length ? this.#au.last() : this.#t.at(0);
+      const lastE = this.#anchorEnergyJ.length ? this.#anchorEnergyJ.last() : prev + this.#offsetJ;
+      const lastW = this.#anchorIntegralJ.length ? this.#anchorIntegralJ.last() : this.#powerIntegralJ.at(0);
+      const from = this.#anchorT.length ? this.#anchorT.last() : this.#sampleT.at(0);
       this.#offsetJ = lastE + r * (wU - lastW) - c;
       this.resets.push([from, t]);
     }
     const e = c + this.#offsetJ;
-    if (this.#au.length) {
-      const dW = wU - this.#aw.last();
-      const dE = e - this.#ae.last();
+    if (this.#anchorT.length) {
+      const dW = wU - this.#anchorIntegralJ.last();
+      const dE = e - this.#anchorEnergyJ.last();
       if (dW > 0 && !reset) {
         this.#ratios.push(dE / dW);
         if (this.#ratios.length > 32) this.#ratios.shift();
         this.#ratioCache = null;
       }
     }
-    this.#au.push(u);
-    this.#ah.push(h);
-    this.#ae.push(e);
-    this.#aw.push(wU);
-    this.#ap.push(p);
+    this.#anchorT.push(u);
+    this.#anchorHalfWidthNs.push(h);
+    this.#anchorEnergyJ.push(e);
+    this.#anchorIntegralJ.push(wU);
+    this.#anchorPowerW.push(p);
+    const m = this.#anchorT.length;
+    if (m >= 2 && !reset) {
+      const range = this.powerRange();
+      if (range.maxW > range.minW) this.regression.setRange(range.minW, range.maxW);
+      this.regression.addStep(labelTimesS(this.#step(m - 2)), this.#anchorEnergyJ.at(m - 1) - this.#anchorEnergyJ.at(m - 2));
+      this.#judgeSensorOnStep(m - 2);
+    }
   }
 
-  // Midpoints of recent counter-step windows, for locking onto the counter's update grid.
-  readonly #stepMids: number[] = [];
-
-  /**
-   * Where a counter update seen between samples at tPrev and t happened. Counters update on a
-   * regular grid (about every 100 ms): a fit of period and phase over recent steps (windows
-   * randomized by the sampler's dither) predicts the instant far better than the window's
-   * midpoint. The prediction is used when the fit is tight and falls inside the window; otherwise
-   * the midpoint, with half the window as its uncertainty.
-   */
-  #placeAnchor(tPrev: number, t: number): { u: number; h: number } {
-    const mid = (tPrev + t) / 2;
-    const half = (t - tPrev) / 2;
-    const mids = this.#stepMids;
-    mids.push(mid);
-    if (mids.length > 64) mids.shift();
-    const k = mids.length - 1; // earlier steps to fit
-    if (k < 5) return { u: mid, h: half };
-    const spacing = mids.slice(1).map((m, i) => m - mids[i]!).sort((a, b) => a - b);
-    let period = spacing[spacing.length >> 1]!;
-    if (!(period > 0)) return { u: mid, h: half };
-    const m0 = mids[0]!;
-    let sn = 0;
-    let sm = 0;
-    let snn = 0;
-    let snm = 0;
-    for (let i = 0; i < k; i++) {
-      const idx = Math.round((mids[i]! - m0) / period);
-      sn += idx;
-      sm += mids[i]!;
-      snn += idx * idx;
-      snm += idx * mids[i]!;
+  /** Counter evidence on the sensor: in step k, if the reading changed, did its integral match the step? */
+  #judgeSensorOnStep(k: number): void {
+    const from = this.#sampleT.floorIndex(this.#anchorT.at(k));
+    const to = this.#sampleT.floorIndex(this.#anchorT.at(k + 1));
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = Math.max(0, from); i <= to; i++) {
+      min = Math.min(min, this.#samplePowerW.at(i));
+      max = Math.max(max, this.#samplePowerW.at(i));
     }
-    const det = k * snn - sn * sn;
-    if (det <= 0) return { u: mid, h: half };
-    period = (k * snm - sn * sm) / det;
-    const origin = (sm - period * sn) / k;
-    let ss = 0;
-    for (let i = 0; i < k; i++) {
-      const r = mids[i]! - (origin + Math.round((mids[i]! - origin) / period) * period);
-      ss += r * r;
-    }
-    const sd = Math.sqrt(ss / Math.max(1, k - 2));
-    // A periodic counter sampled with dither scatters midpoints by about half a window; more means it is not periodic.
-    if (sd > half * 1.2) return { u: mid, h: half };
-    const predicted = origin + Math.round((mid - origin) / period) * period;
-    if (predicted <= tPrev || predicted > t) return { u: mid, h: half };
-    return { u: predicted, h: Math.min(half, Math.max(100_000, (3 * sd) / Math.sqrt(k))) };
+    const dE = this.#anchorEnergyJ.at(k + 1) - this.#anchorEnergyJ.at(k);
+    const dW = this.#anchorIntegralJ.at(k + 1) - this.#anchorIntegralJ.at(k);
+    if (!(max - min > Math.max(5, 0.05 * max)) || !(dW > 0) || !(dE > 0)) return;
+    // The anchors' own timing uncertainty (half a sample interval each, before the grid fit) widens the tolerance.
+    const anchorsJ = (this.#anchorPowerW.at(k) * this.#anchorHalfWidthNs.at(k) + this.#anchorPowerW.at(k + 1) * this.#anchorHalfWidthNs.at(k + 1)) / 1e9;
+    const tolerance = Math.max(0.01, (2 * anchorsJ) / dE);
+    // Informative only if a change seen more than 5 ms late would already break the match.
+    if ((tolerance * dE) / (max - min) > 0.005) return;
+    this.#sensor.observeChangedStep(Math.abs(dE / dW / this.ratio() - 1) < tolerance);
   }
+
+  /** How far one counter step may be off were the counter to integrate only sampled windows (~95%), J. */
+  #stepErrorJ(): number {
+    return 2 * (this.regression.fit()?.residualSdJ ?? 0);
+  }
+
+  /** Counter step k (between anchors k and k + 1) and the labelled segments inside it. */
+  #step(k: number): CounterStep {
+    const startNs = this.#anchorT.at(k);
+    const endNs = this.#anchorT.at(k + 1);
+    const first = this.#bounds.floorIndex(startNs);
+    const segments = [{ fromNs: startNs, label: first >= 0 ? this.#labelKey(first) : '' }];
+    for (let j = first + 1; j < this.#bounds.length && this.#bounds.at(j) < endNs; j++) {
+      segments.push({ fromNs: this.#bounds.at(j), label: this.#labelKey(j) });
+    }
+    return { startNs, endNs, energyJ: this.#anchorEnergyJ.at(k + 1) - this.#anchorEnergyJ.at(k), segments };
+  }
+
+  #labelKey(boundIndex: number): string {
+    return this.#boundLabels[boundIndex] ?? MIXED_LABEL;
+  }
+
+  /** E(t) inside counter step k on a coarse sensor: the model's split, bounded by the power range. */
+  #coarsePoint(t: number, k: number, anchorsJ: [number, number]): PointEstimate {
+    const step = this.#step(k);
+    const { fraction, model } = fractionBefore(step, t, this.regression.fit()?.powers ?? null);
+    const stepS = (step.endNs - step.startNs) / 1e9;
+    const bounds = pieceBoundsJ(step.energyJ, stepS, Math.max(0, t - step.startNs) / 1e9, this.powerRange(), this.#stepErrorJ());
+    const piece = clipToBounds(fraction * step.energyJ, bounds);
+    const f = step.energyJ > 0 ? piece.energyJ / step.energyJ : fraction;
+    return {
+      energyJ: this.#anchorEnergyJ.at(k) + piece.energyJ, uncertaintyJ: piece.uncertaintyJ + (1 - f) * anchorsJ[0] + f * anchorsJ[1],
+      settled: true, anchorInterval: k, fraction: f, extrapolated: false, coarseModel: model,
+    };
+  }
+
+  // Locks onto the counter's update grid to place each update between its two samples.
+  readonly #grid = new CounterGridFit();
 
   #evict(): void {
-    const extra = this.#t.length - this.maxSamples;
+    const extra = this.#sampleT.length - this.maxSamples;
     if (extra <= 0) return;
     const drop = Math.max(extra, Math.floor(this.maxSamples / 4));
-    for (const col of [this.#t, this.#p, this.#w, this.#v, this.#c]) col.dropFront(drop);
-    const first = this.#t.at(0);
+    for (const col of [this.#sampleT, this.#samplePowerW, this.#powerIntegralJ, this.#jumpVarianceJ2, this.#counterJ]) col.dropFront(drop);
+    const first = this.#sampleT.at(0);
     // Keep one anchor before the first retained sample.
     let k = 0;
-    while (k + 1 < this.#au.length && this.#au.at(k + 1) <= first) k++;
-    for (const col of [this.#au, this.#ah, this.#ae, this.#aw, this.#ap]) col.dropFront(k);
+    while (k + 1 < this.#anchorT.length && this.#anchorT.at(k + 1) <= first) k++;
+    for (const col of [this.#anchorT, this.#anchorHalfWidthNs, this.#anchorEnergyJ, this.#anchorIntegralJ, this.#anchorPowerW]) col.dropFront(k);
     const oldBounds = this.#bounds.floorIndex(first);
     if (oldBounds > 0) {
       this.#bounds.dropFront(oldBounds);
@@ -435,27 +497,27 @@ export class PowerTimeline {
 
   /** The earliest instant still covered by retained samples, ns rel. */
   get firstSampleT(): number {
-    return this.#t.length ? this.#t.at(0) : Infinity;
+    return this.#sampleT.length ? this.#sampleT.at(0) : Infinity;
   }
 
   /** Power integral W(t) (J), its sample interval and the boundary error bound. */
   #integral(t: number): { w: number; j: number; bnd: number; beyond: boolean } {
-    const n = this.#t.length;
+    const n = this.#sampleT.length;
     if (n === 0) return { w: 0, j: -1, bnd: 0, beyond: true };
-    const j = this.#t.floorIndex(t);
+    const j = this.#sampleT.floorIndex(t);
     if (j < 0) {
-      const t0 = this.#t.at(0);
-      return { w: -this.#p.at(0) * ((t0 - t) / 1e9), j: -1, bnd: 0, beyond: t0 - t > 2 * this.nominalPeriodNs };
+      const t0 = this.#sampleT.at(0);
+      return { w: -this.#samplePowerW.at(0) * ((t0 - t) / 1e9), j: -1, bnd: 0, beyond: t0 - t > 2 * this.nominalPeriodNs };
     }
-    const tj = this.#t.at(j);
-    const pj = this.#p.at(j);
+    const tj = this.#sampleT.at(j);
+    const pj = this.#samplePowerW.at(j);
     if (j === n - 1) {
-      return { w: this.#w.at(j) + pj * ((t - tj) / 1e9), j, bnd: 0, beyond: t - tj > 2 * this.nominalPeriodNs };
+      return { w: this.#powerIntegralJ.at(j) + pj * ((t - tj) / 1e9), j, bnd: 0, beyond: t - tj > 2 * this.nominalPeriodNs };
     }
-    const tj1 = this.#t.at(j + 1);
+    const tj1 = this.#sampleT.at(j + 1);
     const dt = tj1 - tj;
-    const dp = this.#p.at(j + 1) - pj;
-    const w = this.#w.at(j) + this.#segment(tj, tj1, pj, this.#p.at(j + 1), t);
+    const dp = this.#samplePowerW.at(j + 1) - pj;
+    const w = this.#powerIntegralJ.at(j) + this.#segment(tj, tj1, pj, this.#samplePowerW.at(j + 1), t);
     // Imputed levels inside: bound by the power range seen around the interval.
     const spread = Math.max(Math.abs(dp), this.#levels.get(tj)?.spreadW ?? 0);
     let bnd = (spread * dt) / 2;
@@ -464,14 +526,14 @@ export class PowerTimeline {
     if (j + 2 < n) {
       const next = this.#levels.get(tj1);
       if (next && next.bounds.length === 1 && next.bounds[0] === tj1) {
-        bnd += (Math.abs(this.#p.at(j + 2) - this.#p.at(j + 1)) * (this.#t.at(j + 2) - tj1)) / 2;
+        bnd += (Math.abs(this.#samplePowerW.at(j + 2) - this.#samplePowerW.at(j + 1)) * (this.#sampleT.at(j + 2) - tj1)) / 2;
       }
     }
     return { w, j, bnd: bnd / 1e9, beyond: false };
   }
 
   #varianceAt(j: number): number {
-    return j < 0 ? 0 : this.#v.at(j);
+    return j < 0 ? 0 : this.#jumpVarianceJ2.at(j);
   }
 
   /** E(t) for one instant, t in ns relative to originNs. */
@@ -480,49 +542,50 @@ export class PowerTimeline {
     if (!this.hasCounter) {
       return { energyJ: w, uncertaintyJ: bnd, settled: t <= this.lastSampleT, anchorInterval: null, fraction: 0, extrapolated: beyond };
     }
-    const m = this.#au.length;
-    const k = this.#au.floorIndex(t);
+    const m = this.#anchorT.length;
+    const k = this.#anchorT.floorIndex(t);
     const r = this.ratio();
     if (m === 0) {
       // No update seen yet: raw counter at the first sample plus the power since then.
-      const c0 = this.#c.length ? this.#c.at(0) + this.#offsetJ : 0;
-      const e = c0 + r * (w - this.#w.at(0));
-      const worst = this.#p.length ? Math.max(this.#p.at(0), this.#lastPowerW) : 0;
+      const c0 = this.#counterJ.length ? this.#counterJ.at(0) + this.#offsetJ : 0;
+      const e = c0 + r * (w - this.#powerIntegralJ.at(0));
+      const worst = this.#samplePowerW.length ? Math.max(this.#samplePowerW.at(0), this.#lastPowerW) : 0;
       return { energyJ: e, uncertaintyJ: bnd + (worst * this.nominalPeriodNs * 100) / 1e9, settled: false, anchorInterval: -1, fraction: 0, extrapolated: true };
     }
     if (k < 0) {
       // Before the first anchor: back from it by the scaled power integral (fixed once the anchor exists).
-      const u0w = this.#aw.at(0);
+      const u0w = this.#anchorIntegralJ.at(0);
       const dW = u0w - w;
-      const jU = this.#t.floorIndex(this.#au.at(0));
-      const sigma = bnd + this.ratioSpread() * Math.abs(dW) + 2 * Math.sqrt(Math.max(0, this.#varianceAt(jU) - this.#varianceAt(j))) + (this.#ap.at(0) * this.#ah.at(0)) / 1e9;
-      return { energyJ: this.#ae.at(0) - r * dW, uncertaintyJ: sigma, settled: true, anchorInterval: -1, fraction: 1, extrapolated: false };
+      const sampleAtFirstAnchor = this.#sampleT.floorIndex(this.#anchorT.at(0));
+      const sigma = bnd + this.ratioSpread() * Math.abs(dW) + 2 * Math.sqrt(Math.max(0, this.#varianceAt(sampleAtFirstAnchor) - this.#varianceAt(j))) + (this.#anchorPowerW.at(0) * this.#anchorHalfWidthNs.at(0)) / 1e9;
+      return { energyJ: this.#anchorEnergyJ.at(0) - r * dW, uncertaintyJ: sigma, settled: true, anchorInterval: -1, fraction: 1, extrapolated: false };
     }
-    const ek = this.#ae.at(k);
-    const wk = this.#aw.at(k);
-    const jk = this.#t.floorIndex(this.#au.at(k));
-    const hk = (this.#ap.at(k) * this.#ah.at(k)) / 1e9;
+    const energyAtAnchor = this.#anchorEnergyJ.at(k);
+    const integralAtAnchor = this.#anchorIntegralJ.at(k);
+    const sampleAtAnchor = this.#sampleT.floorIndex(this.#anchorT.at(k));
+    const anchorTimingJ = (this.#anchorPowerW.at(k) * this.#anchorHalfWidthNs.at(k)) / 1e9;
     if (k === m - 1) {
-      const dW = w - wk;
-      const sigma = bnd + this.ratioSpread() * Math.abs(dW) + 2 * Math.sqrt(Math.max(0, this.#varianceAt(j) - this.#varianceAt(jk))) + hk;
-      return { energyJ: ek + r * dW, uncertaintyJ: sigma, settled: false, anchorInterval: k, fraction: 0, extrapolated: true };
+      const dW = w - integralAtAnchor;
+      const sigma = bnd + this.ratioSpread() * Math.abs(dW) + 2 * Math.sqrt(Math.max(0, this.#varianceAt(j) - this.#varianceAt(sampleAtAnchor))) + anchorTimingJ;
+      return { energyJ: energyAtAnchor + r * dW, uncertaintyJ: sigma, settled: false, anchorInterval: k, fraction: 0, extrapolated: true };
     }
-    const ek1 = this.#ae.at(k + 1);
-    const wk1 = this.#aw.at(k + 1);
-    const jk1 = this.#t.floorIndex(this.#au.at(k + 1));
-    const hk1 = (this.#ap.at(k + 1) * this.#ah.at(k + 1)) / 1e9;
-    const span = wk1 - wk;
+    const energyAtNextAnchor = this.#anchorEnergyJ.at(k + 1);
+    const integralAtNextAnchor = this.#anchorIntegralJ.at(k + 1);
+    const sampleAtNextAnchor = this.#sampleT.floorIndex(this.#anchorT.at(k + 1));
+    const nextAnchorTimingJ = (this.#anchorPowerW.at(k + 1) * this.#anchorHalfWidthNs.at(k + 1)) / 1e9;
+    if (this.coarse) return this.#coarsePoint(t, k, [anchorTimingJ, nextAnchorTimingJ]);
+    const span = integralAtNextAnchor - integralAtAnchor;
     let f: number;
-    if (span > 1e-12) f = (w - wk) / span;
-    else f = (t - this.#au.at(k)) / (this.#au.at(k + 1) - this.#au.at(k));
+    if (span > 1e-12) f = (w - integralAtAnchor) / span;
+    else f = (t - this.#anchorT.at(k)) / (this.#anchorT.at(k + 1) - this.#anchorT.at(k));
     f = Math.min(1, Math.max(0, f));
-    const vBefore = Math.max(0, this.#varianceAt(j) - this.#varianceAt(jk));
-    const vAfter = Math.max(0, this.#varianceAt(jk1) - this.#varianceAt(j));
-    let sigma = bnd + 2 * Math.sqrt((1 - f) * (1 - f) * vBefore + f * f * vAfter) + (1 - f) * hk + f * hk1;
+    const vBefore = Math.max(0, this.#varianceAt(j) - this.#varianceAt(sampleAtAnchor));
+    const vAfter = Math.max(0, this.#varianceAt(sampleAtNextAnchor) - this.#varianceAt(j));
+    let sigma = bnd + 2 * Math.sqrt((1 - f) * (1 - f) * vBefore + f * f * vAfter) + (1 - f) * anchorTimingJ + f * nextAnchorTimingJ;
     // A 1 s average says little about the power's shape inside a 100 ms counter step:
     // the only bound left is that E(t) lies between the two anchors.
-    if (this.averagedPower) sigma = Math.max(sigma, Math.max(f, 1 - f) * (ek1 - ek));
-    return { energyJ: ek + f * (ek1 - ek), uncertaintyJ: sigma, settled: true, anchorInterval: k, fraction: f, extrapolated: false };
+    if (this.averagedPower) sigma = Math.max(sigma, Math.max(f, 1 - f) * (energyAtNextAnchor - energyAtAnchor));
+    return { energyJ: energyAtAnchor + f * (energyAtNextAnchor - energyAtAnchor), uncertaintyJ: sigma, settled: true, anchorInterval: k, fraction: f, extrapolated: false };
   }
 
   /**
@@ -539,8 +602,13 @@ export class PowerTimeline {
       flags.push('no-energy-counter');
       // No counter to anchor to: the power sensor's own accuracy dominates (NVML: about +-5%).
       uncertaintyJ = pa.uncertaintyJ + pb.uncertaintyJ + 0.05 * Math.abs(energyJ) + this.#interior(a, b);
+    } else if (this.coarse) {
+      const coarse = this.#coarseInterval(a, b, energyJ, pa, pb);
+      method = coarse.method;
+      uncertaintyJ = coarse.uncertaintyJ;
+      flags.push('coarse-sensor');
     } else {
-      const anchorsInside = this.#au.length ? this.#au.floorIndex(b) - this.#au.floorIndex(a) : 0;
+      const anchorsInside = this.#anchorT.length ? this.#anchorT.floorIndex(b) - this.#anchorT.floorIndex(a) : 0;
       method = anchorsInside >= 2 ? 'energy-counter' : 'counter-interpolated';
       if (!this.averagedPower && pa.anchorInterval !== null && pa.anchorInterval === pb.anchorInterval && pa.settled && pb.settled && pa.anchorInterval >= 0) {
         uncertaintyJ = this.#sameInterval(a, b, pa.anchorInterval);
@@ -559,23 +627,45 @@ export class PowerTimeline {
     return { energyJ, uncertaintyJ, method, settled: pa.settled && pb.settled, flags };
   }
 
+  /**
+   * [a, b] on a coarse sensor. Inside one counter step, the power range and the step bound it.
+   * Across steps, each end's piece is bounded (in the points), and each whole step inside may
+   * itself be off by the counter's own error if it integrates only sampled windows (one of the
+   * published possibilities): the steps' regression residual, added in quadrature per step.
+   */
+  #coarseInterval(a: number, b: number, energyJ: number, pa: PointEstimate, pb: PointEstimate): { method: EnergyMethod; uncertaintyJ: number } {
+    const model = pa.coarseModel === 'regression' && pb.coarseModel === 'regression' ? 'counter-regression' : 'counter-interpolated';
+    const k = pa.anchorInterval;
+    if (k !== null && k >= 0 && k === pb.anchorInterval && pa.settled && pb.settled) {
+      const step = this.#step(k);
+      const bounds = pieceBoundsJ(step.energyJ, (step.endNs - step.startNs) / 1e9, (b - a) / 1e9, this.powerRange(), this.#stepErrorJ());
+      return { method: model, uncertaintyJ: Math.max(energyJ - bounds[0], bounds[1] - energyJ, 0) };
+    }
+    const stepsInside = Math.max(0, this.anchorsBetween(a, b) - 1);
+    const residualSdJ = this.regression.fit()?.residualSdJ ?? 0;
+    return {
+      method: this.anchorsBetween(a, b) >= 2 ? 'energy-counter' : model,
+      uncertaintyJ: pa.uncertaintyJ + pb.uncertaintyJ + 2 * residualSdJ * Math.sqrt(stepsInside),
+    };
+  }
+
   /** Without a counter, a 1 s average can hide a step up to the range it shows around [a, b] times 1 s. */
   #averagedSpread(a: number, b: number): number {
     const w = 1e9;
     let lo = Infinity;
     let hi = -Infinity;
-    const i0 = Math.max(0, this.#t.floorIndex(a - w));
-    const i1 = this.#t.floorIndex(b + w);
+    const i0 = Math.max(0, this.#sampleT.floorIndex(a - w));
+    const i1 = this.#sampleT.floorIndex(b + w);
     for (let i = i0; i <= i1; i++) {
-      lo = Math.min(lo, this.#p.at(i));
-      hi = Math.max(hi, this.#p.at(i));
+      lo = Math.min(lo, this.#samplePowerW.at(i));
+      hi = Math.max(hi, this.#samplePowerW.at(i));
     }
     return hi > lo ? (hi - lo) * Math.min(1, (b - a) / w) * 2 : 0;
   }
 
   /** Number of counter updates inside [a, b] (ns rel). */
   anchorsBetween(a: number, b: number): number {
-    return this.#au.length ? this.#au.floorIndex(b) - this.#au.floorIndex(a) : 0;
+    return this.#anchorT.length ? this.#anchorT.floorIndex(b) - this.#anchorT.floorIndex(a) : 0;
   }
 
   /** Flags that apply to anything measured in [a, b]: counter resets, sampling gaps, the power source. */
@@ -583,29 +673,30 @@ export class PowerTimeline {
     const flags: string[] = [];
     if (!this.hasCounter) flags.push('no-energy-counter');
     if (this.averagedPower) flags.push('averaged-power');
+    if (this.coarse) flags.push('coarse-sensor');
     if (this.resets.some(([f, t]) => t >= a && f <= b)) flags.push('counter-reset');
     if (this.gaps.some(([f, t]) => t >= a && f <= b)) flags.push('sampling-gap');
     return flags;
   }
 
   #interior(a: number, b: number): number {
-    const ja = this.#t.floorIndex(a);
-    const jb = this.#t.floorIndex(b);
+    const ja = this.#sampleT.floorIndex(a);
+    const jb = this.#sampleT.floorIndex(b);
     return 2 * Math.sqrt(Math.max(0, this.#varianceAt(jb) - this.#varianceAt(ja)));
   }
 
   #sameInterval(a: number, b: number, k: number): number {
     const ia = this.#integral(a);
     const ib = this.#integral(b);
-    const wk = this.#aw.at(k);
-    const wk1 = this.#aw.at(k + 1);
-    const span = wk1 - wk;
+    const integralAtAnchor = this.#anchorIntegralJ.at(k);
+    const integralAtNextAnchor = this.#anchorIntegralJ.at(k + 1);
+    const span = integralAtNextAnchor - integralAtAnchor;
     const g = span > 1e-12 ? Math.min(1, Math.max(0, (ib.w - ia.w) / span)) : 0;
-    const jk = this.#t.floorIndex(this.#au.at(k));
-    const jk1 = this.#t.floorIndex(this.#au.at(k + 1));
+    const sampleAtAnchor = this.#sampleT.floorIndex(this.#anchorT.at(k));
+    const sampleAtNextAnchor = this.#sampleT.floorIndex(this.#anchorT.at(k + 1));
     const vIn = Math.max(0, this.#varianceAt(ib.j) - this.#varianceAt(ia.j));
-    const vAll = Math.max(0, this.#varianceAt(jk1) - this.#varianceAt(jk));
-    const anchors = (this.#ap.at(k) * this.#ah.at(k) + this.#ap.at(k + 1) * this.#ah.at(k + 1)) / 1e9;
+    const vAll = Math.max(0, this.#varianceAt(sampleAtNextAnchor) - this.#varianceAt(sampleAtAnchor));
+    const anchors = (this.#anchorPowerW.at(k) * this.#anchorHalfWidthNs.at(k) + this.#anchorPowerW.at(k + 1) * this.#anchorHalfWidthNs.at(k + 1)) / 1e9;
     return ia.bnd + ib.bnd + 2 * Math.sqrt((1 - g) * (1 - g) * vIn + g * g * Math.max(0, vAll - vIn)) + g * anchors;
   }
 
@@ -613,13 +704,13 @@ export class PowerTimeline {
   samples(fromNs?: bigint, toNs?: bigint): TimelineSamples {
     const from = fromNs === undefined ? -Infinity : Number(fromNs - this.originNs);
     const to = toNs === undefined ? Infinity : Number(toNs - this.originNs);
-    let i0 = this.#t.floorIndex(from);
-    if (i0 < 0 || this.#t.at(i0) < from) i0++;
-    const i1 = this.#t.floorIndex(to) + 1;
+    let i0 = this.#sampleT.floorIndex(from);
+    if (i0 < 0 || this.#sampleT.at(i0) < from) i0++;
+    const i1 = this.#sampleT.floorIndex(to) + 1;
     const n = Math.max(0, i1 - i0);
     const tNs = new BigInt64Array(n);
-    const t = this.#t.slice(i0, i0 + n);
+    const t = this.#sampleT.slice(i0, i0 + n);
     for (let i = 0; i < n; i++) tNs[i] = this.originNs + BigInt(Math.round(t[i]!));
-    return { gpu: this.gpu, tNs, powerW: this.#p.slice(i0, i0 + n), counterJ: this.#c.slice(i0, i0 + n) };
+    return { gpu: this.gpu, tNs, powerW: this.#samplePowerW.slice(i0, i0 + n), counterJ: this.#counterJ.slice(i0, i0 + n) };
   }
 }

@@ -44,12 +44,22 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
   phases.forEach((p, i) => (colors[p] = PHASE_COLORS[p] ?? EXTRA_COLORS[i % EXTRA_COLORS.length]!));
   const a = report.aggregate;
   const title = `wattscope: ${report.benchmark.model ?? report.benchmark.workload}`;
+  // On the simulated GPU: the simulator's exact energy beside each estimate.
+  const truth = report.simulatedTruth;
+  const truthCells = (p: string, estimate: number | null) => {
+    if (!truth) return '';
+    const t = truth.phaseWhPer1000[p];
+    return `${maybeCell(`truth-${p}`, t)}${maybeCell(`truth-${p}-error-pct`, t === undefined || estimate === null ? null : ((estimate - t) / t) * 100, 2)}`;
+  };
+  const truthHead = truth ? '<th>truth Wh (simulator)</th><th>error %</th>' : '';
+  const sensors = report.device.gpus.map((g) => `GPU ${g.index}: ${g.sensor ? (g.sensor.kind === 'periodic' ? `periodic, refreshed every ${num(g.sensor.refreshPeriodMs ?? NaN, 1)} ms` : g.sensor.kind) : 'not measured'}`).join('; ');
+  const methods = [...new Set(report.runs.filter((r) => r.included).map((r) => r.method))].join(', ') || 'n/a';
   const summaryRows = a
     ? phases.map((p) => {
         const s = a.phaseWhPer1000[p];
         const head = `<tr><th><span class="swatch" style="background:${colors[p]}"></span>${esc(p)}</th>`;
-        if (!s) return `${head}<td colspan="4" data-testid="phase-${esc(p)}-mean" data-value="">not measured in any included run</td></tr>`;
-        return `${head}${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${maybeCell(`phase-${p}-cv`, pct(s.cv), 2)}</tr>`;
+        if (!s) return `${head}<td colspan="4" data-testid="phase-${esc(p)}-mean" data-value="">not measured in any included run</td>${truthCells(p, null)}</tr>`;
+        return `${head}${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${maybeCell(`phase-${p}-cv`, pct(s.cv), 2)}${truthCells(p, s.mean)}</tr>`;
       }).join('\n') +
       `\n<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${maybeCell('total-cv', pct(a.totalWhPer1000.cv), 2)}</tr>` +
       `\n<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`
@@ -90,13 +100,15 @@ tr.excluded{color:#9aa3af}.swatch{display:inline-block;width:11px;height:11px;bo
 <main>
 <section id="summary"><h2>GPU energy per 1,000 queries (Wh), mean over included runs</h2>
 <div class="score"><div>
-<table><thead><tr><th>phase</th><th>mean Wh</th><th>95% CI low</th><th>95% CI high</th><th>CV %</th></tr></thead><tbody>
+<table><thead><tr><th>phase</th><th>mean Wh</th><th>95% CI low</th><th>95% CI high</th><th>CV %</th>${truthHead}</tr></thead><tbody>
 ${summaryRows}
 </tbody></table>
 <p>AI Energy Score (GPU_ENERGY_WH): <b data-testid="gpu-energy-wh" data-value="${report.aiEnergyScore?.gpuEnergyWh ?? ''}">${report.aiEnergyScore ? report.aiEnergyScore.gpuEnergyWh.toFixed(2) : 'n/a'}</b> Wh per 1,000 queries${extras.stars ? ` · <b data-testid="stars" data-value="${extras.stars}">${extras.stars} of 5 stars</b> against ${esc(extras.leaderboard ?? 'the leaderboard')}` : ''}</p>
 <div class="kv"><span>idle power</span><span data-testid="idle-w" data-value="${report.idle?.powerW ?? ''}">${report.idle ? num(report.idle.powerW, 1) + ' W' : 'not measured'}</span>
 <span>driver</span><span>${esc(device.driverVersion ?? 'n/a')} (NVML ${esc(device.nvmlVersion ?? 'n/a')})</span>
-<span>sampling</span><span>${report.settings.sampleHz} Hz</span><span>updated</span><span>${esc(report.updatedAt)}</span></div>
+<span>sampling</span><span>${report.settings.sampleHz} Hz</span>
+<span>power sensor</span><span data-testid="sensor">${esc(sensors)}</span><span>method</span><span data-testid="method">${esc(methods)}</span>
+${truth ? `<span>simulated</span><span data-testid="simulated-profile">sensor profile ${esc(truth.sensorProfile)}, counter ${esc(truth.counter)}</span>` : ''}<span>updated</span><span>${esc(report.updatedAt)}</span></div>
 </div>${extras.labelSvg ? `<div id="label">${extras.labelSvg.replace(/^<\?xml[^>]*>\s*/, '')}</div>` : ''}</div></section>
 <section id="timeline"><h2>Power timeline</h2><p class="hint">Drag to zoom, double-click to reset. Phases: <span id="phase-legend"></span></p><div id="timeline-charts"></div></section>
 <section id="runs"><h2>Energy per run (Wh per 1,000 queries)</h2><div id="runs-chart"></div>

@@ -46,7 +46,7 @@ export const RunRecordSchema = z.object({
   phases: z.record(z.string(), RunPhase),
   /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
   phaseWhPer1000: z.record(z.string(), z.number()),
-  method: z.enum(['energy-counter', 'counter-interpolated', 'power-integration']),
+  method: z.enum(['energy-counter', 'counter-interpolated', 'counter-regression', 'power-integration']),
   flags: z.array(z.string()),
   /** Why this run is unstable (empty when stable). */
   unstable: z.array(z.string()),
@@ -108,6 +108,8 @@ export const WattscopeReportSchema = z.object({
     gpus: z.array(z.object({
       index: z.number().int(), cudaIndex: z.number().int().nullable(), uuid: z.string().nullable(), name: z.string().nullable(),
       migInstance: z.string().nullable(), powerSource: z.string(), hasEnergyCounter: z.boolean(), powerLimitW: z.number().nullable(),
+      /** The power sensor as measured from the samples (kind, refresh period); absent in reports of older versions. */
+      sensor: z.object({ kind: z.enum(['instant', 'periodic', 'average-1s', 'unknown']), refreshPeriodMs: z.number().nullable(), changesSeen: z.number().int() }).optional(),
     })),
   }),
   idle: z.object({ powerW: z.number(), durationS: z.number(), uncertaintyW: z.number(), temperatureC: z.number().nullable() }).nullable(),
@@ -127,6 +129,14 @@ export const WattscopeReportSchema = z.object({
     summary: z.object({ units: z.literal('Wh'), total: z.number(), preprocess_wh: z.number().nullable(), prefill_wh: z.number().nullable(), decode_wh: z.number().nullable() }),
   }).nullable(),
   notes: z.array(z.string()),
+  /**
+   * On the simulated GPU only: the simulator's exact energy per phase (Wh per 1,000 queries, mean
+   * over the runs) beside which the estimates can be judged, and the sensor profile simulated.
+   */
+  simulatedTruth: z.object({
+    sensorProfile: z.string(), counter: z.string(),
+    phaseWhPer1000: z.record(z.string(), z.number()), totalWhPer1000: z.number(),
+  }).optional(),
 });
 export type WattscopeReport = z.infer<typeof WattscopeReportSchema>;
 

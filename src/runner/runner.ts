@@ -14,6 +14,7 @@ import { MonitorOptionsSchema } from '../measure/options.js';
 import type { QueryContext } from '../measure/scope.js';
 import { parseOptions } from '../options.js';
 import { aggregate, classifyRuns } from './analysis.js';
+import { calibratePhases } from './calibration.js';
 import { loadDataset, type Dataset, type DatasetRow } from './dataset.js';
 import { clearOutputs, readCompletedRuns, readState, removeStaleTemporaries, writeReports, writeRun, type RunnerState } from './outputs.js';
 import { ProgressBar } from './progress.js';
@@ -67,6 +68,12 @@ export const BenchmarkOptionsSchema = z.object({
   progress: z.enum(['auto', 'always', 'never']).default('auto'),
   /** Called after each completed run with the report so far. */
   onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
+  /**
+   * A calibration pass before the runs (for coarse power sensors such as the H100's): each phase of
+   * `rows` rows is repeated back-to-back for `phaseS` seconds, so the per-phase regression can tell
+   * the phases' powers apart. Only for handlers whose phase functions can be called again.
+   */
+  calibration: z.object({ rows: z.number().int().min(1).max(100).default(8), phaseS: z.number().min(0.1).max(10).default(0.3) }).strict().optional(),
   /** Queries in flight at once (1: batch size 1, as AI Energy Score requires). */
   concurrency: z.number().int().min(1).max(1024).default(1),
   /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */
@@ -145,6 +152,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
   recorder?.start();
   if (previous.length) notes.push(`resumed after ${previous.length} completed runs: timeline.json covers only the runs measured by the last process`);
   const save = () => {
+    report.device.gpus.forEach((g, i) => (g.sensor = monitor.gpus[i]!.sensor));
     const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
     report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
     report.notes = [...notes, ...classNotes];
@@ -177,6 +185,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       const row = dataset.rows[i % n]!;
       await monitor.query(`warmup-${i}`, (q) => o.handler(row, q, { signal: stop })).catch(() => undefined);
       await yieldToLoop();
+    }
+
+    if (o.calibration && monitor.gpus.some((g) => g.sensor.kind !== 'instant')) {
+      draw('warmup');
+      const calibrated = await calibratePhases(monitor, dataset.rows, o.handler, o.phases, o.calibration, stop);
+      notes.push(`calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${calibrated.queries} queries, ${calibrated.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor`);
     }
 
     for (let r = previous.length; r < o.runs && !stop.aborted; r++) {

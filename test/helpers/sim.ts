@@ -13,7 +13,8 @@ const SIM_VARS = [
   'WATTSCOPE_SIM_DEVICES', 'WATTSCOPE_SIM_NAME', 'WATTSCOPE_SIM_IDLE_W', 'WATTSCOPE_SIM_TRACE',
   'WATTSCOPE_SIM_EPOCH_NS', 'WATTSCOPE_SIM_PERIOD_MS', 'WATTSCOPE_SIM_SAMPLE_PERIOD_MS',
   'WATTSCOPE_SIM_ENERGY_START_MJ', 'WATTSCOPE_SIM_CONTROL', 'WATTSCOPE_SIM_MIG', 'WATTSCOPE_SIM_FAULTS',
-  'WATTSCOPE_NVML_LIBRARY',
+  'WATTSCOPE_NVML_LIBRARY', 'WATTSCOPE_SIM_SENSOR', 'WATTSCOPE_SIM_COUNTER', 'WATTSCOPE_SIM_NOISE_W',
+  'WATTSCOPE_SIM_POWER_REFRESH_MS', 'WATTSCOPE_SIM_POWER_WINDOW_MS', 'WATTSCOPE_SIM_POWER_PHASE_MS', 'WATTSCOPE_SIM_SEED',
 ];
 
 export interface SimSetup {
@@ -24,6 +25,16 @@ export interface SimSetup {
   faults?: string;
   mig?: string;
   control?: boolean;
+  /**
+   * The power sensor profile: 'ideal' (exact instantaneous power; the default here, chosen
+   * explicitly for the tests written against it) or 'h100' (the simulated H100's default: refreshed
+   * every 100 ms, each value a 25 ms mean).
+   */
+  sensor?: 'ideal' | 'h100';
+  /** What the counter integrates on the h100 profile: the true power, or the sampled windows only. */
+  counter?: 'true' | 'windowed';
+  noiseW?: number;
+  seed?: number;
 }
 
 /** Sets the simulator's environment; returns a control handle when asked for one. */
@@ -37,6 +48,10 @@ export function configureSim(setup: SimSetup = {}): SimControl {
   if (setup.periodMs !== undefined) process.env.WATTSCOPE_SIM_PERIOD_MS = String(setup.periodMs);
   if (setup.faults !== undefined) process.env.WATTSCOPE_SIM_FAULTS = setup.faults;
   if (setup.mig !== undefined) process.env.WATTSCOPE_SIM_MIG = setup.mig;
+  process.env.WATTSCOPE_SIM_SENSOR = setup.sensor ?? 'ideal';
+  if (setup.counter !== undefined) process.env.WATTSCOPE_SIM_COUNTER = setup.counter;
+  if (setup.noiseW !== undefined) process.env.WATTSCOPE_SIM_NOISE_W = String(setup.noiseW);
+  if (setup.seed !== undefined) process.env.WATTSCOPE_SIM_SEED = String(setup.seed);
   const control = new SimControl(epochNs, setup.devices ?? 1, setup.idleW ?? 70, setup.trace);
   if (setup.control) {
     const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-sim-'));

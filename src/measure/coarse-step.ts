@@ -1,0 +1,74 @@
+/**
+ * Energy inside one counter step when the power sensor cannot show the power's shape (a coarse,
+ * periodic or averaged sensor): the step's energy is known exactly from the counter, its split
+ * is not. The split follows each phase's power learnt by regression (or plain time shares until
+ * it is learnt), and the uncertainty is the bound that the GPU's power range and the step's
+ * energy allow, which always covers the truth while the power stays in that range.
+ */
+import type { LabelPower } from './phase-regression.js';
+
+/** One counter step (the interval between two counter updates) and who ran inside it. */
+export interface CounterStep {
+  startNs: number;
+  endNs: number;
+  energyJ: number;
+  /** The label in force from each instant on (the first at startNs): a phase, '' for none, '*mixed'. */
+  segments: Array<{ fromNs: number; label: string }>;
+}
+
+/** The power range a GPU's draw stays in, W (about idle to the power limit). */
+export interface PowerRange {
+  minW: number;
+  maxW: number;
+}
+
+/** Seconds each label ran inside the step. */
+export function labelTimesS(step: CounterStep): Map<string, number> {
+  const times = new Map<string, number>();
+  step.segments.forEach((seg, i) => {
+    const to = i + 1 < step.segments.length ? step.segments[i + 1]!.fromNs : step.endNs;
+    const from = Math.max(seg.fromNs, step.startNs);
+    if (to > from) times.set(seg.label, (times.get(seg.label) ?? 0) + (to - from) / 1e9);
+  });
+  return times;
+}
+
+/**
+ * The share of the step's energy spent before tNs: each segment weighted by its label's learnt
+ * power, or by its duration alone (`time-share`) where any label's power is not known.
+ */
+export function fractionBefore(step: CounterStep, tNs: number, powers: Map<string, LabelPower> | null): { fraction: number; model: 'regression' | 'time-share' } {
+  const duration = step.endNs - step.startNs;
+  if (duration <= 0) return { fraction: 0, model: 'time-share' };
+  const weights = step.segments.map((s) => powers?.get(s.label)?.powerW ?? NaN);
+  const useModel = weights.every((w) => Number.isFinite(w) && w > 0);
+  let before = 0;
+  let total = 0;
+  step.segments.forEach((seg, i) => {
+    const from = Math.max(seg.fromNs, step.startNs);
+    const to = i + 1 < step.segments.length ? step.segments[i + 1]!.fromNs : step.endNs;
+    const weight = useModel ? weights[i]! : 1;
+    total += weight * Math.max(0, to - from);
+    before += weight * Math.max(0, Math.min(to, tNs) - from);
+  });
+  return { fraction: total > 0 ? Math.min(1, Math.max(0, before / total)) : 0, model: useModel ? 'regression' : 'time-share' };
+}
+
+/**
+ * Bounds on the energy of `pieceS` seconds of a step of `stepS` seconds and `stepJ` joules: the
+ * piece drew between minW and maxW, and so did the rest of the step. `stepErrorJ` is how far the
+ * step itself may be off (a counter that integrates only sampled windows). Returns [low, high], J.
+ */
+export function pieceBoundsJ(stepJ: number, stepS: number, pieceS: number, range: PowerRange, stepErrorJ = 0): [number, number] {
+  const rest = Math.max(0, stepS - pieceS);
+  const low = Math.max(range.minW * pieceS, stepJ - stepErrorJ - range.maxW * rest);
+  const high = Math.min(range.maxW * pieceS, stepJ + stepErrorJ - range.minW * rest);
+  // A step outside the range (a counter glitch, or a range too narrow) keeps the wider reading.
+  return low <= high ? [low, high] : [Math.min(low, high), Math.max(low, high)];
+}
+
+/** An estimate clipped into its bounds, with the half-width that covers both bounds from it. */
+export function clipToBounds(estimateJ: number, [low, high]: [number, number]): { energyJ: number; uncertaintyJ: number } {
+  const energyJ = Math.min(high, Math.max(low, estimateJ));
+  return { energyJ, uncertaintyJ: Math.max(energyJ - low, high - energyJ) };
+}

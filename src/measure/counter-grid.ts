@@ -1,0 +1,70 @@
+/**
+ * Where a counter update happened. The sampler sees the counter change between two samples
+ * (tPrev, t]; counters update on a regular grid (about every 100 ms), so a least-squares fit of
+ * period and phase over recent steps (their windows randomized by the sampler's dither) predicts
+ * the instant far better than the window's midpoint. The prediction is used when the fit is tight
+ * and falls inside the window; otherwise the midpoint, with half the window as its uncertainty.
+ */
+
+/** An update instant and the half-width of its uncertainty, ns. */
+export interface UpdateInstant {
+  atNs: number;
+  halfWidthNs: number;
+}
+
+const KEPT_STEPS = 64;
+const MIN_STEPS_TO_FIT = 5;
+
+export class CounterGridFit {
+  readonly #windowMidsNs: number[] = [];
+
+  /** Places the update seen between samples at `tPrevNs` and `tNs`, and learns from it. */
+  place(tPrevNs: number, tNs: number): UpdateInstant {
+    const mid = (tPrevNs + tNs) / 2;
+    const half = (tNs - tPrevNs) / 2;
+    const fallback = { atNs: mid, halfWidthNs: half };
+    const mids = this.#windowMidsNs;
+    mids.push(mid);
+    if (mids.length > KEPT_STEPS) mids.shift();
+    const earlier = mids.length - 1;
+    if (earlier < MIN_STEPS_TO_FIT) return fallback;
+    const grid = fitGrid(mids.slice(0, earlier));
+    if (!grid) return fallback;
+    // A periodic counter sampled with dither scatters midpoints by about half a window; more means it is not periodic.
+    if (grid.residualSdNs > half * 1.2) return fallback;
+    const predicted = grid.originNs + Math.round((mid - grid.originNs) / grid.periodNs) * grid.periodNs;
+    if (predicted <= tPrevNs || predicted > tNs) return fallback;
+    return { atNs: predicted, halfWidthNs: Math.min(half, Math.max(100_000, (3 * grid.residualSdNs) / Math.sqrt(earlier))) };
+  }
+}
+
+/** Least-squares period and origin of instants that lie near a regular grid; null if degenerate. */
+export function fitGrid(instantsNs: readonly number[]): { periodNs: number; originNs: number; residualSdNs: number } | null {
+  const n = instantsNs.length;
+  if (n < 2) return null;
+  const spacing = instantsNs.slice(1).map((m, i) => m - instantsNs[i]!).sort((a, b) => a - b);
+  const roughPeriod = spacing[spacing.length >> 1]!;
+  if (!(roughPeriod > 0)) return null;
+  const first = instantsNs[0]!;
+  let sumIndex = 0;
+  let sumT = 0;
+  let sumIndex2 = 0;
+  let sumIndexT = 0;
+  for (const t of instantsNs) {
+    const index = Math.round((t - first) / roughPeriod);
+    sumIndex += index;
+    sumT += t;
+    sumIndex2 += index * index;
+    sumIndexT += index * t;
+  }
+  const det = n * sumIndex2 - sumIndex * sumIndex;
+  if (det <= 0) return null;
+  const periodNs = (n * sumIndexT - sumIndex * sumT) / det;
+  const originNs = (sumT - periodNs * sumIndex) / n;
+  let squares = 0;
+  for (const t of instantsNs) {
+    const r = t - (originNs + Math.round((t - originNs) / periodNs) * periodNs);
+    squares += r * r;
+  }
+  return { periodNs, originNs, residualSdNs: Math.sqrt(squares / Math.max(1, n - 2)) };
+}

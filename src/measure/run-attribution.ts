@@ -1,0 +1,82 @@
+/**
+ * Per-phase totals of a run on a coarse power sensor. Each boundary's energy is re-evaluated
+ * with the phase powers the regression learnt over all the steps so far (the run's own and those
+ * before it), so that every counter step is split by the phases' powers rather than by the
+ * readings' staircase; phases plus unattributed energy still add up to the counter's delta. The
+ * interval of a phase's total comes from the standard error of its learnt power.
+ */
+import { totalEnergyAt, type Boundary } from './ledger.js';
+import type { PowerTimeline } from './timeline.js';
+
+/** True when some GPU's sensor is coarse and its regression is determined. */
+export function usesRegression(timelines: readonly PowerTimeline[]): boolean {
+  return timelines.some((tl) => tl.coarse && tl.regression.fit() !== null);
+}
+
+/** A boundary's energy and uncertainty summed over GPUs, J. */
+export interface RefinedPoint {
+  energyJ: number;
+  uncertaintyJ: number;
+}
+
+/**
+ * E(t) summed over GPUs with what is known at the run's end: re-evaluated (while the samples are
+ * retained) on coarse timelines, with the powers learnt since, and where a boundary was settled
+ * while the sensor was still unknown and it has since shown itself instant.
+ */
+export function refinedPoints(timelines: readonly PowerTimeline[]): (b: Boundary) => RefinedPoint {
+  const cache = new Map<Boundary, RefinedPoint>();
+  return (b) => {
+    const cached = cache.get(b);
+    if (cached !== undefined) return cached;
+    let energyJ = 0;
+    let variance = 0;
+    timelines.forEach((tl, i) => {
+      const settled = b.points[i];
+      if (!settled) {
+        energyJ = NaN;
+        return;
+      }
+      const stale = tl.coarse || settled.coarseModel !== undefined;
+      const point = stale && b.t >= tl.firstSampleT && b.t < tl.lastAnchorT ? tl.point(b.t) : settled;
+      energyJ += point.energyJ;
+      variance += point.uncertaintyJ * point.uncertaintyJ;
+    });
+    const refined = { energyJ: Number.isNaN(energyJ) ? totalEnergyAt(b) : energyJ, uncertaintyJ: Math.sqrt(variance) };
+    cache.set(b, refined);
+    return refined;
+  };
+}
+
+/** Where a phase stands in its run: how long it ran, its share of the run's energy, the run's counter steps. */
+export interface PhaseInRun {
+  durationS: number;
+  shareOfRun: number;
+  runStartT: number;
+  runEndT: number;
+}
+
+/**
+ * ~95% half-width of a phase's total on coarse timelines, summed over GPUs: twice the standard
+ * error of the phase's learnt power times the time it ran, plus the phase's share of the
+ * counter's own step errors over the run (were the counter to integrate only the sensor's sampled
+ * windows, each step would be off by about the regression's residual). Null where a GPU's
+ * regression does not know the phase (the caller keeps its bound-based uncertainty then).
+ */
+export function regressionUncertaintyJ(timelines: readonly PowerTimeline[], phase: string, where: PhaseInRun): number | null {
+  let total = 0;
+  for (const tl of timelines) {
+    if (!tl.coarse) continue;
+    const fit = tl.regression.fit();
+    const learnt = fit?.powers.get(phase);
+    if (!fit || !learnt || !Number.isFinite(learnt.standardErrorW)) return null;
+    total += 2 * learnt.standardErrorW * where.durationS + where.shareOfRun * counterStepsUncertaintyJ(tl, where.runStartT, where.runEndT);
+  }
+  return total;
+}
+
+/** ~95% half-width of the counter's own error over [a, b] if each step were off by the residual, J. */
+export function counterStepsUncertaintyJ(tl: PowerTimeline, a: number, b: number): number {
+  const residualSdJ = tl.coarse ? (tl.regression.fit()?.residualSdJ ?? 0) : 0;
+  return 2 * residualSdJ * Math.sqrt(Math.max(0, tl.anchorsBetween(a, b)));
+}

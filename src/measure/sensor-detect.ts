@@ -1,0 +1,107 @@
+/**
+ * What kind of power sensor a GPU has, learnt from its sample stream.
+ *
+ * An H100's power reading is refreshed only about every 100 ms (each value the mean of about
+ * 25 ms), so a sampler polling at 1 kHz sees a staircase. A reading that changes between samples
+ * a few milliseconds apart is `instant`; one that only ever changes on a coarse grid is `periodic`
+ * with the grid's period; a 1 s moving average (nvmlDeviceGetPowerUsage) is `average-1s`. Until
+ * the stream shows which, the sensor is `unknown`, and the estimator treats it as coarse: the
+ * ideal sensor is never assumed.
+ *
+ * A second kind of evidence comes from the counter: in a counter step where the reading changed
+ * by so much that a change seen even a few milliseconds late would break the match, an instant
+ * sensor's integral matches the counter's step; a periodic one's does not (the change shows at
+ * the next refresh, smoothed by its window). One such agreeing step with none disagreeing, or
+ * three to one, shows an instant sensor. Changes a few milliseconds apart are proof enough alone:
+ * a periodic sensor cannot make them.
+ */
+
+export type SensorKind = 'instant' | 'periodic' | 'average-1s' | 'unknown';
+
+export interface SensorInfo {
+  kind: SensorKind;
+  /** How often a periodic reading is refreshed, ms; null while unknown and for an instant sensor (below one sample interval). */
+  refreshPeriodMs: number | null;
+  /** Number of reading changes the judgement rests on. */
+  changesSeen: number;
+}
+
+/** Reading changes closer than this prove the sensor resolves the work between refreshes, ns. */
+const INSTANT_CHANGE_NS = 5e6;
+/** How many such close changes are needed before the sensor is called instant. */
+const INSTANT_EVIDENCE = 3;
+/** How many spaced changes are needed before a refresh period is stated. */
+const PERIODIC_EVIDENCE = 5;
+const KEPT_INTERVALS = 64;
+
+export class SensorDetector {
+  readonly #averaged: boolean;
+  #lastValue = NaN;
+  #lastChangeNs = NaN;
+  #closeChanges = 0;
+  #agreeingSteps = 0;
+  #disagreeingSteps = 0;
+  #changes = 0;
+  readonly #intervalsNs: number[] = [];
+
+  /** `averaged`: the power source is a 1 s average by construction (nvmlDeviceGetPowerUsage, field 185). */
+  constructor(averaged: boolean) {
+    this.#averaged = averaged;
+  }
+
+  /** One reading at `tNs` (any monotonic origin). */
+  observe(tNs: number, powerW: number): void {
+    if (powerW === this.#lastValue) return;
+    const first = Number.isNaN(this.#lastValue);
+    this.#lastValue = powerW;
+    if (first) return;
+    if (!Number.isNaN(this.#lastChangeNs)) {
+      const gap = tNs - this.#lastChangeNs;
+      if (gap < INSTANT_CHANGE_NS) this.#closeChanges++;
+      this.#intervalsNs.push(gap);
+      if (this.#intervalsNs.length > KEPT_INTERVALS) this.#intervalsNs.shift();
+    }
+    this.#lastChangeNs = tNs;
+    this.#changes++;
+  }
+
+  /**
+   * One counter step in which the reading changed: whether the sampled power's integral matched
+   * the counter's step (within a percent, after the usual counter/power scale).
+   */
+  observeChangedStep(agrees: boolean): void {
+    if (agrees) this.#agreeingSteps++;
+    else this.#disagreeingSteps++;
+  }
+
+  #counterShowsInstant(): boolean {
+    const agree = this.#agreeingSteps;
+    const disagree = this.#disagreeingSteps;
+    return (agree >= 1 && disagree === 0) || (agree >= 3 && agree >= 3 * disagree);
+  }
+
+  get info(): SensorInfo {
+    const changesSeen = this.#changes;
+    if (this.#averaged) return { kind: 'average-1s', refreshPeriodMs: this.#periodMs(), changesSeen };
+    if (this.isInstant) return { kind: 'instant', refreshPeriodMs: null, changesSeen };
+    if (this.#intervalsNs.length >= PERIODIC_EVIDENCE) return { kind: 'periodic', refreshPeriodMs: this.#periodMs(), changesSeen };
+    return { kind: 'unknown', refreshPeriodMs: null, changesSeen };
+  }
+
+  /** True when the sensor is known to resolve changes far below the counter's ~100 ms step. */
+  get isInstant(): boolean {
+    if (this.#averaged) return false;
+    return this.#closeChanges >= INSTANT_EVIDENCE || this.#counterShowsInstant();
+  }
+
+  /**
+   * The refresh period: intervals between changes are whole multiples of it (a refresh can repeat
+   * the previous value), so it is the median of those near the shortest one, ms.
+   */
+  #periodMs(): number | null {
+    if (this.#intervalsNs.length === 0) return null;
+    const shortest = Math.min(...this.#intervalsNs);
+    const near = this.#intervalsNs.filter((x) => x < shortest * 1.5).sort((a, b) => a - b);
+    return near[near.length >> 1]! / 1e6;
+  }
+}

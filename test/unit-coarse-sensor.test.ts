@@ -1,0 +1,196 @@
+/**
+ * Deterministic unit tests, on synthetic input (no wall clock, no simulator), of the parts that
+ * keep estimates honest on a coarse power sensor: sensor detection, the phase-power regression
+ * and the bounds inside one counter step.
+ */
+import { describe, expect, it } from 'vitest';
+import { clipToBounds, fractionBefore, labelTimesS, pieceBoundsJ, type CounterStep } from '../src/measure/coarse-step.js';
+import { PhasePowerRegression, solveSymmetric } from '../src/measure/phase-regression.js';
+import { SensorDetector } from '../src/measure/sensor-detect.js';
+import { CounterGridFit, fitGrid } from '../src/measure/counter-grid.js';
+
+const MS = 1e6;
+
+/** Readings every `sampleMs` of a sensor that refreshes every `refreshMs` (value = refresh index). */
+function feed(detector: SensorDetector, sampleMs: number, refreshMs: number, durationMs: number): void {
+  for (let t = 0; t <= durationMs; t += sampleMs) detector.observe(t * MS, 100 + Math.floor(t / refreshMs));
+}
+
+describe('SensorDetector', () => {
+  it('a reading refreshed every 100 ms and polled at 1 kHz is periodic, with its period', () => {
+    const d = new SensorDetector(false);
+    feed(d, 1, 100, 2000);
+    expect(d.info).toEqual({ kind: 'periodic', refreshPeriodMs: 100, changesSeen: 20 });
+    expect(d.isInstant).toBe(false);
+  });
+
+  it('a reading that changes between samples 1 ms apart is instant', () => {
+    const d = new SensorDetector(false);
+    feed(d, 1, 1, 50);
+    expect(d.info.kind).toBe('instant');
+    expect(d.info.refreshPeriodMs).toBeNull();
+    expect(d.isInstant).toBe(true);
+  });
+
+  it('a constant reading says nothing: unknown, never assumed ideal', () => {
+    const d = new SensorDetector(false);
+    for (let t = 0; t < 5000; t++) d.observe(t * MS, 70);
+    expect(d.info).toEqual({ kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 });
+    expect(d.isInstant).toBe(false);
+  });
+
+  it('refreshes that repeat a value still give the true period (the shortest spacing)', () => {
+    const d = new SensorDetector(false);
+    // The value changes at refreshes 1, 2, 4, 5, 7, 8, ... (every third repeats the previous one).
+    for (let t = 0; t <= 3000; t++) {
+      const k = Math.floor(t / 100);
+      d.observe(t * MS, k - Math.floor(k / 3));
+    }
+    expect(d.info.kind).toBe('periodic');
+    expect(d.info.refreshPeriodMs).toBe(100);
+  });
+
+  it('a 1 s average is averaged whatever it shows', () => {
+    const d = new SensorDetector(true);
+    feed(d, 1, 1, 50);
+    expect(d.info.kind).toBe('average-1s');
+    expect(d.isInstant).toBe(false);
+  });
+});
+
+describe('PhasePowerRegression', () => {
+  it('solveSymmetric inverts a small system exactly', () => {
+    const solved = solveSymmetric([[4, 1], [1, 3]], [1, 2])!;
+    expect(solved.x[0]).toBeCloseTo(1 / 11, 12);
+    expect(solved.x[1]).toBeCloseTo(7 / 11, 12);
+    expect(solved.inverse[0]![0]).toBeCloseTo(3 / 11, 12);
+    expect(solveSymmetric([[1, 2], [2, 4]], [1, 2])).toBeNull();
+  });
+
+  it('recovers each label power from steps with different mixes, exactly when the steps are exact', () => {
+    const truth = new Map([['prefill', 560], ['decode', 330], ['', 70]]);
+    const r = new PhasePowerRegression();
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let k = 0; k < 60; k++) {
+      const prefill = 0.02 + 0.05 * rand();
+      const decode = 0.02 + 0.05 * rand();
+      const times = new Map([['prefill', prefill], ['decode', decode], ['', 0.1 - prefill - decode]]);
+      let energy = 0;
+      for (const [l, t] of times) energy += truth.get(l)! * t;
+      r.addStep(times, energy);
+    }
+    const fit = r.fit()!;
+    for (const [label, w] of truth) expect(fit.powers.get(label)!.powerW).toBeCloseTo(w, 6);
+    expect(fit.residualSdJ).toBeLessThan(1e-6);
+  });
+
+  it('noisy steps give standard errors that cover the truth', () => {
+    const r = new PhasePowerRegression();
+    let seed = 11;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let k = 0; k < 400; k++) {
+      const a = 0.03 + 0.04 * rand();
+      const times = new Map([['a', a], ['b', 0.1 - a]]);
+      const noise = (rand() - 0.5) * 4; // +-2 J
+      r.addStep(times, 500 * a + 100 * (0.1 - a) + noise);
+    }
+    const fit = r.fit()!;
+    const a = fit.powers.get('a')!;
+    expect(Math.abs(a.powerW - 500)).toBeLessThan(3 * a.standardErrorW);
+    expect(a.standardErrorW).toBeGreaterThan(0);
+    expect(fit.residualSdJ).toBeCloseTo(4 / Math.sqrt(12), 1);
+  });
+
+  it('is undetermined (null) with too few steps or steps that cannot separate the labels', () => {
+    const r = new PhasePowerRegression();
+    r.addStep(new Map([['a', 0.05], ['b', 0.05]]), 10);
+    expect(r.fit()).toBeNull();
+    for (let k = 0; k < 20; k++) r.addStep(new Map([['a', 0.05], ['b', 0.05]]), 10);
+    expect(r.fit()).toBeNull();
+  });
+
+  it('keeps a sliding window of steps', () => {
+    const r = new PhasePowerRegression(10);
+    for (let k = 0; k < 25; k++) r.addStep(new Map([['a', 0.1]]), 10);
+    expect(r.steps).toBe(10);
+  });
+});
+
+describe('one counter step on a coarse sensor', () => {
+  const step: CounterStep = {
+    startNs: 0, endNs: 100 * MS, energyJ: 0.03 * 70 + 0.05 * 500 + 0.02 * 70,
+    segments: [{ fromNs: 0, label: '' }, { fromNs: 30 * MS, label: 'prefill' }, { fromNs: 80 * MS, label: '' }],
+  };
+
+  it('labelTimesS adds up the time of each label', () => {
+    const times = labelTimesS(step);
+    expect(times.get('')).toBeCloseTo(0.05, 12);
+    expect(times.get('prefill')).toBeCloseTo(0.05, 12);
+  });
+
+  it('fractionBefore follows the learnt powers, or time alone when they are unknown', () => {
+    const powers = new Map([['', { powerW: 70, standardErrorW: 1 }], ['prefill', { powerW: 500, standardErrorW: 1 }]]);
+    const withModel = fractionBefore(step, 80 * MS, powers);
+    expect(withModel.model).toBe('regression');
+    expect(withModel.fraction * step.energyJ).toBeCloseTo(0.03 * 70 + 0.05 * 500, 9);
+    const timeOnly = fractionBefore(step, 80 * MS, null);
+    expect(timeOnly).toEqual({ fraction: 0.8, model: 'time-share' });
+  });
+
+  it('pieceBoundsJ: the power range and the rest of the step bound a piece, and always hold the truth', () => {
+    const range = { minW: 60, maxW: 700 };
+    const [low, high] = pieceBoundsJ(step.energyJ, 0.1, 0.05, range);
+    const truePrefill = 0.05 * 500;
+    expect(low).toBeLessThanOrEqual(truePrefill);
+    expect(high).toBeGreaterThanOrEqual(truePrefill);
+    expect(low).toBeCloseTo(Math.max(60 * 0.05, step.energyJ - 700 * 0.05), 12);
+    expect(high).toBeCloseTo(Math.min(700 * 0.05, step.energyJ - 60 * 0.05), 12);
+    const clipped = clipToBounds(100, [low, high]);
+    expect(clipped.energyJ).toBe(high);
+    expect(clipped.uncertaintyJ).toBeCloseTo(high - low, 12);
+  });
+});
+
+describe('CounterGridFit (counter update instants)', () => {
+  it('locks onto a 100 ms grid seen through dithered 1 ms sample windows', () => {
+    const grid = new CounterGridFit();
+    let seed = 99;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const errors: number[] = [];
+    let covered = 0;
+    for (let k = 1; k <= 60; k++) {
+      const update = 37.3 * MS + k * 100 * MS; // true update instants
+      const before = update - rand() * 1 * MS; // the sample just before, dithered
+      const placed = grid.place(before, before + 1 * MS);
+      if (k <= 10) continue;
+      errors.push(Math.abs(placed.atNs - update));
+      if (Math.abs(placed.atNs - update) <= placed.halfWidthNs) covered++;
+    }
+    // The window's midpoint is off by 0.25 ms on average; the fit's median error is far smaller. An
+    // update at a window's very edge falls back to the midpoint, within its stated half-width.
+    errors.sort((a, b) => a - b);
+    expect(errors[errors.length >> 1]).toBeLessThan(0.1 * MS);
+    expect(covered / errors.length).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('falls back to the window midpoint while it cannot fit, and for a counter off any grid', () => {
+    const grid = new CounterGridFit();
+    expect(grid.place(0, 2 * MS)).toEqual({ atNs: 1 * MS, halfWidthNs: 1 * MS });
+    const irregular = new CounterGridFit();
+    let t = 0;
+    let last = { atNs: 0, halfWidthNs: 0 };
+    for (const gap of [100, 37, 151, 80, 120, 64, 133, 90, 71]) {
+      t += gap * MS;
+      last = irregular.place(t - 1 * MS, t);
+    }
+    expect(last).toEqual({ atNs: t - 0.5 * MS, halfWidthNs: 0.5 * MS });
+  });
+
+  it('fitGrid recovers period and origin exactly from instants on a grid', () => {
+    const fit = fitGrid([3, 103, 203, 403, 503].map((x) => x * MS))!;
+    expect(fit.periodNs).toBeCloseTo(100 * MS, 3);
+    expect(fit.originNs).toBeCloseTo(3 * MS, 3);
+    expect(fit.residualSdNs).toBeLessThan(1);
+  });
+});

@@ -8,6 +8,12 @@
 #include <sstream>
 
 #include <sys/stat.h>
+#if defined(_WIN32)
+#include <process.h>
+#define getpid _getpid
+#else
+#include <unistd.h>
+#endif
 
 #include "../core/clock.h"
 #include "../nvml/nvml_types.h"
@@ -48,6 +54,8 @@ double EnvDouble(const char* name, double fallback) {
 void SimState::Release() {
   if (controlFile_ != nullptr) std::fclose(controlFile_);
   controlFile_ = nullptr;
+  if (appliedFile_ != nullptr) std::fclose(appliedFile_);
+  appliedFile_ = nullptr;
 }
 
 int SimState::Init() {
@@ -163,8 +171,21 @@ void SimState::PollControl(int64_t nowNs) {
     for (SimDevice& d : devices_) {
       if (std::strcmp(target, "*") == 0 || std::atoi(target) == static_cast<int>(d.index)) AddChange(&d, t, watts);
     }
+    RecordApplied(t, target, watts, tNs);
   }
+  if (appliedFile_ != nullptr) std::fflush(appliedFile_);
   (void)nowNs;
+}
+
+void SimState::RecordApplied(int64_t appliedNs, const char* target, double watts, int64_t requestedNs) {
+  // The truth is what this simulator did: "<applied ns> <gpu|*> <watts> <requested ns>" lines in
+  // <control file>.applied.<pid>, one file per process that loads the simulator.
+  if (appliedFile_ == nullptr) {
+    std::string path = config_.controlPath + ".applied." + std::to_string(static_cast<long long>(getpid()));
+    appliedFile_ = std::fopen(path.c_str(), "ab");
+    if (appliedFile_ == nullptr) return;
+  }
+  std::fprintf(appliedFile_, "%lld %s %.17g %lld\n", static_cast<long long>(appliedNs), target, watts, static_cast<long long>(requestedNs));
 }
 
 bool SimState::Lost(int64_t nowNs) const {

@@ -12,7 +12,9 @@
 //   WATTSCOPE_SIM_SAMPLE_PERIOD_MS driver power-sample buffer period (default 20)
 //   WATTSCOPE_SIM_ENERGY_START_MJ  counter value at the epoch (default 123456789)
 //   WATTSCOPE_SIM_CONTROL          control file: lines "<t_ns> <gpu|*> <watts>" appended
-//                                  at run time set power from monotonic time t_ns on
+//                                  at run time set power from monotonic time t_ns on (no
+//                                  earlier than the simulator's last read); each change as
+//                                  applied is logged to <file>.applied.<pid> (the truth)
 //   WATTSCOPE_SIM_MIG              "MIG-uuid@parentIndex;..." MIG instances
 //   WATTSCOPE_SIM_SENSOR           power sensor profile: h100 (default) or ideal
 //     h100: the power fields (186, 185's instant part) and the sample buffer are refreshed
@@ -127,6 +129,8 @@ class SimState {
   std::mutex mutex_;
   long controlOffset_ = 0;
   FILE* controlFile_ = nullptr;  // kept open; only new bytes are read
+  FILE* appliedFile_ = nullptr;  // the changes as applied (the truth), kept open
+  void RecordApplied(int64_t appliedNs, const char* target, double watts, int64_t requestedNs);
   std::string controlPartial_;
   int64_t lastEvalNs_ = 0;
 };

@@ -57,7 +57,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
   process.env.WATTSCOPE_SIM_COUNTER = counter;
   const control = SimPowerControl.create();
   const truth = new DemoTruth(Number(process.env.WATTSCOPE_SIM_IDLE_W ?? 70));
-  control.history = truth.history;
   // 5 kHz: the synthetic phases last 1-2.4 ms, several samples each.
   const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: DEMO_SAMPLE_HZ, onMeasurement: truth.onMeasurement });
   // --server: the same benchmark against an embedded fake OpenAI-compatible server on loopback.
@@ -81,7 +80,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     // The truth is known for the runs this process measured: all of them unless it resumed.
     const resumed = report.notes.some((n) => n.startsWith('resumed after'));
     if (!server && !resumed && report.runs.length > 0) {
-      report.simulatedTruth = truth.summarize(report, report.runs.length, sensor, counter);
+      report.simulatedTruth = truth.summarize(report, report.runs.length, control.file, sensor, counter);
       writeJsonAtomic(path.join(outDir, 'wattscope-report.json'), report);
       writeReportPage(outDir);
     }

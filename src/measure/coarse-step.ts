@@ -12,9 +12,21 @@ export interface CounterStep {
   startNs: number;
   endNs: number;
   energyJ: number;
-  /** The label in force from each instant on (the first at startNs): a phase, '' for none, '*mixed'. */
-  segments: Array<{ fromNs: number; label: string }>;
+  /**
+   * The label in force from each instant on (the first at startNs): a phase, '' for none, '*mixed';
+   * with the tokens the phase declared, where it did.
+   */
+  segments: Array<{ fromNs: number; label: string; tokens?: number }>;
 }
+
+/** A phase segment's covariate (thousands of tokens above a reference), or null for none. */
+export type TokenCovariate = (label: string, tokens: number | undefined) => number | null;
+
+/** The regression column of a phase's token covariate: its power's growth per thousand tokens. */
+export const perTokensLabel = (label: string) => `${label}\u0000per-1000-tokens`;
+export const isCovariateLabel = (label: string) => label.endsWith('\u0000per-1000-tokens');
+
+const noCovariate: TokenCovariate = () => null;
 
 /** The power range a GPU's draw stays in, W (about idle to the power limit). */
 export interface PowerRange {
@@ -22,25 +34,42 @@ export interface PowerRange {
   maxW: number;
 }
 
-/** Seconds each label ran inside the step. */
-export function labelTimesS(step: CounterStep): Map<string, number> {
+/**
+ * Seconds each label ran inside the step: the regression's row. A phase with a token covariate
+ * also fills its covariate column with seconds x covariate.
+ */
+export function labelTimesS(step: CounterStep, covariate: TokenCovariate = noCovariate): Map<string, number> {
   const times = new Map<string, number>();
+  const add = (label: string, value: number) => times.set(label, (times.get(label) ?? 0) + value);
   step.segments.forEach((seg, i) => {
     const to = i + 1 < step.segments.length ? step.segments[i + 1]!.fromNs : step.endNs;
     const from = Math.max(seg.fromNs, step.startNs);
-    if (to > from) times.set(seg.label, (times.get(seg.label) ?? 0) + (to - from) / 1e9);
+    if (to <= from) return;
+    add(seg.label, (to - from) / 1e9);
+    const x = covariate(seg.label, seg.tokens);
+    if (x !== null) add(perTokensLabel(seg.label), ((to - from) / 1e9) * x);
   });
   return times;
+}
+
+/** A segment's modelled power: its label's power, plus its covariate's share where fitted, W. */
+function segmentPowerW(powers: Map<string, LabelPower> | null, label: string, tokens: number | undefined, covariate: TokenCovariate): number {
+  const base = powers?.get(label)?.powerW ?? NaN;
+  const x = covariate(label, tokens);
+  const slope = x === null ? undefined : powers?.get(perTokensLabel(label))?.powerW;
+  return slope === undefined ? base : base + slope * x!;
 }
 
 /**
  * The share of the step's energy spent before tNs: each segment weighted by its label's learnt
  * power, or by its duration alone (`time-share`) where any label's power is not known.
  */
-export function fractionBefore(step: CounterStep, tNs: number, powers: Map<string, LabelPower> | null): { fraction: number; model: 'regression' | 'time-share' } {
+export function fractionBefore(
+  step: CounterStep, tNs: number, powers: Map<string, LabelPower> | null, covariate: TokenCovariate = noCovariate,
+): { fraction: number; model: 'regression' | 'time-share' } {
   const duration = step.endNs - step.startNs;
   if (duration <= 0) return { fraction: 0, model: 'time-share' };
-  const weights = step.segments.map((s) => powers?.get(s.label)?.powerW ?? NaN);
+  const weights = step.segments.map((s) => segmentPowerW(powers, s.label, s.tokens, covariate));
   const useModel = weights.every((w) => Number.isFinite(w) && w > 0);
   let before = 0;
   let total = 0;

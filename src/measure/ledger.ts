@@ -32,6 +32,8 @@ export interface ScopeRecord {
   outcome: Measurement['outcome'] | null;
   error: Measurement['error'];
   tokens: number | null;
+  /** Tokens declared when the phase began (q.phase's counts), used as the regression's covariate. */
+  declaredTokens?: number;
   samples: number | null;
   /** True once both boundaries are settled. */
   settled: boolean;

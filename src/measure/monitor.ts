@@ -2,7 +2,7 @@
  * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
  * GPU, and turns scope boundaries into measurements.
  */
-import { counterStepsUncertaintyJ, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
+import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
 import type { SensorInfo } from './sensor-detect.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../errors.js';
@@ -171,7 +171,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       id: queryId,
       phase: <P>(name: string, pfn: () => P | Promise<P>, pc: ScopeCounts = {}) => {
         this.#checkFn(pfn);
-        const phaseRec = this.#open(name, name, queryId);
+        const phaseRec = this.#open(name, name, queryId, pc.tokens);
         state.phases.push(phaseRec);
         for (const run of this.#runs) run.phases.push(phaseRec);
         return Promise.resolve(this.#runIn(phaseRec, pfn, pc, { parentId: phaseRec.id, queryId, query: state }));
@@ -337,15 +337,17 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   /** Tells the timelines which phase runs from boundary `b` on: one phase's name, '' for none, null if several. */
   #label(b: Boundary): void {
     const n = this.#openPhases.size;
-    const label = n === 0 ? '' : n === 1 ? this.#openPhases.values().next().value!.phase : null;
-    for (const tl of this.#timelines) tl.markBoundary(b.t, label);
+    const only = n === 1 ? this.#openPhases.values().next().value! : null;
+    const label = n === 0 ? '' : only ? only.phase : null;
+    for (const tl of this.#timelines) tl.markBoundary(b.t, label, only?.declaredTokens ?? NaN);
   }
 
-  #open(name: string, phase: string | null, queryId?: string): ScopeRecord {
+  #open(name: string, phase: string | null, queryId?: string, declaredTokens?: number): ScopeRecord {
     const ctx = this.#als.getStore();
     const rec: ScopeRecord = {
       id: this.#nextId++, name, parentId: ctx?.parentId ?? null, queryId: queryId ?? ctx?.queryId ?? null, phase,
       start: this.#boundary(), end: null, outcome: null, error: null, tokens: null, samples: null, settled: false, final: null,
+      ...(declaredTokens !== undefined && Number.isFinite(declaredTokens) ? { declaredTokens } : {}),
     };
     this.#openScopes.add(rec);
     if (phase !== null) this.#openPhases.add(rec);
@@ -471,7 +473,11 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     }
     for (const [name, t] of Object.entries(phases)) {
       if (regression) {
-        const where = { durationS: t.durationS, shareOfRun: runEnergyJ > 0 ? Math.max(0, t.energyJ / runEnergyJ) : 1, runStartT: run.start.t, runEndT: end.t };
+        const scopes = ended.filter((rec) => rec.phase === name);
+        const where = {
+          energyJ: t.energyJ, durationS: t.durationS, covariateSeconds: (tl: PowerTimeline) => covariateSeconds(tl, scopes),
+          shareOfRun: runEnergyJ > 0 ? Math.max(0, t.energyJ / runEnergyJ) : 1, runStartT: run.start.t, runEndT: end.t,
+        };
         t.uncertaintyJ = regressionUncertaintyJ(this.#timelines, name, where) ?? t.uncertaintyJ;
       }
       t.energyWh = t.energyJ / 3600;

@@ -23,6 +23,8 @@ export interface RegressionFit {
   steps: number;
 }
 
+import { isCovariateLabel } from './coarse-step.js';
+
 interface Step {
   timeByLabelS: Map<string, number>;
   energyJ: number;
@@ -95,13 +97,37 @@ export class PhasePowerRegression {
       const fit = this.#solve(free, held);
       if (!fit) return null;
       const range = this.#rangeW;
-      const outside = range ? free.filter((l) => { const w = fit.powers.get(l)!.powerW; return w < range.minW || w > range.maxW; }) : [];
-      if (outside.length === 0 || free.length === 1) return (this.#cache = fit);
+      // Only powers are bounded: a covariate's slope (W per thousand tokens) may take any sign.
+      const outside = range ? free.filter((l) => { if (isCovariateLabel(l)) return false; const w = fit.powers.get(l)!.powerW; return w < range.minW || w > range.maxW; }) : [];
+      if (outside.length === 0 || free.length === 1) return (this.#cache = this.#widenForHeld(fit, free, held));
       // Hold the worst offender first: the others move once it is fixed.
       const worst = outside.reduce((a, b) => (this.#excess(fit, a) >= this.#excess(fit, b) ? a : b));
       held.set(worst, Math.min(range!.maxW, Math.max(range!.minW, fit.powers.get(worst)!.powerW)));
     }
     return null;
+  }
+
+  /**
+   * A held label's power is only known to lie in the range, so the others' estimates depend on
+   * where in it: each free label's standard error grows by half the spread of its estimate between
+   * the held labels at the bottom and at the top of the range (two of them then span it).
+   */
+  #widenForHeld(fit: RegressionFit, free: string[], held: Map<string, number>): RegressionFit {
+    const range = this.#rangeW;
+    if (held.size === 0 || !range) return fit;
+    const at = (w: number) => this.#solve(free, new Map([...held.keys()].map((l) => [l, w])));
+    const low = at(range.minW);
+    const high = at(range.maxW);
+    const powers = new Map(fit.powers);
+    for (const label of free) {
+      const own = fit.powers.get(label);
+      if (!own) continue;
+      const a = low?.powers.get(label)?.powerW;
+      const b = high?.powers.get(label)?.powerW;
+      const spread = a === undefined || b === undefined ? Infinity : Math.abs(b - a) / 2;
+      powers.set(label, { powerW: own.powerW, standardErrorW: own.standardErrorW + spread });
+    }
+    return { ...fit, powers };
   }
 
   #excess(fit: RegressionFit, label: string): number {
@@ -110,7 +136,9 @@ export class PhasePowerRegression {
   }
 
   /** Least squares for the free labels, with the held labels' energy taken out of each step. */
-  #solve(labels: string[], held: Map<string, number>): RegressionFit | null {
+  #solve(allLabels: string[], held: Map<string, number>): RegressionFit | null {
+    // A column that is zero in every step (a covariate that never moved) cannot be fitted.
+    const labels = allLabels.filter((l) => this.#steps.some((s) => (s.timeByLabelS.get(l) ?? 0) !== 0));
     const m = labels.length;
     const n = this.#steps.length;
     const column = new Map(labels.map((l, i) => [l, i]));

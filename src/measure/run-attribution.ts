@@ -5,8 +5,12 @@
  * readings' staircase; phases plus unattributed energy still add up to the counter's delta. The
  * interval of a phase's total comes from the standard error of its learnt power.
  */
-import { totalEnergyAt, type Boundary } from './ledger.js';
+import { perTokensLabel } from './coarse-step.js';
+import { totalEnergyAt, type Boundary, type ScopeRecord } from './ledger.js';
 import type { PowerTimeline } from './timeline.js';
+
+/** The relative error the per-phase model may carry even when every step fits it (see below). */
+const MODEL_LIMIT = 0.005;
 
 /** True when some GPU's sensor is coarse and its regression is determined. */
 export function usesRegression(timelines: readonly PowerTimeline[]): boolean {
@@ -50,7 +54,11 @@ export function refinedPoints(timelines: readonly PowerTimeline[]): (b: Boundary
 
 /** Where a phase stands in its run: how long it ran, its share of the run's energy, the run's counter steps. */
 export interface PhaseInRun {
+  /** The phase's estimated energy in the run, J. */
+  energyJ: number;
   durationS: number;
+  /** Seconds x token covariate summed over the phase's scopes (per GPU timeline's covariate). */
+  covariateSeconds: (tl: PowerTimeline) => number;
   shareOfRun: number;
   runStartT: number;
   runEndT: number;
@@ -60,17 +68,22 @@ export interface PhaseInRun {
  * ~95% half-width of a phase's total on coarse timelines, summed over GPUs: twice the standard
  * error of the phase's learnt power times the time it ran, plus the phase's share of the
  * counter's own step errors over the run (were the counter to integrate only the sensor's sampled
- * windows, each step would be off by about the regression's residual). Null where a GPU's
- * regression does not know the phase (the caller keeps its bound-based uncertainty then).
+ * windows, each step would be off by about the regression's residual), plus the model's own
+ * limit: it takes the power to change exactly at scope boundaries, which real work (and the
+ * simulator, which applies a change at its next read) does only to within microseconds; that is
+ * held to 0.5% of the phase's energy. Null where a GPU's regression does not know the phase (the
+ * caller keeps its bound-based uncertainty then).
  */
 export function regressionUncertaintyJ(timelines: readonly PowerTimeline[], phase: string, where: PhaseInRun): number | null {
-  let total = 0;
+  let total = MODEL_LIMIT * Math.abs(where.energyJ);
   for (const tl of timelines) {
     if (!tl.coarse) continue;
     const fit = tl.regression.fit();
     const learnt = fit?.powers.get(phase);
     if (!fit || !learnt || !Number.isFinite(learnt.standardErrorW)) return null;
-    total += 2 * learnt.standardErrorW * where.durationS + where.shareOfRun * counterStepsUncertaintyJ(tl, where.runStartT, where.runEndT);
+    const slope = fit.powers.get(perTokensLabel(phase));
+    const slopeJ = slope && Number.isFinite(slope.standardErrorW) ? 2 * slope.standardErrorW * Math.abs(where.covariateSeconds(tl)) : 0;
+    total += 2 * learnt.standardErrorW * where.durationS + slopeJ + where.shareOfRun * counterStepsUncertaintyJ(tl, where.runStartT, where.runEndT);
   }
   return total;
 }
@@ -79,4 +92,14 @@ export function regressionUncertaintyJ(timelines: readonly PowerTimeline[], phas
 export function counterStepsUncertaintyJ(tl: PowerTimeline, a: number, b: number): number {
   const residualSdJ = tl.coarse ? (tl.regression.fit()?.residualSdJ ?? 0) : 0;
   return 2 * residualSdJ * Math.sqrt(Math.max(0, tl.anchorsBetween(a, b)));
+}
+
+/** Seconds x token covariate over a phase's scopes on one timeline (zero where it has none). */
+export function covariateSeconds(tl: PowerTimeline, scopes: readonly ScopeRecord[]): number {
+  let sum = 0;
+  for (const s of scopes) {
+    const x = s.phase === null || !s.end ? null : tl.tokenCovariate(s.phase, s.declaredTokens);
+    if (x !== null) sum += (x * Number(s.end!.tNs - s.start.tNs)) / 1e9;
+  }
+  return sum;
 }

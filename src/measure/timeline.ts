@@ -112,6 +112,10 @@ export class PowerTimeline {
   readonly #bounds = new Column();
   // The label of the segment each boundary starts: a phase name, '' (no phase open), null (mixed).
   #boundLabels: Array<string | null> = [];
+  // Tokens declared by the phase each boundary starts (NaN where none), and per phase the first
+  // count seen (the covariate's reference) and whether counts vary (else no covariate is fitted).
+  #boundTokens: number[] = [];
+  readonly #tokenReference = new Map<string, { reference: number; varies: boolean }>();
   // Typical power per label, learnt from stretches sampled entirely inside one labelled segment.
   readonly #priors = new Map<string, { meanW: number; n: number }>();
   // The power model of each sample interval that holds a boundary (or starts just after one),
@@ -205,14 +209,32 @@ export class PowerTimeline {
    * boundaries, power is modelled as stepping at them (the work changes there)
    * rather than ramping linearly between the two samples.
    */
-  markBoundary(t: number, label: string | null = null): void {
+  markBoundary(t: number, label: string | null = null, tokens = NaN): void {
+    if (label !== null && label !== '' && Number.isFinite(tokens)) {
+      const seen = this.#tokenReference.get(label);
+      if (!seen) this.#tokenReference.set(label, { reference: tokens, varies: false });
+      else if (tokens !== seen.reference) seen.varies = true;
+    }
     if (this.#bounds.length === 0 || t > this.#bounds.last()) {
       this.#bounds.push(t);
       this.#boundLabels.push(label);
+      this.#boundTokens.push(tokens);
     } else if (t === this.#bounds.last()) {
       this.#boundLabels[this.#boundLabels.length - 1] = label;
+      this.#boundTokens[this.#boundTokens.length - 1] = tokens;
     }
   }
+
+  /**
+   * The covariate of a phase segment with `tokens` tokens (a phase's power may grow with its input,
+   * as prefill's does): thousands of tokens above the phase's first count, or null where the phase's
+   * counts do not vary (or are unknown).
+   */
+  readonly tokenCovariate = (label: string, tokens: number | undefined): number | null => {
+    const seen = this.#tokenReference.get(label);
+    if (!seen?.varies || tokens === undefined || !Number.isFinite(tokens)) return null;
+    return (tokens - seen.reference) / 1000;
+  };
 
   /** Typical power of a labelled segment, W, or NaN when not yet learnt. */
   priorW(label: string | null): number {
@@ -385,7 +407,7 @@ export class PowerTimeline {
     if (m >= 2 && !reset) {
       const range = this.powerRange();
       if (range.maxW > range.minW) this.regression.setRange(range.minW, range.maxW);
-      this.regression.addStep(labelTimesS(this.#step(m - 2)), this.#anchorEnergyJ.at(m - 1) - this.#anchorEnergyJ.at(m - 2));
+      this.regression.addStep(labelTimesS(this.#step(m - 2), this.tokenCovariate), this.#anchorEnergyJ.at(m - 1) - this.#anchorEnergyJ.at(m - 2));
       this.#judgeSensorOnStep(m - 2);
     }
   }
@@ -421,9 +443,9 @@ export class PowerTimeline {
     const startNs = this.#anchorT.at(k);
     const endNs = this.#anchorT.at(k + 1);
     const first = this.#bounds.floorIndex(startNs);
-    const segments = [{ fromNs: startNs, label: first >= 0 ? this.#labelKey(first) : '' }];
+    const segments = [{ fromNs: startNs, label: first >= 0 ? this.#labelKey(first) : '', tokens: first >= 0 ? this.#boundTokens[first]! : NaN }];
     for (let j = first + 1; j < this.#bounds.length && this.#bounds.at(j) < endNs; j++) {
-      segments.push({ fromNs: this.#bounds.at(j), label: this.#labelKey(j) });
+      segments.push({ fromNs: this.#bounds.at(j), label: this.#labelKey(j), tokens: this.#boundTokens[j]! });
     }
     return { startNs, endNs, energyJ: this.#anchorEnergyJ.at(k + 1) - this.#anchorEnergyJ.at(k), segments };
   }
@@ -435,7 +457,7 @@ export class PowerTimeline {
   /** E(t) inside counter step k on a coarse sensor: the model's split, bounded by the power range. */
   #coarsePoint(t: number, k: number, anchorsJ: [number, number]): PointEstimate {
     const step = this.#step(k);
-    const { fraction, model } = fractionBefore(step, t, this.regression.fit()?.powers ?? null);
+    const { fraction, model } = fractionBefore(step, t, this.regression.fit()?.powers ?? null, this.tokenCovariate);
     const stepS = (step.endNs - step.startNs) / 1e9;
     const bounds = pieceBoundsJ(step.energyJ, stepS, Math.max(0, t - step.startNs) / 1e9, this.powerRange(), this.#stepErrorJ());
     const piece = clipToBounds(fraction * step.energyJ, bounds);
@@ -463,6 +485,7 @@ export class PowerTimeline {
     if (oldBounds > 0) {
       this.#bounds.dropFront(oldBounds);
       this.#boundLabels = this.#boundLabels.slice(oldBounds);
+      this.#boundTokens = this.#boundTokens.slice(oldBounds);
     }
     for (const key of this.#levels.keys()) if (key < first) this.#levels.delete(key);
   }

@@ -187,10 +187,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       await yieldToLoop();
     }
 
+    let calibrated = false;
     if (o.calibration && monitor.gpus.some((g) => g.sensor.kind !== 'instant')) {
+      calibrated = true;
       draw('warmup');
-      const calibrated = await calibratePhases(monitor, dataset.rows, o.handler, o.phases, o.calibration, stop);
-      notes.push(`calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${calibrated.queries} queries, ${calibrated.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor`);
+      const pass = await calibratePhases(monitor, dataset.rows, o.handler, o.phases, o.calibration, stop);
+      notes.push(`calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${pass.queries} queries, ${pass.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor`);
     }
 
     for (let r = previous.length; r < o.runs && !stop.aborted; r++) {
@@ -259,6 +261,14 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       }
       const endTemp = temperatureOf();
       const flags = [...s.flags];
+      // Split by regression without a calibration pass: phases that always run side by side cannot
+      // be told apart, and their intervals are not to be trusted (see the README).
+      if (s.method === 'counter-regression' && !calibrated && o.phases.length > 1) {
+        flags.push('uncalibrated-phases');
+        if (!notes.some((n) => n.startsWith('uncalibrated-phases'))) {
+          notes.push('uncalibrated-phases: on a coarse power sensor without a calibration pass, phases that always run side by side cannot be told apart by the counter; their split and intervals are unreliable (run with calibration)');
+        }
+      }
       if (stop.aborted) flags.push('interrupted');
       if (!cooled) flags.push('cooldown-timeout');
       const limitW = monitor.gpus.reduce((a, g) => a + (g.powerLimitW ?? Infinity), 0);

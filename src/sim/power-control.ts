@@ -6,12 +6,9 @@
 import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PowerHistory } from './power-history.js';
 
 export class SimPowerControl {
   readonly file: string;
-  /** When set, every change is also recorded here (the truth the estimates are judged against). */
-  history: PowerHistory | null = null;
   #fd: number | null = null;
 
   constructor(file: string) {
@@ -38,7 +35,6 @@ export class SimPowerControl {
     this.#fd ??= openSync(this.file, 'a');
     const tNs = process.hrtime.bigint();
     writeSync(this.#fd, `${tNs} ${gpu} ${watts}\n`);
-    this.history?.record(tNs, watts);
     return tNs;
   }
 }

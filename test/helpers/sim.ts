@@ -4,7 +4,8 @@
  * control file, and compute the exact energy of any interval from the record
  * of power changes.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { appliedLogPath, readAppliedChanges } from '../../src/sim/applied-log.js';
 import { SimPowerControl } from '../../src/sim/power-control.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,8 @@ export class SimControl {
   file: string | undefined;
   readonly epochNs: bigint;
   readonly #history: Change[][];
+  // The idle level and the trace's changes, before any run-time change.
+  readonly #trace: Change[][];
   #writer: SimPowerControl | undefined;
 
   constructor(epochNs: bigint, devices: number, idleW: number, trace?: string) {
@@ -82,6 +85,7 @@ export class SimControl {
       for (const h of this.#history) h.push({ tNs: epochNs + BigInt(Math.round(t * 1e9)), watts: w });
     }
     for (const h of this.#history) h.sort((a, b) => (a.tNs < b.tNs ? -1 : a.tNs > b.tNs ? 1 : 0));
+    this.#trace = this.#history.map((h) => [...h]);
   }
 
   /** Sets the power of one GPU (or all) from now on. Returns the change's timestamp. */
@@ -99,6 +103,28 @@ export class SimControl {
     return this.setPower(watts);
   }
 
+  #applied: { size: number; byGpu: Change[][] } | null = null;
+
+  /**
+   * The power the simulator actually applied (a change takes effect no earlier than its last read):
+   * the trace's changes merged with its applied-changes log, or null before it applied any.
+   */
+  #appliedHistory(gpu: number): Change[] | null {
+    if (!this.file) return null;
+    const log = appliedLogPath(this.file);
+    const size = existsSync(log) ? statSync(log).size : 0;
+    if (size === 0) return null;
+    if (this.#applied?.size !== size) {
+      const changes = readAppliedChanges(log);
+      const byGpu = this.#trace.map((base, g) => {
+        const mine = changes.filter((c) => c.target === '*' || c.target === g).map((c) => ({ tNs: c.tNs, watts: c.watts }));
+        return [...base, ...mine].sort((a, b) => (a.tNs < b.tNs ? -1 : a.tNs > b.tNs ? 1 : 0));
+      });
+      this.#applied = { size, byGpu };
+    }
+    return this.#applied.byGpu[gpu]!;
+  }
+
   /** Power of `gpu` at `tNs`, W. */
   powerAt(gpu: number, tNs: bigint): number {
     let w = this.#history[gpu]![0]!.watts;
@@ -111,7 +137,7 @@ export class SimControl {
 
   /** Exact energy of `gpu` between two monotonic timestamps, J. */
   energyJ(gpu: number, fromNs: bigint, toNs: bigint): number {
-    const h = this.#history[gpu]!;
+    const h = this.#appliedHistory(gpu) ?? this.#history[gpu]!;
     let total = 0;
     for (let i = 0; i < h.length; i++) {
       const start = h[i]!.tNs > fromNs ? h[i]!.tNs : fromNs;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const names = ['addon-query', 'scopes', 'query-run', 'sampler-cpu', 'sampler-rate', 'event-loop', 'cold-open', 'memory-hour', 'python-anchor'];
+const names = ['addon-query', 'scopes', 'query-run', 'query-run-ideal', 'sampler-cpu', 'sampler-rate', 'event-loop', 'cold-open', 'memory-hour', 'python-anchor'];
 const rows = [];
 for (const name of only.length ? only : names) {
   const r = spawnSync(process.execPath, [path.join(here, 'cases.js'), name, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', timeout: 600_000 });

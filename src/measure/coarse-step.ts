@@ -61,26 +61,61 @@ function segmentPowerW(powers: Map<string, LabelPower> | null, label: string, to
 }
 
 /**
- * The share of the step's energy spent before tNs: each segment weighted by its label's learnt
- * power, or by its duration alone (`time-share`) where any label's power is not known.
+ * The share of a step's energy spent before an instant: each segment weighted by its label's
+ * learnt power, or by its duration alone (`time-share`) where any label's power is not known.
+ * Built once per step (prefix sums), then answered in O(log n) for each instant.
  */
+export class StepSplit {
+  readonly model: 'regression' | 'time-share';
+  readonly #starts: Float64Array;
+  readonly #weights: Float64Array;
+  readonly #before: Float64Array; // weighted time before each segment's start
+  readonly #total: number;
+  readonly #endNs: number;
+
+  constructor(step: CounterStep, powers: Map<string, LabelPower> | null, covariate: TokenCovariate = noCovariate) {
+    const n = step.segments.length;
+    const weights = step.segments.map((s) => segmentPowerW(powers, s.label, s.tokens, covariate));
+    const useModel = weights.every((w) => Number.isFinite(w) && w > 0);
+    this.model = useModel ? 'regression' : 'time-share';
+    this.#starts = new Float64Array(n);
+    this.#weights = new Float64Array(n);
+    this.#before = new Float64Array(n);
+    this.#endNs = step.endNs;
+    let acc = 0;
+    step.segments.forEach((seg, i) => {
+      const from = Math.max(seg.fromNs, step.startNs);
+      const to = i + 1 < n ? step.segments[i + 1]!.fromNs : step.endNs;
+      this.#starts[i] = from;
+      this.#weights[i] = useModel ? weights[i]! : 1;
+      this.#before[i] = acc;
+      acc += this.#weights[i]! * Math.max(0, to - from);
+    });
+    this.#total = acc;
+  }
+
+  fractionBefore(tNs: number): number {
+    if (this.#total <= 0 || this.#starts.length === 0) return 0;
+    let lo = 0;
+    let hi = this.#starts.length - 1;
+    if (tNs <= this.#starts[0]!) return 0;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#starts[mid]! <= tNs) lo = mid;
+      else hi = mid - 1;
+    }
+    const within = Math.max(0, Math.min(tNs, this.#endNs) - this.#starts[lo]!);
+    return Math.min(1, Math.max(0, (this.#before[lo]! + this.#weights[lo]! * within) / this.#total));
+  }
+}
+
+/** The share of the step's energy spent before tNs (see StepSplit), for one instant. */
 export function fractionBefore(
   step: CounterStep, tNs: number, powers: Map<string, LabelPower> | null, covariate: TokenCovariate = noCovariate,
 ): { fraction: number; model: 'regression' | 'time-share' } {
-  const duration = step.endNs - step.startNs;
-  if (duration <= 0) return { fraction: 0, model: 'time-share' };
-  const weights = step.segments.map((s) => segmentPowerW(powers, s.label, s.tokens, covariate));
-  const useModel = weights.every((w) => Number.isFinite(w) && w > 0);
-  let before = 0;
-  let total = 0;
-  step.segments.forEach((seg, i) => {
-    const from = Math.max(seg.fromNs, step.startNs);
-    const to = i + 1 < step.segments.length ? step.segments[i + 1]!.fromNs : step.endNs;
-    const weight = useModel ? weights[i]! : 1;
-    total += weight * Math.max(0, to - from);
-    before += weight * Math.max(0, Math.min(to, tNs) - from);
-  });
-  return { fraction: total > 0 ? Math.min(1, Math.max(0, before / total)) : 0, model: useModel ? 'regression' : 'time-share' };
+  if (step.endNs - step.startNs <= 0) return { fraction: 0, model: 'time-share' };
+  const split = new StepSplit(step, powers, covariate);
+  return { fraction: split.fractionBefore(tNs), model: split.model };
 }
 
 /**

@@ -19,7 +19,7 @@
  * falls in), the random error of power jumps inside the interpolated spans
  * (2 sqrt(sum (dP dt)^2 / 12)), and the anchors' timing (P x half interval).
  */
-import { clipToBounds, fractionBefore, labelTimesS, pieceBoundsJ, type CounterStep, type PowerRange } from './coarse-step.js';
+import { clipToBounds, labelTimesS, pieceBoundsJ, StepSplit, type CounterStep, type PowerRange } from './coarse-step.js';
 import { Column } from './columns.js';
 import { CounterGridFit } from './counter-grid.js';
 import { PhasePowerRegression } from './phase-regression.js';
@@ -454,10 +454,24 @@ export class PowerTimeline {
     return this.#boundLabels[boundIndex] ?? MIXED_LABEL;
   }
 
+  // The split of the step last asked about, for the fit it was built with (points come in time order).
+  #splitCache: { k: number; fit: unknown; step: CounterStep; split: StepSplit } | null = null;
+
+  #stepSplit(k: number): { step: CounterStep; split: StepSplit } {
+    const fit = this.regression.fit();
+    const cached = this.#splitCache;
+    if (cached && cached.k === k && cached.fit === fit && cached.step.startNs === this.#anchorT.at(k)) return cached;
+    const step = this.#step(k);
+    const split = new StepSplit(step, fit?.powers ?? null, this.tokenCovariate);
+    this.#splitCache = { k, fit, step, split };
+    return this.#splitCache;
+  }
+
   /** E(t) inside counter step k on a coarse sensor: the model's split, bounded by the power range. */
   #coarsePoint(t: number, k: number, anchorsJ: [number, number]): PointEstimate {
-    const step = this.#step(k);
-    const { fraction, model } = fractionBefore(step, t, this.regression.fit()?.powers ?? null, this.tokenCovariate);
+    const { step, split } = this.#stepSplit(k);
+    const fraction = split.fractionBefore(t);
+    const model = split.model;
     const stepS = (step.endNs - step.startNs) / 1e9;
     const bounds = pieceBoundsJ(step.energyJ, stepS, Math.max(0, t - step.startNs) / 1e9, this.powerRange(), this.#stepErrorJ());
     const piece = clipToBounds(fraction * step.energyJ, bounds);
@@ -660,7 +674,7 @@ export class PowerTimeline {
     const model = pa.coarseModel === 'regression' && pb.coarseModel === 'regression' ? 'counter-regression' : 'counter-interpolated';
     const k = pa.anchorInterval;
     if (k !== null && k >= 0 && k === pb.anchorInterval && pa.settled && pb.settled) {
-      const step = this.#step(k);
+      const { step } = this.#stepSplit(k);
       const bounds = pieceBoundsJ(step.energyJ, (step.endNs - step.startNs) / 1e9, (b - a) / 1e9, this.powerRange(), this.#stepErrorJ());
       return { method: model, uncertaintyJ: Math.max(energyJ - bounds[0], bounds[1] - energyJ, 0) };
     }

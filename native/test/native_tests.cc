@@ -68,9 +68,27 @@ int main() {
     auto lib = OpenSim();
     EXPECT(lib != nullptr);
     if (!lib) return;
-    EXPECT(lib->boundSymbols().size() == 4);
+    // The four versioned entry points, and nvmlDeviceGetPciInfo_v2 kept as _v3's fallback.
+    EXPECT(lib->boundSymbols().size() == 5);
     EXPECT(lib->boundSymbols()[0] == "nvmlInit_v2");
+    EXPECT(lib->boundSymbols()[4] == "nvmlDeviceGetPciInfo_v2");
     EXPECT(lib->missingSymbols().empty());
+  });
+
+  Run("a newer query the driver refuses falls back to its older equivalent", [] {
+    ClearSimEnv();
+    setenv("WATTSCOPE_SIM_FAULTS", "not_supported=nvmlDeviceGetPciInfo_v3,not_found=nvmlDeviceGetTemperatureV,not_supported=nvmlDeviceGetTotalEnergyConsumption", 1);
+    auto lib = OpenSim();
+    EXPECT(lib != nullptr);
+    if (!lib) return;
+    DeviceQueries q(*lib);
+    auto d = q.HandleByIndex(0);
+    EXPECT(d.ok());
+    EXPECT(q.PciBusId(d.value).value == "00000000:18:00.0");
+    EXPECT(q.TemperatureC(d.value).ok());
+    EXPECT(q.TotalEnergyMj(d.value).ret == NVML_ERROR_NOT_SUPPORTED);
+    EXPECT(q.EnergyMjWithFallback(d.value).ok());
+    unsetenv("WATTSCOPE_SIM_FAULTS");
   });
 
   Run("old driver falls back to unversioned symbols and disables missing features", [] {

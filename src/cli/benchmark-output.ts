@@ -24,7 +24,8 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
       const measuredWh = meanMeasurementUncertaintyWh(report, phase);
       const truthWh = truth?.phaseWhPer1000[phase];
       const beside = truthWh === undefined ? '' : `  truth ${fmt(truthWh, 3)} (${fmt(((s.mean - truthWh) / truthWh) * 100, 2)}%)`;
-      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries +-${fmt(measuredWh, 3)}  95% CI over runs [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${s.cv === null ? 'n/a' : `${fmt(s.cv * 100, 2)}%`}${beside}`);
+      const measuredPct = measuredWh === null || s.mean === 0 ? 'n/a' : `${fmt((measuredWh / s.mean) * 100, 2)}%`;
+      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries +-${measuredPct}  95% CI over runs [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${s.cv === null ? 'n/a' : `${fmt(s.cv * 100, 2)}%`}${beside}`);
     }
     lines.push(`  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`);
     lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);

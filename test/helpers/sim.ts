@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { appliedLogPath, readAppliedChanges } from '../../src/sim/applied-log.js';
+import { PowerHistory } from '../../src/sim/power-history.js';
 import { SimPowerControl } from '../../src/sim/power-control.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -103,13 +104,14 @@ export class SimControl {
     return this.setPower(watts);
   }
 
-  #applied: { size: number; byGpu: Change[][] } | null = null;
+  #applied: { size: number; byGpu: PowerHistory[] } | null = null;
+  #written: { length: number; gpu: number; history: PowerHistory } | null = null;
 
   /**
    * The power the simulator actually applied (a change takes effect no earlier than its last read):
    * the trace's changes merged with its applied-changes log, or null before it applied any.
    */
-  #appliedHistory(gpu: number): Change[] | null {
+  #appliedHistory(gpu: number): PowerHistory | null {
     if (!this.file) return null;
     const log = appliedLogPath(this.file);
     const size = existsSync(log) ? statSync(log).size : 0;
@@ -118,11 +120,20 @@ export class SimControl {
       const changes = readAppliedChanges(log);
       const byGpu = this.#trace.map((base, g) => {
         const mine = changes.filter((c) => c.target === '*' || c.target === g).map((c) => ({ tNs: c.tNs, watts: c.watts }));
-        return [...base, ...mine].sort((a, b) => (a.tNs < b.tNs ? -1 : a.tNs > b.tNs ? 1 : 0));
+        return historyOf([...base, ...mine]);
       });
       this.#applied = { size, byGpu };
     }
     return this.#applied.byGpu[gpu]!;
+  }
+
+  /** The power as written (before the simulator applied any change), for `gpu`. */
+  #writtenHistory(gpu: number): PowerHistory {
+    const changes = this.#history[gpu]!;
+    if (this.#written?.gpu !== gpu || this.#written.length !== changes.length) {
+      this.#written = { gpu, length: changes.length, history: historyOf(changes) };
+    }
+    return this.#written.history;
   }
 
   /** Power of `gpu` at `tNs`, W. */
@@ -137,16 +148,16 @@ export class SimControl {
 
   /** Exact energy of `gpu` between two monotonic timestamps, J. */
   energyJ(gpu: number, fromNs: bigint, toNs: bigint): number {
-    const h = this.#appliedHistory(gpu) ?? this.#history[gpu]!;
-    let total = 0;
-    for (let i = 0; i < h.length; i++) {
-      const start = h[i]!.tNs > fromNs ? h[i]!.tNs : fromNs;
-      const next = i + 1 < h.length ? h[i + 1]!.tNs : toNs;
-      const end = next < toNs ? next : toNs;
-      if (end > start) total += (h[i]!.watts * Number(end - start)) / 1e9;
-    }
-    return total;
+    return (this.#appliedHistory(gpu) ?? this.#writtenHistory(gpu)).energyJ(fromNs, toNs);
   }
+}
+
+/** A PowerHistory of changes (the first is the level from the epoch on), in time order. */
+function historyOf(changes: Change[]): PowerHistory {
+  const sorted = [...changes].sort((a, b) => (a.tNs < b.tNs ? -1 : a.tNs > b.tNs ? 1 : 0));
+  const history = new PowerHistory(sorted[0]!.watts);
+  for (const c of sorted) history.record(c.tNs, c.watts);
+  return history;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -4,7 +4,7 @@
  * and the bounds inside one counter step.
  */
 import { describe, expect, it } from 'vitest';
-import { clipToBounds, fractionBefore, labelTimesS, pieceBoundsJ, type CounterStep } from '../src/measure/coarse-step.js';
+import { clipToBounds, labelTimesS, pieceBoundsJ, StepSplit, type CounterStep } from '../src/measure/coarse-step.js';
 import { PhasePowerRegression, solveSymmetric } from '../src/measure/phase-regression.js';
 import { SensorDetector } from '../src/measure/sensor-detect.js';
 import { CounterGridFit, fitGrid } from '../src/measure/counter-grid.js';
@@ -129,13 +129,13 @@ describe('one counter step on a coarse sensor', () => {
     expect(times.get('prefill')).toBeCloseTo(0.05, 12);
   });
 
-  it('fractionBefore follows the learnt powers, or time alone when they are unknown', () => {
+  it('StepSplit follows the learnt powers, or time alone when they are unknown', () => {
     const powers = new Map([['', { powerW: 70, standardErrorW: 1 }], ['prefill', { powerW: 500, standardErrorW: 1 }]]);
-    const withModel = fractionBefore(step, 80 * MS, powers);
+    const withModel = new StepSplit(step, powers);
     expect(withModel.model).toBe('regression');
-    expect(withModel.fraction * step.energyJ).toBeCloseTo(0.03 * 70 + 0.05 * 500, 9);
-    const timeOnly = fractionBefore(step, 80 * MS, null);
-    expect(timeOnly).toEqual({ fraction: 0.8, model: 'time-share' });
+    expect(withModel.fractionBefore(80 * MS) * step.energyJ).toBeCloseTo(0.03 * 70 + 0.05 * 500, 9);
+    const timeOnly = new StepSplit(step, null);
+    expect({ fraction: timeOnly.fractionBefore(80 * MS), model: timeOnly.model }).toEqual({ fraction: 0.8, model: 'time-share' });
   });
 
   it('pieceBoundsJ: the power range and the rest of the step bound a piece, and always hold the truth', () => {

@@ -109,15 +109,6 @@ export class StepSplit {
   }
 }
 
-/** The share of the step's energy spent before tNs (see StepSplit), for one instant. */
-export function fractionBefore(
-  step: CounterStep, tNs: number, powers: Map<string, LabelPower> | null, covariate: TokenCovariate = noCovariate,
-): { fraction: number; model: 'regression' | 'time-share' } {
-  if (step.endNs - step.startNs <= 0) return { fraction: 0, model: 'time-share' };
-  const split = new StepSplit(step, powers, covariate);
-  return { fraction: split.fractionBefore(tNs), model: split.model };
-}
-
 /**
  * Bounds on the energy of `pieceS` seconds of a step of `stepS` seconds and `stepJ` joules: the
  * piece drew between minW and maxW, and so did the rest of the step. `stepErrorJ` is how far the

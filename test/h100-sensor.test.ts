@@ -77,6 +77,8 @@ describe('the sensor is recognised at run time', () => {
     for (const [sensor, kind] of [['h100', 'periodic'], ['ideal', 'instant']] as const) {
       const sim = configureSim({ control: true, sensor });
       monitor = await EnergyMonitor.open({ simulate: true });
+      // Idle first: the counter evidence is judged against steps where the reading stayed flat.
+      await sleep(300);
       for (let i = 0; i < 80; i++) {
         sim.setPower(100 + ((i * 137) % 500));
         await sleep(9);

@@ -50,6 +50,56 @@ describe('SensorDetector', () => {
     expect(d.info.refreshPeriodMs).toBe(100);
   });
 
+  /** A counter step of 100 ms: the reading stepped from 100 W to `toW` (0 = flat), its integral off by `mismatch`. */
+  function step(toW: number, mismatch: number): Parameters<SensorDetector['observeCounterStep']>[0] {
+    const counterJ = toW > 0 ? (100 + toW) / 2 / 10 : 10;
+    return { counterJ, readingJ: counterJ / (1 + mismatch), readingSpreadW: toW > 0 ? toW - 100 : 0, readingMaxW: Math.max(100, toW), toleranceRel: 0.01 };
+  }
+
+  it('counter evidence: changed steps that match the steady steps\' ratio show an instant sensor', () => {
+    const d = new SensorDetector(false);
+    d.observeCounterStep(step(0, 0));
+    d.observeCounterStep(step(600, 0.002));
+    expect(d.isInstant).toBe(true);
+  });
+
+  it('counter evidence: changed steps that miss it show a sensor that is not instant', () => {
+    const d = new SensorDetector(false);
+    d.observeCounterStep(step(0, 0));
+    for (const mismatch of [0.08, -0.12, 0.004]) d.observeCounterStep(step(600, mismatch));
+    expect(d.isInstant).toBe(false);
+  });
+
+  it('counter evidence: changed steps alone are never judged against each other (one would match the median)', () => {
+    const d = new SensorDetector(false);
+    for (const mismatch of [0.08, -0.12, 0.3]) d.observeCounterStep(step(600, mismatch));
+    expect(d.isInstant).toBe(false);
+    expect(d.info.kind).toBe('unknown');
+    // They wait for a steady step, and are judged against it then: all three miss.
+    d.observeCounterStep(step(0, 0));
+    d.observeCounterStep(step(600, 0));
+    expect(d.isInstant).toBe(false);
+  });
+
+  it('counter evidence: a waiting changed step that matches counts once a steady step arrives', () => {
+    const d = new SensorDetector(false);
+    d.observeCounterStep(step(600, 0.001));
+    expect(d.isInstant).toBe(false);
+    d.observeCounterStep(step(0, 0));
+    expect(d.isInstant).toBe(true);
+  });
+
+  it('counter evidence: a change too small to tell 5 ms of lag from a match says nothing', () => {
+    const d = new SensorDetector(false);
+    d.observeCounterStep(step(0, 0));
+    // 100 W to 115 W over a 10.75 J step: 1% of it is 0.11 J, 7 ms of a 15 W change.
+    d.observeCounterStep(step(115, 0.5));
+    expect(d.info.kind).toBe('unknown');
+    expect(d.isInstant).toBe(false);
+    d.observeCounterStep(step(600, 0));
+    expect(d.isInstant).toBe(true);
+  });
+
   it('a 1 s average is averaged whatever it shows', () => {
     const d = new SensorDetector(true);
     feed(d, 1, 1, 50);

@@ -11,9 +11,12 @@
  * A second kind of evidence comes from the counter: in a counter step where the reading changed
  * by so much that a change seen even a few milliseconds late would break the match, an instant
  * sensor's integral matches the counter's step; a periodic one's does not (the change shows at
- * the next refresh, smoothed by its window). One such agreeing step with none disagreeing, or
- * three to one, shows an instant sensor. Changes a few milliseconds apart are proof enough alone:
- * a periodic sensor cannot make them.
+ * the next refresh, smoothed by its window). "Matches" is judged against the counter/power ratio
+ * of steady steps (the reading flat throughout), never against a ratio the judged step itself
+ * helped to form: a median over changed steps would agree with one of them by construction. Changed
+ * steps seen before any steady one wait for it. One agreeing step with none disagreeing, or three
+ * to one, shows an instant sensor. Changes a few milliseconds apart are proof enough alone: a
+ * periodic sensor cannot make them.
  */
 
 export type SensorKind = 'instant' | 'periodic' | 'average-1s' | 'unknown';
@@ -33,6 +36,30 @@ const INSTANT_EVIDENCE = 3;
 /** How many spaced changes are needed before a refresh period is stated. */
 const PERIODIC_EVIDENCE = 5;
 const KEPT_INTERVALS = 64;
+/** Steady steps' ratios kept for the reference, and changed steps kept while no reference exists. */
+const KEPT_STEPS = 16;
+
+/** One counter step as the sensor judge sees it. */
+export interface CounterStepEvidence {
+  /** The counter's step, J. */
+  counterJ: number;
+  /** The sampled power's integral over the same step, J. */
+  readingJ: number;
+  /** Highest minus lowest reading inside the step, W. */
+  readingSpreadW: number;
+  /** Highest reading inside the step, W. */
+  readingMaxW: number;
+  /** Relative mismatch still called agreement (at least 1%: the anchors' timing widens it). */
+  toleranceRel: number;
+}
+
+/** A changed step informs only if a change seen this late would already break the match, s. */
+const LATE_CHANGE_S = 0.005;
+
+/** A reading that moves by more than this inside a step (W, or 5% of its top) changed in it. */
+function readingChanged(step: CounterStepEvidence): boolean {
+  return step.readingSpreadW > Math.max(5, 0.05 * step.readingMaxW);
+}
 
 export class SensorDetector {
   readonly #averaged: boolean;
@@ -41,6 +68,8 @@ export class SensorDetector {
   #closeChanges = 0;
   #agreeingSteps = 0;
   #disagreeingSteps = 0;
+  readonly #steadyRatios: number[] = [];
+  readonly #waitingSteps: Array<{ ratio: number; toleranceRel: number }> = [];
   #changes = 0;
   readonly #intervalsNs: number[] = [];
 
@@ -66,11 +95,34 @@ export class SensorDetector {
   }
 
   /**
-   * One counter step in which the reading changed: whether the sampled power's integral matched
-   * the counter's step (within a percent, after the usual counter/power scale).
+   * One counter step. A steady one (reading flat) adds to the counter/power reference ratio; a
+   * changed one whose match would break were a change seen 5 ms late is judged against that
+   * reference: an instant sensor's integral matches the counter's step, a periodic one's does not.
    */
-  observeChangedStep(agrees: boolean): void {
-    if (agrees) this.#agreeingSteps++;
+  observeCounterStep(step: CounterStepEvidence): void {
+    if (!(step.counterJ > 0) || !(step.readingJ > 0)) return;
+    const ratio = step.counterJ / step.readingJ;
+    if (!readingChanged(step)) {
+      this.#steadyRatios.push(ratio);
+      if (this.#steadyRatios.length > KEPT_STEPS) this.#steadyRatios.shift();
+      for (const waiting of this.#waitingSteps.splice(0)) this.#judge(waiting.ratio, waiting.toleranceRel);
+      return;
+    }
+    // How late the change could be seen and the integral still agree, s.
+    const slackS = (step.toleranceRel * step.counterJ) / step.readingSpreadW;
+    if (slackS > LATE_CHANGE_S) return;
+    if (this.#steadyRatios.length === 0) {
+      this.#waitingSteps.push({ ratio, toleranceRel: step.toleranceRel });
+      if (this.#waitingSteps.length > KEPT_STEPS) this.#waitingSteps.shift();
+      return;
+    }
+    this.#judge(ratio, step.toleranceRel);
+  }
+
+  #judge(ratio: number, toleranceRel: number): void {
+    const sorted = [...this.#steadyRatios].sort((a, b) => a - b);
+    const reference = sorted[sorted.length >> 1]!;
+    if (Math.abs(ratio / reference - 1) < toleranceRel) this.#agreeingSteps++;
     else this.#disagreeingSteps++;
   }
 

@@ -412,7 +412,7 @@ export class PowerTimeline {
     }
   }
 
-  /** Counter evidence on the sensor: in step k, if the reading changed, did its integral match the step? */
+  /** Counter evidence on the sensor: step k's counter delta beside the sampled power's integral. */
   #judgeSensorOnStep(k: number): void {
     const from = this.#sampleT.floorIndex(this.#anchorT.at(k));
     const to = this.#sampleT.floorIndex(this.#anchorT.at(k + 1));
@@ -422,15 +422,18 @@ export class PowerTimeline {
       min = Math.min(min, this.#samplePowerW.at(i));
       max = Math.max(max, this.#samplePowerW.at(i));
     }
-    const dE = this.#anchorEnergyJ.at(k + 1) - this.#anchorEnergyJ.at(k);
-    const dW = this.#anchorIntegralJ.at(k + 1) - this.#anchorIntegralJ.at(k);
-    if (!(max - min > Math.max(5, 0.05 * max)) || !(dW > 0) || !(dE > 0)) return;
-    // The anchors' own timing uncertainty (half a sample interval each, before the grid fit) widens the tolerance.
+    const counterJ = this.#anchorEnergyJ.at(k + 1) - this.#anchorEnergyJ.at(k);
+    // The anchors' own timing uncertainty (half a sample interval each, before the grid fit) and the
+    // trapezoid's error at each change of the reading (the sample interval hides where it fell) widen the tolerance.
     const anchorsJ = (this.#anchorPowerW.at(k) * this.#anchorHalfWidthNs.at(k) + this.#anchorPowerW.at(k + 1) * this.#anchorHalfWidthNs.at(k + 1)) / 1e9;
-    const tolerance = Math.max(0.01, (2 * anchorsJ) / dE);
-    // Informative only if a change seen more than 5 ms late would already break the match.
-    if ((tolerance * dE) / (max - min) > 0.005) return;
-    this.#sensor.observeChangedStep(Math.abs(dE / dW / this.ratio() - 1) < tolerance);
+    const trapezoidJ = 2 * Math.sqrt(Math.max(0, this.#varianceAt(to) - this.#varianceAt(from)));
+    this.#sensor.observeCounterStep({
+      counterJ,
+      readingJ: this.#anchorIntegralJ.at(k + 1) - this.#anchorIntegralJ.at(k),
+      readingSpreadW: max - min,
+      readingMaxW: max,
+      toleranceRel: Math.max(0.01, (2 * anchorsJ + trapezoidJ) / counterJ),
+    });
   }
 
   /** How far one counter step may be off were the counter to integrate only sampled windows (~95%), J. */

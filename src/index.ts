@@ -19,7 +19,8 @@ export type { MonitorOptions } from './measure/options.js';
 export { Scope } from './measure/scope.js';
 export type { QueryContext, ScopeCounts } from './measure/scope.js';
 export type { SelectedGpu } from './measure/gpu-selection.js';
-export type { EnergyMethod, TimelineSamples } from './measure/timeline.js';
+export type { EnergyMethod } from './measure/estimate.js';
+export type { TimelineSamples } from './measure/timeline.js';
 export type {
   GpuEnergy, Measurement, MeasuredScope, UnavailableScope, ScopeOutcome, PhaseTotal, RunSummary, QueryRecord,
 } from './measure/types.js';

@@ -4,7 +4,7 @@
  * phase scopes open in it, shared equally when several overlap (concurrent
  * requests), or to "unattributed" when none is; the parts add up to the total.
  */
-import type { PointEstimate } from './timeline.js';
+import type { PointEstimate } from './estimate.js';
 import type { Measurement, PhaseTotal } from './types.js';
 
 /** An instant whose per-GPU energy estimate is fixed once every GPU's counter has updated past it. */

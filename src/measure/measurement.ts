@@ -1,6 +1,7 @@
 /** Builds a Measurement from a scope record and the GPUs' timelines. */
 import type { ScopeRecord } from './ledger.js';
-import type { EnergyMethod, PowerTimeline } from './timeline.js';
+import type { EnergyMethod } from './estimate.js';
+import type { PowerTimeline } from './timeline.js';
 import type { GpuEnergy, Measurement } from './types.js';
 
 const methodRank: Record<EnergyMethod, number> = { 'energy-counter': 0, 'counter-interpolated': 1, 'counter-regression': 2, 'power-integration': 3 };

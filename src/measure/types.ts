@@ -1,5 +1,5 @@
 /** Result types of measurement scopes. */
-import type { EnergyMethod } from './timeline.js';
+import type { EnergyMethod } from './estimate.js';
 import type { SelectedGpu } from './gpu-selection.js';
 
 export type { EnergyMethod };

@@ -14,6 +14,7 @@ export type { NvmlOptions, DeviceInfo, DeviceStatus, DeviceSnapshot, LibraryInfo
 export { simulatedNvmlPath } from './native/binding.js';
 export { EnergyMonitor } from './measure/monitor.js';
 export type { MonitorGpu, MonitorStats } from './measure/monitor.js';
+export type { EnergyDecrease } from './measure/monotonicity.js';
 export { MonitorOptionsSchema } from './measure/options.js';
 export type { MonitorOptions } from './measure/options.js';
 export { Scope } from './measure/scope.js';

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { BoundaryPowerModel, MIXED_LABEL } from '../src/measure/boundary-power.js';
 import { CounterAnchors } from '../src/measure/counter-anchors.js';
+import { fellBack, MonotonicityCheck } from '../src/measure/monotonicity.js';
 import { SampleStore } from '../src/measure/sample-store.js';
 import { PowerTimeline } from '../src/measure/timeline.js';
 import { feedTimeline, MS, PowerTrace, seededRandom } from './helpers/synthetic-stream.js';
@@ -182,5 +183,30 @@ describe('PowerTimeline on synthetic streams', () => {
     }
     const estimate = timeline.interval(scopes[30]!.a, scopes[30]!.b);
     expect(estimate.method).toBe('counter-regression');
+  });
+});
+
+describe('MonotonicityCheck', () => {
+  it('counts a settled boundary below the one before it on the same GPU, not rounding', () => {
+    const check = new MonotonicityCheck();
+    check.observeSettled(0, 1, 1_000_000);
+    check.observeSettled(1, 2, 10);
+    check.observeSettled(0, 3, 1_000_000 - 1e-4); // rounding at a MJ counter
+    check.observeSettled(0, 4, 999_990);
+    expect(fellBack(1_000_000, 1_000_000 - 1e-4)).toBe(false);
+    expect(check.count).toBe(1);
+    expect(check.decreases).toEqual([{ gpu: 0, t: 4, dropJ: 1_000_000 - 1e-4 - 999_990, where: 'settle', forced: false }]);
+  });
+
+  it('checks a run summary\'s instants in time order, whatever order they come in', () => {
+    const check = new MonotonicityCheck();
+    const found = check.observeRun([
+      { t: 30, energyJ: 12, forced: false },
+      { t: 10, energyJ: 10, forced: false },
+      { t: 20, energyJ: 13, forced: true },
+    ]);
+    expect(found).toBe(1);
+    expect(check.decreases[0]).toMatchObject({ t: 30, where: 'run-summary', forced: true });
+    expect(check.decreases[0]!.dropJ).toBeCloseTo(1, 12);
   });
 });

@@ -60,11 +60,15 @@ export class CoarseStepEstimator {
     const fraction = split.fractionBefore(t);
     const stepS = (step.endNs - step.startNs) / 1e9;
     const bounds = pieceBoundsJ(step.energyJ, stepS, Math.max(0, t - step.startNs) / 1e9, this.#powerRange(), this.stepErrorJ());
-    const piece = clipToBounds(fraction * step.energyJ, bounds);
-    const f = step.energyJ > 0 ? piece.energyJ / step.energyJ : fraction;
+    // Clipped into the bounds, then kept inside the step, so that E(t) never runs backwards across
+    // the step's ends (the bounds may reach past them when the step itself may be off); the
+    // uncertainty still covers both bounds.
+    const pieceJ = Math.min(Math.max(clipToBounds(fraction * step.energyJ, bounds).energyJ, 0), Math.max(step.energyJ, 0));
+    const pieceUncertaintyJ = Math.max(pieceJ - bounds[0], bounds[1] - pieceJ, 0);
+    const f = step.energyJ > 0 ? pieceJ / step.energyJ : fraction;
     const anchorsJ = (1 - f) * this.#anchors.timingJ(k) + f * this.#anchors.timingJ(k + 1);
     return {
-      energyJ: this.#anchors.energyJ(k) + piece.energyJ, uncertaintyJ: piece.uncertaintyJ + anchorsJ,
+      energyJ: this.#anchors.energyJ(k) + pieceJ, uncertaintyJ: pieceUncertaintyJ + anchorsJ,
       settled: true, anchorInterval: k, fraction: f, extrapolated: false, coarseModel: split.model,
     };
   }

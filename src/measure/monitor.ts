@@ -2,6 +2,7 @@
  * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
  * GPU, and turns scope boundaries into measurements.
  */
+import { MonotonicityCheck, type EnergyDecrease } from './monotonicity.js';
 import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
 import type { SensorInfo } from './sensor-detect.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -63,6 +64,10 @@ export interface MonitorStats {
   meanPollNs: number;
   bytesHeld: number;
   pendingBoundaries: number;
+  /** Times cumulative energy was seen to run backwards (always 0 unless something is wrong; see `energyDecreases`). */
+  energyDecreases: number;
+  /** The first few such decreases, with where they were seen. */
+  energyDecreaseDetails: EnergyDecrease[];
 }
 
 export class EnergyMonitor implements ScopeHost, AsyncDisposable {
@@ -74,11 +79,14 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #session: NvmlSession;
   readonly #sampler: NativeHandle;
   readonly #timelines: PowerTimeline[];
+  readonly #monotonicity = new MonotonicityCheck();
   readonly #als = new AsyncLocalStorage<Context>();
   // Boundaries and ended scopes waiting to settle, in creation / end order: they settle in that
   // order, so each drain stops at the first one still waiting.
   #pending: Boundary[] = [];
   #pendingHead = 0;
+  // Boundaries settled by extrapolation at the settle timeout: settled again once the counter has updated past them.
+  #forced: Boundary[] = [];
   #unsettled: ScopeRecord[] = [];
   #unsettledHead = 0;
   readonly #openScopes = new Set<ScopeRecord>();
@@ -253,6 +261,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
       bytesHeld: this.#timelines.reduce((a, t) => a + t.bytes, 0),
       pendingBoundaries: this.#pendingCount,
+      energyDecreases: this.#monotonicity.count,
+      energyDecreaseDetails: [...this.#monotonicity.decreases],
     };
   }
 
@@ -301,7 +311,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   measurementOf(rec: ScopeRecord): Measurement {
     if (rec.final) return rec.final;
     const m = buildMeasurement(rec, this.#timelines);
-    if (rec.settled) rec.final = m;
+    // Extrapolated (forced) ends may still be settled later: not cached until they are.
+    if (rec.settled && !rec.start.forced && !rec.end!.forced) rec.final = m;
     return m;
   }
 
@@ -402,6 +413,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       this.#pending = this.#pending.slice(this.#pendingHead);
       this.#pendingHead = 0;
     }
+    if (this.#forced.length) this.#forced = this.#forced.filter((b) => !this.#resettle(b));
     while (this.#unsettledHead < this.#unsettled.length) {
       const rec = this.#unsettled[this.#unsettledHead]!;
       if (!rec.start.settled || !rec.end!.settled) break;
@@ -438,10 +450,36 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       const p = tl.point(b.t);
       if (p.settled || force) {
         b.points[i] = p;
-        if (!p.settled) b.forced = true;
+        if (p.settled) this.#monotonicity.observeSettled(i, b.t, p.energyJ);
+        else if (!b.forced) {
+          b.forced = true;
+          this.#forced.push(b);
+        }
       } else done = false;
     }
     b.settled = done;
+    return done;
+  }
+
+  /**
+   * A forced boundary's extrapolated points replaced by settled ones where the counter has since
+   * updated past it (while its samples are retained); true once none is left, or none can be.
+   */
+  #resettle(b: Boundary): boolean {
+    let done = true;
+    this.#timelines.forEach((tl, i) => {
+      const point = b.points[i];
+      if (!point || point.settled || b.lost[i]) return;
+      if (b.t < tl.firstSampleT || tl.lostAt !== null) return;
+      if (tl.lastAnchorT <= b.t) {
+        done = false;
+        return;
+      }
+      const settled = tl.point(b.t);
+      if (settled.settled) b.points[i] = settled;
+      else done = false;
+    });
+    if (b.points.every((p, i) => p?.settled || b.lost[i])) b.forced = false;
     return done;
   }
 
@@ -485,6 +523,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     }
     const flags = new Set(this.#timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
     if (run.start.forced || end.forced || ended.some((p) => p.start.forced || p.end!.forced)) flags.add('unsettled');
+    const instants = [run.start, end, ...ended.flatMap((p) => [p.start, p.end!])].map((b) => ({ t: b.t, energyJ: energyAt(b), forced: b.forced }));
+    if (this.#monotonicity.observeRun(instants) > 0) flags.add('non-monotonic');
     if (this.#timelines.some((t) => t.lostAt !== null)) flags.add('gpu-lost');
     const method: RunSummary['method'] = this.#timelines.some((tl) => !tl.hasCounter)
       ? 'power-integration'

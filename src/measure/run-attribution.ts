@@ -41,7 +41,8 @@ export function refinedPoints(timelines: readonly PowerTimeline[]): (b: Boundary
         energyJ = NaN;
         return;
       }
-      const stale = tl.coarse || settled.coarseModel !== undefined;
+      // Coarse splits improve as the regression learns; forced (extrapolated) points may since have settled.
+      const stale = tl.coarse || settled.coarseModel !== undefined || !settled.settled;
       const point = stale && b.t >= tl.firstSampleT && b.t < tl.lastAnchorT ? tl.point(b.t) : settled;
       energyJ += point.energyJ;
       variance += point.uncertaintyJ * point.uncertaintyJ;

@@ -27,6 +27,19 @@ describe('wattscope devices', () => {
     expect(r.stdout).toMatch(/0\s+NVIDIA H100 80GB HBM3\s+GPU-/);
   });
 
+  it('--sensor tells each GPU\'s power sensor from a short sampling: the H100 profile\'s 100 ms refresh', () => {
+    configureSim({ sensor: 'h100', noiseW: 2 });
+    const json = runCli(['devices', '--simulate', '--sensor', '--sensor-ms', '1200', '--json']);
+    expect(json.status).toBe(0);
+    const [device] = JSON.parse(json.stdout) as Array<{ sensor: { kind: string; refreshPeriodMs: number } }>;
+    expect(device!.sensor.kind).toBe('periodic');
+    expect(Math.abs(device!.sensor.refreshPeriodMs - 100)).toBeLessThan(5);
+    // A reading that stays flat (the simulator's idle GPU without noise) is unknown, never assumed instant.
+    configureSim({ sensor: 'h100' });
+    const text = runCli(['devices', '--simulate', '--sensor', '--sensor-ms', '600']);
+    expect(text.stdout).toMatch(/^GPU 0 power sensor: unknown after 0 reading changes \(treated as coarse\)$/m);
+  });
+
   it('without NVML: exit 1 and one clear sentence on stderr, no stack trace', () => {
     const env = { ...process.env, WATTSCOPE_NVML_LIBRARY: '/nonexistent/libnvidia-ml.so.1' };
     const r = runCli(['devices'], env);

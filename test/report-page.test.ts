@@ -57,7 +57,7 @@ describe.skipIf(!haveChromium)(`report.html in headless Chromium${haveChromium ?
       expect(await value('total-mean')).toBe(a.totalWhPer1000.mean);
       // The demo shows the simulator's truth beside each estimate, and the sensor it measured.
       for (const p of report.benchmark.phases) expect(await value(`truth-${p}`)).toBe(report.simulatedTruth!.phaseWhPer1000[p]);
-      expect(await page.textContent('[data-testid="sensor"]')).toMatch(/^GPU 0: (instant|periodic, refreshed every \d+\.\d ms|unknown)$/);
+      expect(await page.textContent('[data-testid="sensor"]')).toMatch(/^GPU 0: (instant \(resolves|periodic, refreshed every \d+\.\d ms \(coarse|unknown after \d+ reading changes)/);
       expect(await page.textContent('[data-testid="simulated-profile"]')).toMatch(/sensor profile (ideal|h100), counter (true|windowed)/);
       expect(await value('gpu-energy-wh')).toBe(report.aiEnergyScore!.gpuEnergyWh);
       expect(await page.textContent('[data-testid="gpu-energy-wh"]')).toBe(readFileSync(path.join(out, 'GPU_ENERGY_WH.txt'), 'utf8').trim());

@@ -1,6 +1,7 @@
 /** Printing a finished benchmark for people (and --json for programs). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { describeSensor } from '../measure/sensor-detect.js';
 import type { WattscopeReport } from '../runner/report-schema.js';
 import { fmt } from './common.js';
 
@@ -40,13 +41,6 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function describeSensor(sensor: WattscopeReport['device']['gpus'][number]['sensor']): string {
-  if (!sensor) return 'not measured';
-  if (sensor.kind === 'periodic') return `periodic, refreshed every ${fmt(sensor.refreshPeriodMs, 1)} ms (coarse: phases are split by regression on the counter)`;
-  if (sensor.kind === 'instant') return 'instant (resolves power between counter updates)';
-  if (sensor.kind === 'average-1s') return 'a 1 s average (coarse)';
-  return `unknown after ${sensor.changesSeen} reading changes (treated as coarse)`;
-}
 
 /** Mean over the included runs of a phase's measurement uncertainty, Wh per 1,000 queries. */
 function meanMeasurementUncertaintyWh(report: WattscopeReport, phase: string): number | null {

@@ -1,19 +1,40 @@
-/** `wattscope devices [--json]`: the GPUs NVML sees. */
+/** `wattscope devices [--json] [--sensor [--sensor-ms N]]`: the GPUs NVML sees, and optionally their power sensor. */
+import { EnergyMonitor } from '../measure/monitor.js';
+import { describeSensor, type SensorInfo } from '../measure/sensor-detect.js';
 import { listDevices } from '../nvml/session.js';
-import { fmt, nvmlFlags, nvmlOptionsFrom, parse, table } from './common.js';
+import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str, table } from './common.js';
 
-export const devicesHelp = `wattscope devices [--json] [--simulate] [--nvml-library PATH]
-  Lists the GPUs with their energy counter (J), power (W), temperature and clocks.`;
+export const devicesHelp = `wattscope devices [--json] [--sensor [--sensor-ms N]] [--simulate] [--nvml-library PATH]
+  Lists the GPUs with their energy counter (J), power (W), temperature and clocks.
+  --sensor samples each GPU for --sensor-ms (1500) and tells its power sensor: instant, periodic
+  with its refresh period (an H100: about 100 ms), a 1 s average, or unknown while the reading
+  stays flat (an idle GPU may hold it flat: monitor.gpus[i].sensor tells it under load).`;
 
-export function devicesCommand(argv: string[]): number {
-  const { values } = parse(argv, nvmlFlags);
+const deviceFlags = { ...nvmlFlags, sensor: { type: 'boolean' }, 'sensor-ms': { type: 'string' } } as const;
+
+/** Each GPU's sensor as learnt from `durationMs` of sampling at 1 kHz, by NVML index. */
+async function probeSensors(values: Record<string, string | boolean | undefined>, durationMs: number): Promise<Map<number, SensorInfo>> {
+  const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), gpus: 'all' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, durationMs));
+    await monitor.settle();
+    return new Map(monitor.gpus.map((gpu) => [gpu.index, gpu.sensor]));
+  } finally {
+    await monitor.close();
+  }
+}
+
+export async function devicesCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, deviceFlags);
   if (values.help) {
     process.stdout.write(devicesHelp + '\n');
     return 0;
   }
   const { library, devices } = listDevices(nvmlOptionsFrom(values));
+  const sensors = values.sensor ? await probeSensors(values, positiveNumber(str(values, 'sensor-ms'), 'sensor-ms', 1500)) : null;
   if (values.json) {
-    process.stdout.write(JSON.stringify(devices, null, 2) + '\n');
+    const withSensor = sensors ? devices.map((d) => ({ ...d, sensor: sensors.get(d.index) ?? null })) : devices;
+    process.stdout.write(JSON.stringify(withSensor, null, 2) + '\n');
     return 0;
   }
   const rows = devices.map((d) => [
@@ -32,6 +53,7 @@ export function devicesCommand(argv: string[]): number {
   process.stdout.write(
     table(['GPU', 'name', 'uuid', 'pci', 'energy_J', 'power_W', 'instant_W', 'temp_C', 'sm_MHz'], rows) + '\n',
   );
+  for (const [index, sensor] of sensors ?? []) process.stdout.write(`GPU ${index} power sensor: ${describeSensor(sensor)}\n`);
   if (library.missingSymbols.length > 0) {
     process.stdout.write(`not available in this NVML: ${library.missingSymbols.join(', ')}\n`);
   }

@@ -157,3 +157,13 @@ export class SensorDetector {
     return near[near.length >> 1]! / 1e6;
   }
 }
+
+/** One line on a sensor for people: its kind, its refresh period, and what that means for the figures. */
+export function describeSensor(sensor: SensorInfo | null | undefined): string {
+  if (!sensor) return 'not measured';
+  const periodMs = sensor.refreshPeriodMs === null ? 'n/a' : sensor.refreshPeriodMs.toFixed(1);
+  if (sensor.kind === 'periodic') return `periodic, refreshed every ${periodMs} ms (coarse: phases are split by regression on the counter)`;
+  if (sensor.kind === 'instant') return 'instant (resolves power between counter updates)';
+  if (sensor.kind === 'average-1s') return 'a 1 s average (coarse)';
+  return `unknown after ${sensor.changesSeen} reading changes (treated as coarse)`;
+}

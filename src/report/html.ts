@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { runTotalWh } from '../runner/analysis.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { describeSensor } from '../measure/sensor-detect.js';
 import type { WattscopeReport } from '../runner/report-schema.js';
 import { reportClient } from './page-client.js';
 import type { TimelineFile } from './timeline-recorder.js';
@@ -52,7 +53,7 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
     return `${maybeCell(`truth-${p}`, t)}${maybeCell(`truth-${p}-error-pct`, t === undefined || estimate === null ? null : ((estimate - t) / t) * 100, 2)}`;
   };
   const truthHead = truth ? '<th>truth Wh (simulator)</th><th>error %</th>' : '';
-  const sensors = report.device.gpus.map((g) => `GPU ${g.index}: ${g.sensor ? (g.sensor.kind === 'periodic' ? `periodic, refreshed every ${num(g.sensor.refreshPeriodMs ?? NaN, 1)} ms` : g.sensor.kind) : 'not measured'}`).join('; ');
+  const sensors = report.device.gpus.map((g) => `GPU ${g.index}: ${describeSensor(g.sensor)}`).join('; ');
   const methods = [...new Set(report.runs.filter((r) => r.included).map((r) => r.method))].join(', ') || 'n/a';
   const summaryRows = a
     ? phases.map((p) => {

@@ -48,6 +48,9 @@ describe('1,000 queries x 3 phases', () => {
       // The run total is the counter's delta, and matches the true integral.
       expect(Math.abs(summary.totalEnergyJ - truthTotal) / truthTotal).toBeLessThan(0.001);
       expect(summary.flags).not.toContain('unsettled');
+      // Cumulative energy never ran backwards at any settled boundary (the monotonicity check).
+      expect(monitor.stats().energyDecreases).toBe(0);
+      expect(summary.flags).not.toContain('non-monotonic');
     } finally {
       await monitor.close();
     }

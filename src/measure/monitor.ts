@@ -2,25 +2,22 @@
  * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
  * GPU, and turns scope boundaries into measurements.
  */
-import { MonotonicityCheck, type EnergyDecrease } from './monotonicity.js';
-import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
-import type { SensorInfo } from './sensor-detect.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../errors.js';
 import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type PowerSourceName } from '../native/binding.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
 import { parseOptions } from '../options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
-import { attribute, emptyPhaseTotal, type Boundary, type ScopeRecord } from './ledger.js';
+import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement } from './measurement.js';
+import type { EnergyDecrease } from './monotonicity.js';
 import { MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
+import { summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
+import type { SensorInfo } from './sensor-detect.js';
+import { newBoundary, Settlement } from './settlement.js';
 import { PowerTimeline, type TimelineSamples } from './timeline.js';
 import type { Measurement, QueryRecord, RunSummary } from './types.js';
-
-// Placeholders until a boundary starts settling (saves two allocations per boundary on the hot path).
-const EMPTY: Array<null> = [];
-const NONE_LOST: boolean[] = [];
 
 interface Context {
   parentId: number | null;
@@ -30,15 +27,6 @@ interface Context {
 
 interface QueryState {
   phases: ScopeRecord[];
-}
-
-interface RunState {
-  label: string;
-  start: Boundary;
-  phases: ScopeRecord[];
-  queries: number;
-  failedQueries: number;
-  keepSpans: boolean;
 }
 
 /** Sampler facts per GPU. */
@@ -79,16 +67,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #session: NvmlSession;
   readonly #sampler: NativeHandle;
   readonly #timelines: PowerTimeline[];
-  readonly #monotonicity = new MonotonicityCheck();
+  readonly #settlement: Settlement;
   readonly #als = new AsyncLocalStorage<Context>();
-  // Boundaries and ended scopes waiting to settle, in creation / end order: they settle in that
-  // order, so each drain stops at the first one still waiting.
-  #pending: Boundary[] = [];
-  #pendingHead = 0;
-  // Boundaries settled by extrapolation at the settle timeout: settled again once the counter has updated past them.
-  #forced: Boundary[] = [];
-  #unsettled: ScopeRecord[] = [];
-  #unsettledHead = 0;
   readonly #openScopes = new Set<ScopeRecord>();
   readonly #openPhases = new Set<ScopeRecord>();
   readonly #runs = new Set<RunState>();
@@ -110,6 +90,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     }));
     this.originNs = process.hrtime.bigint();
     this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW));
+    this.#settlement = new Settlement(this.#timelines);
     this.#timer = setInterval(() => this.#drain(), options.drainIntervalMs);
     this.#timer.unref();
   }
@@ -226,7 +207,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   get #pendingCount(): number {
-    return this.#pending.length - this.#pendingHead;
+    return this.#settlement.pendingBoundaries;
   }
 
   /** The retained power and counter samples of GPU `gpu` (NVML index) between two monotonic instants. */
@@ -261,8 +242,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
       bytesHeld: this.#timelines.reduce((a, t) => a + t.bytes, 0),
       pendingBoundaries: this.#pendingCount,
-      energyDecreases: this.#monotonicity.count,
-      energyDecreaseDetails: [...this.#monotonicity.decreases],
+      energyDecreases: this.#settlement.monotonicity.count,
+      energyDecreaseDetails: [...this.#settlement.monotonicity.decreases],
     };
   }
 
@@ -304,7 +285,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     this.#openScopes.delete(rec);
     if (rec.phase !== null) this.#openPhases.delete(rec);
     this.#label(rec.end);
-    this.#unsettled.push(rec);
+    this.#settlement.addEndedScope(rec);
   }
 
   /** @internal The final measurement once settled (cached), else the provisional one as known now. */
@@ -339,9 +320,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   #boundary(): Boundary {
-    const tNs = process.hrtime.bigint();
-    const b: Boundary = { tNs, t: Number(tNs - this.originNs), points: EMPTY, lost: NONE_LOST, forced: false, settled: false };
-    this.#pending.push(b);
+    const b = newBoundary(process.hrtime.bigint(), this.originNs);
+    this.#settlement.addBoundary(b);
     return b;
   }
 
@@ -403,84 +383,9 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       timeline.append(b.tNs, b.energyMj, b.powerMw, b.energyRet, b.powerRet);
       this.gpus[i]!.sensor = timeline.sensor;
     });
-    const overdue = Number(process.hrtime.bigint() - this.originNs) - this.options.settleTimeoutMs * 1e6;
-    while (this.#pendingHead < this.#pending.length) {
-      const b = this.#pending[this.#pendingHead]!;
-      if (!this.#trySettleBoundary(b, force || b.t < overdue)) break;
-      this.#pendingHead++;
-    }
-    if (this.#pendingHead > 4096 && this.#pendingHead * 2 > this.#pending.length) {
-      this.#pending = this.#pending.slice(this.#pendingHead);
-      this.#pendingHead = 0;
-    }
-    if (this.#forced.length) this.#forced = this.#forced.filter((b) => !this.#resettle(b));
-    while (this.#unsettledHead < this.#unsettled.length) {
-      const rec = this.#unsettled[this.#unsettledHead]!;
-      if (!rec.start.settled || !rec.end!.settled) break;
-      rec.settled = true;
-      this.#unsettledHead++;
-      if (this.options.onMeasurement) this.options.onMeasurement(this.measurementOf(rec));
-    }
-    if (this.#unsettledHead > 4096 && this.#unsettledHead * 2 > this.#unsettled.length) {
-      this.#unsettled = this.#unsettled.slice(this.#unsettledHead);
-      this.#unsettledHead = 0;
-    }
-  }
-
-  /** Fixes a boundary's per-GPU estimates once every counter has updated past it; true when done. */
-  #trySettleBoundary(b: Boundary, force: boolean): boolean {
-    if (b.points === EMPTY) {
-      b.points = this.#timelines.map(() => null);
-      b.lost = this.#timelines.map(() => false);
-    }
-    let done = true;
-    for (let i = 0; i < this.#timelines.length; i++) {
-      const tl = this.#timelines[i]!;
-      if (b.points[i] || b.lost[i]) continue;
-      if (tl.lostAt !== null && (b.t >= tl.lostAt || tl.lastAnchorT < b.t)) {
-        b.lost[i] = true;
-        continue;
-      }
-      // Cheap test first: nothing can settle before data past it has arrived.
-      const ready = tl.hasCounter ? tl.lastAnchorT > b.t : tl.lastSampleT >= b.t;
-      if (!ready && !force) {
-        done = false;
-        continue;
-      }
-      const p = tl.point(b.t);
-      if (p.settled || force) {
-        b.points[i] = p;
-        if (p.settled) this.#monotonicity.observeSettled(i, b.t, p.energyJ);
-        else if (!b.forced) {
-          b.forced = true;
-          this.#forced.push(b);
-        }
-      } else done = false;
-    }
-    b.settled = done;
-    return done;
-  }
-
-  /**
-   * A forced boundary's extrapolated points replaced by settled ones where the counter has since
-   * updated past it (while its samples are retained); true once none is left, or none can be.
-   */
-  #resettle(b: Boundary): boolean {
-    let done = true;
-    this.#timelines.forEach((tl, i) => {
-      const point = b.points[i];
-      if (!point || point.settled || b.lost[i]) return;
-      if (b.t < tl.firstSampleT || tl.lostAt !== null) return;
-      if (tl.lastAnchorT <= b.t) {
-        done = false;
-        return;
-      }
-      const settled = tl.point(b.t);
-      if (settled.settled) b.points[i] = settled;
-      else done = false;
-    });
-    if (b.points.every((p, i) => p?.settled || b.lost[i])) b.forced = false;
-    return done;
+    const overdueT = Number(process.hrtime.bigint() - this.originNs) - this.options.settleTimeoutMs * 1e6;
+    const onMeasurement = this.options.onMeasurement;
+    this.#settlement.settle(overdueT, force, (rec) => onMeasurement?.(this.measurementOf(rec)));
   }
 
   async #finishRun(run: RunState): Promise<RunSummary> {
@@ -488,55 +393,6 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     this.#runs.delete(run);
     // Boundaries settle in order: once the run's end has, every phase boundary before it has too.
     while (!end.settled && !this.#closedSync) await this.#tick();
-    const ended = run.phases.filter((p) => p.end);
-    // On a coarse sensor, counter steps are split by the phase powers learnt over all steps so far.
-    const regression = usesRegression(this.#timelines);
-    const refined = refinedPoints(this.#timelines);
-    const energyAt = (b: Boundary) => refined(b).energyJ;
-    const uncertaintyAt = (b: Boundary) => refined(b).uncertaintyJ;
-    const { perScopeJ, unattributedJ } = attribute(run.start, end, ended, energyAt);
-    const runEnergyJ = energyAt(end) - energyAt(run.start);
-    const phases: RunSummary['phases'] = {};
-    // Straight from the settled boundaries: no per-phase Measurement is built (3,000 per run).
-    let interpolated = false;
-    for (const rec of ended) {
-      const total = (phases[rec.phase!] ??= emptyPhaseTotal());
-      total.energyJ += perScopeJ.get(rec) ?? 0;
-      total.uncertaintyJ += uncertaintyAt(rec.start) + uncertaintyAt(rec.end!);
-      total.count++;
-      total.durationS += Number(rec.end!.tNs - rec.start.tNs) / 1e9;
-      total.tokens += rec.tokens ?? 0;
-      total.samples += rec.samples ?? 0;
-      if (!interpolated) interpolated = this.#timelines.some((tl) => tl.anchorsBetween(rec.start.t, rec.end!.t) < 2);
-    }
-    for (const [name, t] of Object.entries(phases)) {
-      if (regression) {
-        const scopes = ended.filter((rec) => rec.phase === name);
-        const where = {
-          energyJ: t.energyJ, durationS: t.durationS, covariateSeconds: (tl: PowerTimeline) => covariateSeconds(tl, scopes),
-          shareOfRun: runEnergyJ > 0 ? Math.max(0, t.energyJ / runEnergyJ) : 1, runStartT: run.start.t, runEndT: end.t,
-        };
-        t.uncertaintyJ = regressionUncertaintyJ(this.#timelines, name, where) ?? t.uncertaintyJ;
-      }
-      t.energyWh = t.energyJ / 3600;
-      t.energyPerTokenJ = t.tokens > 0 ? t.energyJ / t.tokens : null;
-    }
-    const flags = new Set(this.#timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
-    if (run.start.forced || end.forced || ended.some((p) => p.start.forced || p.end!.forced)) flags.add('unsettled');
-    const instants = [run.start, end, ...ended.flatMap((p) => [p.start, p.end!])].map((b) => ({ t: b.t, energyJ: energyAt(b), forced: b.forced }));
-    if (this.#monotonicity.observeRun(instants) > 0) flags.add('non-monotonic');
-    if (this.#timelines.some((t) => t.lostAt !== null)) flags.add('gpu-lost');
-    const method: RunSummary['method'] = this.#timelines.some((tl) => !tl.hasCounter)
-      ? 'power-integration'
-      : regression ? 'counter-regression' : interpolated ? 'counter-interpolated' : 'energy-counter';
-    return {
-      label: run.label, startNs: run.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - run.start.tNs) / 1e9,
-      totalEnergyJ: runEnergyJ,
-      totalUncertaintyJ: uncertaintyAt(end) + uncertaintyAt(run.start) +
-        this.#timelines.reduce((sum, tl) => sum + counterStepsUncertaintyJ(tl, run.start.t, end.t), 0),
-      phases, unattributedEnergyJ: unattributedJ, queries: run.queries, failedQueries: run.failedQueries,
-      method, flags: [...flags].sort(), gpus: this.gpus,
-      ...(run.keepSpans ? { spans: ended.map((p) => ({ phase: p.phase!, queryId: p.queryId, startNs: p.start.tNs, endNs: p.end!.tNs })) } : {}),
-    };
+    return summarizeRun(run, end, this.#timelines, this.gpus, this.#settlement.monotonicity);
   }
 }

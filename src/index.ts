@@ -2,8 +2,8 @@
  * wattscope: GPU energy of AI inference, measured natively through NVML.
  * @packageDocumentation
  */
-export { WattscopeError, NvmlError } from './errors.js';
-export type { WattscopeErrorCode, WattscopeErrorDetails, NvmlErrorDetails } from './errors.js';
+export { WattscopeError, NvmlError } from './util/errors.js';
+export type { WattscopeErrorCode, WattscopeErrorDetails, NvmlErrorDetails } from './util/errors.js';
 export {
   NvmlSession,
   NvmlOptionsSchema,
@@ -29,14 +29,15 @@ export { toJsonSafe } from './measure/types.js';
 export { timelineToCsv, timelineToJson } from './measure/export.js';
 export { SimPowerControl } from './sim/power-control.js';
 export { runBenchmark, BenchmarkOptionsSchema } from './runner/runner.js';
-export type { BenchmarkOptions, BenchmarkHandler } from './runner/runner.js';
+export type { BenchmarkOptions, BenchmarkHandler, MeasuredWindow, RunStatsHook } from './runner/runner.js';
+export type { ProgressState } from './runner/progress.js';
 export { loadDataset, TASK_INPUT_COLUMNS } from './runner/dataset.js';
 export type { Dataset, DatasetRow, DatasetSpec, DatasetFormat } from './runner/dataset.js';
 export { syntheticDataset, syntheticHandler, syntheticPhasePlan } from './runner/synthetic.js';
-export { WattscopeReportSchema, RunRecordSchema, reportJsonSchema } from './runner/report-schema.js';
-export type { WattscopeReport, RunRecord } from './runner/report-schema.js';
-export { toBenchmarkReport, summarizeBenchmarkReport } from './runner/ai-energy-score.js';
-export type { BenchmarkReport, EnergySummary } from './runner/ai-energy-score.js';
+export { WattscopeReportSchema, RunRecordSchema, reportJsonSchema } from './formats/report-schema.js';
+export type { WattscopeReport, RunRecord } from './formats/report-schema.js';
+export { toBenchmarkReport, summarizeBenchmarkReport } from './formats/ai-energy-score.js';
+export type { BenchmarkReport, EnergySummary } from './formats/ai-energy-score.js';
 export { RunConfigSchema, loadRunConfig } from './runner/config.js';
 export type { RunConfig } from './runner/config.js';
 export { starRating, bandEdges } from './scoring/stars.js';
@@ -54,11 +55,11 @@ export type { ImpactOptions, ImpactEstimate, ImpactFigures, Region } from './sco
 export { buildReportHtml } from './report/html.js';
 export { writeReportPage } from './report/write.js';
 export type { ReportPageOptions } from './report/write.js';
-export { TimelineRecorder } from './report/timeline-recorder.js';
-export type { TimelineFile } from './report/timeline-recorder.js';
+export { TimelineRecorder } from './formats/timeline-recorder.js';
+export type { TimelineFile } from './formats/timeline-recorder.js';
 export { OpenAIStreamClient, RequestError } from './server/client.js';
 export type { EndpointSettings, StreamResult, ActiveStream, RequestErrorCode } from './server/client.js';
-export { endpointHandler, servingStats, percentiles } from './server/serving.js';
+export { endpointHandler, servingRunStats, servingStats, percentiles } from './server/serving.js';
 export type { ServedQuery, ServingStats, Percentiles } from './server/serving.js';
 export { startFakeServer } from './server/fake-server.js';
 export type { FakeServer, FakeServerOptions, ServerVariant } from './server/fake-server.js';

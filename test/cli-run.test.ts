@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WattscopeReportSchema } from '../src/runner/report-schema.js';
+import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import { packageRoot } from '../src/native/binding.js';
 import { configureSim, sleep } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';

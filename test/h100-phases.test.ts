@@ -16,7 +16,7 @@ export async function phaseAccuracy(counter: 'true' | 'windowed', runs: number, 
   const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 5000, onMeasurement: (m) => m.phase && measured.push(m) });
   const report = await runBenchmark({
     dataset: syntheticDataset(queries), handler: syntheticHandler(sim), runs, warmup: 10, monitor,
-    idleMeasureS: 0.5, progress: 'never', ...(calibrate ? { calibration: {} } : {}),
+    idleMeasureS: 0.5, ...(calibrate ? { calibration: {} } : {}),
   });
   await monitor.close();
   const counted = measured.filter((m) => !/^(warmup|calibration)-/.test(String(m.queryId))).sort((a, b) => (a.startNs < b.startNs ? -1 : 1));

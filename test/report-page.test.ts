@@ -9,9 +9,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildReportHtml } from '../src/report/html.js';
-import type { TimelineFile } from '../src/report/timeline-recorder.js';
-import { WattscopeReportSchema, type WattscopeReport } from '../src/runner/report-schema.js';
-import { writeFileAtomic } from '../src/runner/atomic.js';
+import type { TimelineFile } from '../src/formats/timeline-recorder.js';
+import { WattscopeReportSchema, type WattscopeReport } from '../src/formats/report-schema.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
 import { configureSim } from './helpers/sim.js';
 import { runCli } from './helpers/cli.js';
 

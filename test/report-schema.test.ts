@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/native/binding.js';
-import { reportJsonSchema } from '../src/runner/report-schema.js';
-import { VERSION } from '../src/version.js';
+import { reportJsonSchema } from '../src/formats/report-schema.js';
+import { VERSION } from '../src/util/version.js';
 
 describe('published schema and version', () => {
   it('schema/wattscope-report.schema.json equals the zod schema (npm run schema regenerates it)', () => {

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnergyMonitor, type Measurement } from '../src/index.js';
-import { summarizeBenchmarkReport, pyRound2 } from '../src/runner/ai-energy-score.js';
+import { summarizeBenchmarkReport, pyRound2 } from '../src/formats/ai-energy-score.js';
 import { loadDataset } from '../src/runner/dataset.js';
-import { WattscopeReportSchema } from '../src/runner/report-schema.js';
+import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import { runBenchmark } from '../src/runner/runner.js';
 import { tQuantile975 } from '../src/runner/stats.js';
 import { syntheticDataset, syntheticHandler } from '../src/runner/synthetic.js';
@@ -46,7 +46,7 @@ describe('runBenchmark on the simulated H100', () => {
     const queries = 300;
     const report = await runBenchmark({
       dataset: syntheticDataset(queries), handler: syntheticHandler(sim), runs: 3, warmup: 5, outDir, monitor,
-      idleMeasureS: 0.5, randomDelayMaxS: 0.2, progress: 'never',
+      idleMeasureS: 0.5, randomDelayMaxS: 0.2,
     });
     await monitor.close();
     expect(report.status).toBe('complete');
@@ -108,7 +108,7 @@ describe('runBenchmark on the simulated H100', () => {
     const monitor = await EnergyMonitor.open({ simulate: true });
     const base = syntheticHandler(sim);
     const report = await runBenchmark({
-      dataset: syntheticDataset(50), runs: 2, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, progress: 'never',
+      dataset: syntheticDataset(50), runs: 2, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0,
       handler: async (row, q, ctx) => {
         if (row.index === 7) throw new Error('model crashed');
         await base(row, q, ctx);
@@ -151,13 +151,13 @@ describe('runner options', () => {
     const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 2000 });
     // Each run heats the simulated GPU (its temperature follows the last second's power).
     const report = await runBenchmark({
-      dataset: syntheticDataset(300), runs: 2, warmup: 0, monitor, idleMeasureS: 0.3, randomDelayMaxS: 0, progress: 'never',
+      dataset: syntheticDataset(300), runs: 2, warmup: 0, monitor, idleMeasureS: 0.3, randomDelayMaxS: 0,
       cooldown: { enabled: true, maxWaitS: 5, temperatureMarginC: 2, powerMarginW: 10 }, subtractIdle: true,
       handler: syntheticHandler(sim),
     });
     // A GPU that cannot cool down (held at 500 W after run 0) times out before run 1, and the run says so.
     const stuck = await runBenchmark({
-      dataset: syntheticDataset(20), runs: 2, warmup: 0, monitor, idleMeasureS: 0.2, randomDelayMaxS: 0, progress: 'never',
+      dataset: syntheticDataset(20), runs: 2, warmup: 0, monitor, idleMeasureS: 0.2, randomDelayMaxS: 0,
       cooldown: { enabled: true, maxWaitS: 0.5, temperatureMarginC: 2, powerMarginW: 10 },
       handler: async (row, q, ctx) => {
         await syntheticHandler(sim)(row, q, ctx);
@@ -170,7 +170,7 @@ describe('runner options', () => {
     expect(stuck.runs[1]!.unstable.join()).toMatch(/cooldown-timeout/);
     // subtractIdle without an idle measurement is refused, not silently a subtraction of 0 W.
     await expect(runBenchmark({
-      dataset: syntheticDataset(5), runs: 1, warmup: 0, monitor: { simulate: true }, idleMeasureS: 0, subtractIdle: true, progress: 'never', handler: () => undefined,
+      dataset: syntheticDataset(5), runs: 1, warmup: 0, monitor: { simulate: true }, idleMeasureS: 0, subtractIdle: true, handler: () => undefined,
     })).rejects.toMatchObject({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'subtractIdle' });
     expect(report.runs[0]!.cooldownS).toBeLessThan(0.5);
     expect(report.runs[1]!.cooldownS).toBeGreaterThan(0.3);

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EnergyMonitor, OpenAIStreamClient, endpointHandler, sseEvents, startFakeServer, syntheticDataset, type FakeServer, type Measurement, type ServerVariant } from '../src/index.js';
+import { EnergyMonitor, OpenAIStreamClient, endpointHandler, servingRunStats, sseEvents, startFakeServer, syntheticDataset, type FakeServer, type Measurement, type ServerVariant } from '../src/index.js';
 import { runBenchmark, type BenchmarkHandler } from '../src/runner/runner.js';
-import { WattscopeReportSchema } from '../src/runner/report-schema.js';
+import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import { configureSim, sleep } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';
 
@@ -33,8 +33,8 @@ async function bench(opts: { variant?: ServerVariant; queries?: number; concurre
   monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 2000, onMeasurement: (m) => m.phase && phases.push(m) });
   server = await startFakeServer({ variant: opts.variant ?? 'vllm', power: sim, prefillMs: 12, prefillMsPerWord: 0, itlMs: 3, ...opts.faults });
   const report = await runBenchmark({
-    dataset: syntheticDataset(opts.queries ?? 20), handler: endpointHandler(client(opts.endpoint ?? server.url, opts.clientExtra)) as BenchmarkHandler,
-    runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, progress: 'never', phases: ['prefill', 'decode'], concurrency: opts.concurrency ?? 1,
+    dataset: syntheticDataset(opts.queries ?? 20), handler: endpointHandler(client(opts.endpoint ?? server.url, opts.clientExtra)) as BenchmarkHandler, runStats: servingRunStats,
+    runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, phases: ['prefill', 'decode'], concurrency: opts.concurrency ?? 1,
   });
   await monitor.settle();
   return { report, run: report.runs[0]!, phases, sim };

@@ -1,6 +1,6 @@
 /** Helpers shared by the CLI commands: argument parsing, tables, exiting cleanly. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import type { NvmlOptions } from '../nvml/session.js';
 
 /** Flags every GPU-touching command accepts. */

@@ -3,13 +3,14 @@ import { EnergyMonitor } from '../measure/monitor.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { OpenAIStreamClient } from '../server/client.js';
 import { startFakeServer } from '../server/fake-server.js';
-import { endpointHandler } from '../server/serving.js';
+import { endpointHandler, servingRunStats } from '../server/serving.js';
+import { progressHooks } from './progress-bar.js';
 import { syntheticDataset, syntheticHandler } from '../runner/synthetic.js';
 import { SimPowerControl } from '../sim/power-control.js';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import path from 'node:path';
 import { writeReportPage } from '../report/write.js';
-import { writeJsonAtomic } from '../runner/atomic.js';
+import { writeJsonAtomic } from '../util/atomic.js';
 import { printBenchmark } from './benchmark-output.js';
 import { DemoTruth } from './demo-truth.js';
 import { parse, positiveInt, positiveNumber, str } from './common.js';
@@ -68,22 +69,25 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const handler = server
       ? (endpointHandler(new OpenAIStreamClient({ endpoint: server.url, model: 'wattscope/fake', api: 'chat', maxNewTokens: 10, minNewTokens: 10, ignoreEos: true, temperature: 0, connectTimeoutMs: 5000, readTimeoutMs: 10000, retries: 2, apiKey: null })) as BenchmarkHandler)
       : syntheticHandler(control);
+    const progress = progressHooks(values.json !== true);
     const report = await runBenchmark({
       dataset: syntheticDataset(queries), handler, runs, warmup: 10, outDir, signal: stop.signal,
       workload: server ? `fake OpenAI-compatible server ${server.url}` : 'synthetic', task: 'text-generation',
       model: server ? 'wattscope/fake-server' : 'wattscope/synthetic', monitor, idleMeasureS: idleS,
       // The synthetic phases can be called again: calibrate them (used on a coarse sensor only).
-      ...(server ? { phases: ['prefill', 'decode'] } : { calibration: {} }),
-      resume: values.fresh ? 'never' : 'auto', progress: values.json ? 'never' : 'auto',
+      ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats } : { calibration: {} }),
+      resume: values.fresh ? 'never' : 'auto', onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });
+    progress.finish();
     // The truth is known for the runs this process measured: all of them unless it resumed.
     const resumed = report.notes.some((n) => n.startsWith('resumed after'));
     if (!server && !resumed && report.runs.length > 0) {
       report.simulatedTruth = truth.summarize(report, report.runs.length, control.file, sensor, counter);
       writeJsonAtomic(path.join(outDir, 'wattscope-report.json'), report);
-      writeReportPage(outDir);
     }
+    // The library writes data files only; the page is the CLI's.
+    writeReportPage(outDir);
     printBenchmark(report, outDir, values.json === true);
     return report.status === 'interrupted' ? 130 : 0;
   } finally {

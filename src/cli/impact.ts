@@ -1,5 +1,5 @@
 /** `wattscope impact <result> [--pue ... --grid ... --region ... --volume ...]`: energy, carbon, water, ADPe, PE. */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { estimateImpact, parseRegion, type ImpactFigures, type ImpactOptions } from '../scoring/impact.js';
 import { describePhases, readResult } from '../formats/result-reader.js';
 import { parse, str } from './common.js';

@@ -1,6 +1,6 @@
 /** `wattscope label <result> --model NAME --task TASK [--leaderboard csv] --out label.svg|label.png` */
 import { writeFileSync } from 'node:fs';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { labelPng, labelSvg } from '../scoring/label.js';
 import { placeResult, readLeaderboard } from '../scoring/leaderboard.js';
 import { readResult } from '../formats/result-reader.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `wattscope` command line. Errors print one sentence on stderr and exit 1. */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { devicesCommand, devicesHelp } from './devices.js';
 import { measureCommand, measureHelp } from './measure.js';
 import { demoCommand, demoHelp } from './demo.js';

@@ -1,6 +1,6 @@
 /** `wattscope measure [--json] -- <command...>`: GPU energy of a whole command, like `time`. */
 import { spawn } from 'node:child_process';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
 

@@ -1,5 +1,5 @@
 /** `wattscope class --params N [--precision fp16]`: the model size class. */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { BYTES_PER_PARAMETER, modelClass, type Precision } from '../scoring/classes.js';
 import { parse, str } from './common.js';
 

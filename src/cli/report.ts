@@ -1,5 +1,5 @@
 /** `wattscope report <result-dir> [--leaderboard CSV --class C --model M] [--out FILE]`: the report page. */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { writeReportPage } from '../report/write.js';
 import { parse, str } from './common.js';
 

@@ -1,14 +1,16 @@
 /** `wattscope run [config.json] [--endpoint URL --model M ...]`: a benchmark from a config file and/or flags. */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../util/options.js';
 import { EndpointConfigSchema, loadRunConfig, RunConfigSchema, type RunConfig } from '../runner/config.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { syntheticHandler } from '../runner/synthetic.js';
 import { OpenAIStreamClient } from '../server/client.js';
-import { endpointHandler } from '../server/serving.js';
+import { endpointHandler, servingRunStats } from '../server/serving.js';
+import { writeReportPage } from '../report/write.js';
+import { progressHooks } from './progress-bar.js';
 import { SimPowerControl } from '../sim/power-control.js';
 import { printBenchmark } from './benchmark-output.js';
 import { parse, positiveInt, str, type Flags } from './common.js';
@@ -77,19 +79,24 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const monitor = await EnergyMonitor.open({ simulate: config.simulate, gpus: config.gpus, sampleHz: config.sampleHz });
+  const progress = progressHooks(values.json !== true);
   try {
     const report = await runBenchmark({
-      dataset: config.dataset, handler, runs: config.runs, warmup: config.warmup, phases: 'endpoint' in config.handler ? ['prefill', 'decode'] : config.phases,
+      dataset: config.dataset, handler, ...('endpoint' in config.handler ? { runStats: servingRunStats } : {}), runs: config.runs, warmup: config.warmup, phases: 'endpoint' in config.handler ? ['prefill', 'decode'] : config.phases,
       outDir: config.outDir, ...(config.task ? { task: config.task } : {}), ...(config.model ? { model: config.model } : {}),
       workload: 'synthetic' in config.handler ? 'synthetic' : 'endpoint' in config.handler ? `endpoint ${config.handler.endpoint}` : config.handler.module,
       monitor, concurrency: config.concurrency, signal: stop.signal,
       randomDelayMaxS: config.randomDelayMaxS, ...(config.cooldown ? { cooldown: config.cooldown } : {}), idleMeasureS: config.idleMeasureS,
       subtractIdle: config.subtractIdle, excludeUnstable: config.excludeUnstable, resume: values.fresh ? 'never' : 'auto',
-      progress: values.json ? 'never' : 'auto', log: (line) => process.stderr.write(`wattscope: ${line}\n`),
+      onProgress: progress.onProgress, log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });
+    progress.finish();
+    // The library writes data files only; the page is the CLI's.
+    writeReportPage(config.outDir);
     printBenchmark(report, config.outDir, values.json === true);
     return report.status === 'interrupted' ? 130 : 0;
   } finally {
+    progress.finish();
     process.off('SIGINT', onSigint);
     await monitor.close();
   }

@@ -1,5 +1,5 @@
 /** `wattscope score <leaderboard.csv> [--add RESULT] [--json]`: star ratings, and where a new result falls. */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { placeResult, rate, readLeaderboard } from '../scoring/leaderboard.js';
 import { readResult } from '../formats/result-reader.js';
 import { fmt, parse, str, table } from './common.js';

@@ -15,8 +15,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { WattscopeError } from '../errors.js';
-import { WattscopeReportSchema } from '../runner/report-schema.js';
+import { WattscopeError } from '../util/errors.js';
+import { WattscopeReportSchema } from './report-schema.js';
 
 export type ResultFormat = 'wattscope-report' | 'optimum-benchmark' | 'ai-energy-benchmarks' | 'energy-summary' | 'energy-wh-text';
 

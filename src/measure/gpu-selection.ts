@@ -3,7 +3,7 @@
  * numbered like CUDA_VISIBLE_DEVICES when it is set. A MIG instance is
  * measured through its parent GPU (NVML has no per-slice energy), and says so.
  */
-import { NvmlError, WattscopeError } from '../errors.js';
+import { NvmlError, WattscopeError } from '../util/errors.js';
 import type { NvmlSession } from '../nvml/session.js';
 
 export interface SelectedGpu {

@@ -3,10 +3,10 @@
  * GPU, and turns scope boundaries into measurements.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type PowerSourceName } from '../native/binding.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../util/options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement } from './measurement.js';

@@ -1,5 +1,5 @@
 /** The public handles over scope records: Scope (begin/end) and QueryContext (phases). */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import type { ScopeRecord } from './ledger.js';
 import type { Measurement } from './types.js';
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NvmlError, WattscopeError } from '../errors.js';
+import { NvmlError, WattscopeError } from '../util/errors.js';
 
 /** An opaque native handle (a napi External). */
 export type NativeHandle = { readonly __brand: 'NativeHandle' };
@@ -108,10 +108,6 @@ export interface NativeBinding {
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
   samplerStats(sampler: NativeHandle): NativeSamplerStats;
   samplerStop(sampler: NativeHandle): void;
-  /** Benchmark baseline: `iterations` counter reads in a C++ loop; total ns. */
-  benchReadEnergyLoop(session: NativeHandle, index: number, iterations: number): number;
-  /** Benchmark floor: % of a core used by a bare thread waking `hz` times a second for `ms`. */
-  benchWakeFloor(hz: number, ms: number): number;
 }
 
 /** The package root (the directory holding package.json), from src/ or dist/. */

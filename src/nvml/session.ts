@@ -2,9 +2,9 @@
  * An open NVML library (real or simulated) and typed device queries over it.
  */
 import { z } from 'zod';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { loadBinding, simulatedNvmlPath, type NativeBinding, type NativeHandle } from '../native/binding.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../util/options.js';
 
 /** Options choosing which NVML to load. */
 export const NvmlOptionsSchema = z

@@ -8,9 +8,9 @@ import { runTotalWh } from '../runner/analysis.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describeSensor } from '../measure/sensor-detect.js';
-import type { WattscopeReport } from '../runner/report-schema.js';
+import type { WattscopeReport } from '../formats/report-schema.js';
 import { reportClient } from './page-client.js';
-import type { TimelineFile } from './timeline-recorder.js';
+import type { TimelineFile } from '../formats/timeline-recorder.js';
 
 export const PHASE_COLORS: Record<string, string> = { preprocess: '#8e6cc9', prefill: '#e0752d', decode: '#2e9e44' };
 const EXTRA_COLORS = ['#d14f84', '#2a9fb8', '#b59a1b', '#6b7a8f'];

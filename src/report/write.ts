@@ -1,14 +1,14 @@
 /** Writes report.html for a result directory (wattscope-report.json and, where present, timeline.json). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { badResult, readJsonFile } from '../formats/result-reader.js';
-import { writeFileAtomic } from '../runner/atomic.js';
-import { WattscopeReportSchema } from '../runner/report-schema.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { WattscopeReportSchema } from '../formats/report-schema.js';
 import { labelSvg } from '../scoring/label.js';
 import { placeResult, readLeaderboard } from '../scoring/leaderboard.js';
 import { buildReportHtml } from './html.js';
-import type { TimelineFile } from './timeline-recorder.js';
+import type { TimelineFile } from '../formats/timeline-recorder.js';
 
 export interface ReportPageOptions {
   /** A leaderboard CSV to rate the result against (adds stars and the label). */

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { WattscopeError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { WattscopeError } from '../util/errors.js';
+import { parseOptions } from '../util/options.js';
 
 /** An OpenAI-compatible endpoint to benchmark (settings like the AI Energy Score configs by default). */
 export const EndpointConfigSchema = z.object({

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { WattscopeError } from '../errors.js';
-import { parseCsv } from './csv.js';
+import { WattscopeError } from '../util/errors.js';
+import { parseCsv } from '../util/csv.js';
 
 /** Input columns per AI Energy Score task (optimum-benchmark's energy_star configurations). */
 export const TASK_INPUT_COLUMNS: Record<string, string[]> = {

@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { summarizeBenchmarkReport, toBenchmarkReport } from './ai-energy-score.js';
-import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
-import { RunRecordSchema, type RunRecord, type WattscopeReport } from './report-schema.js';
+import { summarizeBenchmarkReport, toBenchmarkReport } from '../formats/ai-energy-score.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { RunRecordSchema, type RunRecord, type WattscopeReport } from '../formats/report-schema.js';
 
 export const FILES = {
   wh: 'GPU_ENERGY_WH.txt',

@@ -8,22 +8,20 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { z } from 'zod';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { MonitorOptionsSchema } from '../measure/options.js';
 import type { QueryContext } from '../measure/scope.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../util/options.js';
 import { aggregate, classifyRuns } from './analysis.js';
 import { calibratePhases } from './calibration.js';
 import { loadDataset, type Dataset, type DatasetRow } from './dataset.js';
 import { clearOutputs, readCompletedRuns, readState, removeStaleTemporaries, writeReports, writeRun, type RunnerState } from './outputs.js';
-import { ProgressBar } from './progress.js';
-import type { RunRecord, WattscopeReport } from './report-schema.js';
-import { isServedQuery, servingStats, type ServedQuery } from '../server/serving.js';
-import { VERSION } from '../version.js';
-import { TimelineRecorder } from '../report/timeline-recorder.js';
-import { writeReportPage } from '../report/write.js';
-import { writeJsonAtomic } from './atomic.js';
+import type { ProgressState } from './progress.js';
+import type { RunRecord, WattscopeReport } from '../formats/report-schema.js';
+import { VERSION } from '../util/version.js';
+import { TimelineRecorder } from '../formats/timeline-recorder.js';
+import { writeJsonAtomic } from '../util/atomic.js';
 import path from 'node:path';
 
 /**
@@ -31,6 +29,17 @@ import path from 'node:path';
  * `ctx.signal` aborts when the benchmark is stopped (Ctrl-C).
  */
 export type BenchmarkHandler = (row: DatasetRow, q: QueryContext, ctx: { signal: AbortSignal }) => unknown;
+
+/** A run's measured window: the whole run at concurrency 1, else the steady-state window. */
+export interface MeasuredWindow {
+  startNs: bigint;
+  endNs: bigint;
+  energyJ: number;
+  kind: 'steady-state' | 'whole-run';
+}
+
+/** What a run's query results add to its record as `serving` (an endpoint's latencies, for instance). */
+export type RunStatsHook = (results: unknown[], window: MeasuredWindow | null, concurrency: number) => RunRecord['serving'];
 
 const isDataset = (v: unknown): v is Dataset => typeof v === 'object' && v !== null && Array.isArray((v as Dataset).rows);
 
@@ -65,7 +74,10 @@ export const BenchmarkOptionsSchema = z.object({
   excludeUnstable: z.boolean().default(true),
   /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
   resume: z.enum(['auto', 'never']).default('auto'),
-  progress: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
+  onProgress: z.custom<(progress: ProgressState) => void>((v) => typeof v === 'function').optional(),
+  /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */
+  runStats: z.custom<RunStatsHook>((v) => typeof v === 'function').optional(),
   /** Called after each completed run with the report so far. */
   onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
   /**
@@ -96,7 +108,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
   const log = o.log ?? (() => {});
   const ownMonitor = !(o.monitor instanceof EnergyMonitor);
   const monitor = o.monitor instanceof EnergyMonitor ? o.monitor : await EnergyMonitor.open(o.monitor ?? {});
-  const bar = o.progress === 'always' || (o.progress === 'auto' && process.stderr.isTTY) ? new ProgressBar(process.stderr) : null;
   const n = dataset.rows.length;
   const scale = 1000 / n;
   const configHash = createHash('sha256').update(JSON.stringify({
@@ -144,8 +155,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     const ts = monitor.gpus.map((g) => monitor.deviceStatus(g.index).temperatureC).filter((t): t is number => t !== null);
     return ts.length ? Math.max(...ts) : null;
   };
-  const progress = { run: previous.length, runs: o.runs, query: 0, queries: n, powerW: 0, phase: 'idle' as const };
-  const draw = (phase: Parameters<ProgressBar['update']>[0]['phase'], force = false) => bar?.update({ ...progress, phase, powerW: monitor.latestPowerW() }, force);
+  const progress = { run: previous.length, runs: o.runs, query: 0, queries: n };
+  const draw = (phase: ProgressState['phase']) => o.onProgress?.({ ...progress, phase, powerW: monitor.latestPowerW() });
 
   // The power timeline for the report page (timeline.json), recorded while the runs go.
   const recorder = o.outDir ? new TimelineRecorder(monitor) : null;
@@ -166,7 +177,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
   try {
     // Idle power, before anything runs.
     if (o.idleMeasureS > 0) {
-      draw('idle', true);
+      draw('idle');
       const { measurement: m } = await monitor.measure('idle', () => sleep(o.idleMeasureS * 1000));
       if (m.status === 'measured') report.idle = { powerW: m.energyJ / m.durationS, durationS: m.durationS, uncertaintyW: m.uncertaintyJ / m.durationS, temperatureC: temperatureOf() };
     }
@@ -199,7 +210,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       let cooldownS = 0;
       let cooled = true;
       if (o.cooldown.enabled && startTemperature !== null) {
-        draw('cooldown', true);
+        draw('cooldown');
         const t0 = Date.now();
         const near = () => {
           const t = temperatureOf();
@@ -210,14 +221,14 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       }
       // Decorrelate the run's start from the sensor's 100 ms update grid.
       const delayS = Math.random() * o.randomDelayMaxS;
-      draw('delay', true);
+      draw('delay');
       await sleep(delayS * 1000);
       const runStartTemp = temperatureOf();
       const startedAt = now();
       const ledger = monitor.startRun(`run-${r}`, { keepSpans: recorder !== null });
       progress.run = r;
       const errors: Record<string, number> = {};
-      const served: ServedQuery[] = [];
+      const results: unknown[] = [];
       // N workers take queries in dataset order; the steady-state window runs from when N are
       // first in flight until the tail begins (the dataset is exhausted and one finishes).
       let next = 0;
@@ -233,7 +244,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
           if (!steadyDone && !steady && inFlight === o.concurrency) steady = monitor.begin('steady-state');
           try {
             const rec = await monitor.query(row.id, (q) => o.handler(row, q, { signal: stop }));
-            if (isServedQuery(rec.result)) served.push(rec.result);
+            if (o.runStats) results.push(rec.result);
           } catch (err) {
             const code = (err as { code?: unknown })?.code;
             const key = typeof code === 'string' ? code : 'HANDLER_ERROR';
@@ -251,8 +262,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
       const s = await ledger.finish();
       // Stopped before this run's first query: nothing to record.
       if (stop.aborted && s.queries === 0) break;
-      let window: Parameters<typeof servingStats>[2] = null;
-      if (served.length) {
+      let window: MeasuredWindow | null = null;
+      if (o.runStats) {
         if (o.concurrency === 1) window = { startNs: s.startNs, endNs: s.endNs, energyJ: s.totalEnergyJ, kind: 'whole-run' };
         else if (steady && steadyDone) {
           const m = await (steady as ReturnType<EnergyMonitor['begin']>).settled();
@@ -289,7 +300,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
         unattributedEnergyJ: s.unattributedEnergyJ,
         phases: Object.fromEntries(Object.entries(s.phases).map(([p, t]) => [p, { energyJ: t.energyJ, uncertaintyJ: t.uncertaintyJ, durationS: t.durationS, count: t.count, tokens: t.tokens, samples: t.samples }])),
         phaseWhPer1000, method: s.method, flags, unstable: [], included: true, errors,
-        serving: served.length ? servingStats(served, o.concurrency, window) : null,
+        serving: o.runStats ? o.runStats(results, window, o.concurrency) : null,
       };
       report.runs.push(run);
       if (o.outDir) writeRun(o.outDir, run);
@@ -303,7 +314,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     }
     progress.run = o.runs;
     progress.query = 0;
-    draw('done', true);
+    draw('done');
     report.status = stop.aborted ? 'interrupted' : 'complete';
     state.status = report.status;
     if (stop.aborted) notes.push(`interrupted after ${report.runs.length} runs; the last run is partial and flagged`);
@@ -311,7 +322,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     if (o.outDir) {
       recorder?.stop();
       if (recorder) writeJsonAtomic(path.join(o.outDir, 'timeline.json'), recorder.toJSON());
-      writeReportPage(o.outDir);
     }
     return report;
   } catch (err) {
@@ -326,7 +336,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     throw err instanceof WattscopeError ? err : new WattscopeError('WATTSCOPE_IO', `benchmark failed: ${report.error}`, { cause: err });
   } finally {
     recorder?.stop();
-    bar?.finish();
     if (ownMonitor) await monitor.close();
   }
 }

@@ -10,7 +10,7 @@
  * 158.4 GB for 66 B. We keep the published parameter thresholds (which the
  * leaderboard's classes follow) and report the memory the formula gives.
  */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 
 export type ModelClass = 'A' | 'B' | 'C';
 export type Precision = 'fp32' | 'fp16' | 'bf16' | 'fp8' | 'int8' | 'int4';

@@ -9,8 +9,8 @@
  * Every factor can be overridden; each default's source is listed in DEFAULTS.
  */
 import { z } from 'zod';
-import { WattscopeError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { WattscopeError } from '../util/errors.js';
+import { parseOptions } from '../util/options.js';
 
 /** Abiotic depletion (kg Sb eq per kWh) and primary energy (MJ per kWh) of electricity, by region. */
 export const REGION_FACTORS = {

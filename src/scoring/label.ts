@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import type { Stars } from './stars.js';
 
 export const LABEL_WIDTH_PX = 260;

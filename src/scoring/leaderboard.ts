@@ -4,8 +4,8 @@
  * within each class, and a new result placed against them.
  */
 import { readFileSync } from 'node:fs';
-import { WattscopeError } from '../errors.js';
-import { parseCsv } from '../runner/csv.js';
+import { WattscopeError } from '../util/errors.js';
+import { parseCsv } from '../util/csv.js';
 import { bandEdges, starRating, type Stars } from './stars.js';
 
 export interface LeaderboardEntry {

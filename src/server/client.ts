@@ -5,7 +5,7 @@
  * retries, only before the first token (after it, energy was spent and a retry
  * would measure the query twice).
  */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 import { sseEvents } from './sse.js';
 
 export interface EndpointSettings {

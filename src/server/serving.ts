@@ -6,6 +6,7 @@
  */
 import type { QueryContext } from '../measure/scope.js';
 import type { DatasetRow } from '../runner/dataset.js';
+import type { RunStatsHook } from '../runner/runner.js';
 import type { OpenAIStreamClient } from './client.js';
 
 /** What the endpoint handler returns for each query (the runner recognises it). */
@@ -99,3 +100,9 @@ export function servingStats(
       : 'one request at a time: each phase is measured on its own',
   };
 }
+
+/** `runBenchmark`'s `runStats` hook for `endpointHandler`: the served queries' statistics, or null without any. */
+export const servingRunStats: RunStatsHook = (results, window, concurrency) => {
+  const served = results.filter(isServedQuery);
+  return served.length ? servingStats(served, concurrency, window) : null;
+};

@@ -1,5 +1,5 @@
 /** A small RFC 4180 CSV reader: quoted fields, doubled quotes, newlines inside quotes; records keep their line number. */
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from './errors.js';
 
 export interface CsvRecord {
   /** 1-based line where the record starts. */

@@ -1,7 +1,7 @@
 /** Atomic file writes: write a temporary file beside the target, fsync, rename, fsync the directory. */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from './errors.js';
 
 let counter = 0;
 

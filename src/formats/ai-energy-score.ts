@@ -4,7 +4,7 @@
  * GPU_ENERGY_WH.txt and GPU_ENERGY_SUMMARY.json.
  */
 import { z } from 'zod';
-import { WattscopeError } from '../errors.js';
+import { WattscopeError } from '../util/errors.js';
 
 const KWH_PER_J = 1 / 3.6e6;
 

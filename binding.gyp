@@ -2,7 +2,6 @@
   "variables": {
     "wattscope_addon_sources": [
       "native/addon/addon.cc",
-      "native/addon/bench_js.cc",
       "native/addon/sampler_js.cc",
       "native/addon/session_js.cc",
       "native/core/device_queries.cc",

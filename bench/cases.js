@@ -1,6 +1,7 @@
 // One benchmark case per process: `node bench/cases.js <case> [--quick]` prints a JSON array of
 // { name, unit, value, baseline, ratio } rows. Every figure has a baseline measured in the same run.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,8 @@ const quick = process.argv.includes('--quick');
 const { EnergyMonitor, NvmlSession } = await import(dist);
 const { loadBinding } = await import(path.join(root, 'dist', 'native', 'binding.js'));
 const { PowerTimeline } = await import(path.join(root, 'dist', 'measure', 'timeline.js'));
+/** The benchmarks' own addon (bench/native, built by bench/run.js): readEnergyLoop, wakeFloor. */
+const benchAddon = () => createRequire(import.meta.url)(path.join(root, 'bench', 'native', 'build', 'Release', 'wattscope_bench.node'));
 
 const now = () => process.hrtime.bigint();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -81,7 +84,7 @@ const cases = {
     const b = loadBinding();
     const s = NvmlSession.open({ simulate: true });
     const h = s.handle;
-    const native = median(Array.from({ length: quick ? 3 : 7 }, () => b.benchReadEnergyLoop(h, 0, N) / N));
+    const native = median(Array.from({ length: quick ? 3 : 7 }, () => benchAddon().readEnergyLoop(s.library.path, 0, N) / N));
     const addon = timeSync(() => b.readEnergyMj(h, 0), N);
     const empty = timeSync(() => b.close(), N);
     s.close();
@@ -130,11 +133,11 @@ const cases = {
       const u = process.cpuUsage(u0);
       return ((u.user + u.system) * 1000) / Number(now() - t0);
     };
-    const b = loadBinding();
+    const b = benchAddon();
     const idle = await cpu();
     for (const hz of [100, 1000, 10000]) {
       // Baseline: what a bare thread waking at this rate costs on this machine (the floor).
-      const floor = b.benchWakeFloor(hz, windowMs);
+      const floor = b.wakeFloor(hz, windowMs);
       const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz });
       await sleep(100);
       const busy = await cpu();

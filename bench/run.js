@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: runs each case in a fresh process, prints a table, and writes
 // bench/results/latest.json plus a dated copy (quick runs write latest-quick.json only).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const names = ['addon-query', 'scopes', 'query-run', 'query-run-ideal', 'sampler-cpu', 'sampler-rate', 'event-loop', 'cold-open', 'memory-hour', 'python-anchor'];
+// The benchmarks' own addon (native/bench: C++ baselines), built here and never shipped: the
+// production addon carries no benchmark entry points.
+// Against this Node's own headers when it has them (offline), as npm's nodedir setting does.
+const nodeDir = process.env.npm_config_nodedir ?? path.resolve(process.execPath, '..', '..');
+const headers = existsSync(path.join(nodeDir, 'include', 'node', 'node_api.h')) ? [`--nodedir=${nodeDir}`] : [];
+const build = spawnSync(process.execPath, [path.join(here, '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'), 'rebuild', ...headers, '-C', path.join(here, 'native')], { stdio: ['ignore', 2, 2] });
+if (build.status !== 0) {
+  console.error('bench: building the benchmark addon (bench/native) failed');
+  process.exit(1);
+}
 const rows = [];
 for (const name of only.length ? only : names) {
   const r = spawnSync(process.execPath, [path.join(here, 'cases.js'), name, ...(quick ? ['--quick'] : [])], { encoding: 'utf8', timeout: 600_000 });

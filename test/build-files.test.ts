@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../src/native/binding.js';
+import { loadBinding, packageRoot } from '../src/native/binding.js';
 
 const read = (f: string) => readFileSync(path.join(packageRoot, f), 'utf8');
 
@@ -34,6 +34,18 @@ describe('build files', () => {
       }
     }
     expect(all.sort()).toEqual([...gyp.addon, ...gyp.sim].sort());
+  });
+
+  it('benchmark code stays out of the shipped addon: bench/native has its own addon, built by bench/ only', () => {
+    const gyp = gypSources();
+    expect([...gyp.addon, ...gyp.sim].filter((f) => /bench/.test(f))).toEqual([]);
+    expect(read('CMakeLists.txt')).not.toMatch(/bench/);
+    const benchGyp = JSON.parse(read('bench/native/binding.gyp')) as { targets: Array<{ target_name: string; sources: string[] }> };
+    expect(benchGyp.targets.map((t) => t.target_name)).toEqual(['wattscope_bench']);
+    expect(benchGyp.targets[0]!.sources).toContain('bench_addon.cc');
+    expect(Object.keys(loadBinding()).filter((name) => /bench/i.test(name))).toEqual([]);
+    const pkg = JSON.parse(read('package.json')) as { files: string[] };
+    expect(pkg.files.some((f) => f.startsWith('bench'))).toBe(false);
   });
 
   it('native source files stay under about 400 lines each', () => {

@@ -64,7 +64,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nowNs", Napi::Function::New(env, NowNs, "nowNs"));
   RegisterSession(env, exports);
   RegisterSampler(env, exports);
-  RegisterBench(env, exports);
   return exports;
 }
 

@@ -60,6 +60,5 @@ void ThrowUsage(Napi::Env env, const char* code, const std::string& message);
 // Registration of each group of functions.
 void RegisterSession(Napi::Env env, Napi::Object exports);
 void RegisterSampler(Napi::Env env, Napi::Object exports);
-void RegisterBench(Napi::Env env, Napi::Object exports);
 
 }  // namespace wattscope

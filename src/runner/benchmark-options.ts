@@ -1,0 +1,87 @@
+/**
+ * runBenchmark's options: zod-validated, every default stated. The handler is the user's inference
+ * code for one query; the hooks let the caller follow the benchmark without the library drawing
+ * or writing anything but its data files.
+ */
+import { z } from 'zod';
+import type { RunRecord, WattscopeReport } from '../formats/report-schema.js';
+import { EnergyMonitor } from '../measure/monitor.js';
+import { MonitorOptionsSchema } from '../measure/options.js';
+import type { QueryContext } from '../measure/scope.js';
+import type { Dataset, DatasetRow } from './dataset.js';
+import type { ProgressState } from './progress.js';
+
+/**
+ * The user's inference code for one query: measure its phases with `q.phase(name, fn)`.
+ * `ctx.signal` aborts when the benchmark is stopped (Ctrl-C).
+ */
+export type BenchmarkHandler = (row: DatasetRow, q: QueryContext, ctx: { signal: AbortSignal }) => unknown;
+
+/** A run's measured window: the whole run at concurrency 1, else the steady-state window. */
+export interface MeasuredWindow {
+  startNs: bigint;
+  endNs: bigint;
+  energyJ: number;
+  kind: 'steady-state' | 'whole-run';
+}
+
+/** What a run's query results add to its record as `serving` (an endpoint's latencies, for instance). */
+export type RunStatsHook = (results: unknown[], window: MeasuredWindow | null, concurrency: number) => RunRecord['serving'];
+
+export const isDataset = (v: unknown): v is Dataset => typeof v === 'object' && v !== null && Array.isArray((v as Dataset).rows);
+
+export const BenchmarkOptionsSchema = z.object({
+  /** A loaded Dataset, or a file spec ({ path, format?, task?, columns?, limit? }). */
+  dataset: z.union([
+    z.custom<Dataset>(isDataset, 'expected a Dataset'),
+    z.object({ path: z.string().min(1), format: z.enum(['jsonl', 'csv', 'parquet']).optional(), task: z.string().optional(), columns: z.array(z.string().min(1)).optional(), limit: z.number().int().min(1).optional() }).strict(),
+  ]),
+  handler: z.custom<BenchmarkHandler>((v) => typeof v === 'function', 'expected a function'),
+  runs: z.number().int().min(1).max(1000).default(10),
+  /** Warm-up queries before the first run (not counted). */
+  warmup: z.number().int().min(0).default(10),
+  phases: z.array(z.string().min(1)).min(1).default(['preprocess', 'prefill', 'decode']),
+  /** Output directory; nothing is written without one. */
+  outDir: z.string().min(1).optional(),
+  task: z.string().optional(),
+  model: z.string().optional(),
+  /** A name for the workload (for the report). */
+  workload: z.string().default('custom'),
+  /** An open monitor to use, or options to open one (closed at the end). */
+  monitor: z.union([z.custom<EnergyMonitor>((v) => v instanceof EnergyMonitor, 'expected an EnergyMonitor'), MonitorOptionsSchema]).optional(),
+  randomDelayMaxS: z.number().min(0).max(60).default(1),
+  cooldown: z.object({
+    enabled: z.boolean().default(false),
+    maxWaitS: z.number().min(0).default(60),
+    temperatureMarginC: z.number().min(0).default(3),
+    powerMarginW: z.number().min(0).default(15),
+  }).strict().default({ enabled: false, maxWaitS: 60, temperatureMarginC: 3, powerMarginW: 15 }),
+  idleMeasureS: z.number().min(0).max(600).default(5),
+  subtractIdle: z.boolean().default(false),
+  excludeUnstable: z.boolean().default(true),
+  /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
+  resume: z.enum(['auto', 'never']).default('auto'),
+  /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
+  onProgress: z.custom<(progress: ProgressState) => void>((v) => typeof v === 'function').optional(),
+  /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */
+  runStats: z.custom<RunStatsHook>((v) => typeof v === 'function').optional(),
+  /** Called after each completed run with the report so far. */
+  onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
+  /**
+   * A calibration pass before the runs (for coarse power sensors such as the H100's): each phase of
+   * `rows` rows is repeated back-to-back for `phaseS` seconds, so the per-phase regression can tell
+   * the phases' powers apart. Only for handlers whose phase functions can be called again.
+   */
+  calibration: z.object({ rows: z.number().int().min(1).max(100).default(8), phaseS: z.number().min(0.1).max(10).default(0.3) }).strict().optional(),
+  /** Queries in flight at once (1: batch size 1, as AI Energy Score requires). */
+  concurrency: z.number().int().min(1).max(1024).default(1),
+  /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
+  /** Called with lines worth telling a person (resuming, starting clean). */
+  log: z.custom<(line: string) => void>((v) => typeof v === 'function').optional(),
+}).strict();
+
+export type BenchmarkOptions = z.input<typeof BenchmarkOptionsSchema>;
+
+/** The options after validation and defaults. */
+export type ResolvedBenchmarkOptions = z.output<typeof BenchmarkOptionsSchema>;

@@ -1,0 +1,151 @@
+/**
+ * One measured run of a benchmark: an optional cooldown back to idle, a random delay (to
+ * decorrelate from the sensor's 100 ms grid), the dataset's queries (N at a time), then the run's
+ * record: per-phase Wh per 1,000 queries, flags, errors and, through the runStats hook, serving
+ * statistics.
+ */
+import type { RunRecord } from '../formats/report-schema.js';
+import type { EnergyMonitor } from '../measure/monitor.js';
+import type { RunSummary } from '../measure/types.js';
+import type { MeasuredWindow } from './benchmark-options.js';
+import type { BenchmarkContext } from './benchmark-setup.js';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** What the run knows before it starts. */
+export interface RunConditions {
+  /** Whether a calibration pass ran (an uncalibrated regression split is flagged). */
+  calibrated: boolean;
+  /** Idle power, W, or null when not measured. */
+  idleW: number | null;
+  /** The temperature before the first run, °C, or null. */
+  startTemperatureC: number | null;
+  signal: AbortSignal;
+}
+
+/** Waits until temperature and power are back near their start (bounded); returns the wait and whether it succeeded. */
+async function cooldown(ctx: BenchmarkContext, conditions: RunConditions): Promise<{ cooldownS: number; cooled: boolean }> {
+  const { o, monitor } = ctx;
+  if (!o.cooldown.enabled || conditions.startTemperatureC === null) return { cooldownS: 0, cooled: true };
+  ctx.draw('cooldown');
+  const startMs = Date.now();
+  const near = () => {
+    const t = ctx.temperatureOf();
+    return (t === null || t <= conditions.startTemperatureC! + o.cooldown.temperatureMarginC) && (conditions.idleW === null || monitor.latestPowerW() <= conditions.idleW + o.cooldown.powerMarginW);
+  };
+  let cooled = near();
+  while (!cooled && (Date.now() - startMs) / 1000 < o.cooldown.maxWaitS) {
+    await sleep(100);
+    cooled = near();
+  }
+  return { cooldownS: (Date.now() - startMs) / 1000, cooled };
+}
+
+/** The dataset's queries, `concurrency` at a time, with the steady-state window between full load and the tail. */
+async function runQueries(ctx: BenchmarkContext, signal: AbortSignal) {
+  const { o, monitor, dataset } = ctx;
+  const n = dataset.rows.length;
+  const results: unknown[] = [];
+  const errors: Record<string, number> = {};
+  // N workers take queries in dataset order; the steady-state window runs from when N are
+  // first in flight until the tail begins (the dataset is exhausted and one finishes).
+  let next = 0;
+  let inFlight = 0;
+  let steady: ReturnType<EnergyMonitor['begin']> | null = null;
+  let steadyDone = o.concurrency === 1;
+  const worker = async () => {
+    while (next < n && !signal.aborted) {
+      const row = dataset.rows[next++]!;
+      ctx.progress.query = next;
+      ctx.draw('run');
+      inFlight++;
+      if (!steadyDone && !steady && inFlight === o.concurrency) steady = monitor.begin('steady-state');
+      try {
+        const rec = await monitor.query(row.id, (q) => o.handler(row, q, { signal }));
+        if (o.runStats) results.push(rec.result);
+      } catch (err) {
+        const code = (err as { code?: unknown })?.code;
+        const key = typeof code === 'string' ? code : 'HANDLER_ERROR';
+        errors[key] = (errors[key] ?? 0) + 1;
+      }
+      inFlight--;
+      if (steady && !steadyDone && next >= n) {
+        steady.end();
+        steadyDone = true;
+      }
+      await yieldToLoop();
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  return { results, errors, steady: steadyDone ? steady : null };
+}
+
+/** The window serving statistics are taken over: the whole run at concurrency 1, else the steady state. */
+async function measuredWindow(ctx: BenchmarkContext, summary: RunSummary, steady: ReturnType<EnergyMonitor['begin']> | null): Promise<MeasuredWindow | null> {
+  if (ctx.o.concurrency === 1) return { startNs: summary.startNs, endNs: summary.endNs, energyJ: summary.totalEnergyJ, kind: 'whole-run' };
+  if (!steady) return null;
+  const m = await steady.settled();
+  return m.status === 'measured' ? { startNs: m.startNs, endNs: m.endNs, energyJ: m.energyJ, kind: 'steady-state' } : null;
+}
+
+/** The run's flags: the summary's, and the runner's own (uncalibrated, interrupted, cooldown timeout, throttled). */
+function runFlags(ctx: BenchmarkContext, summary: RunSummary, conditions: RunConditions, cooled: boolean, endTemperatureC: number | null): string[] {
+  const { o, monitor, notes } = ctx;
+  const flags = [...summary.flags];
+  // Split by regression without a calibration pass: phases that always run side by side cannot
+  // be told apart, and their intervals are not to be trusted (see the README).
+  if (summary.method === 'counter-regression' && !conditions.calibrated && o.phases.length > 1) {
+    flags.push('uncalibrated-phases');
+    if (!notes.some((n) => n.startsWith('uncalibrated-phases'))) {
+      notes.push('uncalibrated-phases: on a coarse power sensor without a calibration pass, phases that always run side by side cannot be told apart by the counter; their split and intervals are unreliable (run with calibration)');
+    }
+  }
+  if (conditions.signal.aborted) flags.push('interrupted');
+  if (!cooled) flags.push('cooldown-timeout');
+  const limitW = monitor.gpus.reduce((a, g) => a + (g.powerLimitW ?? Infinity), 0);
+  if ((endTemperatureC !== null && endTemperatureC >= 85) || summary.totalEnergyJ / summary.durationS >= 0.98 * limitW) flags.push('throttled');
+  return flags;
+}
+
+/** Each phase's Wh per 1,000 of the queries the run ran; a phase that never ran is absent (not 0). */
+function phaseWhPer1000(ctx: BenchmarkContext, summary: RunSummary, idleW: number | null): Record<string, number> {
+  const scale = summary.queries > 0 ? 1000 / summary.queries : 1000 / ctx.dataset.rows.length;
+  const result: Record<string, number> = {};
+  for (const p of ctx.o.phases) {
+    const phase = summary.phases[p];
+    if (!phase) continue;
+    result[p] = ((phase.energyJ - (ctx.o.subtractIdle ? idleW! * phase.durationS : 0)) * scale) / 3600;
+  }
+  return result;
+}
+
+/** Measures run `index`; null when it was stopped before its first query. */
+export async function measureRun(ctx: BenchmarkContext, index: number, conditions: RunConditions): Promise<RunRecord | null> {
+  const { cooldownS, cooled } = await cooldown(ctx, conditions);
+  const delayS = Math.random() * ctx.o.randomDelayMaxS;
+  ctx.draw('delay');
+  await sleep(delayS * 1000);
+  const startTemperatureC = ctx.temperatureOf();
+  const startedAt = new Date().toISOString();
+  const ledger = ctx.monitor.startRun(`run-${index}`, { keepSpans: ctx.recorder !== null });
+  ctx.progress.run = index;
+  const { results, errors, steady } = await runQueries(ctx, conditions.signal);
+  const s = await ledger.finish();
+  if (conditions.signal.aborted && s.queries === 0) return null;
+  const window = ctx.o.runStats ? await measuredWindow(ctx, s, steady) : null;
+  const endTemperatureC = ctx.temperatureOf();
+  if (ctx.recorder) {
+    ctx.recorder.pull();
+    ctx.recorder.addRun(index, s);
+  }
+  return {
+    index, startedAt, durationS: s.durationS, delayS, cooldownS, startTemperatureC, endTemperatureC,
+    queries: s.queries, failedQueries: s.failedQueries, totalEnergyJ: s.totalEnergyJ, totalUncertaintyJ: s.totalUncertaintyJ,
+    unattributedEnergyJ: s.unattributedEnergyJ,
+    phases: Object.fromEntries(Object.entries(s.phases).map(([p, t]) => [p, { energyJ: t.energyJ, uncertaintyJ: t.uncertaintyJ, durationS: t.durationS, count: t.count, tokens: t.tokens, samples: t.samples }])),
+    phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW), method: s.method, flags: runFlags(ctx, s, conditions, cooled, endTemperatureC),
+    unstable: [], included: true, errors,
+    serving: ctx.o.runStats ? ctx.o.runStats(results, window, ctx.o.concurrency) : null,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * A benchmark's preparation: options validated, the dataset loaded, the monitor opened, the
+ * settings hashed, an interrupted benchmark with the same settings resumed (or the output
+ * directory cleared), and the report started. What the later steps share is one BenchmarkContext.
+ */
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import type { RunRecord, WattscopeReport } from '../formats/report-schema.js';
+import { TimelineRecorder } from '../formats/timeline-recorder.js';
+import { EnergyMonitor } from '../measure/monitor.js';
+import { WattscopeError } from '../util/errors.js';
+import { parseOptions } from '../util/options.js';
+import { VERSION } from '../util/version.js';
+import { aggregate, classifyRuns } from './analysis.js';
+import { BenchmarkOptionsSchema, isDataset, type BenchmarkOptions, type ResolvedBenchmarkOptions } from './benchmark-options.js';
+import { loadDataset, type Dataset } from './dataset.js';
+import { clearOutputs, readCompletedRuns, readState, removeStaleTemporaries, writeReports, type RunnerState } from './outputs.js';
+import type { ProgressState } from './progress.js';
+
+/** What the benchmark's steps share. */
+export interface BenchmarkContext {
+  o: ResolvedBenchmarkOptions;
+  dataset: Dataset;
+  monitor: EnergyMonitor;
+  /** True when the benchmark opened the monitor (and so closes it). */
+  ownMonitor: boolean;
+  report: WattscopeReport;
+  state: RunnerState;
+  /** Notes for the report (the run classification's are added at each save). */
+  notes: string[];
+  /** The power timeline for timeline.json, recorded while the runs go (with an output directory). */
+  recorder: TimelineRecorder | null;
+  progress: Omit<ProgressState, 'phase' | 'powerW'>;
+  /** Tells `onProgress` where the benchmark stands. */
+  draw(phase: ProgressState['phase']): void;
+  /** The hottest measured GPU's temperature, °C, or null when unknown. */
+  temperatureOf(): number | null;
+  /** Updates the aggregate and notes, and writes every output (atomically) when there is an outDir. */
+  save(): void;
+}
+
+const now = () => new Date().toISOString();
+
+/** What makes two benchmarks the same (a resume continues only the same one). */
+function settingsHash(o: ResolvedBenchmarkOptions, dataset: Dataset): string {
+  return createHash('sha256').update(JSON.stringify({
+    source: dataset.source, rows: dataset.rows.length, columns: dataset.columns, runs: o.runs, warmup: o.warmup, phases: o.phases,
+    task: o.task ?? null, model: o.model ?? null, workload: o.workload, subtractIdle: o.subtractIdle,
+  })).digest('hex').slice(0, 16);
+}
+
+/** The completed runs of an interrupted benchmark with the same settings in outDir, or none (outDir cleared). */
+function resumeOrClear(o: ResolvedBenchmarkOptions, configHash: string, log: (line: string) => void): RunRecord[] {
+  if (!o.outDir) return [];
+  removeStaleTemporaries(o.outDir);
+  const state = readState(o.outDir);
+  if (state && o.resume === 'auto' && state.configHash === configHash && state.status !== 'complete') {
+    const previous = readCompletedRuns(o.outDir).filter((r) => r.index < o.runs);
+    log(`resuming an interrupted benchmark in ${o.outDir}: ${previous.length} of ${o.runs} runs already complete`);
+    return previous;
+  }
+  if (state) log(`starting clean in ${o.outDir} (${state.configHash !== configHash ? 'different settings' : state.status === 'complete' ? 'the previous benchmark there was complete' : 'resume disabled'})`);
+  clearOutputs(o.outDir);
+  return [];
+}
+
+/** The notes every report carries, from the settings. */
+function settingsNotes(o: ResolvedBenchmarkOptions, queries: number): string[] {
+  const notes: string[] = [];
+  if (queries !== 1000) notes.push(`the dataset has ${queries} queries, not 1,000: energies are normalized to per-1,000-queries (x${(1000 / queries).toFixed(4)})`);
+  if (o.subtractIdle) notes.push('idle power was subtracted from every phase (idle W x phase duration); the figures are not raw GPU energy');
+  notes.push('phase energies sum each query\'s phase scopes; energy between phases is reported as unattributed, not added to any phase');
+  notes.push('benchmark_report.json: cpu and ram are null (wattscope measures the GPU); total equals gpu');
+  return notes;
+}
+
+/** The report as it starts: settings, environment, device, and the runs already completed. */
+function newReport(o: ResolvedBenchmarkOptions, dataset: Dataset, monitor: EnergyMonitor, previous: RunRecord[], notes: string[]): WattscopeReport {
+  const rows = dataset.rows.length;
+  const library = monitor.library;
+  return {
+    schemaVersion: 1, tool: { name: 'wattscope', version: VERSION }, status: 'running', error: null, createdAt: now(), updatedAt: now(),
+    benchmark: {
+      task: o.task ?? null, model: o.model ?? null, workload: o.workload,
+      dataset: { source: dataset.source, name: dataset.name, format: dataset.format, rows, columns: dataset.columns },
+      per1000Scale: 1000 / rows, runsPlanned: o.runs, runsCompleted: previous.length, warmupQueries: o.warmup, phases: o.phases,
+    },
+    settings: { sampleHz: monitor.options.sampleHz, randomDelayMaxS: o.randomDelayMaxS, cooldown: o.cooldown, idleMeasureS: o.idleMeasureS, subtractIdle: o.subtractIdle, excludeUnstable: o.excludeUnstable },
+    environment: { node: process.version, platform: process.platform, arch: process.arch, hostname: os.hostname(), cpus: os.cpus().length },
+    device: {
+      simulated: library.simulated, libraryPath: library.path, driverVersion: library.driverVersion, nvmlVersion: library.nvmlVersion, missingSymbols: library.missingSymbols,
+      gpus: monitor.gpus.map((g) => ({ index: g.index, cudaIndex: g.cudaIndex, uuid: g.uuid, name: g.name, migInstance: g.migInstance, powerSource: g.powerSource, hasEnergyCounter: g.hasEnergyCounter, powerLimitW: g.powerLimitW })),
+    },
+    idle: null, runs: [...previous], aggregate: null, aiEnergyScore: null, notes,
+  };
+}
+
+/** Validates the options and prepares everything the runs need. */
+export async function prepareBenchmark(options: BenchmarkOptions): Promise<BenchmarkContext> {
+  const o = parseOptions(BenchmarkOptionsSchema, options, 'benchmark options');
+  if (o.subtractIdle && o.idleMeasureS === 0) {
+    throw new WattscopeError('WATTSCOPE_INVALID_OPTIONS', 'subtractIdle needs the idle power: set idleMeasureS above 0', { field: 'subtractIdle' });
+  }
+  const dataset = isDataset(o.dataset) ? o.dataset : await loadDataset(o.dataset);
+  const ownMonitor = !(o.monitor instanceof EnergyMonitor);
+  const monitor = o.monitor instanceof EnergyMonitor ? o.monitor : await EnergyMonitor.open(o.monitor ?? {});
+  const configHash = settingsHash(o, dataset);
+  const previous = resumeOrClear(o, configHash, o.log ?? (() => {}));
+  const notes = settingsNotes(o, dataset.rows.length);
+  const report = newReport(o, dataset, monitor, previous, notes);
+  const state: RunnerState = { configHash, status: 'running', pid: process.pid, runsCompleted: previous.length, updatedAt: now() };
+  const recorder = o.outDir ? new TimelineRecorder(monitor) : null;
+  if (previous.length) notes.push(`resumed after ${previous.length} completed runs: timeline.json covers only the runs measured by the last process`);
+  const progress = { run: previous.length, runs: o.runs, query: 0, queries: dataset.rows.length };
+  return {
+    o, dataset, monitor, ownMonitor, report, state, notes, recorder, progress,
+    draw: (phase) => o.onProgress?.({ ...progress, phase, powerW: monitor.latestPowerW() }),
+    temperatureOf: () => {
+      const temperatures = monitor.gpus.map((g) => monitor.deviceStatus(g.index).temperatureC).filter((t): t is number => t !== null);
+      return temperatures.length ? Math.max(...temperatures) : null;
+    },
+    save: () => {
+      report.device.gpus.forEach((g, i) => (g.sensor = monitor.gpus[i]!.sensor));
+      const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
+      report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
+      report.notes = [...notes, ...classNotes];
+      report.updatedAt = now();
+      state.updatedAt = report.updatedAt;
+      state.runsCompleted = report.runs.length;
+      report.benchmark.runsCompleted = report.runs.length;
+      if (o.outDir) writeReports(o.outDir, report, state);
+    },
+  };
+}

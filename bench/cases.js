@@ -113,6 +113,26 @@ const cases = {
       row('measure() around an empty async function', 'ns', measAsync, baseAsync),
     ];
   },
+  // A monitor opened with ifUnavailable: 'noop' on a machine without a GPU (NVML pointed nowhere):
+  // what wrapping production code in scopes costs there, against calling the code directly.
+  async noop() {
+    process.env.WATTSCOPE_NVML_LIBRARY = '/nonexistent/libnvidia-ml.so.1';
+    const m = await EnergyMonitor.open({ ifUnavailable: 'noop' });
+    const syncFn = () => undefined;
+    const asyncFn = async () => undefined;
+    const baseSync = await timeAsync(async () => syncFn(), N / 4);
+    const measSync = await timeAsync(() => m.measure('x', syncFn), N / 4);
+    const baseAsync = await timeAsync(() => asyncFn(), N / 4);
+    const queryAsync = await timeAsync(() => m.query('q', async (q) => { await q.phase('prefill', asyncFn); await q.phase('decode', asyncFn); }), N / 8);
+    const base3 = await timeAsync(async () => { await asyncFn(); await asyncFn(); await asyncFn(); }, N / 8);
+    const measAsync = await timeAsync(() => m.measure('x', asyncFn), N / 4);
+    await m.close();
+    return [
+      row("no GPU (ifUnavailable: 'noop'): measure() around an empty sync function (vs calling it)", 'ns', measSync, baseSync),
+      row("no GPU (ifUnavailable: 'noop'): a query of two empty async phases (vs three plain awaits)", 'ns', queryAsync, base3),
+      row("no GPU (ifUnavailable: 'noop'): measure() around an empty async function, for scale (vs calling it)", 'ns', measAsync, baseAsync),
+    ];
+  },
   // The simulated H100's default sensor is coarse (the H100 profile): the run summary re-evaluates
   // every boundary with the phase powers learnt by regression. 'query-run-ideal' is the same run on
   // the ideal sensor (the estimator as it was before the H100 profile), for comparison.

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const names = ['addon-query', 'scopes', 'query-run', 'query-run-ideal', 'sampler-cpu', 'sampler-rate', 'event-loop', 'cold-open', 'memory-hour', 'python-anchor'];
+const names = ['addon-query', 'scopes', 'noop', 'query-run', 'query-run-ideal', 'sampler-cpu', 'sampler-rate', 'event-loop', 'cold-open', 'memory-hour', 'python-anchor'];
 // The benchmarks' own addon (native/bench: C++ baselines), built here and never shipped: the
 // production addon carries no benchmark entry points.
 // Against this Node's own headers when it has them (offline), as npm's nodedir setting does.

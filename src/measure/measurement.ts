@@ -16,13 +16,31 @@ export function worstMethod(items: ReadonlyArray<object>): EnergyMethod {
   return worst;
 }
 
-export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): Measurement {
+/** What every measurement says of its scope, measured or not. */
+function measurementBase(rec: ScopeRecord) {
   const end = rec.end!;
-  const base = {
+  return {
     id: rec.id, name: rec.name, parentId: rec.parentId, queryId: rec.queryId, phase: rec.phase,
     startNs: rec.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - rec.start.tNs) / 1e9,
     outcome: rec.outcome ?? 'ended', error: rec.error, tokens: rec.tokens, samples: rec.samples,
   };
+}
+
+/** A scope measured by a monitor that has no GPU (opened with `ifUnavailable: 'noop'`): unavailable, reason `no-gpu`. */
+export function noGpuMeasurement(rec: ScopeRecord): Measurement {
+  // One literal, not a spread of measurementBase: this is the whole cost of a scope without a GPU.
+  const end = rec.end!;
+  return {
+    id: rec.id, name: rec.name, parentId: rec.parentId, queryId: rec.queryId, phase: rec.phase,
+    startNs: rec.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - rec.start.tNs) / 1e9,
+    outcome: rec.outcome ?? 'ended', error: rec.error, tokens: rec.tokens, samples: rec.samples,
+    status: 'unavailable', energyJ: null, uncertaintyJ: null, flags: ['no-gpu'], reason: 'no-gpu',
+  };
+}
+
+export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): Measurement {
+  const end = rec.end!;
+  const base = measurementBase(rec);
   const lost = timelines.findIndex((tl, i) => rec.start.lost[i] === true || end.lost[i] === true || (tl.lostAt !== null && tl.lostAt <= end.t));
   if (lost >= 0) {
     return {

@@ -4,19 +4,18 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../util/errors.js';
-import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type PowerSourceName } from '../native/binding.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
+import { GpuSampling, type MonitorGpu } from './gpu-sampling.js';
 import { parseOptions } from '../util/options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
-import { buildMeasurement } from './measurement.js';
+import { buildMeasurement, noGpuMeasurement } from './measurement.js';
 import type { EnergyDecrease } from './monotonicity.js';
 import { MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
 import { summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
-import type { SensorInfo } from './sensor-detect.js';
 import { newBoundary, Settlement } from './settlement.js';
-import { PowerTimeline, type TimelineSamples } from './timeline.js';
+import type { PowerTimeline, TimelineSamples } from './timeline.js';
 import type { Measurement, QueryRecord, RunSummary } from './types.js';
 
 interface Context {
@@ -29,19 +28,10 @@ interface QueryState {
   phases: ScopeRecord[];
 }
 
-/** Sampler facts per GPU. */
-export interface MonitorGpu extends SelectedGpu {
-  powerSource: PowerSourceName;
-  hasEnergyCounter: boolean;
-  energySource: EnergySourceName;
-  powerLimitW: number | null;
-  /**
-   * The power sensor as measured from the samples so far (refreshed at every drain): `instant`,
-   * `periodic` (refreshed every `refreshPeriodMs`, as an H100's is every ~100 ms), `average-1s`
-   * or `unknown`. Anything but `instant` is treated as coarse: see the README.
-   */
-  sensor: SensorInfo;
-}
+export type { MonitorGpu };
+
+/** Errors that mean this machine has no GPU to measure (no NVML, no driver, no addon for the platform). */
+const NO_GPU_CODES = new Set(['NVML_ERROR_LIBRARY_NOT_FOUND', 'NVML_ERROR_DRIVER_NOT_LOADED', 'NVML_ERROR_FUNCTION_NOT_FOUND', 'WATTSCOPE_NATIVE_MISSING']);
 
 export interface MonitorStats {
   sampleHz: number;
@@ -63,49 +53,58 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly library: LibraryInfo;
   readonly gpus: MonitorGpu[];
   readonly originNs: bigint;
-  readonly #binding: NativeBinding;
-  readonly #session: NvmlSession;
-  readonly #sampler: NativeHandle;
+  // Null for a monitor without a GPU (ifUnavailable: 'noop'), whose `unavailableReason` says why.
+  readonly #sampling: GpuSampling | null;
   readonly #timelines: PowerTimeline[];
   readonly #settlement: Settlement;
+  /** Why this monitor measures nothing (opened with `ifUnavailable: 'noop'` on a machine without a GPU), or null. */
+  readonly unavailableReason: string | null;
   readonly #als = new AsyncLocalStorage<Context>();
   readonly #openScopes = new Set<ScopeRecord>();
   readonly #openPhases = new Set<ScopeRecord>();
   readonly #runs = new Set<RunState>();
-  readonly #timer: NodeJS.Timeout;
   #nextId = 1;
   #closed: Promise<Measurement[]> | null = null;
 
-  private constructor(options: ResolvedMonitorOptions, session: NvmlSession, gpus: SelectedGpu[]) {
+  private constructor(options: ResolvedMonitorOptions, gpus: { session: NvmlSession; selected: SelectedGpu[] } | { unavailable: string }) {
     this.options = options;
-    this.#session = session;
-    this.library = session.library;
-    this.#binding = loadBinding();
-    const capacity = Math.max(1024, Math.ceil(options.sampleHz * 10));
-    const started = this.#binding.samplerStart(session.handle, gpus.map((g) => g.index), options.sampleHz, capacity);
-    this.#sampler = started.handle;
-    this.gpus = gpus.map((g, i) => ({
-      ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
-      energySource: started.slots[i]!.energySource, sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 }, powerLimitW: session.device(g.index).powerLimitW,
-    }));
     this.originNs = process.hrtime.bigint();
-    this.#timelines = this.gpus.map((g) => new PowerTimeline(g.index, this.originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW));
+    if ('unavailable' in gpus) {
+      this.#sampling = null;
+      this.unavailableReason = gpus.unavailable;
+      this.library = { path: '', source: 'default', simulated: false, driverVersion: null, nvmlVersion: null, boundSymbols: [], missingSymbols: [] };
+    } else {
+      this.#sampling = new GpuSampling(options, gpus.session, gpus.selected, this.originNs, () => this.#drain());
+      this.unavailableReason = null;
+      this.library = gpus.session.library;
+    }
+    this.gpus = this.#sampling?.gpus ?? [];
+    this.#timelines = this.#sampling?.timelines ?? [];
     this.#settlement = new Settlement(this.#timelines);
-    this.#timer = setInterval(() => this.#drain(), options.drainIntervalMs);
-    this.#timer.unref();
   }
 
   /**
-   * Opens NVML (real, or simulated with `simulate: true`), selects GPUs and
-   * starts sampling on a native thread. Throws WattscopeError / NvmlError.
+   * Opens NVML (real, or simulated with `simulate: true`), selects GPUs and starts sampling on a
+   * native thread. Throws WattscopeError / NvmlError; without a GPU to measure, returns a monitor
+   * that measures nothing instead when `ifUnavailable: 'noop'` (see MonitorOptions).
    */
   static async open(options: MonitorOptions = {}): Promise<EnergyMonitor> {
     const o = parseOptions(MonitorOptionsSchema, options, 'EnergyMonitor options');
     const nvmlOptions = { ...(o.simulate !== undefined ? { simulate: o.simulate } : {}), ...(o.library ? { library: o.library } : {}) };
-    const session = NvmlSession.open(nvmlOptions);
+    let session: NvmlSession;
     try {
-      const gpus = selectGpus(session, o.gpus, o.cudaVisibleDevices ?? process.env.CUDA_VISIBLE_DEVICES);
-      const monitor = new EnergyMonitor(o, session, gpus);
+      session = NvmlSession.open(nvmlOptions);
+    } catch (err) {
+      if (o.ifUnavailable === 'noop' && NO_GPU_CODES.has(String((err as { code?: unknown }).code))) return new EnergyMonitor(o, { unavailable: (err as Error).message });
+      throw err;
+    }
+    try {
+      if (o.ifUnavailable === 'noop' && session.deviceCount() === 0) {
+        session.close();
+        return new EnergyMonitor(o, { unavailable: 'NVML reports no GPU on this machine' });
+      }
+      const selected = selectGpus(session, o.gpus, o.cudaVisibleDevices ?? process.env.CUDA_VISIBLE_DEVICES);
+      const monitor = new EnergyMonitor(o, { session, selected });
       const none = monitor.gpus.find((g) => g.powerSource === 'none' && !g.hasEnergyCounter);
       if (none) {
         await monitor.close();
@@ -222,16 +221,17 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   deviceStatus(gpu: number): DeviceStatus {
     this.#checkOpen();
     if (!this.gpus.some((g) => g.index === gpu)) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
-    return this.#session.status(gpu);
+    return this.#sampling!.session.status(gpu);
   }
 
   /** The latest sampled power summed over the measured GPUs, W (for live displays). */
   latestPowerW(): number {
+    if (this.#sampling === null) return NaN;
     return this.#timelines.reduce((s, t) => s + (Number.isFinite(t.lastPowerW) ? t.lastPowerW : 0), 0);
   }
 
   stats(): MonitorStats {
-    const s = this.#closedSync ? null : this.#binding.samplerStats(this.#sampler);
+    const s = this.#closedSync ? null : (this.#sampling?.stats() ?? null);
     const elapsedS = Number(process.hrtime.bigint() - this.originNs) / 1e9;
     return {
       sampleHz: this.options.sampleHz,
@@ -260,9 +260,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       while (this.#pendingCount > 0 && Date.now() < deadline) await this.#tick();
       this.#drain(true);
       this.#closedSync = true;
-      clearInterval(this.#timer);
-      this.#binding.samplerStop(this.#sampler);
-      this.#session.close();
+      this.#sampling?.stop();
       return open.map((rec) => this.measurementOf(rec));
     })();
     return this.#closed;
@@ -284,6 +282,10 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     if (counts.samples !== undefined) rec.samples = (rec.samples ?? 0) + counts.samples;
     this.#openScopes.delete(rec);
     if (rec.phase !== null) this.#openPhases.delete(rec);
+    if (this.#sampling === null) {
+      rec.settled = true;
+      return;
+    }
     this.#label(rec.end);
     this.#settlement.addEndedScope(rec);
   }
@@ -291,6 +293,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   /** @internal The final measurement once settled (cached), else the provisional one as known now. */
   measurementOf(rec: ScopeRecord): Measurement {
     if (rec.final) return rec.final;
+    if (this.#sampling === null) return (rec.final = noGpuMeasurement(rec));
     const m = buildMeasurement(rec, this.#timelines);
     // Extrapolated (forced) ends may still be settled later: not cached until they are.
     if (rec.settled && !rec.start.forced && !rec.end!.forced) rec.final = m;
@@ -321,7 +324,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   #boundary(): Boundary {
     const b = newBoundary(process.hrtime.bigint(), this.originNs);
-    this.#settlement.addBoundary(b);
+    if (this.#sampling === null) b.settled = true;
+    else this.#settlement.addBoundary(b);
     return b;
   }
 
@@ -361,7 +365,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     };
     let r: T | Promise<T>;
     try {
-      r = this.#als.run(store, fn);
+      // Without a GPU nothing is attributed, so the async context (dear on Node 20) is skipped.
+      r = this.#sampling === null ? fn() : this.#als.run(store, fn);
     } catch (err) {
       return failed(err);
     }
@@ -376,19 +381,18 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   #drain(force = false): void {
-    if (this.#closedSync) return;
-    const batches = this.#binding.samplerDrain(this.#sampler);
-    batches.forEach((b, i) => {
-      const timeline = this.#timelines[i]!;
-      timeline.append(b.tNs, b.energyMj, b.powerMw, b.energyRet, b.powerRet);
-      this.gpus[i]!.sensor = timeline.sensor;
-    });
+    if (this.#closedSync || this.#sampling === null) return;
+    this.#sampling.drain();
     const overdueT = Number(process.hrtime.bigint() - this.originNs) - this.options.settleTimeoutMs * 1e6;
     const onMeasurement = this.options.onMeasurement;
     this.#settlement.settle(overdueT, force, (rec) => onMeasurement?.(this.measurementOf(rec)));
   }
 
   async #finishRun(run: RunState): Promise<RunSummary> {
+    if (this.#sampling === null) {
+      this.#runs.delete(run);
+      throw new WattscopeError('WATTSCOPE_NO_GPU', `this monitor has no GPU to measure, so a run has no energy to sum: ${this.unavailableReason}`);
+    }
     const end = this.#boundary();
     this.#runs.delete(run);
     // Boundaries settle in order: once the run's end has, every phase boundary before it has too.

@@ -20,6 +20,13 @@ export const MonitorOptionsSchema = z
     simulate: z.union([z.boolean(), z.enum(['h100', 'legacy'])]).optional(),
     /** Path of the NVML library (also WATTSCOPE_NVML_LIBRARY). */
     library: z.string().min(1).optional(),
+    /**
+     * Without a GPU to measure (no NVML, no driver, no GPU, or no addon for this platform):
+     * 'throw' (default) the error, or 'noop': a monitor whose scopes run the code and measure
+     * nothing, each measurement `unavailable` with the reason `no-gpu` (for production code that
+     * also runs on machines without a GPU).
+     */
+    ifUnavailable: z.enum(['throw', 'noop']).default('throw'),
     /** Called with every scope's final (settled) measurement. */
     onMeasurement: z.custom<(m: Measurement) => void>((v) => typeof v === 'function', 'expected a function').optional(),
   })

@@ -1,0 +1,76 @@
+/**
+ * A monitor's sampling: the NVML session, the native sampler thread over the selected GPUs, one
+ * PowerTimeline per GPU fed from the sampler's batches, and the timer that drains them. A monitor
+ * opened without a GPU (`ifUnavailable: 'noop'`) has none of this.
+ */
+import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type NativeSamplerStats, type PowerSourceName } from '../native/binding.js';
+import type { NvmlSession } from '../nvml/session.js';
+import type { SelectedGpu } from './gpu-selection.js';
+import type { ResolvedMonitorOptions } from './options.js';
+import type { SensorInfo } from './sensor-detect.js';
+import { PowerTimeline } from './timeline.js';
+
+/** Sampler facts per GPU. */
+export interface MonitorGpu extends SelectedGpu {
+  powerSource: PowerSourceName;
+  hasEnergyCounter: boolean;
+  energySource: EnergySourceName;
+  powerLimitW: number | null;
+  /**
+   * The power sensor as measured from the samples so far (refreshed at every drain): `instant`,
+   * `periodic` (refreshed every `refreshPeriodMs`, as an H100's is every ~100 ms), `average-1s`
+   * or `unknown`. Anything but `instant` is treated as coarse: see the README.
+   */
+  sensor: SensorInfo;
+}
+
+export class GpuSampling {
+  readonly session: NvmlSession;
+  readonly gpus: MonitorGpu[];
+  readonly timelines: PowerTimeline[];
+  readonly #binding: NativeBinding;
+  readonly #sampler: NativeHandle;
+  readonly #timer: NodeJS.Timeout;
+  #stopped = false;
+
+  /** Starts sampling `gpus` (every device query first, so that nothing can throw once the thread runs). */
+  constructor(options: ResolvedMonitorOptions, session: NvmlSession, gpus: SelectedGpu[], originNs: bigint, onDrainTick: () => void) {
+    this.session = session;
+    this.#binding = loadBinding();
+    const powerLimitsW = gpus.map((g) => session.device(g.index).powerLimitW);
+    const capacity = Math.max(1024, Math.ceil(options.sampleHz * 10));
+    const started = this.#binding.samplerStart(session.handle, gpus.map((g) => g.index), options.sampleHz, capacity);
+    this.#sampler = started.handle;
+    this.gpus = gpus.map((g, i) => ({
+      ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
+      energySource: started.slots[i]!.energySource, sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 }, powerLimitW: powerLimitsW[i]!,
+    }));
+    this.timelines = this.gpus.map((g) => new PowerTimeline(g.index, originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW));
+    this.#timer = setInterval(onDrainTick, options.drainIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Moves the sampler's new samples into the timelines, and each GPU's sensor judgement into `gpus`. */
+  drain(): void {
+    if (this.#stopped) return;
+    this.#binding.samplerDrain(this.#sampler).forEach((batch, i) => {
+      const timeline = this.timelines[i]!;
+      timeline.append(batch.tNs, batch.energyMj, batch.powerMw, batch.energyRet, batch.powerRet);
+      this.gpus[i]!.sensor = timeline.sensor;
+    });
+  }
+
+  /** The sampler's counters, or null once stopped. */
+  stats(): NativeSamplerStats | null {
+    return this.#stopped ? null : this.#binding.samplerStats(this.#sampler);
+  }
+
+  /** Stops the timer and the sampler thread, and closes NVML. Idempotent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#binding.samplerStop(this.#sampler);
+    this.session.close();
+  }
+}

@@ -1,7 +1,7 @@
 // Writes schema/wattscope-report.schema.json from the zod schema (run after `npm run build`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { reportJsonSchema } from '../dist/index.js';
+import { reportJsonSchema } from '../dist/public/runner.js';
 
 const out = path.resolve(import.meta.dirname, '..', 'schema', 'wattscope-report.schema.json');
 mkdirSync(path.dirname(out), { recursive: true });

@@ -61,7 +61,7 @@ describe('wattscope demo', () => {
 });
 
 describe('wattscope run <config>', () => {
-  const dist = path.join(packageRoot, 'dist', 'index.js');
+  const dist = path.join(packageRoot, 'dist', 'public', 'testing.js');
 
   it('runs a user handler module over a JSONL dataset, paths relative to the config', () => {
     const sim = configureSim({ control: true });

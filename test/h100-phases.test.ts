@@ -5,7 +5,8 @@
  * answers to the open question of what the H100's counter integrates.
  */
 import { describe, expect, it } from 'vitest';
-import { EnergyMonitor, runBenchmark, syntheticDataset, syntheticHandler, type Measurement } from '../src/index.js';
+import { EnergyMonitor, type Measurement } from '../src/index.js';
+import { runBenchmark, syntheticDataset, syntheticHandler } from '../src/public/runner.js';
 import { configureSim } from './helpers/sim.js';
 
 const PHASES = ['preprocess', 'prefill', 'decode'] as const;

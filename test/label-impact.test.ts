@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { estimateImpact, labelPng, labelSvg } from '../src/index.js';
+import { estimateImpact, labelPng, labelSvg } from '../src/public/scoring.js';
 import { runCli } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'wattscope-label-'));

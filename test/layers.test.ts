@@ -3,14 +3,15 @@
  * higher one. Lowest first: small shared utilities; the native addon and NVML; the simulated GPU's
  * controls; measurement; file formats (the report schema, the AI Energy Score and optimum formats,
  * timeline export); the benchmark runner; integrations (the OpenAI-compatible client, serving
- * statistics); scoring; the report page; the CLI; and the package's entry point.
+ * statistics); scoring; the report page; the CLI; the package's subpath entries (public/); and its
+ * main entry.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(import.meta.dirname, '../src');
-const LAYERS = ['util', 'native', 'nvml', 'sim', 'measure', 'formats', 'runner', 'server', 'scoring', 'report', 'cli', '.'];
+const LAYERS = ['util', 'native', 'nvml', 'sim', 'measure', 'formats', 'runner', 'server', 'scoring', 'report', 'cli', 'public', '.'];
 
 /** Relative import specifiers of a source file: static imports, re-exports and dynamic import(). */
 export function relativeImports(source: string): string[] {

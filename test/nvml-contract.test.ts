@@ -5,7 +5,8 @@
  * WATTSCOPE_CONTRACT_NVML names one (as on a GPU machine).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NvmlError, NvmlSession, simulatedNvmlPath } from '../src/index.js';
+import { NvmlError, NvmlSession } from '../src/index.js';
+import { simulatedNvmlPath } from '../src/public/testing.js';
 import { configureSim, sleep } from './helpers/sim.js';
 
 const real = process.env.WATTSCOPE_CONTRACT_NVML;

@@ -101,4 +101,70 @@ describe('the README, run as written against the packed package', () => {
       expect(r.stdout).toMatch(/npm rebuild wattscope/);
     }
   });
+
+  it('each subpath exports exactly its public names, to ESM and to CommonJS (through import()); internals are not reachable', () => {
+    const program = (load: string) => `${load}(async () => { const out = {}; for (const s of ${JSON.stringify(Object.keys(PUBLIC_EXPORTS))}) out[s] = Object.keys(await import(s)).sort(); ` +
+      `try { await import('wattscope/dist/measure/monitor.js'); out.deep = 'reachable'; } catch (e) { out.deep = e.code; } console.log(JSON.stringify(out)); })();`;
+    writeFileSync(path.join(consumer, 'exports.mjs'), program(''));
+    writeFileSync(path.join(consumer, 'exports.cjs'), program(''));
+    for (const file of ['exports.mjs', 'exports.cjs']) {
+      const r = spawnSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' });
+      expect(r.stderr, file).toBe('');
+      expect(JSON.parse(r.stdout), file).toEqual({ ...PUBLIC_EXPORTS, deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
+    }
+  });
+
+  it('the published types check under TypeScript moduleResolution node16 and bundler', () => {
+    const code = [
+      "import { EnergyMonitor, type Measurement, type MonitorOptions } from 'wattscope';",
+      "import { runBenchmark, type BenchmarkOptions, type WattscopeReport } from 'wattscope/runner';",
+      "import { starRating, estimateImpact } from 'wattscope/scoring';",
+      "import { writeReportPage } from 'wattscope/report';",
+      "import { endpointHandler, servingRunStats } from 'wattscope/server';",
+      "import { simulatedNvmlPath, SimPowerControl } from 'wattscope/testing';",
+      'const options: MonitorOptions = { simulate: true, ifUnavailable: "noop" };',
+      'export async function main(): Promise<number> {',
+      '  const monitor = await EnergyMonitor.open(options);',
+      '  const { measurement } = await monitor.measure("x", () => 1);',
+      '  const energy: number | null = (measurement as Measurement).energyJ;',
+      '  const bench: BenchmarkOptions = { dataset: { path: "d.jsonl" }, handler: () => undefined, runStats: servingRunStats };',
+      '  const report: WattscopeReport = await runBenchmark(bench);',
+      '  writeReportPage("out");',
+      '  void [starRating, estimateImpact, endpointHandler, simulatedNvmlPath, SimPowerControl, report];',
+      '  return energy ?? 0;',
+      '}',
+    ].join('\n');
+    writeFileSync(path.join(consumer, 'consumer.mts'), code);
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const common = ['--noEmit', '--strict', '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types'), 'consumer.mts'];
+    for (const [module, resolution] of [['node16', 'node16'], ['esnext', 'bundler']]) {
+      const r = spawnSync(process.execPath, [tsc, '--module', module, '--moduleResolution', resolution, ...common], { cwd: consumer, encoding: 'utf8' });
+      expect(r.stdout + r.stderr, `moduleResolution ${resolution}`).toBe('');
+      expect(r.status).toBe(0);
+    }
+  }, 120_000);
+});
+
+/** The runtime names each subpath exports: the public API (types aside). */
+const PUBLIC_EXPORTS: Record<string, string[]> = {
+  wattscope: ['EnergyMonitor', 'NvmlError', 'NvmlSession', 'Scope', 'WattscopeError', 'listDevices', 'timelineToCsv', 'timelineToJson'],
+  'wattscope/runner': ['TASK_INPUT_COLUMNS', 'loadDataset', 'loadRunConfig', 'readResult', 'reportJsonSchema', 'runBenchmark', 'summarizeBenchmarkReport', 'syntheticDataset', 'syntheticHandler', 'syntheticPhasePlan', 'toBenchmarkReport'],
+  'wattscope/scoring': ['BYTES_PER_PARAMETER', 'IMPACT_DEFAULTS', 'LABEL_HEIGHT_PX', 'LABEL_WIDTH_PX', 'REGION_FACTORS', 'bandEdges', 'estimateImpact', 'labelPng', 'labelSvg', 'modelClass', 'modelMemoryGb', 'parseLeaderboard', 'placeResult', 'rate', 'readLeaderboard', 'starRating'],
+  'wattscope/report': ['buildReportHtml', 'writeReportPage'],
+  'wattscope/server': ['OpenAIStreamClient', 'RequestError', 'endpointHandler', 'servingRunStats', 'servingStats'],
+  'wattscope/testing': ['SimPowerControl', 'simulatedNvmlPath', 'startFakeServer'],
+};
+
+describe('npm pack', () => {
+  it('ships the build, the prebuild, the native sources and the schema; no sources, tests or benchmarks', () => {
+    const listing = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+    const files = listing[0]!.files.map((f) => f.path);
+    for (const needed of ['package.json', 'README.md', 'binding.gyp', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'schema/wattscope-report.schema.json', 'native/addon/addon.cc']) {
+      expect(files, needed).toContain(needed);
+    }
+    for (const entry of ['runner', 'scoring', 'report', 'server', 'testing']) expect(files).toContain(`dist/public/${entry}.d.ts`);
+    // The prebuild (built by the README tests above when missing) ships for this platform.
+    expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/wattscope.node`);
+    expect(files.filter((f) => /^(src|test|bench|scripts|\.ci)\//.test(f))).toEqual([]);
+  });
 });

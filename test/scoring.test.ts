@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bandEdges, modelClass, parseLeaderboard, placeResult, rate, readLeaderboard, starRating } from '../src/index.js';
+import { bandEdges, modelClass, parseLeaderboard, placeResult, rate, readLeaderboard, starRating } from '../src/public/scoring.js';
 
 const dir = path.resolve(import.meta.dirname, 'fixtures', 'ai-energy-score-leaderboard-2025-02');
 

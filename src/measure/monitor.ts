@@ -6,12 +6,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../util/errors.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
 import { GpuSampling, type MonitorGpu } from './gpu-sampling.js';
-import { parseOptions } from '../util/options.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement, noGpuMeasurement } from './measurement.js';
 import type { EnergyDecrease } from './monotonicity.js';
-import { MonitorOptionsSchema, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
+import { parseMonitorOptions, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
 import { summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
 import { newBoundary, Settlement } from './settlement.js';
@@ -89,7 +88,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    * that measures nothing instead when `ifUnavailable: 'noop'` (see MonitorOptions).
    */
   static async open(options: MonitorOptions = {}): Promise<EnergyMonitor> {
-    const o = parseOptions(MonitorOptionsSchema, options, 'EnergyMonitor options');
+    const o = parseMonitorOptions(options);
     const nvmlOptions = { ...(o.simulate !== undefined ? { simulate: o.simulate } : {}), ...(o.library ? { library: o.library } : {}) };
     let session: NvmlSession;
     try {

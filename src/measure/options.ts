@@ -1,36 +1,83 @@
-/** Options of EnergyMonitor.open(), validated with zod. */
-import { z } from 'zod';
+/**
+ * Options of EnergyMonitor.open(): plain TypeScript types, read by a small validator (no zod on
+ * the measuring path, so that importing wattscope and opening a monitor stays fast). Every
+ * default is stated here and in the README.
+ */
+import { OptionReader } from '../util/option-reader.js';
 import type { Measurement } from './types.js';
 
-export const MonitorOptionsSchema = z
-  .object({
-    /** GPUs to measure: 'all' (default: all CUDA-visible), CUDA indices, or GPU-/MIG- UUIDs. */
-    gpus: z.union([z.literal('all'), z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1)]).default('all'),
-    /** Sampler rate, Hz (default 1000). */
-    sampleHz: z.number().min(1).max(20000).default(1000),
-    /** Seconds of full-rate samples kept for timelines and estimates (default 120). */
-    retentionS: z.number().min(5).max(86400).default(120),
-    /** How long to wait for the counter to update past a boundary before extrapolating, ms. */
-    settleTimeoutMs: z.number().min(0).max(60000).default(2000),
-    /** How often JS drains the native sampler, ms. */
-    drainIntervalMs: z.number().min(1).max(1000).default(50),
-    /** CUDA_VISIBLE_DEVICES to honour (default: the environment's). */
-    cudaVisibleDevices: z.string().optional(),
-    /** Use the simulated H100 shipped with wattscope. */
-    simulate: z.union([z.boolean(), z.enum(['h100', 'legacy'])]).optional(),
-    /** Path of the NVML library (also WATTSCOPE_NVML_LIBRARY). */
-    library: z.string().min(1).optional(),
-    /**
-     * Without a GPU to measure (no NVML, no driver, no GPU, or no addon for this platform):
-     * 'throw' (default) the error, or 'noop': a monitor whose scopes run the code and measure
-     * nothing, each measurement `unavailable` with the reason `no-gpu` (for production code that
-     * also runs on machines without a GPU).
-     */
-    ifUnavailable: z.enum(['throw', 'noop']).default('throw'),
-    /** Called with every scope's final (settled) measurement. */
-    onMeasurement: z.custom<(m: Measurement) => void>((v) => typeof v === 'function', 'expected a function').optional(),
-  })
-  .strict();
+export interface MonitorOptions {
+  /** GPUs to measure: 'all' (default: all CUDA-visible), CUDA indices, or GPU-/MIG- UUIDs. */
+  gpus?: 'all' | Array<number | string>;
+  /** Sampler rate, Hz (1 to 20,000; default 1,000). */
+  sampleHz?: number;
+  /** Seconds of full-rate samples kept for timelines and estimates (5 to 86,400; default 120). */
+  retentionS?: number;
+  /** How long to wait for the counter to update past a boundary before extrapolating, ms (0 to 60,000; default 2,000). */
+  settleTimeoutMs?: number;
+  /** How often JS drains the native sampler, ms (1 to 1,000; default 50). */
+  drainIntervalMs?: number;
+  /** CUDA_VISIBLE_DEVICES to honour (default: the environment's). */
+  cudaVisibleDevices?: string;
+  /** Use the simulated H100 shipped with wattscope (`'legacy'`: an old driver's NVML). */
+  simulate?: boolean | 'h100' | 'legacy';
+  /** Path of the NVML library (also WATTSCOPE_NVML_LIBRARY). */
+  library?: string;
+  /**
+   * Without a GPU to measure (no NVML, no driver, no GPU, or no addon for this platform):
+   * 'throw' (default) the error, or 'noop': a monitor whose scopes run the code and measure
+   * nothing, each measurement `unavailable` with the reason `no-gpu` (for production code that
+   * also runs on machines without a GPU).
+   */
+  ifUnavailable?: 'throw' | 'noop';
+  /** Called with every scope's final (settled) measurement. */
+  onMeasurement?: (m: Measurement) => void;
+}
 
-export type MonitorOptions = z.input<typeof MonitorOptionsSchema>;
-export type ResolvedMonitorOptions = z.output<typeof MonitorOptionsSchema>;
+/** The options with their defaults filled in. */
+export interface ResolvedMonitorOptions extends Omit<MonitorOptions, 'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable'> {
+  gpus: 'all' | Array<number | string>;
+  sampleHz: number;
+  retentionS: number;
+  settleTimeoutMs: number;
+  drainIntervalMs: number;
+  ifUnavailable: 'throw' | 'noop';
+}
+
+const MONITOR_OPTION_KEYS = ['gpus', 'sampleHz', 'retentionS', 'settleTimeoutMs', 'drainIntervalMs', 'cudaVisibleDevices', 'simulate', 'library', 'ifUnavailable', 'onMeasurement'] as const;
+
+/** `gpus`: 'all', or a non-empty array of CUDA indices (integers from 0) and UUIDs (non-empty strings). */
+function readGpus(reader: OptionReader): 'all' | Array<number | string> {
+  const value = reader.raw('gpus');
+  if (value === undefined || value === 'all') return 'all';
+  const valid = (g: unknown) => (typeof g === 'number' && Number.isInteger(g) && g >= 0) || (typeof g === 'string' && g.length > 0);
+  if (!Array.isArray(value) || value.length === 0 || !value.every(valid)) {
+    throw reader.error('gpus', "expected 'all' or a non-empty array of CUDA indices (integers from 0) and GPU-/MIG- UUIDs");
+  }
+  return [...(value as Array<number | string>)];
+}
+
+/** Validates EnergyMonitor options and fills in the defaults; a WattscopeError names the field at fault. */
+export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
+  const reader = new OptionReader(input, 'EnergyMonitor options', MONITOR_OPTION_KEYS);
+  const resolved: ResolvedMonitorOptions = {
+    gpus: readGpus(reader),
+    sampleHz: reader.number('sampleHz', { min: 1, max: 20000 }, 1000),
+    retentionS: reader.number('retentionS', { min: 5, max: 86400 }, 120),
+    settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 2000),
+    drainIntervalMs: reader.number('drainIntervalMs', { min: 1, max: 1000 }, 50),
+    ifUnavailable: reader.choice('ifUnavailable', ['throw', 'noop'] as const, 'throw'),
+  };
+  const cudaVisibleDevices = reader.raw('cudaVisibleDevices');
+  if (cudaVisibleDevices !== undefined) {
+    if (typeof cudaVisibleDevices !== 'string') throw reader.error('cudaVisibleDevices', 'expected a string');
+    resolved.cudaVisibleDevices = cudaVisibleDevices;
+  }
+  const simulate = reader.choice('simulate', [true, false, 'h100', 'legacy'] as const, undefined);
+  if (simulate !== undefined) resolved.simulate = simulate;
+  const library = reader.text('library');
+  if (library !== undefined) resolved.library = library;
+  const onMeasurement = reader.callback<(m: Measurement) => void>('onMeasurement');
+  if (onMeasurement) resolved.onMeasurement = onMeasurement;
+  return resolved;
+}

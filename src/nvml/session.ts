@@ -1,28 +1,31 @@
 /**
  * An open NVML library (real or simulated) and typed device queries over it.
  */
-import { z } from 'zod';
 import { WattscopeError } from '../util/errors.js';
 import { loadBinding, simulatedNvmlPath, type NativeBinding, type NativeHandle } from '../native/binding.js';
-import { parseOptions } from '../util/options.js';
+import { OptionReader } from '../util/option-reader.js';
 
 /** Options choosing which NVML to load. */
-export const NvmlOptionsSchema = z
-  .object({
-    /** Path of an NVML library to load instead of the default (also `WATTSCOPE_NVML_LIBRARY`). */
-    library: z.string().min(1).optional(),
-    /** Use the simulated H100 shipped with wattscope. Never chosen silently. */
-    simulate: z.union([z.boolean(), z.enum(['h100', 'legacy'])]).optional(),
-  })
-  .strict();
-export type NvmlOptions = z.input<typeof NvmlOptionsSchema>;
+export interface NvmlOptions {
+  /** Path of an NVML library to load instead of the default (also `WATTSCOPE_NVML_LIBRARY`). */
+  library?: string;
+  /** Use the simulated H100 shipped with wattscope. Never chosen silently. */
+  simulate?: boolean | 'h100' | 'legacy';
+}
+
+function parseNvmlOptions(input: unknown): NvmlOptions {
+  const reader = new OptionReader(input, 'NVML options', ['library', 'simulate']);
+  const library = reader.text('library');
+  const simulate = reader.choice('simulate', [true, false, 'h100', 'legacy'] as const, undefined);
+  return { ...(library !== undefined ? { library } : {}), ...(simulate !== undefined ? { simulate } : {}) };
+}
 
 /** Where the NVML library came from. */
 export type LibrarySource = 'option' | 'env' | 'simulated' | 'default';
 
 /** Resolves which library to load: simulate > option > WATTSCOPE_NVML_LIBRARY > platform default. */
 export function resolveLibrary(options: NvmlOptions = {}): { path: string | undefined; source: LibrarySource } {
-  const o = parseOptions(NvmlOptionsSchema, options, 'NVML options');
+  const o = parseNvmlOptions(options);
   if (o.simulate) return { path: simulatedNvmlPath(o.simulate === 'legacy' ? 'legacy' : 'h100'), source: 'simulated' };
   if (o.library) return { path: o.library, source: 'option' };
   const env = process.env.WATTSCOPE_NVML_LIBRARY;

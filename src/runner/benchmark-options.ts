@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { RunRecord, WattscopeReport } from '../formats/report-schema.js';
 import { EnergyMonitor } from '../measure/monitor.js';
-import { MonitorOptionsSchema } from '../measure/options.js';
+import type { MonitorOptions } from '../measure/options.js';
 import type { QueryContext } from '../measure/scope.js';
 import type { Dataset, DatasetRow } from './dataset.js';
 import type { ProgressState } from './progress.js';
@@ -48,7 +48,7 @@ export const BenchmarkOptionsSchema = z.object({
   /** A name for the workload (for the report). */
   workload: z.string().default('custom'),
   /** An open monitor to use, or options to open one (closed at the end). */
-  monitor: z.union([z.custom<EnergyMonitor>((v) => v instanceof EnergyMonitor, 'expected an EnergyMonitor'), MonitorOptionsSchema]).optional(),
+  monitor: z.custom<EnergyMonitor | MonitorOptions>((v) => v instanceof EnergyMonitor || (typeof v === 'object' && v !== null && !Array.isArray(v)), 'expected an EnergyMonitor or its options (validated when the monitor opens)').optional(),
   randomDelayMaxS: z.number().min(0).max(60).default(1),
   cooldown: z.object({
     enabled: z.boolean().default(false),

@@ -2,7 +2,6 @@
  * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
  * GPU, and turns scope boundaries into measurements.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { WattscopeError } from '../util/errors.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
 import { GpuSampling, type MonitorGpu } from './gpu-sampling.js';
@@ -13,19 +12,10 @@ import type { EnergyDecrease } from './monotonicity.js';
 import { parseMonitorOptions, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
 import { summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
+import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
 import type { PowerTimeline, TimelineSamples } from './timeline.js';
 import type { Measurement, QueryRecord, RunSummary } from './types.js';
-
-interface Context {
-  parentId: number | null;
-  queryId: string | null;
-  query: QueryState | null;
-}
-
-interface QueryState {
-  phases: ScopeRecord[];
-}
 
 export type { MonitorGpu };
 
@@ -58,11 +48,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #settlement: Settlement;
   /** Why this monitor measures nothing (opened with `ifUnavailable: 'noop'` on a machine without a GPU), or null. */
   readonly unavailableReason: string | null;
-  readonly #als = new AsyncLocalStorage<Context>();
-  readonly #openScopes = new Set<ScopeRecord>();
-  readonly #openPhases = new Set<ScopeRecord>();
-  readonly #runs = new Set<RunState>();
-  #nextId = 1;
+  readonly #book: ScopeBook;
   #closed: Promise<Measurement[]> | null = null;
 
   private constructor(options: ResolvedMonitorOptions, gpus: { session: NvmlSession; selected: SelectedGpu[] } | { unavailable: string }) {
@@ -80,6 +66,17 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     this.gpus = this.#sampling?.gpus ?? [];
     this.#timelines = this.#sampling?.timelines ?? [];
     this.#settlement = new Settlement(this.#timelines);
+    this.#book = new ScopeBook({
+      boundary: () => this.#boundary(),
+      label: (b, label, tokens) => {
+        for (const tl of this.#timelines) tl.markBoundary(b.t, label, tokens);
+      },
+      ended: (rec) => {
+        if (this.#sampling === null) rec.settled = true;
+        else this.#settlement.addEndedScope(rec);
+      },
+      attributing: this.#sampling !== null,
+    });
   }
 
   /**
@@ -126,7 +123,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     if (typeof name !== 'string' || name.length === 0) {
       throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'a scope needs a non-empty name', { field: 'name' });
     }
-    return new Scope(this, this.#open(name, options.phase ?? null));
+    return new Scope(this, this.#book.open(name, options.phase ?? null));
   }
 
   /**
@@ -136,8 +133,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   async measure<T>(name: string, fn: () => T | Promise<T>, options: { settle?: boolean } & ScopeCounts = {}): Promise<{ result: T; measurement: Measurement }> {
     this.#checkFn(fn);
     const self = this;
-    const rec = this.#open(name, null);
-    const result = await this.#runIn(rec, fn, options);
+    const rec = this.#book.open(name, null);
+    const result = await this.#book.runIn(rec, fn, options);
     if (options.settle !== false) return { result, measurement: await this.settledOf(rec) };
     // Not waiting: the measurement is computed when first read (as known then).
     let cached: Measurement | undefined;
@@ -151,30 +148,14 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   async query<T>(id: string | number, fn: (q: QueryContext) => T | Promise<T>, counts: ScopeCounts = {}): Promise<QueryRecord<T>> {
     this.#checkFn(fn);
     const queryId = String(id);
-    const state: QueryState = { phases: [] };
-    const rec = this.#open(`query:${queryId}`, null, queryId);
-    for (const run of this.#runs) run.queries++;
-    const ctx: QueryContext = {
-      id: queryId,
-      phase: <P>(name: string, pfn: () => P | Promise<P>, pc: ScopeCounts = {}) => {
-        this.#checkFn(pfn);
-        const phaseRec = this.#open(name, name, queryId, pc.tokens);
-        state.phases.push(phaseRec);
-        for (const run of this.#runs) run.phases.push(phaseRec);
-        return Promise.resolve(this.#runIn(phaseRec, pfn, pc, { parentId: phaseRec.id, queryId, query: state }));
-      },
-      count: (phase: string, c: ScopeCounts) => {
-        const p = [...state.phases].reverse().find((s) => s.phase === phase);
-        if (!p) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `query ${queryId} has no phase "${phase}"`, { field: 'phase' });
-        if (c.tokens !== undefined) p.tokens = (p.tokens ?? 0) + c.tokens;
-        if (c.samples !== undefined) p.samples = (p.samples ?? 0) + c.samples;
-      },
-    };
-    let result: T | undefined;
+    const rec = this.#book.open(`query:${queryId}`, null, queryId);
+    for (const run of this.#book.runs) run.queries++;
+    const { state, result: running } = this.#book.runQuery(rec, fn, counts, (phaseFn) => this.#checkFn(phaseFn));
+    let result: T;
     try {
-      result = await this.#runIn(rec, () => fn(ctx), counts, { parentId: rec.id, queryId, query: state });
+      result = await running;
     } catch (err) {
-      for (const run of this.#runs) run.failedQueries++;
+      for (const run of this.#book.runs) run.failedQueries++;
       throw err;
     }
     // Measurements are computed when first read, so a benchmark loop that ignores them pays nothing.
@@ -194,7 +175,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   startRun(label = 'run', options: { keepSpans?: boolean } = {}): { finish: () => Promise<RunSummary> } {
     this.#checkOpen();
     const run: RunState = { label, start: this.#boundary(), phases: [], queries: 0, failedQueries: 0, keepSpans: options.keepSpans === true };
-    this.#runs.add(run);
+    this.#book.runs.add(run);
     let finished: Promise<RunSummary> | null = null;
     return { finish: () => (finished ??= this.#finishRun(run)) };
   }
@@ -253,7 +234,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    */
   close(): Promise<Measurement[]> {
     this.#closed ??= (async () => {
-      const open = [...this.#openScopes];
+      const open = this.#book.openScopes();
       for (const rec of open) this.endScope(rec, 'open-at-close');
       const deadline = Date.now() + this.options.settleTimeoutMs;
       while (this.#pendingCount > 0 && Date.now() < deadline) await this.#tick();
@@ -275,18 +256,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** @internal */
   endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts: ScopeCounts = {}): void {
-    rec.end = this.#boundary();
-    rec.outcome = outcome;
-    if (counts.tokens !== undefined) rec.tokens = (rec.tokens ?? 0) + counts.tokens;
-    if (counts.samples !== undefined) rec.samples = (rec.samples ?? 0) + counts.samples;
-    this.#openScopes.delete(rec);
-    if (rec.phase !== null) this.#openPhases.delete(rec);
-    if (this.#sampling === null) {
-      rec.settled = true;
-      return;
-    }
-    this.#label(rec.end);
-    this.#settlement.addEndedScope(rec);
+    this.#book.end(rec, outcome, counts);
   }
 
   /** @internal The final measurement once settled (cached), else the provisional one as known now. */
@@ -328,57 +298,6 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return b;
   }
 
-  /** Tells the timelines which phase runs from boundary `b` on: one phase's name, '' for none, null if several. */
-  #label(b: Boundary): void {
-    const n = this.#openPhases.size;
-    const only = n === 1 ? this.#openPhases.values().next().value! : null;
-    const label = n === 0 ? '' : only ? only.phase : null;
-    for (const tl of this.#timelines) tl.markBoundary(b.t, label, only?.declaredTokens ?? NaN);
-  }
-
-  #open(name: string, phase: string | null, queryId?: string, declaredTokens?: number): ScopeRecord {
-    const ctx = this.#als.getStore();
-    const rec: ScopeRecord = {
-      id: this.#nextId++, name, parentId: ctx?.parentId ?? null, queryId: queryId ?? ctx?.queryId ?? null, phase,
-      start: this.#boundary(), end: null, outcome: null, error: null, tokens: null, samples: null, settled: false, final: null,
-      ...(declaredTokens !== undefined && Number.isFinite(declaredTokens) ? { declaredTokens } : {}),
-    };
-    this.#openScopes.add(rec);
-    if (phase !== null) this.#openPhases.add(rec);
-    this.#label(rec.start);
-    return rec;
-  }
-
-  /**
-   * Runs fn inside the scope's async context and ends the scope when it returns, throws or its
-   * promise settles. A synchronous fn costs no extra promise turn (each is dearer while
-   * AsyncLocalStorage's hooks are on).
-   */
-  #runIn<T>(rec: ScopeRecord, fn: () => T | Promise<T>, counts: ScopeCounts, ctx?: Context): T | Promise<T> {
-    const store: Context = ctx ?? { parentId: rec.id, queryId: rec.queryId, query: this.#als.getStore()?.query ?? null };
-    const failed = (err: unknown): never => {
-      const e = err as { name?: string; message?: string; code?: unknown };
-      rec.error = { name: String(e?.name ?? 'Error'), message: String(e?.message ?? err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) };
-      if (!rec.end) this.endScope(rec, 'threw', counts);
-      throw err;
-    };
-    let r: T | Promise<T>;
-    try {
-      // Without a GPU nothing is attributed, so the async context (dear on Node 20) is skipped.
-      r = this.#sampling === null ? fn() : this.#als.run(store, fn);
-    } catch (err) {
-      return failed(err);
-    }
-    if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
-      return (r as Promise<T>).then((v) => {
-        this.endScope(rec, 'returned', counts);
-        return v;
-      }, failed);
-    }
-    this.endScope(rec, 'returned', counts);
-    return r;
-  }
-
   #drain(force = false): void {
     if (this.#closedSync || this.#sampling === null) return;
     this.#sampling.drain();
@@ -389,11 +308,11 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   async #finishRun(run: RunState): Promise<RunSummary> {
     if (this.#sampling === null) {
-      this.#runs.delete(run);
+      this.#book.runs.delete(run);
       throw new WattscopeError('WATTSCOPE_NO_GPU', `this monitor has no GPU to measure, so a run has no energy to sum: ${this.unavailableReason}`);
     }
     const end = this.#boundary();
-    this.#runs.delete(run);
+    this.#book.runs.delete(run);
     // Boundaries settle in order: once the run's end has, every phase boundary before it has too.
     while (!end.settled && !this.#closedSync) await this.#tick();
     return summarizeRun(run, end, this.#timelines, this.gpus, this.#settlement.monotonicity);

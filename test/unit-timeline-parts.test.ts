@@ -50,6 +50,21 @@ describe('CounterAnchors', () => {
     expect(anchors.between(50 * MS, 350 * MS)).toBe(3);
   });
 
+  it('bridges a counter reset (a driver reload) by the scaled power integral since the last anchor', () => {
+    const anchors = new CounterAnchors();
+    const origin = { timeNs: 0, integralJ: 0 };
+    const update = (atMs: number, rawJ: number, previousRawJ: number, integralJ: number) => anchors.recordUpdate({ atNs: atMs * MS, halfWidthNs: 0, rawJ, previousRawJ, integralJ, powerW: 100 }, origin);
+    expect(update(100, 5000, 4990, 10)).toBeNull();
+    expect(update(200, 5010, 5000, 20)).toBeNull();
+    expect(update(300, 5020, 5010, 30)).toBeNull();
+    // The driver reloads: the raw counter restarts near zero; 10 J of power were integrated since the last anchor.
+    expect(update(400, 3, 5020, 40)).toBe(300 * MS);
+    expect(anchors.energyJ(3)).toBeCloseTo(5030, 9);
+    expect(anchors.offsetJ).toBeCloseTo(5027, 9);
+    expect(update(500, 13, 3, 50)).toBeNull();
+    expect(anchors.stepJ(3)).toBeCloseTo(10, 9);
+  });
+
   it('clamps the ratio into [0.5, 2] and drops all but one anchor before a time', () => {
     const anchors = new CounterAnchors();
     for (let k = 0; k < 4; k++) anchors.push(anchor(100 * k, 30 * k, 10 * k), false);

@@ -30,6 +30,30 @@ export class CounterAnchors {
   readonly #powerW = new Column();
   readonly #ratios: number[] = [];
   #ratioStats: { ratio: number; spread: number } | null = null;
+  #offsetJ = 0;
+
+  /** Added to the raw counter after resets, J. */
+  get offsetJ(): number {
+    return this.#offsetJ;
+  }
+
+  /**
+   * The raw counter changed from `previousRawJ` to `rawJ`, the update placed at `atNs`: records the
+   * anchor. A counter that went backwards was reset (a driver reload): the cumulative curve then
+   * continues from the last anchor (else from `origin`, the first retained sample) by the power
+   * integral, scaled by the ratio. Returns where a reset bridged from, ns, or null.
+   */
+  recordUpdate(update: { atNs: number; halfWidthNs: number; rawJ: number; previousRawJ: number; integralJ: number; powerW: number }, origin: { timeNs: number; integralJ: number }): number | null {
+    const reset = update.rawJ < update.previousRawJ;
+    const last = this.last;
+    if (reset) {
+      const lastEnergyJ = last ? last.energyJ : update.previousRawJ + this.#offsetJ;
+      const lastIntegralJ = last ? last.integralJ : origin.integralJ;
+      this.#offsetJ = lastEnergyJ + this.ratio() * (update.integralJ - lastIntegralJ) - update.rawJ;
+    }
+    this.push({ timeNs: update.atNs, halfWidthNs: update.halfWidthNs, energyJ: update.rawJ + this.#offsetJ, integralJ: update.integralJ, powerW: update.powerW }, reset);
+    return reset ? (last ? last.timeNs : origin.timeNs) : null;
+  }
 
   get length(): number {
     return this.#timeNs.length;

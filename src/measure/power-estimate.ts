@@ -77,6 +77,18 @@ export class PowerEstimator {
     return this.#samples.floorIndex(this.#anchors.timeNs(k));
   }
 
+  /** No counter update seen yet: the raw counter at the first sample plus the scaled power since then (provisional). */
+  beforeAnyAnchor(at: PowerIntegral, lastPowerW: number): PointEstimate {
+    const samples = this.#samples;
+    const anchors = this.#anchors;
+    const counterAtFirstJ = samples.length ? samples.counterJ(0) + anchors.offsetJ : 0;
+    const energyJ = counterAtFirstJ + anchors.ratio() * (at.integralJ - (samples.length ? samples.integralJ(0) : 0));
+    const worstW = samples.length ? Math.max(samples.powerW(0), lastPowerW) : 0;
+    // Until the counter's first update its phase is unknown: up to 100 sample intervals of power.
+    const uncertaintyJ = at.boundJ + (worstW * this.#nominalPeriodNs * 100) / 1e9;
+    return { energyJ, uncertaintyJ, settled: false, anchorInterval: -1, fraction: 0, extrapolated: true };
+  }
+
   /** Before the first anchor: back from it by the scaled power integral (fixed once the anchor exists). */
   beforeFirstAnchor(at: PowerIntegral): PointEstimate {
     const anchors = this.#anchors;

@@ -103,6 +103,14 @@ export class SampleStore {
     for (const column of this.#columns()) column.dropFront(count);
   }
 
+  /** Copies of the samples at times in [fromNs, toNs]. */
+  between(fromNs: number, toNs: number): { timeNs: Float64Array; powerW: Float64Array; counterJ: Float64Array } {
+    let first = this.floorIndex(fromNs);
+    if (first < 0 || this.timeNs(first) < fromNs) first++;
+    const count = Math.max(0, this.floorIndex(toNs) + 1 - first);
+    return this.slice(first, first + count);
+  }
+
   /** Copies of samples [from, to). */
   slice(from: number, to: number): { timeNs: Float64Array; powerW: Float64Array; counterJ: Float64Array } {
     return { timeNs: this.#timeNs.slice(from, to), powerW: this.#powerW.slice(from, to), counterJ: this.#counterJ.slice(from, to) };

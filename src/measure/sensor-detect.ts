@@ -19,6 +19,9 @@
  * periodic sensor cannot make them.
  */
 
+import type { CounterAnchors } from './counter-anchors.js';
+import type { SampleStore } from './sample-store.js';
+
 export type SensorKind = 'instant' | 'periodic' | 'average-1s' | 'unknown';
 
 export interface SensorInfo {
@@ -166,4 +169,22 @@ export function describeSensor(sensor: SensorInfo | null | undefined): string {
   if (sensor.kind === 'instant') return 'instant (resolves power between counter updates)';
   if (sensor.kind === 'average-1s') return 'a 1 s average (coarse)';
   return `unknown after ${sensor.changesSeen} reading changes (treated as coarse)`;
+}
+
+/** Counter step k (between anchors k and k + 1) as evidence on the sensor: its counter delta beside the readings. */
+export function counterStepEvidence(samples: SampleStore, anchors: CounterAnchors, k: number): CounterStepEvidence {
+  const from = samples.floorIndex(anchors.timeNs(k));
+  const to = samples.floorIndex(anchors.timeNs(k + 1));
+  const { minW, maxW } = samples.readingRange(from, to);
+  const counterJ = anchors.stepJ(k);
+  // The anchors' own timing uncertainty (half a sample interval each, before the grid fit) and the
+  // trapezoid's error at each change of the reading (the sample interval hides where it fell) widen the tolerance.
+  const trapezoidJ = 2 * Math.sqrt(samples.jumpVarianceBetweenJ2(from, to));
+  return {
+    counterJ,
+    readingJ: anchors.integralJ(k + 1) - anchors.integralJ(k),
+    readingSpreadW: maxW - minW,
+    readingMaxW: maxW,
+    toleranceRel: Math.max(0.01, (2 * (anchors.timingJ(k) + anchors.timingJ(k + 1)) + trapezoidJ) / counterJ),
+  };
 }

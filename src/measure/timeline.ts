@@ -1,29 +1,18 @@
 /**
- * One GPU's sampled history and the energy estimator built on it.
- *
- * Samples (power W, energy counter J) arrive from the native sampler. Each change of the counter
- * marks an update instant: an anchor whose cumulative energy is known exactly (to the mJ) and
- * whose time is known to within half a sample interval (less once the update grid is fitted).
- * The cumulative energy E(t) at any instant is:
- *
+ * One GPU's sampled history and the energy estimator built on it. Samples (power W, counter J)
+ * arrive from the native sampler; each change of the counter is an anchor whose cumulative energy
+ * is known to the mJ and whose time is known to half a sample interval (less once the update grid
+ * is fitted). The cumulative energy E(t) at any instant is:
  * - between two anchors, on a sensor that resolves power between them (`instant`): the counter's
- *   step shared out by the sampled power's integral, so E is exact at every anchor and follows the
- *   power's shape in between ("counter interpolated with sampled power");
+ *   step shared out by the sampled power's integral (power-estimate.ts);
  * - between two anchors on a coarse sensor (periodic, averaged or not yet known): the step shared
- *   out by each phase's learnt power, bounded by the GPU's power range (see coarse-estimate.ts);
- * - after the last anchor: the last anchor plus the power integral scaled by the observed
- *   counter/power ratio (provisional: not yet settled);
- * - with no counter (pre-Volta, or NOT_SUPPORTED): the power integral alone.
- *
- * A scope's energy is E(end) - E(start); phases and gaps therefore add up to the counter's delta
- * exactly. Uncertainty (a ~95% half-width, J) combines the power model's error at each boundary
- * (|dP| x dt / 2 of the sample interval it falls in), the random error of power jumps inside the
- * interpolated spans (2 sqrt(sum (dP dt)^2 / 12)), and the anchors' timing (P x half-width).
- *
- * The parts: samples (sample-store.ts), anchors (counter-anchors.ts), the counter's update grid
- * (counter-grid.ts), the power at scope boundaries (boundary-power.ts), the sensor's kind
- * (sensor-detect.ts), coarse-sensor estimates (coarse-estimate.ts); this file ingests samples and
- * gives the estimates.
+ *   out by each phase's learnt power, bounded by the GPU's power range (coarse-estimate.ts);
+ * - after the last anchor: the last anchor plus the power integral scaled by the counter/power
+ *   ratio (provisional); with no counter (pre-Volta, or NOT_SUPPORTED): the power integral alone.
+ * A scope's energy is E(end) - E(start), so phases and gaps add up to the counter's delta exactly;
+ * each estimate carries a ~95% half-width, J. The parts: samples (sample-store.ts), anchors
+ * (counter-anchors.ts), the update grid (counter-grid.ts), the power at scope boundaries
+ * (boundary-power.ts), the sensor's kind (sensor-detect.ts). This file ingests and dispatches.
  */
 import { BoundaryPowerModel } from './boundary-power.js';
 import { CoarseStepEstimator } from './coarse-estimate.js';
@@ -33,8 +22,8 @@ import { CounterGridFit } from './counter-grid.js';
 import type { EnergyMethod, IntervalEstimate, PointEstimate } from './estimate.js';
 import type { PhasePowerRegression } from './phase-regression.js';
 import { SampleStore } from './sample-store.js';
-import { SensorDetector, type SensorInfo } from './sensor-detect.js';
-import { PowerEstimator, type PowerIntegral } from './power-estimate.js';
+import { counterStepEvidence, SensorDetector, type SensorInfo } from './sensor-detect.js';
+import { PowerEstimator } from './power-estimate.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;
 /** Sampling gaps of at least this long are flagged (sampling-gap), ns. */
@@ -79,7 +68,6 @@ export class PowerTimeline {
   readonly #coarse: CoarseStepEstimator;
   readonly #power: PowerEstimator;
   #lastCounterJ = NaN;
-  #offsetJ = 0; // added to the raw counter after resets
   #lastPowerW = NaN;
   #minReadingW = Infinity;
   #maxReadingW = -Infinity;
@@ -207,47 +195,20 @@ export class PowerTimeline {
   }
 
   /** The counter changed between samples n - 1 and n: places the update and records its anchor. */
-  #addAnchor(n: number, previousCounterJ: number, counterJ: number): void {
+  #addAnchor(n: number, previousRawJ: number, rawJ: number): void {
     const samples = this.#samples;
     const tPrev = samples.timeNs(n - 1);
     const t = samples.timeNs(n);
     const { atNs, halfWidthNs } = this.#grid.place(tPrev, t);
     const integralJ = samples.integralJ(n - 1) + this.#boundaries.integralJ(tPrev, t, samples.powerW(n - 1), samples.powerW(n), atNs);
-    const reset = counterJ < previousCounterJ;
-    if (reset) {
-      // The counter went backwards: a driver reload reset it. Continue the cumulative curve from
-      // the last anchor by the power integral.
-      const last = this.#anchors.last;
-      const lastEnergyJ = last ? last.energyJ : previousCounterJ + this.#offsetJ;
-      const lastIntegralJ = last ? last.integralJ : samples.integralJ(0);
-      this.#offsetJ = lastEnergyJ + this.#anchors.ratio() * (integralJ - lastIntegralJ) - counterJ;
-      this.resets.push([last ? last.timeNs : samples.timeNs(0), t]);
-    }
-    this.#anchors.push({ timeNs: atNs, halfWidthNs, energyJ: counterJ + this.#offsetJ, integralJ, powerW: samples.powerW(n) }, reset);
+    const update = { atNs, halfWidthNs, rawJ, previousRawJ, integralJ, powerW: samples.powerW(n) };
+    const resetFromNs = this.#anchors.recordUpdate(update, { timeNs: samples.timeNs(0), integralJ: samples.integralJ(0) });
+    if (resetFromNs !== null) this.resets.push([resetFromNs, t]);
     const m = this.#anchors.length;
-    if (m >= 2 && !reset) {
+    if (m >= 2 && resetFromNs === null) {
       this.#coarse.learnStep(m - 2);
-      this.#judgeSensorOnStep(m - 2);
+      this.#sensor.observeCounterStep(counterStepEvidence(samples, this.#anchors, m - 2));
     }
-  }
-
-  /** Counter evidence on the sensor: step k's counter delta beside the sampled power's integral. */
-  #judgeSensorOnStep(k: number): void {
-    const anchors = this.#anchors;
-    const from = this.#samples.floorIndex(anchors.timeNs(k));
-    const to = this.#samples.floorIndex(anchors.timeNs(k + 1));
-    const { minW, maxW } = this.#samples.readingRange(from, to);
-    const counterJ = anchors.stepJ(k);
-    // The anchors' own timing uncertainty (half a sample interval each, before the grid fit) and the
-    // trapezoid's error at each change of the reading (the sample interval hides where it fell) widen the tolerance.
-    const trapezoidJ = 2 * Math.sqrt(this.#samples.jumpVarianceBetweenJ2(from, to));
-    this.#sensor.observeCounterStep({
-      counterJ,
-      readingJ: anchors.integralJ(k + 1) - anchors.integralJ(k),
-      readingSpreadW: maxW - minW,
-      readingMaxW: maxW,
-      toleranceRel: Math.max(0.01, (2 * (anchors.timingJ(k) + anchors.timingJ(k + 1)) + trapezoidJ) / counterJ),
-    });
   }
 
   #evict(): void {
@@ -267,22 +228,11 @@ export class PowerTimeline {
     }
     const anchorCount = this.#anchors.length;
     const k = this.#anchors.floorIndex(t);
-    if (anchorCount === 0) return this.#pointBeforeAnyAnchor(integral);
+    if (anchorCount === 0) return this.#power.beforeAnyAnchor(integral, this.#lastPowerW);
     if (k < 0) return this.#power.beforeFirstAnchor(integral);
     if (k === anchorCount - 1) return this.#power.afterLastAnchor(integral, k);
     if (this.coarse) return this.#coarse.point(t, k);
     return this.#power.betweenAnchors(t, integral, k, this.averagedPower);
-  }
-
-  /** No update seen yet: the raw counter at the first sample plus the scaled power since then. */
-  #pointBeforeAnyAnchor(integral: PowerIntegral): PointEstimate {
-    const samples = this.#samples;
-    const counterAtFirstJ = samples.length ? samples.counterJ(0) + this.#offsetJ : 0;
-    const energyJ = counterAtFirstJ + this.#anchors.ratio() * (integral.integralJ - (samples.length ? samples.integralJ(0) : 0));
-    const worstW = samples.length ? Math.max(samples.powerW(0), this.#lastPowerW) : 0;
-    // Until the counter's first update its phase is unknown: up to 100 sample intervals of power.
-    const uncertaintyJ = integral.boundJ + (worstW * this.nominalPeriodNs * 100) / 1e9;
-    return { energyJ, uncertaintyJ, settled: false, anchorInterval: -1, fraction: 0, extrapolated: true };
   }
 
   /**
@@ -340,12 +290,8 @@ export class PowerTimeline {
   samples(fromNs?: bigint, toNs?: bigint): TimelineSamples {
     const from = fromNs === undefined ? -Infinity : Number(fromNs - this.originNs);
     const to = toNs === undefined ? Infinity : Number(toNs - this.originNs);
-    let first = this.#samples.floorIndex(from);
-    if (first < 0 || this.#samples.timeNs(first) < from) first++;
-    const count = Math.max(0, this.#samples.floorIndex(to) + 1 - first);
-    const copy = this.#samples.slice(first, first + count);
-    const tNs = new BigInt64Array(count);
-    for (let i = 0; i < count; i++) tNs[i] = this.originNs + BigInt(Math.round(copy.timeNs[i]!));
+    const copy = this.#samples.between(from, to);
+    const tNs = BigInt64Array.from(copy.timeNs, (t) => this.originNs + BigInt(Math.round(t)));
     return { gpu: this.gpu, tNs, powerW: copy.powerW, counterJ: copy.counterJ };
   }
 }

@@ -107,4 +107,14 @@ describe('impact estimates', () => {
     const j = runCli(['impact', dir, '--region', 'USA', '--volume', '2000', '--json']);
     expect(JSON.parse(j.stdout).inputs.region).toBe('usa');
   });
+
+  it('the default grid intensity is said to be a gas plant\'s, not a grid average; a given one is not', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'GPU_ENERGY_WH.txt'), '1.00\n');
+    const defaulted = runCli(['impact', dir]);
+    expect(defaulted.stdout).toMatch(/grid 402 g CO2e\/kWh \(default: a gas combined-cycle plant, not a grid average; set --grid\)/);
+    expect(defaulted.stdout).toMatch(/region world \(ADPe and PE factors only\)/);
+    const given = runCli(['impact', dir, '--grid', '56']);
+    expect(given.stdout).toMatch(/grid 56 g CO2e\/kWh, WUE/);
+  });
 });

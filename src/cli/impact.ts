@@ -42,7 +42,7 @@ export function impactCommand(argv: string[]): number {
     return 0;
   }
   const lines = [
-    `from ${result.source}: GPU ${result.energyWh.toPrecision(4)} Wh per 1,000 queries; PUE ${est.inputs.pue}, grid ${est.inputs.gridGCo2ePerKwh} g CO2e/kWh, WUE ${est.inputs.wueLPerKwh} L/kWh, region ${est.inputs.region}`,
+    `from ${result.source}: GPU ${result.energyWh.toPrecision(4)} Wh per 1,000 queries; PUE ${est.inputs.pue}, grid ${est.inputs.gridGCo2ePerKwh} g CO2e/kWh${est.defaulted.gridGCo2ePerKwh ? ' (default: a gas combined-cycle plant, not a grid average; set --grid)' : ''}, WUE ${est.inputs.wueLPerKwh} L/kWh, region ${est.inputs.region} (ADPe and PE factors only)`,
     ...describePhases(result).map((l) => `  ${l}`),
     ...result.warnings.map((w) => `warning: ${w}`),
     line('per 1,000 queries', est.per1000Queries),

@@ -30,9 +30,9 @@ export const DEFAULTS = {
   networkKwhPerGb: { value: 0.06, source: 'electricity intensity of internet data transmission, 0.06 kWh/GB for 2015 (Aslan, Mayers, Koomey, France, J. Industrial Ecology, 2018)' },
   storageWhPer1000: { value: 0, source: 'none: inference reads weights from memory, not storage; set --storage-wh if your serving path reads disk per query' },
   pue: { value: 1.58, source: 'average data-centre PUE, Uptime Institute Global Data Center Survey 2023' },
-  gridGCo2ePerKwh: { value: 402, source: 'combined-cycle gas turbine generation, 402 g CO2e/kWh' },
+  gridGCo2ePerKwh: { value: 402, source: 'a gas combined-cycle plant\'s generation, 402 g CO2e/kWh: not a world or regional grid average (the region sets the ADPe and PE factors only); set gridGCo2ePerKwh (--grid) to your grid\'s intensity' },
   wueLPerKwh: { value: 1.8, source: 'average on-site data-centre water use, 1.8 L/kWh (Shehabi et al., United States Data Center Energy Usage Report, LBNL, 2016)' },
-  region: { value: 'world' as Region, source: 'ADPe and PE factors per kWh for the world, EEA, USA, China and France' },
+  region: { value: 'world' as Region, source: 'the ADPe and PE factors per kWh (world, EEA, USA, China, France); it does not set the grid\'s carbon intensity' },
 } as const;
 
 export const ImpactOptionsSchema = z.object({

@@ -16,7 +16,7 @@ export type { MonitorOptions } from './measure/options.js';
 export { Scope } from './measure/scope.js';
 export type { QueryContext, ScopeCounts } from './measure/scope.js';
 export type { SelectedGpu } from './measure/gpu-selection.js';
-export type { EnergyMethod } from './measure/estimate.js';
+export type { EnergyMethod, MeasurementFlag, RunFlag } from './measure/estimate.js';
 export type { SensorInfo, SensorKind } from './measure/sensor-detect.js';
 export type { TimelineSamples } from './measure/timeline.js';
 export type {

@@ -116,7 +116,7 @@ describe('the README, run as written against the packed package', () => {
 
   it('the published types check under TypeScript moduleResolution node16 and bundler', () => {
     const code = [
-      "import { EnergyMonitor, type Measurement, type MonitorOptions } from 'wattscope';",
+      "import { EnergyMonitor, type Measurement, type MeasurementFlag, type MonitorOptions } from 'wattscope';",
       "import { runBenchmark, type BenchmarkOptions, type WattscopeReport } from 'wattscope/runner';",
       "import { starRating, estimateImpact } from 'wattscope/scoring';",
       "import { writeReportPage } from 'wattscope/report';",
@@ -127,6 +127,10 @@ describe('the README, run as written against the packed package', () => {
       '  const monitor = await EnergyMonitor.open(options);',
       '  const { measurement } = await monitor.measure("x", () => 1);',
       '  const energy: number | null = (measurement as Measurement).energyJ;',
+      '  const flag: MeasurementFlag | undefined = measurement.flags[0];',
+      '  // @ts-expect-error a flag that does not exist',
+      '  const wrong: MeasurementFlag = "coarse";',
+      '  void [flag, wrong];',
       '  const bench: BenchmarkOptions = { dataset: { path: "d.jsonl" }, handler: () => undefined, runStats: servingRunStats };',
       '  const report: WattscopeReport = await runBenchmark(bench);',
       '  writeReportPage("out");',

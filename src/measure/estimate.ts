@@ -8,6 +8,20 @@
  */
 export type EnergyMethod = 'energy-counter' | 'counter-interpolated' | 'counter-regression' | 'power-integration';
 
+/**
+ * Why a figure deserves a second look: `no-energy-counter` (power integration, ±5%),
+ * `coarse-sensor` (the reading cannot show the power's shape inside a counter step),
+ * `averaged-power` (only a 1 s average), `extrapolated` (an end after the last counter update),
+ * `counter-reset` (a driver reload bridged), `sampling-gap` (50 ms or more without samples),
+ * `unsettled` (extrapolated at the settle timeout), `gpu-lost`, `no-gpu` (a monitor without a GPU).
+ */
+export type MeasurementFlag =
+  | 'no-energy-counter' | 'coarse-sensor' | 'averaged-power' | 'extrapolated' | 'counter-reset' | 'sampling-gap'
+  | 'unsettled' | 'gpu-lost' | 'no-gpu';
+
+/** A run's flags: its measurements', and `non-monotonic` (cumulative energy ran backwards somewhere in it). */
+export type RunFlag = MeasurementFlag | 'non-monotonic';
+
 /** E(t) at one instant. */
 export interface PointEstimate {
   /** Cumulative energy on this GPU's timeline, J (an arbitrary but fixed origin). */
@@ -33,5 +47,5 @@ export interface IntervalEstimate {
   uncertaintyJ: number;
   method: EnergyMethod;
   settled: boolean;
-  flags: string[];
+  flags: MeasurementFlag[];
 }

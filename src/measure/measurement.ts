@@ -54,7 +54,7 @@ export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): 
     const iv = tl.interval(rec.start.t, end.t, pa, pb);
     return { gpu: tl.gpu, energyJ: iv.energyJ, uncertaintyJ: iv.uncertaintyJ, method: iv.method, flags: iv.flags, settled: iv.settled };
   }).map(({ settled, ...g }) => {
-    if (!settled) g.flags = [...new Set([...g.flags, 'extrapolated'])];
+    if (!settled) g.flags = [...new Set([...g.flags, 'extrapolated' as const])];
     return g;
   });
   const energyJ = gpus.reduce((s, g) => s + g.energyJ, 0);

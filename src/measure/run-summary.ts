@@ -8,7 +8,7 @@ import type { MonitorGpu } from './monitor.js';
 import type { MonotonicityCheck } from './monotonicity.js';
 import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
 import type { PowerTimeline } from './timeline.js';
-import type { RunSummary } from './types.js';
+import type { RunFlag, RunSummary } from './types.js';
 
 /** A run in progress: its start, the phases of its queries, and its query counts. */
 export interface RunState {
@@ -40,7 +40,7 @@ export function summarizeRun(run: RunState, end: Boundary, timelines: readonly P
       total.uncertaintyJ = regressionUncertaintyJ(timelines, name, where) ?? total.uncertaintyJ;
     }
   }
-  const flags = new Set(timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
+  const flags = new Set<RunFlag>(timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
   if (run.start.forced || end.forced || ended.some((p) => p.start.forced || p.end!.forced)) flags.add('unsettled');
   if (timelines.some((t) => t.lostAt !== null)) flags.add('gpu-lost');
   const instants = [run.start, end, ...ended.flatMap((p) => [p.start, p.end!])].map((b) => ({ t: b.t, energyJ: energyAt(b), forced: b.forced }));

@@ -19,7 +19,7 @@ import { CoarseStepEstimator } from './coarse-estimate.js';
 import type { PowerRange } from './coarse-step.js';
 import { CounterAnchors } from './counter-anchors.js';
 import { CounterGridFit } from './counter-grid.js';
-import type { EnergyMethod, IntervalEstimate, PointEstimate } from './estimate.js';
+import type { EnergyMethod, IntervalEstimate, MeasurementFlag, PointEstimate } from './estimate.js';
 import type { PhasePowerRegression } from './phase-regression.js';
 import { SampleStore } from './sample-store.js';
 import { counterStepEvidence, SensorDetector, type SensorInfo } from './sensor-detect.js';
@@ -241,7 +241,7 @@ export class PowerTimeline {
    */
   interval(a: number, b: number, pa: PointEstimate = this.point(a), pb: PointEstimate = this.point(b)): IntervalEstimate {
     const energyJ = pb.energyJ - pa.energyJ;
-    const flags: string[] = [];
+    const flags: MeasurementFlag[] = [];
     let uncertaintyJ = pa.uncertaintyJ + pb.uncertaintyJ;
     let method: EnergyMethod;
     if (!this.hasCounter) {
@@ -276,8 +276,8 @@ export class PowerTimeline {
   }
 
   /** Flags that apply to anything measured in [a, b]: counter resets, sampling gaps, the power source. */
-  flagsBetween(a: number, b: number): string[] {
-    const flags: string[] = [];
+  flagsBetween(a: number, b: number): MeasurementFlag[] {
+    const flags: MeasurementFlag[] = [];
     if (!this.hasCounter) flags.push('no-energy-counter');
     if (this.averagedPower) flags.push('averaged-power');
     if (this.coarse) flags.push('coarse-sensor');

@@ -1,8 +1,8 @@
 /** Result types of measurement scopes. */
-import type { EnergyMethod } from './estimate.js';
+import type { EnergyMethod, MeasurementFlag, RunFlag } from './estimate.js';
 import type { SelectedGpu } from './gpu-selection.js';
 
-export type { EnergyMethod };
+export type { EnergyMethod, MeasurementFlag, RunFlag };
 
 /** Energy of one scope on one GPU. */
 export interface GpuEnergy {
@@ -12,7 +12,7 @@ export interface GpuEnergy {
   /** ~95% half-width, J. */
   uncertaintyJ: number;
   method: EnergyMethod;
-  flags: string[];
+  flags: MeasurementFlag[];
 }
 
 /** What a scope ended with: its function returned, threw, or it was ended by close(). */
@@ -59,8 +59,8 @@ export interface MeasuredScope extends MeasurementBase {
   settled: boolean;
   energyPerTokenJ: number | null;
   gpus: GpuEnergy[];
-  /** Why a figure deserves a second look: extrapolated, counter-reset, sampling-gap, no-energy-counter. */
-  flags: string[];
+  /** Why a figure deserves a second look (see MeasurementFlag). */
+  flags: MeasurementFlag[];
 }
 
 /** A scope whose energy could not be estimated (GPU lost, monitor closed first). */
@@ -69,7 +69,7 @@ export interface UnavailableScope extends MeasurementBase {
   reason: string;
   energyJ: null;
   uncertaintyJ: null;
-  flags: string[];
+  flags: MeasurementFlag[];
 }
 
 export type Measurement = MeasuredScope | UnavailableScope;
@@ -103,7 +103,7 @@ export interface RunSummary {
   /** Queries whose function threw (their phases are still measured). */
   failedQueries: number;
   method: EnergyMethod;
-  flags: string[];
+  flags: RunFlag[];
   gpus: SelectedGpu[];
   /** Every phase scope's span, when the run was started with `keepSpans: true` (for timelines). */
   spans?: Array<{ phase: string; queryId: string | null; startNs: bigint; endNs: bigint }>;

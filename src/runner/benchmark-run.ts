@@ -92,7 +92,7 @@ async function measuredWindow(ctx: BenchmarkContext, summary: RunSummary, steady
 /** The run's flags: the summary's, and the runner's own (uncalibrated, interrupted, cooldown timeout, throttled). */
 function runFlags(ctx: BenchmarkContext, summary: RunSummary, conditions: RunConditions, cooled: boolean, endTemperatureC: number | null): string[] {
   const { o, monitor, notes } = ctx;
-  const flags = [...summary.flags];
+  const flags: string[] = [...summary.flags];
   // Split by regression without a calibration pass: phases that always run side by side cannot
   // be told apart, and their intervals are not to be trusted (see the README).
   if (summary.method === 'counter-regression' && !conditions.calibrated && o.phases.length > 1) {

@@ -46,19 +46,62 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+type ResolvedOptions = Required<Pick<FakeServerOptions, 'variant' | 'prefillMs' | 'prefillMsPerWord' | 'itlMs' | 'idleW' | 'prefillW' | 'decodeW'>> & FakeServerOptions;
+
+/** Writes one server-sent event: llama.cpp writes "data:" then the JSON without a space, with CRLF line ends in some builds. */
+function writeEvent(variant: ServerVariant, res: ServerResponse, obj: unknown): void {
+  const data = JSON.stringify(obj);
+  if (variant === 'llamacpp') res.write(`data:${data}\r\n\r\n`);
+  else res.write(`data: ${data}\n\n`);
+}
+
+/** One request as the server sees it. */
+interface FakeRequest {
+  n: number;
+  id: string;
+  chat: boolean;
+  maxTokens: number;
+  promptTokens: number;
+  includeUsage: boolean;
+}
+
+/** The token chunk `i` of a request, in the chat or completions shape. */
+function tokenChunk(o: ResolvedOptions, r: FakeRequest, i: number, finish: string | null): unknown {
+  const id = r.id;
+  return r.chat
+    ? { id, object: 'chat.completion.chunk', model: 'fake', choices: [{ index: 0, delta: i === 0 && o.variant === 'vllm' ? { role: 'assistant', content: ` t${i}` } : { content: ` t${i}` }, finish_reason: finish }] }
+    : { id, object: 'text_completion', model: 'fake', choices: [{ index: 0, text: ` t${i}`, finish_reason: finish }] };
+}
+
+/** Decode: maxTokens tokens, one per inter-token latency (with the injected faults), then the variant's usage and [DONE]. */
+async function streamDecode(o: ResolvedOptions, res: ServerResponse, r: FakeRequest): Promise<void> {
+  for (let i = 0; i < r.maxTokens; i++) {
+    if (i > 0) await sleep(o.itlMs);
+    if (o.dropRequests?.includes(r.n) && i === Math.floor(r.maxTokens / 2)) {
+      res.socket?.destroy();
+      return;
+    }
+    if (o.malformedRequests?.includes(r.n) && i === 2) {
+      res.write('data: {"choices": [{"delta": {"content": "broken\n\n');
+      continue;
+    }
+    writeEvent(o.variant, res, tokenChunk(o, r, i, i === r.maxTokens - 1 ? 'length' : null));
+  }
+  const usage = { prompt_tokens: r.promptTokens, completion_tokens: r.maxTokens, total_tokens: r.promptTokens + r.maxTokens };
+  if (o.variant === 'vllm' && r.includeUsage) writeEvent(o.variant, res, { id: r.id, object: 'chat.completion.chunk', choices: [], usage });
+  if (o.variant === 'llamacpp') writeEvent(o.variant, res, { id: r.id, choices: [], usage, timings: { predicted_n: r.maxTokens } });
+  if (o.variant === 'ollama' && r.includeUsage) writeEvent(o.variant, res, { id: r.id, object: 'chat.completion.chunk', choices: [], usage });
+  // TGI sends no usage: the client counts the tokens.
+  res.write(o.variant === 'llamacpp' ? 'data: [DONE]\r\n\r\n' : 'data: [DONE]\n\n');
+  res.end();
+}
+
 export async function startFakeServer(options: FakeServerOptions = {}): Promise<FakeServer> {
-  const o = { variant: 'vllm' as ServerVariant, prefillMs: 8, prefillMsPerWord: 0.02, itlMs: 4, idleW: 70, prefillW: 520, decodeW: 260, ...options };
+  const o: ResolvedOptions = { variant: 'vllm', prefillMs: 8, prefillMsPerWord: 0.02, itlMs: 4, idleW: 70, prefillW: 520, decodeW: 260, ...options };
   let inPrefill = 0;
   let inDecode = 0;
   const setPower = () => o.power?.set(Math.min(700, o.idleW + inPrefill * o.prefillW + inDecode * o.decodeW));
   const state = { requests: 0 };
-
-  const chunk = (res: ServerResponse, obj: unknown) => {
-    const data = JSON.stringify(obj);
-    // llama.cpp writes "data:" then the JSON without a space and CRLF line ends in some builds.
-    if (o.variant === 'llamacpp') res.write(`data:${data}\r\n\r\n`);
-    else res.write(`data: ${data}\n\n`);
-  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const n = ++state.requests;
@@ -69,43 +112,22 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     }
     const chat = req.url!.endsWith('/chat/completions');
     const prompt = chat ? body.messages?.at(-1)?.content ?? '' : body.prompt ?? '';
-    const promptTokens = prompt.split(/\s+/).filter(Boolean).length;
-    const maxTokens = body.max_tokens ?? 16;
+    const request: FakeRequest = {
+      n, id: `cmpl-${n}`, chat, maxTokens: body.max_tokens ?? 16, includeUsage: body.stream_options?.include_usage === true,
+      promptTokens: prompt.split(/\s+/).filter(Boolean).length,
+    };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (o.variant === 'tgi') res.write(': keep-alive\n\n');
-    const id = `cmpl-${n}`;
-    const piece = (i: number, finish: string | null) => chat
-      ? { id, object: 'chat.completion.chunk', model: 'fake', choices: [{ index: 0, delta: i === 0 && o.variant === 'vllm' ? { role: 'assistant', content: ` t${i}` } : { content: ` t${i}` }, finish_reason: finish }] }
-      : { id, object: 'text_completion', model: 'fake', choices: [{ index: 0, text: ` t${i}`, finish_reason: finish }] };
-    if (o.variant === 'vllm' && chat) chunk(res, { id, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    if (o.variant === 'vllm' && chat) writeEvent(o.variant, res, { id: request.id, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
     // Prefill: the prompt is processed, then the first token goes out.
     inPrefill++;
     setPower();
-    await sleep(o.prefillMs + promptTokens * o.prefillMsPerWord);
+    await sleep(o.prefillMs + request.promptTokens * o.prefillMsPerWord);
     inPrefill--;
     inDecode++;
     setPower();
     try {
-      for (let i = 0; i < maxTokens; i++) {
-        if (i > 0) await sleep(o.itlMs);
-        if (o.dropRequests?.includes(n) && i === Math.floor(maxTokens / 2)) {
-          res.socket?.destroy();
-          return;
-        }
-        if (o.malformedRequests?.includes(n) && i === 2) {
-          res.write('data: {"choices": [{"delta": {"content": "broken\n\n');
-          continue;
-        }
-        chunk(res, piece(i, i === maxTokens - 1 ? 'length' : null));
-      }
-      const usage = { prompt_tokens: promptTokens, completion_tokens: maxTokens, total_tokens: promptTokens + maxTokens };
-      if (o.variant === 'vllm' && body.stream_options?.include_usage) chunk(res, { id, object: 'chat.completion.chunk', choices: [], usage });
-      if (o.variant === 'llamacpp') chunk(res, { id, choices: [], usage, timings: { predicted_n: maxTokens } });
-      if (o.variant === 'ollama' && body.stream_options?.include_usage) chunk(res, { id, object: 'chat.completion.chunk', choices: [], usage });
-      // TGI sends no usage: the client counts the tokens.
-      if (o.variant === 'llamacpp') res.write('data: [DONE]\r\n\r\n');
-      else res.write('data: [DONE]\n\n');
-      res.end();
+      await streamDecode(o, res, request);
     } finally {
       inDecode--;
       setPower();

@@ -24,6 +24,14 @@ export interface MonitorGpu extends SelectedGpu {
   sensor: SensorInfo;
 }
 
+/** Errors that mean this machine has no GPU to measure (no NVML, no driver, no addon for the platform). */
+const NO_GPU_CODES = new Set(['NVML_ERROR_LIBRARY_NOT_FOUND', 'NVML_ERROR_DRIVER_NOT_LOADED', 'NVML_ERROR_FUNCTION_NOT_FOUND', 'WATTSCOPE_NATIVE_MISSING']);
+
+/** True when `err` says this machine has no GPU to measure. */
+export function meansNoGpu(err: unknown): boolean {
+  return NO_GPU_CODES.has(String((err as { code?: unknown } | null)?.code));
+}
+
 export class GpuSampling {
   readonly session: NvmlSession;
   readonly gpus: MonitorGpu[];

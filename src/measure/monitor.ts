@@ -4,38 +4,19 @@
  */
 import { WattscopeError } from '../util/errors.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
-import { GpuSampling, type MonitorGpu } from './gpu-sampling.js';
+import { GpuSampling, meansNoGpu, type MonitorGpu } from './gpu-sampling.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement, noGpuMeasurement } from './measurement.js';
-import type { EnergyDecrease } from './monotonicity.js';
 import { parseMonitorOptions, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
 import { summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
 import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
 import type { PowerTimeline, TimelineSamples } from './timeline.js';
-import type { Measurement, QueryRecord, RunSummary } from './types.js';
+import type { Measurement, MonitorStats, QueryRecord, RunSummary } from './types.js';
 
-export type { MonitorGpu };
-
-/** Errors that mean this machine has no GPU to measure (no NVML, no driver, no addon for the platform). */
-const NO_GPU_CODES = new Set(['NVML_ERROR_LIBRARY_NOT_FOUND', 'NVML_ERROR_DRIVER_NOT_LOADED', 'NVML_ERROR_FUNCTION_NOT_FOUND', 'WATTSCOPE_NATIVE_MISSING']);
-
-export interface MonitorStats {
-  sampleHz: number;
-  achievedHz: number;
-  ticks: number;
-  lateTicks: number;
-  droppedSamples: number;
-  meanPollNs: number;
-  bytesHeld: number;
-  pendingBoundaries: number;
-  /** Times cumulative energy was seen to run backwards (always 0 unless something is wrong; see `energyDecreases`). */
-  energyDecreases: number;
-  /** The first few such decreases, with where they were seen. */
-  energyDecreaseDetails: EnergyDecrease[];
-}
+export type { MonitorGpu, MonitorStats };
 
 export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly options: ResolvedMonitorOptions;
@@ -91,7 +72,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     try {
       session = NvmlSession.open(nvmlOptions);
     } catch (err) {
-      if (o.ifUnavailable === 'noop' && NO_GPU_CODES.has(String((err as { code?: unknown }).code))) return new EnergyMonitor(o, { unavailable: (err as Error).message });
+      if (o.ifUnavailable === 'noop' && meansNoGpu(err)) return new EnergyMonitor(o, { unavailable: (err as Error).message });
       throw err;
     }
     try {
@@ -182,11 +163,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** Waits until every ended scope's energy is settled (bounded by settleTimeoutMs). */
   async settle(): Promise<void> {
-    while (this.#pendingCount > 0 && !this.#closedSync) await this.#tick();
-  }
-
-  get #pendingCount(): number {
-    return this.#settlement.pendingBoundaries;
+    while (this.#settlement.pendingBoundaries > 0 && !this.#closedSync) await this.#tick();
   }
 
   /** The retained power and counter samples of GPU `gpu` (NVML index) between two monotonic instants. */
@@ -221,7 +198,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       droppedSamples: s ? s.dropped.reduce((a, b) => a + b, 0) : 0,
       meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
       bytesHeld: this.#timelines.reduce((a, t) => a + t.bytes, 0),
-      pendingBoundaries: this.#pendingCount,
+      pendingBoundaries: this.#settlement.pendingBoundaries,
       energyDecreases: this.#settlement.monotonicity.count,
       energyDecreaseDetails: [...this.#settlement.monotonicity.decreases],
     };
@@ -237,7 +214,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       const open = this.#book.openScopes();
       for (const rec of open) this.endScope(rec, 'open-at-close');
       const deadline = Date.now() + this.options.settleTimeoutMs;
-      while (this.#pendingCount > 0 && Date.now() < deadline) await this.#tick();
+      while (this.#settlement.pendingBoundaries > 0 && Date.now() < deadline) await this.#tick();
       this.#drain(true);
       this.#closedSync = true;
       this.#sampling?.stop();

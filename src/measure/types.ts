@@ -1,6 +1,7 @@
 /** Result types of measurement scopes. */
 import type { EnergyMethod, MeasurementFlag, RunFlag } from './estimate.js';
 import type { SelectedGpu } from './gpu-selection.js';
+import type { EnergyDecrease } from './monotonicity.js';
 
 export type { EnergyMethod, MeasurementFlag, RunFlag };
 
@@ -121,3 +122,20 @@ export interface QueryRecord<T> {
 export function toJsonSafe<T>(value: T): unknown {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
 }
+
+/** The monitor's own figures: the sampler's rate and cost, memory held, boundaries waiting, energy decreases seen. */
+export interface MonitorStats {
+  sampleHz: number;
+  achievedHz: number;
+  ticks: number;
+  lateTicks: number;
+  droppedSamples: number;
+  meanPollNs: number;
+  bytesHeld: number;
+  pendingBoundaries: number;
+  /** Times cumulative energy was seen to run backwards (always 0 unless something is wrong; see `energyDecreases`). */
+  energyDecreases: number;
+  /** The first few such decreases, with where they were seen. */
+  energyDecreaseDetails: EnergyDecrease[];
+}
+

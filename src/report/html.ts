@@ -39,11 +39,36 @@ function uplotAssets(): { js: string; css: string } {
 /** JSON safe to place inside a <script> element. */
 const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
+/** The page's own styles (uPlot's come first). */
+const PAGE_CSS = `body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#b9c2d0}
+main{padding:10px 28px 40px;max-width:1180px}section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;margin:16px 0}
+h2{font-size:17px;margin:0 0 10px}h3{font-size:14px;margin:8px 0}table{border-collapse:collapse;font-size:13px}
+td,th{padding:4px 10px;border-bottom:1px solid #eef0f3;text-align:right}th{text-align:left;font-weight:600}tr.total td,tr.total th{font-weight:700}
+tr.excluded{color:#9aa3af}.swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+.kv{display:grid;grid-template-columns:max-content auto;gap:3px 14px;font-size:13px}.score{display:flex;gap:24px;align-items:flex-start}
+.band-note{font-size:12px;color:#8a5a00;min-height:14px}.hint{font-size:12px;color:#5b6472}
+`;
+
+/** The summary table's rows: each phase's mean and interval (with the simulator's truth when known), the total, the unattributed rest. */
+function summaryRowsHtml(report: WattscopeReport, colors: Record<string, string>, truthCells: (p: string, estimate: number | null) => string): string {
+  const a = report.aggregate;
+  if (!a) return '<tr><td colspan="5">No completed run yet.</td></tr>';
+  const rows = report.benchmark.phases.map((p) => {
+    const s = a.phaseWhPer1000[p];
+    const head = `<tr><th><span class="swatch" style="background:${colors[p]}"></span>${esc(p)}</th>`;
+    if (!s) return `${head}<td colspan="4" data-testid="phase-${esc(p)}-mean" data-value="">not measured in any included run</td>${truthCells(p, null)}</tr>`;
+    return `${head}${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${maybeCell(`phase-${p}-cv`, pct(s.cv), 2)}${truthCells(p, s.mean)}</tr>`;
+  });
+  rows.push(`<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${maybeCell('total-cv', pct(a.totalWhPer1000.cv), 2)}</tr>`);
+  rows.push(`<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`);
+  return rows.join('\n');
+}
+
 export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile | null, extras: ReportPageExtras = {}): string {
   const phases = report.benchmark.phases;
   const colors: Record<string, string> = {};
   phases.forEach((p, i) => (colors[p] = PHASE_COLORS[p] ?? EXTRA_COLORS[i % EXTRA_COLORS.length]!));
-  const a = report.aggregate;
   const title = `wattscope: ${report.benchmark.model ?? report.benchmark.workload}`;
   // On the simulated GPU: the simulator's exact energy beside each estimate.
   const truth = report.simulatedTruth;
@@ -55,16 +80,7 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
   const truthHead = truth ? '<th>truth Wh (simulator)</th><th>error %</th>' : '';
   const sensors = report.device.gpus.map((g) => `GPU ${g.index}: ${describeSensor(g.sensor)}`).join('; ');
   const methods = [...new Set(report.runs.filter((r) => r.included).map((r) => r.method))].join(', ') || 'n/a';
-  const summaryRows = a
-    ? phases.map((p) => {
-        const s = a.phaseWhPer1000[p];
-        const head = `<tr><th><span class="swatch" style="background:${colors[p]}"></span>${esc(p)}</th>`;
-        if (!s) return `${head}<td colspan="4" data-testid="phase-${esc(p)}-mean" data-value="">not measured in any included run</td>${truthCells(p, null)}</tr>`;
-        return `${head}${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${maybeCell(`phase-${p}-cv`, pct(s.cv), 2)}${truthCells(p, s.mean)}</tr>`;
-      }).join('\n') +
-      `\n<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${maybeCell('total-cv', pct(a.totalWhPer1000.cv), 2)}</tr>` +
-      `\n<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`
-    : '<tr><td colspan="5">No completed run yet.</td></tr>';
+  const summaryRows = summaryRowsHtml(report, colors, truthCells);
   const flagItems: string[] = [];
   for (const r of report.runs) {
     const reasons = [...r.unstable, ...r.flags.filter((f) => !r.unstable.some((u) => u.includes(f)))];
@@ -87,15 +103,7 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
 <style>${css}
-body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
-header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#b9c2d0}
-main{padding:10px 28px 40px;max-width:1180px}section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;margin:16px 0}
-h2{font-size:17px;margin:0 0 10px}h3{font-size:14px;margin:8px 0}table{border-collapse:collapse;font-size:13px}
-td,th{padding:4px 10px;border-bottom:1px solid #eef0f3;text-align:right}th{text-align:left;font-weight:600}tr.total td,tr.total th{font-weight:700}
-tr.excluded{color:#9aa3af}.swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
-.kv{display:grid;grid-template-columns:max-content auto;gap:3px 14px;font-size:13px}.score{display:flex;gap:24px;align-items:flex-start}
-.band-note{font-size:12px;color:#8a5a00;min-height:14px}.hint{font-size:12px;color:#5b6472}
-</style></head>
+${PAGE_CSS}</style></head>
 <body>
 <header><h1>${esc(title)}</h1><p>${esc(report.benchmark.workload)} · ${report.benchmark.dataset.rows} queries × ${report.runs.length} of ${report.benchmark.runsPlanned} runs · ${device.simulated ? 'simulated ' : ''}${esc(device.gpus.map((g) => g.name ?? 'GPU').join(', '))} · status <span data-testid="status">${report.status}</span></p></header>
 <main>

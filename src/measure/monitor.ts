@@ -113,13 +113,13 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    */
   async measure<T>(name: string, fn: () => T | Promise<T>, options: { settle?: boolean } & ScopeCounts = {}): Promise<{ result: T; measurement: Measurement }> {
     this.#checkFn(fn);
-    const self = this;
     const rec = this.#book.open(name, null);
     const result = await this.#book.runIn(rec, fn, options);
     if (options.settle !== false) return { result, measurement: await this.settledOf(rec) };
     // Not waiting: the measurement is computed when first read (as known then).
     let cached: Measurement | undefined;
-    return { result, get measurement() { return (cached ??= self.measurementOf(rec)); } };
+    const measurementOf = (r: ScopeRecord) => this.measurementOf(r);
+    return { result, get measurement() { return (cached ??= measurementOf(rec)); } };
   }
 
   /**
@@ -140,12 +140,12 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       throw err;
     }
     // Measurements are computed when first read, so a benchmark loop that ignores them pays nothing.
-    const self = this;
+    const measurementOf = (r: ScopeRecord) => this.measurementOf(r);
     return {
       id: queryId,
       result,
-      get measurement() { return self.measurementOf(rec); },
-      get phases() { return state.phases.map((p) => self.measurementOf(p)); },
+      get measurement() { return measurementOf(rec); },
+      get phases() { return state.phases.map(measurementOf); },
     };
   }
 

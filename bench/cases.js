@@ -49,14 +49,22 @@ async function queryRun(suffix) {
   const queries = 1000;
   const plain = async () => {
     for (let q = 0; q < queries; q++) {
-      await (async () => { await (async () => undefined)(); await (async () => undefined)(); await (async () => undefined)(); })();
+      await (async () => {
+        await (async () => undefined)();
+        await (async () => undefined)();
+        await (async () => undefined)();
+      })();
     }
   };
   let finishCpuMs = [];
   const measured = async () => {
     const run = m.startRun();
     for (let q = 0; q < queries; q++) {
-      await m.query(q, async (ctx) => { await ctx.phase('preprocess', () => undefined); await ctx.phase('prefill', () => undefined); await ctx.phase('decode', () => undefined); });
+      await m.query(q, async (ctx) => {
+        await ctx.phase('preprocess', () => undefined);
+        await ctx.phase('prefill', () => undefined);
+        await ctx.phase('decode', () => undefined);
+      });
     }
     return run;
   };
@@ -97,7 +105,10 @@ const cases = {
     const b = loadBinding();
     const m = await EnergyMonitor.open({ simulate: true, retentionS: 30 });
     const s = NvmlSession.open({ simulate: true });
-    const twoReads = timeSync(() => { b.readEnergyMj(s.handle, 0); b.readEnergyMj(s.handle, 0); }, N / 4);
+    const twoReads = timeSync(() => {
+      b.readEnergyMj(s.handle, 0);
+      b.readEnergyMj(s.handle, 0);
+    }, N / 4);
     const beginEnd = timeSync(() => m.begin('x').end(), N / 4);
     const syncFn = () => undefined;
     const asyncFn = async () => undefined;
@@ -109,8 +120,8 @@ const cases = {
     await m.close();
     return [
       row('scope begin+end (vs two counter reads)', 'ns', beginEnd, twoReads),
-      row('measure() around an empty sync function', 'ns', measSync, baseSync),
-      row('measure() around an empty async function', 'ns', measAsync, baseAsync),
+      row('measure() around an empty sync function (target: at most 3 us)', 'ns', measSync, baseSync),
+      row('measure() around an empty async function (target: at most 3 us)', 'ns', measAsync, baseAsync),
     ];
   },
   // A monitor opened with ifUnavailable: 'noop' on a machine without a GPU (NVML pointed nowhere):
@@ -123,8 +134,19 @@ const cases = {
     const baseSync = await timeAsync(async () => syncFn(), N / 4);
     const measSync = await timeAsync(() => m.measure('x', syncFn), N / 4);
     const baseAsync = await timeAsync(() => asyncFn(), N / 4);
-    const queryAsync = await timeAsync(() => m.query('q', async (q) => { await q.phase('prefill', asyncFn); await q.phase('decode', asyncFn); }), N / 8);
-    const base3 = await timeAsync(async () => { await asyncFn(); await asyncFn(); await asyncFn(); }, N / 8);
+    const queryAsync = await timeAsync(
+      () =>
+        m.query('q', async (q) => {
+          await q.phase('prefill', asyncFn);
+          await q.phase('decode', asyncFn);
+        }),
+      N / 8,
+    );
+    const base3 = await timeAsync(async () => {
+      await asyncFn();
+      await asyncFn();
+      await asyncFn();
+    }, N / 8);
     const measAsync = await timeAsync(() => m.measure('x', asyncFn), N / 4);
     await m.close();
     return [
@@ -208,11 +230,17 @@ const cases = {
       if (r.status !== 0) throw new Error(r.stderr);
       return Number(r.stdout.trim());
     };
-    const open = median(Array.from({ length: runs }, () => child(
-      `const t0 = performance.now(); const m = await import(${JSON.stringify(dist)}); const mon = await m.EnergyMonitor.open({ simulate: true }); console.log(performance.now() - t0); await mon.close();`)));
-    const base = median(Array.from({ length: runs }, () => child(
-      `const t0 = performance.now(); await import('node:child_process'); console.log(performance.now() - t0);`)));
-    return [row('cold import + EnergyMonitor.open() (vs a core-module import)', 'ms', open, base)];
+    const open = median(
+      Array.from({ length: runs }, () =>
+        child(
+          `const t0 = performance.now(); const m = await import(${JSON.stringify(dist)}); const mon = await m.EnergyMonitor.open({ simulate: true }); console.log(performance.now() - t0); await mon.close();`,
+        ),
+      ),
+    );
+    const base = median(
+      Array.from({ length: runs }, () => child(`const t0 = performance.now(); await import('node:child_process'); console.log(performance.now() - t0);`)),
+    );
+    return [row('cold import + EnergyMonitor.open() (vs a core-module import; target: at most 50 ms)', 'ms', open, base)];
   },
   async 'memory-hour'() {
     // An hour at 1 kHz on 8 GPUs, fed to the timelines as the sampler would (batches of 20 ms).
@@ -241,9 +269,16 @@ const cases = {
         tl.markBoundary(Number(t[0] - origin), 'decode');
         tl.append(t, e, p, ok, ok);
       }
-      if (i % 60_000 === 0) maxBytes = Math.max(maxBytes, tls.reduce((s, tl) => s + tl.bytes, 0));
+      if (i % 60_000 === 0)
+        maxBytes = Math.max(
+          maxBytes,
+          tls.reduce((s, tl) => s + tl.bytes, 0),
+        );
     }
-    maxBytes = Math.max(maxBytes, tls.reduce((s, tl) => s + tl.bytes, 0));
+    maxBytes = Math.max(
+      maxBytes,
+      tls.reduce((s, tl) => s + tl.bytes, 0),
+    );
     // The bound: per GPU, 6 columns of 8 B (5 sample columns, plus boundaries and anchors) of the
     // next power of two above retentionS x hz samples plus a batch.
     const boundBytes = gpus * 6 * 8 * 2 ** Math.ceil(Math.log2(retentionS * hz + 4096));
@@ -251,8 +286,25 @@ const cases = {
   },
   async 'python-anchor'() {
     const r = spawnSync('python3', ['-c', 'import pynvml; pynvml.nvmlInit(); print("ok")'], { encoding: 'utf8' });
-    if (r.status !== 0) return [{ name: 'pynvml energy-counter read (Python anchor)', unit: 'ns/call', value: null, baseline: null, ratio: null, skipped: 'needs python3 with nvidia-ml-py and a real NVIDIA driver; neither is on this machine' }];
-    const py = spawnSync('python3', ['-c', 'import pynvml,time\npynvml.nvmlInit()\nh=pynvml.nvmlDeviceGetHandleByIndex(0)\nn=20000\nt=time.perf_counter_ns()\nfor _ in range(n): pynvml.nvmlDeviceGetTotalEnergyConsumption(h)\nprint((time.perf_counter_ns()-t)/n)'], { encoding: 'utf8' });
+    if (r.status !== 0)
+      return [
+        {
+          name: 'pynvml energy-counter read (Python anchor)',
+          unit: 'ns/call',
+          value: null,
+          baseline: null,
+          ratio: null,
+          skipped: 'needs python3 with nvidia-ml-py and a real NVIDIA driver; neither is on this machine',
+        },
+      ];
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import pynvml,time\npynvml.nvmlInit()\nh=pynvml.nvmlDeviceGetHandleByIndex(0)\nn=20000\nt=time.perf_counter_ns()\nfor _ in range(n): pynvml.nvmlDeviceGetTotalEnergyConsumption(h)\nprint((time.perf_counter_ns()-t)/n)',
+      ],
+      { encoding: 'utf8' },
+    );
     const b = loadBinding();
     const s = NvmlSession.open();
     const addon = timeSync(() => b.readEnergyMj(s.handle, 0), 20_000);

@@ -9,13 +9,29 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const names = ['addon-query', 'scopes', 'noop', 'query-run', 'query-run-ideal', 'sampler-cpu', 'sampler-rate', 'event-loop', 'cold-open', 'memory-hour', 'python-anchor'];
+const names = [
+  'addon-query',
+  'scopes',
+  'noop',
+  'query-run',
+  'query-run-ideal',
+  'sampler-cpu',
+  'sampler-rate',
+  'event-loop',
+  'cold-open',
+  'memory-hour',
+  'python-anchor',
+];
 // The benchmarks' own addon (native/bench: C++ baselines), built here and never shipped: the
 // production addon carries no benchmark entry points.
 // Against this Node's own headers when it has them (offline), as npm's nodedir setting does.
 const nodeDir = process.env.npm_config_nodedir ?? path.resolve(process.execPath, '..', '..');
 const headers = existsSync(path.join(nodeDir, 'include', 'node', 'node_api.h')) ? [`--nodedir=${nodeDir}`] : [];
-const build = spawnSync(process.execPath, [path.join(here, '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'), 'rebuild', ...headers, '-C', path.join(here, 'native')], { stdio: ['ignore', 2, 2] });
+const build = spawnSync(
+  process.execPath,
+  [path.join(here, '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'), 'rebuild', ...headers, '-C', path.join(here, 'native')],
+  { stdio: ['ignore', 2, 2] },
+);
 if (build.status !== 0) {
   console.error('bench: building the benchmark addon (bench/native) failed');
   process.exit(1);
@@ -31,9 +47,19 @@ for (const name of only.length ? only : names) {
 }
 const fmt = (v) => (v === null ? 'n/a' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
 const lines = ['| benchmark | unit | value | baseline | ratio |', '|---|---|---|---|---|'];
-for (const r of rows) lines.push(`| ${r.name} | ${r.unit} | ${fmt(r.value)} | ${fmt(r.baseline)} | ${r.ratio === null ? (r.skipped ? 'skipped: ' + r.skipped : 'n/a') : r.ratio.toFixed(2) + 'x'} |`);
+for (const r of rows)
+  lines.push(
+    `| ${r.name} | ${r.unit} | ${fmt(r.value)} | ${fmt(r.baseline)} | ${r.ratio === null ? (r.skipped ? 'skipped: ' + r.skipped : 'n/a') : r.ratio.toFixed(2) + 'x'} |`,
+  );
 console.log(lines.join('\n'));
-const meta = { date: new Date().toISOString(), quick, node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, device: 'simulated NVIDIA H100 80GB HBM3 (libwattscope_simgpu)' };
+const meta = {
+  date: new Date().toISOString(),
+  quick,
+  node: process.version,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? null,
+  device: 'simulated NVIDIA H100 80GB HBM3 (libwattscope_simgpu)',
+};
 mkdirSync(path.join(here, 'results'), { recursive: true });
 const payload = JSON.stringify(rows, null, 2) + '\n';
 if (quick) {
@@ -41,5 +67,8 @@ if (quick) {
 } else {
   writeFileSync(path.join(here, 'results', 'latest.json'), payload);
   writeFileSync(path.join(here, 'results', `${meta.date.slice(0, 10)}.json`), JSON.stringify({ ...meta, results: rows }, null, 2) + '\n');
-  writeFileSync(path.join(here, 'results', 'latest.md'), `Run ${meta.date} on ${meta.cpus} x ${meta.cpuModel}, Node ${meta.node}, ${meta.device}.\n\n${lines.join('\n')}\n`);
+  writeFileSync(
+    path.join(here, 'results', 'latest.md'),
+    `Run ${meta.date} on ${meta.cpus} x ${meta.cpuModel}, Node ${meta.node}, ${meta.device}.\n\n${lines.join('\n')}\n`,
+  );
 }

@@ -27,7 +27,7 @@ describe('wattscope devices', () => {
     expect(r.stdout).toMatch(/0\s+NVIDIA H100 80GB HBM3\s+GPU-/);
   });
 
-  it('--sensor tells each GPU\'s power sensor from a short sampling: the H100 profile\'s 100 ms refresh', () => {
+  it("--sensor tells each GPU's power sensor from a short sampling: the H100 profile's 100 ms refresh", () => {
     configureSim({ sensor: 'h100', noiseW: 2 });
     const json = runCli(['devices', '--simulate', '--sensor', '--sensor-ms', '1200', '--json']);
     expect(json.status).toBe(0);
@@ -63,7 +63,10 @@ describe('wattscope watch', () => {
     configureSim({ trace: '0:200' });
     const r = runCli(['watch', '--simulate', '--json', '--interval', '0.25', '--count', '3']);
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { powerW: number; energyJ: number });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { powerW: number; energyJ: number });
     expect(lines).toHaveLength(3);
     expect(lines[2]!.powerW).toBe(200);
     expect(lines[2]!.energyJ).toBeGreaterThan(lines[0]!.energyJ);

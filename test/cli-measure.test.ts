@@ -11,15 +11,20 @@ describe('wattscope measure', () => {
     const sim = configureSim({ control: true, devices: 2 });
     // A fake workload in another process: 300 W on GPU 0 for 0.4 s, then 600 W for 0.3 s.
     const child = path.join(tmpdir(), `wattscope-load-${process.pid}.cjs`);
-    writeFileSync(child, `
+    writeFileSync(
+      child,
+      `
       const fs = require('node:fs');
       const set = (w) => fs.appendFileSync(${JSON.stringify(sim.file)}, process.hrtime.bigint() + ' 0 ' + w + '\\n');
       const wait = (ms) => { const e = Date.now() + ms; while (Date.now() < e) {} };
-      set(300); wait(400); set(600); wait(300); set(70);`);
+      set(300); wait(400); set(600); wait(300); set(70);`,
+    );
     const r = runCli(['measure', '--simulate', '--json', '--', process.execPath, child]);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-      durationS: number; exitStatus: number; gpus: Array<{ index: number; energyJ: number; avgPowerW: number; method: string }>;
+      durationS: number;
+      exitStatus: number;
+      gpus: Array<{ index: number; energyJ: number; avgPowerW: number; method: string }>;
     };
     expect(out.exitStatus).toBe(0);
     expect(out.gpus.map((g) => g.index)).toEqual([0, 1]);

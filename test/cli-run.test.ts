@@ -67,7 +67,9 @@ describe('wattscope run <config>', () => {
     const sim = configureSim({ control: true });
     const dir = tmp();
     writeFileSync(path.join(dir, 'data.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `q${i}`, text: `question ${i}` })).join('\n'));
-    writeFileSync(path.join(dir, 'handler.mjs'), `
+    writeFileSync(
+      path.join(dir, 'handler.mjs'),
+      `
       import { SimPowerControl } from ${JSON.stringify(dist)};
       const gpu = new SimPowerControl(process.env.WATTSCOPE_SIM_CONTROL);
       const spin = (ms) => { const e = performance.now() + ms; while (performance.now() < e) {} };
@@ -75,11 +77,24 @@ describe('wattscope run <config>', () => {
         await q.phase('prefill', () => { gpu.set(600); spin(4); }, { tokens: row.text.length });
         await q.phase('decode', () => { gpu.set(300); spin(6); }, { tokens: 10 });
         gpu.set(70);
-      }`);
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
-      dataset: { path: 'data.jsonl', task: 'text-generation' }, handler: { module: 'handler.mjs' }, outDir: 'out',
-      runs: 2, warmup: 2, phases: ['prefill', 'decode'], simulate: true, idleMeasureS: 0.2, randomDelayMaxS: 0.1, sampleHz: 2000, model: 'me/model',
-    }));
+      }`,
+    );
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        dataset: { path: 'data.jsonl', task: 'text-generation' },
+        handler: { module: 'handler.mjs' },
+        outDir: 'out',
+        runs: 2,
+        warmup: 2,
+        phases: ['prefill', 'decode'],
+        simulate: true,
+        idleMeasureS: 0.2,
+        randomDelayMaxS: 0.1,
+        sampleHz: 2000,
+        model: 'me/model',
+      }),
+    );
     const r = runCli(['run', path.join(dir, 'config.json'), '--json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

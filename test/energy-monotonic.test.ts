@@ -25,11 +25,15 @@ async function shortPhases(sensor: 'ideal' | 'h100', counter: 'true' | 'windowed
   try {
     await sleep(300);
     let seed = 99;
-    const random = () => ((seed = (seed * 1664525 + 1013904223) % 2 ** 32) / 2 ** 32);
+    const random = () => (seed = (seed * 1664525 + 1013904223) % 2 ** 32) / 2 ** 32;
     const run = monitor.startRun('load');
     for (let q = 0; q < 150; q++) {
       await monitor.query(q, async (ctx) => {
-        for (const [phase, powerW] of [['preprocess', 120], ['prefill', 600], ['decode', 340]] as const) {
+        for (const [phase, powerW] of [
+          ['preprocess', 120],
+          ['prefill', 600],
+          ['decode', 340],
+        ] as const) {
           await ctx.phase(phase, async () => {
             sim.setPower(powerW);
             if (random() < 0.5) spin(0.5 + random() * 3);
@@ -48,7 +52,11 @@ async function shortPhases(sensor: 'ideal' | 'h100', counter: 'true' | 'windowed
 }
 
 describe('cumulative energy under load', () => {
-  for (const [sensor, counter] of [['ideal', 'true'], ['h100', 'true'], ['h100', 'windowed']] as const) {
+  for (const [sensor, counter] of [
+    ['ideal', 'true'],
+    ['h100', 'true'],
+    ['h100', 'windowed'],
+  ] as const) {
     for (const settleTimeoutMs of [2000, 30]) {
       it(`${sensor} sensor, ${counter} counter, settle timeout ${settleTimeoutMs} ms: never decreases`, async () => {
         const { summary, stats } = await shortPhases(sensor, counter, settleTimeoutMs);

@@ -16,18 +16,25 @@ export async function phaseAccuracy(counter: 'true' | 'windowed', runs: number, 
   const measured: Measurement[] = [];
   const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 5000, onMeasurement: (m) => m.phase && measured.push(m) });
   const report = await runBenchmark({
-    dataset: syntheticDataset(queries), handler: syntheticHandler(sim), runs, warmup: 10, monitor,
-    idleMeasureS: 0.5, ...(calibrate ? { calibration: {} } : {}),
+    dataset: syntheticDataset(queries),
+    handler: syntheticHandler(sim),
+    runs,
+    warmup: 10,
+    monitor,
+    idleMeasureS: 0.5,
+    ...(calibrate ? { calibration: {} } : {}),
   });
   await monitor.close();
   const counted = measured.filter((m) => !/^(warmup|calibration)-/.test(String(m.queryId))).sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
   const rows = report.runs.map((run, r) => {
     const inRun = counted.slice(r * queries * 3, (r + 1) * queries * 3);
-    return Object.fromEntries(PHASES.map((p) => {
-      const truthJ = inRun.filter((m) => m.phase === p).reduce((s, m) => s + sim.energyJ(0, m.startNs, m.endNs), 0);
-      const phase = run.phases[p]!;
-      return [p, { truthJ, estimateJ: phase.energyJ, uncertaintyJ: phase.uncertaintyJ, method: run.method }];
-    }));
+    return Object.fromEntries(
+      PHASES.map((p) => {
+        const truthJ = inRun.filter((m) => m.phase === p).reduce((s, m) => s + sim.energyJ(0, m.startNs, m.endNs), 0);
+        const phase = run.phases[p]!;
+        return [p, { truthJ, estimateJ: phase.energyJ, uncertaintyJ: phase.uncertaintyJ, method: run.method }];
+      }),
+    );
   });
   return { report, rows };
 }

@@ -74,7 +74,10 @@ describe('the simulated H100 sensor profile', () => {
 
 describe('the sensor is recognised at run time', () => {
   it('H100 profile: periodic, refreshed about every 100 ms; the ideal profile: instant', async () => {
-    for (const [sensor, kind] of [['h100', 'periodic'], ['ideal', 'instant']] as const) {
+    for (const [sensor, kind] of [
+      ['h100', 'periodic'],
+      ['ideal', 'instant'],
+    ] as const) {
       const sim = configureSim({ control: true, sensor });
       monitor = await EnergyMonitor.open({ simulate: true });
       // Idle first: the counter evidence is judged against steps where the reading stayed flat.
@@ -98,7 +101,7 @@ async function scopeCoverage(counter: 'true' | 'windowed', n: number): Promise<{
   const sim = configureSim({ control: true, sensor: 'h100', counter, seed: 3 });
   monitor = await EnergyMonitor.open({ simulate: true });
   let seed = 12345;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   await sleep(400);
   const scopes = [];
   for (let i = 0; i < n; i++) {

@@ -7,7 +7,14 @@ import { estimateImpact, labelPng, labelSvg } from '../src/public/scoring.js';
 import { runCli } from './helpers/cli.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'wattscope-label-'));
-const data = { model: 'org/model-7b <beta>', date: '2026-11-23', task: 'text-generation', hardware: 'NVIDIA H100 80GB HBM3', energyWh: 133.7118, stars: 3 as const };
+const data = {
+  model: 'org/model-7b <beta>',
+  date: '2026-11-23',
+  task: 'text-generation',
+  hardware: 'NVIDIA H100 80GB HBM3',
+  energyWh: 133.7118,
+  stars: 3 as const,
+};
 
 function pngSize(buf: Buffer): { width: number; height: number } {
   expect(buf.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -62,8 +69,16 @@ describe('the label', () => {
 describe('impact estimates', () => {
   it('a hand-computed example with every factor given', () => {
     const e = estimateImpact({
-      gpuWhPer1000: 100, cpuWhPer1000: 10, ramWhPer1000: 2, networkWhPer1000: 3, storageWhPer1000: 5,
-      pue: 1.5, gridGCo2ePerKwh: 402, wueLPerKwh: 2, region: 'france', queriesPerDay: 1e6,
+      gpuWhPer1000: 100,
+      cpuWhPer1000: 10,
+      ramWhPer1000: 2,
+      networkWhPer1000: 3,
+      storageWhPer1000: 5,
+      pue: 1.5,
+      gridGCo2ePerKwh: 402,
+      wueLPerKwh: 2,
+      region: 'france',
+      queriesPerDay: 1e6,
     });
     // (100 + 10 + 2 + 3 + 5) x 1.5 = 180 Wh = 0.18 kWh per 1,000 queries.
     expect(e.per1000Queries.energyWh).toBeCloseTo(180, 10);
@@ -84,11 +99,25 @@ describe('impact estimates', () => {
     expect(e.inputs.gridGCo2ePerKwh).toBe(402);
     expect(e.inputs.region).toBe('world');
     expect(e.inputs.peMjPerKwh).toBe(9.99);
-    expect(Object.keys(e.defaulted).sort()).toEqual(['bytesPerQuery', 'cpuFractionOfGpu', 'gridGCo2ePerKwh', 'networkWhPer1000', 'pue', 'ramFractionOfGpu', 'region', 'storageWhPer1000', 'wueLPerKwh']);
+    expect(Object.keys(e.defaulted).sort()).toEqual([
+      'bytesPerQuery',
+      'cpuFractionOfGpu',
+      'gridGCo2ePerKwh',
+      'networkWhPer1000',
+      'pue',
+      'ramFractionOfGpu',
+      'region',
+      'storageWhPer1000',
+      'wueLPerKwh',
+    ]);
     // 4096 B x 1,000 queries = 4.096e-3 GB x 0.06 kWh/GB = 0.24576 Wh.
     expect(e.inputs.networkWhPer1000).toBeCloseTo(0.24576, 10);
     expect(e.inputs.cpuWhPer1000).toBeCloseTo(133.71 * 0.0589, 10);
-    for (const [region, adpe, pe] of [['eea', 6.423e-8, 12.9], ['usa', 9.855e-8, 11.4], ['china', 8.515e-8, 14.1]] as const) {
+    for (const [region, adpe, pe] of [
+      ['eea', 6.423e-8, 12.9],
+      ['usa', 9.855e-8, 11.4],
+      ['china', 8.515e-8, 14.1],
+    ] as const) {
       const r = estimateImpact({ gpuWhPer1000: 1000, cpuWhPer1000: 0, ramWhPer1000: 0, networkWhPer1000: 0, storageWhPer1000: 0, pue: 1, region });
       expect(r.per1000Queries.adpeKgSbEq).toBeCloseTo(adpe, 20);
       expect(r.per1000Queries.primaryEnergyMj).toBeCloseTo(pe, 10);
@@ -96,7 +125,9 @@ describe('impact estimates', () => {
   });
 
   it('bad inputs: an unknown region, a negative energy, a PUE under 1', () => {
-    expect(() => estimateImpact({ gpuWhPer1000: 1, region: 'mars' as never })).toThrow(expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'region' }));
+    expect(() => estimateImpact({ gpuWhPer1000: 1, region: 'mars' as never })).toThrow(
+      expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'region' }),
+    );
     expect(() => estimateImpact({ gpuWhPer1000: -1 })).toThrow(expect.objectContaining({ field: 'gpuWhPer1000' }));
     expect(() => estimateImpact({ gpuWhPer1000: 1, pue: 0.9 })).toThrow(expect.objectContaining({ field: 'pue' }));
     const dir = tmp();
@@ -108,7 +139,7 @@ describe('impact estimates', () => {
     expect(JSON.parse(j.stdout).inputs.region).toBe('usa');
   });
 
-  it('the default grid intensity is said to be a gas plant\'s, not a grid average; a given one is not', () => {
+  it("the default grid intensity is said to be a gas plant's, not a grid average; a given one is not", () => {
     const dir = tmp();
     writeFileSync(path.join(dir, 'GPU_ENERGY_WH.txt'), '1.00\n');
     const defaulted = runCli(['impact', dir]);

@@ -52,10 +52,17 @@ describe('lifecycle', () => {
   it('a process exits promptly and cleanly with a sampler left running', () => {
     configureSim();
     const started = Date.now();
-    const r = spawnSync(process.execPath, ['-e', script(`
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        script(`
       const h = binding.open(lib);
       binding.samplerStart(h, [0], 1000, 4096);
-      console.log('started');`)], { encoding: 'utf8', env: process.env, timeout: 20_000 });
+      console.log('started');`),
+      ],
+      { encoding: 'utf8', env: process.env, timeout: 20_000 },
+    );
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('started');
     expect(r.stderr).toBe('');
@@ -64,14 +71,22 @@ describe('lifecycle', () => {
 
   it('garbage-collected handles do not crash (finalizers after close and without close)', () => {
     configureSim();
-    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script(`
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '-e',
+        script(`
       for (let i = 0; i < 50; i++) {
         const h = binding.open(lib);
         const s = binding.samplerStart(h, [0], 500, 64);
         if (i % 2) { binding.samplerStop(s.handle); binding.close(h); }
       }
       global.gc(); global.gc();
-      console.log('ok');`)], { encoding: 'utf8', env: process.env, timeout: 30_000 });
+      console.log('ok');`),
+      ],
+      { encoding: 'utf8', env: process.env, timeout: 30_000 },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('ok');
     expect(r.status).toBe(0);

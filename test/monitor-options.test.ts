@@ -4,10 +4,24 @@ import { parseMonitorOptions } from '../src/measure/options.js';
 
 describe('parseMonitorOptions', () => {
   it('fills in the stated defaults', () => {
-    expect(parseMonitorOptions(undefined)).toEqual({ gpus: 'all', sampleHz: 1000, retentionS: 120, settleTimeoutMs: 2000, drainIntervalMs: 50, ifUnavailable: 'throw' });
+    expect(parseMonitorOptions(undefined)).toEqual({
+      gpus: 'all',
+      sampleHz: 1000,
+      retentionS: 120,
+      settleTimeoutMs: 2000,
+      drainIntervalMs: 50,
+      ifUnavailable: 'throw',
+    });
     const onMeasurement = () => undefined;
-    expect(parseMonitorOptions({ gpus: [0, 'GPU-abc'], simulate: 'legacy', library: '/x.so', cudaVisibleDevices: '1', onMeasurement, ifUnavailable: 'noop' })).toMatchObject({
-      gpus: [0, 'GPU-abc'], simulate: 'legacy', library: '/x.so', cudaVisibleDevices: '1', onMeasurement, ifUnavailable: 'noop',
+    expect(
+      parseMonitorOptions({ gpus: [0, 'GPU-abc'], simulate: 'legacy', library: '/x.so', cudaVisibleDevices: '1', onMeasurement, ifUnavailable: 'noop' }),
+    ).toMatchObject({
+      gpus: [0, 'GPU-abc'],
+      simulate: 'legacy',
+      library: '/x.so',
+      cudaVisibleDevices: '1',
+      onMeasurement,
+      ifUnavailable: 'noop',
     });
   });
 
@@ -24,10 +38,14 @@ describe('parseMonitorOptions', () => {
     [{ onMeasurement: 'log' }, 'onMeasurement', /expected a function/],
     [{ sampleRate: 5 }, 'sampleRate', /unknown option \(expected one of gpus, sampleHz/],
   ])('%j is an error naming %s', (input, field, message) => {
-    expect(() => parseMonitorOptions(input)).toThrow(expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', field, message: expect.stringMatching(message) }));
+    expect(() => parseMonitorOptions(input)).toThrow(
+      expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', field, message: expect.stringMatching(message) }),
+    );
   });
 
   it('options that are not an object are an error', () => {
-    expect(() => parseMonitorOptions([1])).toThrow(expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', message: expect.stringMatching(/expected an object, got an array/) }));
+    expect(() => parseMonitorOptions([1])).toThrow(
+      expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', message: expect.stringMatching(/expected an object, got an array/) }),
+    );
   });
 });

@@ -58,7 +58,11 @@ describe("EnergyMonitor.open({ ifUnavailable: 'noop' }) without a GPU", () => {
   it("rethrows the user's own errors and records them; a run has no energy to sum and says so", async () => {
     const monitor = await EnergyMonitor.open({ ifUnavailable: 'noop' });
     const boom = new Error('model failed');
-    await expect(monitor.measure('fails', () => { throw boom; })).rejects.toBe(boom);
+    await expect(
+      monitor.measure('fails', () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     const run = monitor.startRun('r');
     await expect(run.finish()).rejects.toMatchObject({ code: 'WATTSCOPE_NO_GPU' });
     await monitor.close();

@@ -23,7 +23,10 @@ function measureWith(faults: string) {
   const r = runCli(['measure', '--simulate', '--json', '--', process.execPath, '-e', 'setTimeout(() => {}, 400)']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  return JSON.parse(r.stdout) as { status: string; gpus: Array<{ energyJ: number; uncertaintyJ: number; method: string; powerSource: string; energySource: string }> };
+  return JSON.parse(r.stdout) as {
+    status: string;
+    gpus: Array<{ energyJ: number; uncertaintyJ: number; method: string; powerSource: string; energySource: string }>;
+  };
 }
 
 // Refused query -> what each field must show: a value from the fallback, or null with the reason.

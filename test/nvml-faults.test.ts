@@ -50,20 +50,14 @@ describe('loading NVML', () => {
   });
 
   it('a misspelled option is a typed error naming it', () => {
-    expect(() => NvmlSession.open({ simulat: true } as never)).toThrow(
-      expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'simulat' }),
-    );
+    expect(() => NvmlSession.open({ simulat: true } as never)).toThrow(expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'simulat' }));
   });
 
   it('an old driver: unversioned symbols bound, missing ones listed, their features off', () => {
     configureSim();
     session = NvmlSession.open({ simulate: 'legacy' });
-    expect(session.library.boundSymbols).toEqual([
-      'nvmlInit', 'nvmlDeviceGetCount', 'nvmlDeviceGetHandleByIndex', 'nvmlDeviceGetPciInfo',
-    ]);
-    expect(session.library.missingSymbols).toEqual(
-      expect.arrayContaining(['nvmlDeviceGetFieldValues', 'nvmlDeviceGetSamples', 'nvmlDeviceGetTemperatureV']),
-    );
+    expect(session.library.boundSymbols).toEqual(['nvmlInit', 'nvmlDeviceGetCount', 'nvmlDeviceGetHandleByIndex', 'nvmlDeviceGetPciInfo']);
+    expect(session.library.missingSymbols).toEqual(expect.arrayContaining(['nvmlDeviceGetFieldValues', 'nvmlDeviceGetSamples', 'nvmlDeviceGetTemperatureV']));
     const d = session.device(0);
     expect(d.architecture).toBeNull();
     expect(d.pciBusId).toBe('0000:18:00.0');

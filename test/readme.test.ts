@@ -53,11 +53,18 @@ describe('the README, run as written against the packed package', () => {
     ensureFreshPrebuild();
     const work = mkdtempSync(path.join(tmpdir(), 'wattscope-readme-'));
     // dist/ is compiled by the global setup; --ignore-scripts keeps npm pack from compiling again.
-    const packed = execFileSync(npm, ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    const packed = execFileSync(npm, ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1)!;
     consumer = path.join(work, 'consumer');
     mkdirSync(consumer);
     writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'readme-consumer', private: true, type: 'module' }));
-    installLog = execFileSync(npm, ['install', path.join(work, packed), '--prefer-offline', '--no-audit', '--no-fund'], { cwd: consumer, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    installLog = execFileSync(npm, ['install', path.join(work, packed), '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: consumer,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }, 600_000);
 
   const blocks = runnableBlocks(readFileSync(path.join(root, 'README.md'), 'utf8'));
@@ -93,7 +100,10 @@ describe('the README, run as written against the packed package', () => {
     const broken = mkdtempSync(path.join(tmpdir(), 'wattscope-noaddon-'));
     execFileSync('cp', ['-r', path.join(consumer, 'node_modules'), path.join(consumer, 'package.json'), broken]);
     rmSync(path.join(broken, 'node_modules', 'wattscope', 'prebuilds'), { recursive: true, force: true });
-    for (const [options, code] of [['{}', 'WATTSCOPE_NATIVE_MISSING'], ['{ simulate: true }', 'WATTSCOPE_SIM_MISSING']] as const) {
+    for (const [options, code] of [
+      ['{}', 'WATTSCOPE_NATIVE_MISSING'],
+      ['{ simulate: true }', 'WATTSCOPE_SIM_MISSING'],
+    ] as const) {
       const program = `import { EnergyMonitor } from 'wattscope'; try { await EnergyMonitor.open(${options}); } catch (e) { console.log(e.code + ': ' + e.message); }`;
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], { cwd: broken, encoding: 'utf8' });
       expect(r.stdout).toMatch(new RegExp(`^${code}: .*${process.platform}-${process.arch}`));
@@ -103,7 +113,8 @@ describe('the README, run as written against the packed package', () => {
   });
 
   it('each subpath exports exactly its public names, to ESM and to CommonJS (through import()); internals are not reachable', () => {
-    const program = (load: string) => `${load}(async () => { const out = {}; for (const s of ${JSON.stringify(Object.keys(PUBLIC_EXPORTS))}) out[s] = Object.keys(await import(s)).sort(); ` +
+    const program = (load: string) =>
+      `${load}(async () => { const out = {}; for (const s of ${JSON.stringify(Object.keys(PUBLIC_EXPORTS))}) out[s] = Object.keys(await import(s)).sort(); ` +
       `try { await import('wattscope/dist/measure/monitor.js'); out.deep = 'reachable'; } catch (e) { out.deep = e.code; } console.log(JSON.stringify(out)); })();`;
     writeFileSync(path.join(consumer, 'exports.mjs'), program(''));
     writeFileSync(path.join(consumer, 'exports.cjs'), program(''));
@@ -140,8 +151,23 @@ describe('the README, run as written against the packed package', () => {
     ].join('\n');
     writeFileSync(path.join(consumer, 'consumer.mts'), code);
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const common = ['--noEmit', '--strict', '--target', 'es2022', '--skipLibCheck', 'false', '--types', 'node', '--typeRoots', path.join(root, 'node_modules', '@types'), 'consumer.mts'];
-    for (const [module, resolution] of [['node16', 'node16'], ['esnext', 'bundler']]) {
+    const common = [
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      'false',
+      '--types',
+      'node',
+      '--typeRoots',
+      path.join(root, 'node_modules', '@types'),
+      'consumer.mts',
+    ];
+    for (const [module, resolution] of [
+      ['node16', 'node16'],
+      ['esnext', 'bundler'],
+    ]) {
       const r = spawnSync(process.execPath, [tsc, '--module', module, '--moduleResolution', resolution, ...common], { cwd: consumer, encoding: 'utf8' });
       expect(r.stdout + r.stderr, `moduleResolution ${resolution}`).toBe('');
       expect(r.status).toBe(0);
@@ -152,8 +178,37 @@ describe('the README, run as written against the packed package', () => {
 /** The runtime names each subpath exports: the public API (types aside). */
 const PUBLIC_EXPORTS: Record<string, string[]> = {
   wattscope: ['EnergyMonitor', 'NvmlError', 'NvmlSession', 'Scope', 'WattscopeError', 'listDevices', 'timelineToCsv', 'timelineToJson'],
-  'wattscope/runner': ['TASK_INPUT_COLUMNS', 'loadDataset', 'loadRunConfig', 'readResult', 'reportJsonSchema', 'runBenchmark', 'summarizeBenchmarkReport', 'syntheticDataset', 'syntheticHandler', 'syntheticPhasePlan', 'toBenchmarkReport'],
-  'wattscope/scoring': ['BYTES_PER_PARAMETER', 'IMPACT_DEFAULTS', 'LABEL_HEIGHT_PX', 'LABEL_WIDTH_PX', 'REGION_FACTORS', 'bandEdges', 'estimateImpact', 'labelPng', 'labelSvg', 'modelClass', 'modelMemoryGb', 'parseLeaderboard', 'placeResult', 'rate', 'readLeaderboard', 'starRating'],
+  'wattscope/runner': [
+    'TASK_INPUT_COLUMNS',
+    'loadDataset',
+    'loadRunConfig',
+    'readResult',
+    'reportJsonSchema',
+    'runBenchmark',
+    'summarizeBenchmarkReport',
+    'syntheticDataset',
+    'syntheticHandler',
+    'syntheticPhasePlan',
+    'toBenchmarkReport',
+  ],
+  'wattscope/scoring': [
+    'BYTES_PER_PARAMETER',
+    'IMPACT_DEFAULTS',
+    'LABEL_HEIGHT_PX',
+    'LABEL_WIDTH_PX',
+    'REGION_FACTORS',
+    'bandEdges',
+    'estimateImpact',
+    'labelPng',
+    'labelSvg',
+    'modelClass',
+    'modelMemoryGb',
+    'parseLeaderboard',
+    'placeResult',
+    'rate',
+    'readLeaderboard',
+    'starRating',
+  ],
   'wattscope/report': ['buildReportHtml', 'writeReportPage'],
   'wattscope/server': ['OpenAIStreamClient', 'RequestError', 'endpointHandler', 'servingRunStats', 'servingStats'],
   'wattscope/testing': ['SimPowerControl', 'simulatedNvmlPath', 'startFakeServer'],
@@ -161,9 +216,20 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
 
 describe('npm pack', () => {
   it('ships the build, the prebuild, the native sources and the schema; no sources, tests or benchmarks', () => {
-    const listing = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+    const listing = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as Array<{
+      files: Array<{ path: string }>;
+    }>;
     const files = listing[0]!.files.map((f) => f.path);
-    for (const needed of ['package.json', 'README.md', 'binding.gyp', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'schema/wattscope-report.schema.json', 'native/addon/addon.cc']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'binding.gyp',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/main.js',
+      'schema/wattscope-report.schema.json',
+      'native/addon/addon.cc',
+    ]) {
       expect(files, needed).toContain(needed);
     }
     for (const entry of ['runner', 'scoring', 'report', 'server', 'testing']) expect(files).toContain(`dist/public/${entry}.d.ts`);

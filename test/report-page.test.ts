@@ -23,7 +23,15 @@ async function openPage(file: string) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1240, height: 1400 } });
   const problems: string[] = [];
@@ -36,85 +44,102 @@ async function openPage(file: string) {
   return { browser, page, problems, readyMs: Date.now() - started };
 }
 
-describe.skipIf(!haveChromium)(`report.html in headless Chromium${haveChromium ? '' : ' (skipped: Debian\'s chromium is not installed at /usr/bin/chromium)'}`, () => {
-  it('opens offline with no console errors; the summary equals the JSON report; zoom and a screenshot work', async () => {
-    configureSim();
-    const out = mkdtempSync(path.join(tmpdir(), 'wattscope-page-'));
-    expect(runCli(['demo', '--out', out, '--runs', '2', '--queries', '120', '--idle', '0.2']).status).toBe(0);
-    const r = runCli(['report', out, '--leaderboard', leaderboard, '--class', 'A']);
-    expect(r.stderr).toBe('');
-    const report = WattscopeReportSchema.parse(JSON.parse(readFileSync(path.join(out, 'wattscope-report.json'), 'utf8')));
-    const { browser, page, problems } = await openPage(path.join(out, 'report.html'));
-    try {
-      const value = async (id: string) => Number(await page.getAttribute(`[data-testid="${id}"]`, 'data-value'));
-      const a = report.aggregate!;
-      for (const p of report.benchmark.phases) {
-        expect(await value(`phase-${p}-mean`)).toBe(a.phaseWhPer1000[p]!.mean);
-        expect(await value(`phase-${p}-ci-low`)).toBe(a.phaseWhPer1000[p]!.ci95[0]);
-        expect(await value(`phase-${p}-ci-high`)).toBe(a.phaseWhPer1000[p]!.ci95[1]);
-        for (const run of report.runs) expect(await value(`run-${run.index}-${p}`)).toBe(run.phaseWhPer1000[p]);
+describe.skipIf(!haveChromium)(
+  `report.html in headless Chromium${haveChromium ? '' : " (skipped: Debian's chromium is not installed at /usr/bin/chromium)"}`,
+  () => {
+    it('opens offline with no console errors; the summary equals the JSON report; zoom and a screenshot work', async () => {
+      configureSim();
+      const out = mkdtempSync(path.join(tmpdir(), 'wattscope-page-'));
+      expect(runCli(['demo', '--out', out, '--runs', '2', '--queries', '120', '--idle', '0.2']).status).toBe(0);
+      const r = runCli(['report', out, '--leaderboard', leaderboard, '--class', 'A']);
+      expect(r.stderr).toBe('');
+      const report = WattscopeReportSchema.parse(JSON.parse(readFileSync(path.join(out, 'wattscope-report.json'), 'utf8')));
+      const { browser, page, problems } = await openPage(path.join(out, 'report.html'));
+      try {
+        const value = async (id: string) => Number(await page.getAttribute(`[data-testid="${id}"]`, 'data-value'));
+        const a = report.aggregate!;
+        for (const p of report.benchmark.phases) {
+          expect(await value(`phase-${p}-mean`)).toBe(a.phaseWhPer1000[p]!.mean);
+          expect(await value(`phase-${p}-ci-low`)).toBe(a.phaseWhPer1000[p]!.ci95[0]);
+          expect(await value(`phase-${p}-ci-high`)).toBe(a.phaseWhPer1000[p]!.ci95[1]);
+          for (const run of report.runs) expect(await value(`run-${run.index}-${p}`)).toBe(run.phaseWhPer1000[p]);
+        }
+        expect(await value('total-mean')).toBe(a.totalWhPer1000.mean);
+        // The demo shows the simulator's truth beside each estimate, and the sensor it measured.
+        for (const p of report.benchmark.phases) expect(await value(`truth-${p}`)).toBe(report.simulatedTruth!.phaseWhPer1000[p]);
+        expect(await page.textContent('[data-testid="sensor"]')).toMatch(
+          /^GPU 0: (instant \(resolves|periodic, refreshed every \d+\.\d ms \(coarse|unknown after \d+ reading changes)/,
+        );
+        expect(await page.textContent('[data-testid="simulated-profile"]')).toMatch(/sensor profile (ideal|h100), counter (true|windowed)/);
+        expect(await value('gpu-energy-wh')).toBe(report.aiEnergyScore!.gpuEnergyWh);
+        expect(await page.textContent('[data-testid="gpu-energy-wh"]')).toBe(readFileSync(path.join(out, 'GPU_ENERGY_WH.txt'), 'utf8').trim());
+        expect(await value('stars')).toBeGreaterThanOrEqual(1);
+        expect(await page.locator('#label svg').count()).toBe(1);
+        // One timeline chart per GPU plus the per-run chart, drawn on canvases.
+        expect(await page.locator('.uplot').count()).toBe(report.device.gpus.length + 1);
+        // The per-run chart labels its x axis with whole run numbers only (not 0.5, 1.5, ...).
+        const runTicks = (await page.getAttribute('#runs-chart', 'data-x-ticks'))!.split(',');
+        expect(runTicks.length).toBeGreaterThan(0);
+        for (const tick of runTicks) expect(tick).toMatch(/^\d+$/);
+        const over = page.locator('#timeline-charts .u-over').first();
+        const box = (await over.boundingBox())!;
+        await page.mouse.move(box.x + box.width * 0.5, box.y + 40);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.503, box.y + 40);
+        await page.mouse.up();
+        await page.waitForTimeout(200);
+        const shot = path.join(out, 'report.png');
+        await page.screenshot({ path: shot, fullPage: true });
+        expect(statSync(shot).size).toBeGreaterThan(50_000);
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
       }
-      expect(await value('total-mean')).toBe(a.totalWhPer1000.mean);
-      // The demo shows the simulator's truth beside each estimate, and the sensor it measured.
-      for (const p of report.benchmark.phases) expect(await value(`truth-${p}`)).toBe(report.simulatedTruth!.phaseWhPer1000[p]);
-      expect(await page.textContent('[data-testid="sensor"]')).toMatch(/^GPU 0: (instant \(resolves|periodic, refreshed every \d+\.\d ms \(coarse|unknown after \d+ reading changes)/);
-      expect(await page.textContent('[data-testid="simulated-profile"]')).toMatch(/sensor profile (ideal|h100), counter (true|windowed)/);
-      expect(await value('gpu-energy-wh')).toBe(report.aiEnergyScore!.gpuEnergyWh);
-      expect(await page.textContent('[data-testid="gpu-energy-wh"]')).toBe(readFileSync(path.join(out, 'GPU_ENERGY_WH.txt'), 'utf8').trim());
-      expect(await value('stars')).toBeGreaterThanOrEqual(1);
-      expect(await page.locator('#label svg').count()).toBe(1);
-      // One timeline chart per GPU plus the per-run chart, drawn on canvases.
-      expect(await page.locator('.uplot').count()).toBe(report.device.gpus.length + 1);
-      // The per-run chart labels its x axis with whole run numbers only (not 0.5, 1.5, ...).
-      const runTicks = (await page.getAttribute('#runs-chart', 'data-x-ticks'))!.split(',');
-      expect(runTicks.length).toBeGreaterThan(0);
-      for (const tick of runTicks) expect(tick).toMatch(/^\d+$/);
-      const over = page.locator('#timeline-charts .u-over').first();
-      const box = (await over.boundingBox())!;
-      await page.mouse.move(box.x + box.width * 0.5, box.y + 40);
-      await page.mouse.down();
-      await page.mouse.move(box.x + box.width * 0.503, box.y + 40);
-      await page.mouse.up();
-      await page.waitForTimeout(200);
-      const shot = path.join(out, 'report.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      expect(statSync(shot).size).toBeGreaterThan(50_000);
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  }, 120_000);
+    }, 120_000);
 
-  it('an hour-long 1 kHz timeline stays responsive (downsampled for display, full data inline)', async () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'wattscope-hour-'));
-    const base = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', 'report-minimal.json'), 'utf8')) as WattscopeReport;
-    const bins = 3600 * 1000;
-    const powerW = new Array<number>(bins);
-    for (let i = 0; i < bins; i++) powerW[i] = (i % 40) < 15 ? 600 : (i % 40) < 30 ? 330 : 110;
-    const spans = { run: [] as number[], phase: [] as number[], startMs: [] as number[], endMs: [] as number[] };
-    for (let q = 0; q < 90_000; q++) for (let p = 0; p < 3; p++) {
-      spans.run.push(0); spans.phase.push(p); spans.startMs.push(q * 40 + p * 15); spans.endMs.push(q * 40 + p * 15 + (p === 2 ? 10 : 15));
-    }
-    const timeline: TimelineFile = { schemaVersion: 1, binMs: 1, originNs: '0', gpus: [{ index: 0, name: 'NVIDIA H100 80GB HBM3', powerW }], phases: ['prefill', 'decode', 'preprocess'], spans, runs: [{ index: 0, startMs: 0, endMs: bins }] };
-    const file = path.join(out, 'report.html');
-    writeFileAtomic(file, buildReportHtml(WattscopeReportSchema.parse(base), timeline));
-    const { browser, page, problems, readyMs } = await openPage(file);
-    try {
-      expect(readyMs).toBeLessThan(15_000);
-      // A zoom redraw on the full hour's data stays quick.
-      const over = page.locator('#timeline-charts .u-over').first();
-      const box = (await over.boundingBox())!;
-      const t0 = Date.now();
-      await page.mouse.move(box.x + 100, box.y + 40);
-      await page.mouse.down();
-      await page.mouse.move(box.x + 102, box.y + 40);
-      await page.mouse.up();
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
-      expect(Date.now() - t0).toBeLessThan(3_000);
-      expect(await page.locator('.band-note').first().textContent()).toBe('');
-      expect(problems).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  }, 120_000);
-});
+    it('an hour-long 1 kHz timeline stays responsive (downsampled for display, full data inline)', async () => {
+      const out = mkdtempSync(path.join(tmpdir(), 'wattscope-hour-'));
+      const base = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', 'report-minimal.json'), 'utf8')) as WattscopeReport;
+      const bins = 3600 * 1000;
+      const powerW = new Array<number>(bins);
+      for (let i = 0; i < bins; i++) powerW[i] = i % 40 < 15 ? 600 : i % 40 < 30 ? 330 : 110;
+      const spans = { run: [] as number[], phase: [] as number[], startMs: [] as number[], endMs: [] as number[] };
+      for (let q = 0; q < 90_000; q++)
+        for (let p = 0; p < 3; p++) {
+          spans.run.push(0);
+          spans.phase.push(p);
+          spans.startMs.push(q * 40 + p * 15);
+          spans.endMs.push(q * 40 + p * 15 + (p === 2 ? 10 : 15));
+        }
+      const timeline: TimelineFile = {
+        schemaVersion: 1,
+        binMs: 1,
+        originNs: '0',
+        gpus: [{ index: 0, name: 'NVIDIA H100 80GB HBM3', powerW }],
+        phases: ['prefill', 'decode', 'preprocess'],
+        spans,
+        runs: [{ index: 0, startMs: 0, endMs: bins }],
+      };
+      const file = path.join(out, 'report.html');
+      writeFileAtomic(file, buildReportHtml(WattscopeReportSchema.parse(base), timeline));
+      const { browser, page, problems, readyMs } = await openPage(file);
+      try {
+        expect(readyMs).toBeLessThan(15_000);
+        // A zoom redraw on the full hour's data stays quick.
+        const over = page.locator('#timeline-charts .u-over').first();
+        const box = (await over.boundingBox())!;
+        const t0 = Date.now();
+        await page.mouse.move(box.x + 100, box.y + 40);
+        await page.mouse.down();
+        await page.mouse.move(box.x + 102, box.y + 40);
+        await page.mouse.up();
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+        expect(Date.now() - t0).toBeLessThan(3_000);
+        expect(await page.locator('.band-note').first().textContent()).toBe('');
+        expect(problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    }, 120_000);
+  },
+);

@@ -27,7 +27,10 @@ const aiEnergyBenchmarks = {
   energy: { gpu_energy_wh: 2.5, cpu_energy_wh: 0.4, ram_energy_wh: 0.1, total_energy_wh: 3.0, duration_seconds: 12.5 },
 };
 const unknownShape = { results: { gpu: 1.2 }, version: 3 };
-const phaseMissing = { prefill: { energy: { unit: 'kWh', cpu: null, ram: null, gpu: 0.05, total: 0.05 } }, decode: { energy: { unit: 'kWh', cpu: null, ram: null, gpu: 0.07, total: 0.07 } } };
+const phaseMissing = {
+  prefill: { energy: { unit: 'kWh', cpu: null, ram: null, gpu: 0.05, total: 0.05 } },
+  decode: { energy: { unit: 'kWh', cpu: null, ram: null, gpu: 0.07, total: 0.07 } },
+};
 const nonNumeric = { ...phaseMissing, decode: { energy: { unit: 'kWh', gpu: 'n/a' } } };
 const energyWithoutGpu = { ...aiEnergyBenchmarks, energy: { cpu_energy_wh: 0.4 } };
 
@@ -35,7 +38,8 @@ type Reader = (dir: string) => { status: number | null; stdout: string; stderr: 
 const readers: Record<string, Reader> = {
   impact: (dir) => runCli(['impact', dir]),
   'score --add': (dir) => runCli(['score', leaderboard, '--add', dir, '--class', 'A']),
-  label: (dir) => runCli(['label', dir, '--model', 'm', '--task', 'text-generation', '--leaderboard', leaderboard, '--class', 'A', '--out', path.join(dir, 'label.svg')]),
+  label: (dir) =>
+    runCli(['label', dir, '--model', 'm', '--task', 'text-generation', '--leaderboard', leaderboard, '--class', 'A', '--out', path.join(dir, 'label.svg')]),
 };
 
 describe('result readers', () => {
@@ -87,7 +91,10 @@ describe('result readers', () => {
     expect(txt).toMatchObject({ format: 'energy-wh-text', energyWh: 12.34 });
     expect(txt.phases.decode).toEqual({ energyWh: null, reason: 'GPU_ENERGY_WH.txt holds only the total' });
     const summaryDir = mkdtempSync(path.join(tmpdir(), 'wattscope-reader-'));
-    writeFileSync(path.join(summaryDir, 'GPU_ENERGY_SUMMARY.json'), JSON.stringify({ units: 'Wh', total: 3.5, preprocess_wh: null, prefill_wh: 1.5, decode_wh: 2 }));
+    writeFileSync(
+      path.join(summaryDir, 'GPU_ENERGY_SUMMARY.json'),
+      JSON.stringify({ units: 'Wh', total: 3.5, preprocess_wh: null, prefill_wh: 1.5, decode_wh: 2 }),
+    );
     const summary = readResult(summaryDir);
     expect(summary.phases.preprocess!.energyWh).toBeNull();
     expect(summary.phases.decode!.energyWh).toBe(2);
@@ -101,7 +108,10 @@ describe('result readers', () => {
 
   it('report: a wattscope report of the wrong shape, or a malformed timeline, is a named error', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-reader-'));
-    writeFileSync(path.join(dir, 'wattscope-report.json'), JSON.stringify({ schemaVersion: 1, tool: 'wattscope', aggregate: { totalWhPer1000: { mean: 'x' } } }));
+    writeFileSync(
+      path.join(dir, 'wattscope-report.json'),
+      JSON.stringify({ schemaVersion: 1, tool: 'wattscope', aggregate: { totalWhPer1000: { mean: 'x' } } }),
+    );
     const r = runCli(['report', dir]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/wattscope-report\.json: not a wattscope report/);

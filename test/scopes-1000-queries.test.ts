@@ -14,7 +14,7 @@ describe('1,000 queries x 3 phases', () => {
     try {
       await sleep(150);
       let seed = 1234;
-      const rand = () => ((seed = (seed * 1664525 + 1013904223) % 2 ** 32) / 2 ** 32);
+      const rand = () => (seed = (seed * 1664525 + 1013904223) % 2 ** 32) / 2 ** 32;
       const phasePower: Record<string, [number, number]> = { preprocess: [80, 160], prefill: [550, 700], decode: [280, 420] };
       const truthByPhase: Record<string, number> = { preprocess: 0, prefill: 0, decode: 0 };
       const run = monitor.startRun('run-0');
@@ -22,10 +22,14 @@ describe('1,000 queries x 3 phases', () => {
         const record = await monitor.query(q, async (ctx) => {
           for (const phase of ['preprocess', 'prefill', 'decode'] as const) {
             const [lo, hi] = phasePower[phase]!;
-            await ctx.phase(phase, async () => {
-              sim.setPower(Math.round(lo + rand() * (hi - lo)));
-              await sleep(5 + rand() * 75);
-            }, phase === 'decode' ? { tokens: 10 } : {});
+            await ctx.phase(
+              phase,
+              async () => {
+                sim.setPower(Math.round(lo + rand() * (hi - lo)));
+                await sleep(5 + rand() * 75);
+              },
+              phase === 'decode' ? { tokens: 10 } : {},
+            );
           }
           sim.setPower(70); // idle between queries
         });

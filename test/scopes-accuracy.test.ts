@@ -24,7 +24,12 @@ describe('scopes lasting at least one counter period', () => {
     const sim = configureSim({ control: true });
     monitor = await EnergyMonitor.open({ simulate: true });
     await sleep(600);
-    for (const [i, [a, b]] of [[250, 480], [620, 700], [140, 90], [90, 250]].entries()) {
+    for (const [i, [a, b]] of [
+      [250, 480],
+      [620, 700],
+      [140, 90],
+      [90, 250],
+    ].entries()) {
       const { measurement } = await monitor.measure(`default-${i}`, async () => {
         sim.setPower(a!);
         await sleep(60 + 25 * i);
@@ -93,7 +98,7 @@ describe('short scopes', () => {
     monitor = await EnergyMonitor.open({ simulate: true });
     await sleep(150);
     let seed = 42;
-    const rand = () => ((seed = (seed * 1664525 + 1013904223) % 2 ** 32) / 2 ** 32);
+    const rand = () => (seed = (seed * 1664525 + 1013904223) % 2 ** 32) / 2 ** 32;
     const scopes: Array<ReturnType<EnergyMonitor['begin']>> = [];
     for (let i = 0; i < 300; i++) {
       sim.setPower(Math.round(60 + rand() * 640));

@@ -70,8 +70,17 @@ describe('concurrency and nesting', () => {
     expect(sync.result).toBe(42);
     expect(sync.measurement.outcome).toBe('returned');
     const boom = new Error('boom');
-    await expect(monitor.measure('async-throw', async () => { await sleep(2); throw boom; })).rejects.toBe(boom);
-    await expect(monitor.measure('sync-throw', () => { throw new TypeError('bad'); })).rejects.toThrow('bad');
+    await expect(
+      monitor.measure('async-throw', async () => {
+        await sleep(2);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    await expect(
+      monitor.measure('sync-throw', () => {
+        throw new TypeError('bad');
+      }),
+    ).rejects.toThrow('bad');
     await monitor.settle();
     const thrown = seen.find((m) => m.name === 'async-throw')!;
     expect(thrown.outcome).toBe('threw');
@@ -103,7 +112,10 @@ describe('typed errors and lifetimes', () => {
     await expect(EnergyMonitor.open({ simulate: true, gpus: [5] })).rejects.toMatchObject({ code: 'WATTSCOPE_UNKNOWN_GPU', field: 'gpus.0' });
     await expect(EnergyMonitor.open({ simulate: true, gpus: ['GPU-nope'] })).rejects.toMatchObject({ code: 'WATTSCOPE_UNKNOWN_GPU' });
     await expect(EnergyMonitor.open({ simulate: true, sampleHz: -1 })).rejects.toMatchObject({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'sampleHz' });
-    await expect(EnergyMonitor.open({ simulate: true, sampleRate: 5 } as never)).rejects.toMatchObject({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'sampleRate' });
+    await expect(EnergyMonitor.open({ simulate: true, sampleRate: 5 } as never)).rejects.toMatchObject({
+      code: 'WATTSCOPE_INVALID_OPTIONS',
+      field: 'sampleRate',
+    });
     monitor = await EnergyMonitor.open({ simulate: true });
     const s = monitor.begin('x');
     s.end();
@@ -140,7 +152,10 @@ describe('typed errors and lifetimes', () => {
   it('CUDA_VISIBLE_DEVICES: indices as CUDA numbers them; UUIDs; a MIG slice measures its parent', async () => {
     configureSim({ devices: 4, mig: 'MIG-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee@3' });
     monitor = await EnergyMonitor.open({ simulate: true, cudaVisibleDevices: '2,0' });
-    expect(monitor.gpus.map((g) => [g.index, g.cudaIndex])).toEqual([[2, 0], [0, 1]]);
+    expect(monitor.gpus.map((g) => [g.index, g.cudaIndex])).toEqual([
+      [2, 0],
+      [0, 1],
+    ]);
     await monitor.close();
     monitor = await EnergyMonitor.open({ simulate: true, cudaVisibleDevices: '2,0', gpus: [1] });
     expect(monitor.gpus.map((g) => g.index)).toEqual([0]);

@@ -50,14 +50,33 @@ describe('edge cases (documented in src/scoring/stars.ts)', () => {
     const min = 0.1;
     const max = 0.7;
     expect(starRating(min + ((max - min) * 3) / 5, min, max)).toBe(2);
-    expect(bandEdges(0, 10).map((b) => [b.stars, b.from, b.to])).toEqual([[5, 0, 2], [4, 2, 4], [3, 4, 6], [2, 6, 8], [1, 8, 10]]);
+    expect(bandEdges(0, 10).map((b) => [b.stars, b.from, b.to])).toEqual([
+      [5, 0, 2],
+      [4, 2, 4],
+      [3, 4, 6],
+      [2, 6, 8],
+      [1, 8, 10],
+    ]);
   });
 
   it('a missing, non-numeric or negative energy, or no energy column, is an error naming the line', () => {
-    expect(() => parseLeaderboard('model,total_gpu_energy\na,1\nb,\n', 'm.csv')).toThrow(expect.objectContaining({ code: 'WATTSCOPE_BAD_LEADERBOARD', line: 3, field: 'total_gpu_energy', message: expect.stringMatching(/m\.csv:3: model "b": total_gpu_energy is missing/) }));
-    expect(() => parseLeaderboard('model,total_gpu_energy\na,abc\n', 'n.csv')).toThrow(expect.objectContaining({ line: 2, message: expect.stringMatching(/"abc" is not a number/) }));
-    expect(() => parseLeaderboard('model,total_gpu_energy\na,-0.2\n', 'neg.csv')).toThrow(expect.objectContaining({ line: 2, message: expect.stringMatching(/negative/) }));
-    expect(() => parseLeaderboard('model,energy\na,1\n', 'cols.csv')).toThrow(expect.objectContaining({ line: 1, field: 'total_gpu_energy', message: expect.stringMatching(/no "total_gpu_energy" column/) }));
+    expect(() => parseLeaderboard('model,total_gpu_energy\na,1\nb,\n', 'm.csv')).toThrow(
+      expect.objectContaining({
+        code: 'WATTSCOPE_BAD_LEADERBOARD',
+        line: 3,
+        field: 'total_gpu_energy',
+        message: expect.stringMatching(/m\.csv:3: model "b": total_gpu_energy is missing/),
+      }),
+    );
+    expect(() => parseLeaderboard('model,total_gpu_energy\na,abc\n', 'n.csv')).toThrow(
+      expect.objectContaining({ line: 2, message: expect.stringMatching(/"abc" is not a number/) }),
+    );
+    expect(() => parseLeaderboard('model,total_gpu_energy\na,-0.2\n', 'neg.csv')).toThrow(
+      expect.objectContaining({ line: 2, message: expect.stringMatching(/negative/) }),
+    );
+    expect(() => parseLeaderboard('model,energy\na,1\n', 'cols.csv')).toThrow(
+      expect.objectContaining({ line: 1, field: 'total_gpu_energy', message: expect.stringMatching(/no "total_gpu_energy" column/) }),
+    );
   });
 });
 
@@ -78,7 +97,10 @@ describe('placing a new result', () => {
     const p = placeResult(board, { model: 'hungry', energyWh: 16 });
     expect(p.entry.stars).toBe(1);
     expect(p.widensRange).toBe(true);
-    expect(p.changed).toEqual([{ model: 'b', before: 3, after: 5 }, { model: 'c', before: 1, after: 4 }]);
+    expect(p.changed).toEqual([
+      { model: 'b', before: 3, after: 5 },
+      { model: 'c', before: 1, after: 4 },
+    ]);
   });
 });
 

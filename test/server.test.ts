@@ -16,11 +16,25 @@ import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import { configureSim, sleep } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';
 
-const client = (url: string, extra: Partial<ConstructorParameters<typeof OpenAIStreamClient>[0]> = {}) => new OpenAIStreamClient({
-  endpoint: url, model: 'fake', api: 'chat', maxNewTokens: 10, minNewTokens: 10, ignoreEos: true, temperature: 0,
-  connectTimeoutMs: 2000, readTimeoutMs: 2000, retries: 2, apiKey: null, ...extra,
-});
-const bytes = (chunks: string[]) => (async function* () { for (const c of chunks) yield new TextEncoder().encode(c); })();
+const client = (url: string, extra: Partial<ConstructorParameters<typeof OpenAIStreamClient>[0]> = {}) =>
+  new OpenAIStreamClient({
+    endpoint: url,
+    model: 'fake',
+    api: 'chat',
+    maxNewTokens: 10,
+    minNewTokens: 10,
+    ignoreEos: true,
+    temperature: 0,
+    connectTimeoutMs: 2000,
+    readTimeoutMs: 2000,
+    retries: 2,
+    apiKey: null,
+    ...extra,
+  });
+const bytes = (chunks: string[]) =>
+  (async function* () {
+    for (const c of chunks) yield new TextEncoder().encode(c);
+  })();
 
 let server: FakeServer | undefined;
 let monitor: EnergyMonitor | undefined;
@@ -37,8 +51,16 @@ async function bench(opts: { variant?: ServerVariant; queries?: number; concurre
   monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 2000, onMeasurement: (m) => m.phase && phases.push(m) });
   server = await startFakeServer({ variant: opts.variant ?? 'vllm', power: sim, prefillMs: 12, prefillMsPerWord: 0, itlMs: 3, ...opts.faults });
   const report = await runBenchmark({
-    dataset: syntheticDataset(opts.queries ?? 20), handler: endpointHandler(client(opts.endpoint ?? server.url, opts.clientExtra)) as BenchmarkHandler, runStats: servingRunStats,
-    runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0, phases: ['prefill', 'decode'], concurrency: opts.concurrency ?? 1,
+    dataset: syntheticDataset(opts.queries ?? 20),
+    handler: endpointHandler(client(opts.endpoint ?? server.url, opts.clientExtra)) as BenchmarkHandler,
+    runStats: servingRunStats,
+    runs: 1,
+    warmup: 0,
+    monitor,
+    idleMeasureS: 0,
+    randomDelayMaxS: 0,
+    phases: ['prefill', 'decode'],
+    concurrency: opts.concurrency ?? 1,
   });
   await monitor.settle();
   return { report, run: report.runs[0]!, phases, sim };
@@ -47,7 +69,8 @@ async function bench(opts: { variant?: ServerVariant; queries?: number; concurre
 describe('SSE parsing', () => {
   it('handles data with and without a space, CRLF, comments, event lines, multi-line data and a missing final blank line', async () => {
     const events = [];
-    for await (const e of sseEvents(bytes([': ping\n\ndata: {"a":1}\n', '\ndata:{"b":2}\r\n\r\nevent: x\ndata: line1\ndata: line2\n\ndata: [DO', 'NE]']))) events.push(e);
+    for await (const e of sseEvents(bytes([': ping\n\ndata: {"a":1}\n', '\ndata:{"b":2}\r\n\r\nevent: x\ndata: line1\ndata: line2\n\ndata: [DO', 'NE]'])))
+      events.push(e);
     expect(events).toEqual([
       { event: null, data: '{"a":1}' },
       { event: null, data: '{"b":2}' },

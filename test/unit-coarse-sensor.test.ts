@@ -56,7 +56,7 @@ describe('SensorDetector', () => {
     return { counterJ, readingJ: counterJ / (1 + mismatch), readingSpreadW: toW > 0 ? toW - 100 : 0, readingMaxW: Math.max(100, toW), toleranceRel: 0.01 };
   }
 
-  it('counter evidence: changed steps that match the steady steps\' ratio show an instant sensor', () => {
+  it("counter evidence: changed steps that match the steady steps' ratio show an instant sensor", () => {
     const d = new SensorDetector(false);
     d.observeCounterStep(step(0, 0));
     d.observeCounterStep(step(600, 0.002));
@@ -110,22 +110,44 @@ describe('SensorDetector', () => {
 
 describe('PhasePowerRegression', () => {
   it('solveSymmetric inverts a small system exactly', () => {
-    const solved = solveSymmetric([[4, 1], [1, 3]], [1, 2])!;
+    const solved = solveSymmetric(
+      [
+        [4, 1],
+        [1, 3],
+      ],
+      [1, 2],
+    )!;
     expect(solved.x[0]).toBeCloseTo(1 / 11, 12);
     expect(solved.x[1]).toBeCloseTo(7 / 11, 12);
     expect(solved.inverse[0]![0]).toBeCloseTo(3 / 11, 12);
-    expect(solveSymmetric([[1, 2], [2, 4]], [1, 2])).toBeNull();
+    expect(
+      solveSymmetric(
+        [
+          [1, 2],
+          [2, 4],
+        ],
+        [1, 2],
+      ),
+    ).toBeNull();
   });
 
   it('recovers each label power from steps with different mixes, exactly when the steps are exact', () => {
-    const truth = new Map([['prefill', 560], ['decode', 330], ['', 70]]);
+    const truth = new Map([
+      ['prefill', 560],
+      ['decode', 330],
+      ['', 70],
+    ]);
     const r = new PhasePowerRegression();
     let seed = 7;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let k = 0; k < 60; k++) {
       const prefill = 0.02 + 0.05 * rand();
       const decode = 0.02 + 0.05 * rand();
-      const times = new Map([['prefill', prefill], ['decode', decode], ['', 0.1 - prefill - decode]]);
+      const times = new Map([
+        ['prefill', prefill],
+        ['decode', decode],
+        ['', 0.1 - prefill - decode],
+      ]);
       let energy = 0;
       for (const [l, t] of times) energy += truth.get(l)! * t;
       r.addStep(times, energy);
@@ -138,10 +160,13 @@ describe('PhasePowerRegression', () => {
   it('noisy steps give standard errors that cover the truth', () => {
     const r = new PhasePowerRegression();
     let seed = 11;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let k = 0; k < 400; k++) {
       const a = 0.03 + 0.04 * rand();
-      const times = new Map([['a', a], ['b', 0.1 - a]]);
+      const times = new Map([
+        ['a', a],
+        ['b', 0.1 - a],
+      ]);
       const noise = (rand() - 0.5) * 4; // +-2 J
       r.addStep(times, 500 * a + 100 * (0.1 - a) + noise);
     }
@@ -154,9 +179,22 @@ describe('PhasePowerRegression', () => {
 
   it('is undetermined (null) with too few steps or steps that cannot separate the labels', () => {
     const r = new PhasePowerRegression();
-    r.addStep(new Map([['a', 0.05], ['b', 0.05]]), 10);
+    r.addStep(
+      new Map([
+        ['a', 0.05],
+        ['b', 0.05],
+      ]),
+      10,
+    );
     expect(r.fit()).toBeNull();
-    for (let k = 0; k < 20; k++) r.addStep(new Map([['a', 0.05], ['b', 0.05]]), 10);
+    for (let k = 0; k < 20; k++)
+      r.addStep(
+        new Map([
+          ['a', 0.05],
+          ['b', 0.05],
+        ]),
+        10,
+      );
     expect(r.fit()).toBeNull();
   });
 
@@ -169,8 +207,14 @@ describe('PhasePowerRegression', () => {
 
 describe('one counter step on a coarse sensor', () => {
   const step: CounterStep = {
-    startNs: 0, endNs: 100 * MS, energyJ: 0.03 * 70 + 0.05 * 500 + 0.02 * 70,
-    segments: [{ fromNs: 0, label: '' }, { fromNs: 30 * MS, label: 'prefill' }, { fromNs: 80 * MS, label: '' }],
+    startNs: 0,
+    endNs: 100 * MS,
+    energyJ: 0.03 * 70 + 0.05 * 500 + 0.02 * 70,
+    segments: [
+      { fromNs: 0, label: '' },
+      { fromNs: 30 * MS, label: 'prefill' },
+      { fromNs: 80 * MS, label: '' },
+    ],
   };
 
   it('labelTimesS adds up the time of each label', () => {
@@ -180,7 +224,10 @@ describe('one counter step on a coarse sensor', () => {
   });
 
   it('StepSplit follows the learnt powers, or time alone when they are unknown', () => {
-    const powers = new Map([['', { powerW: 70, standardErrorW: 1 }], ['prefill', { powerW: 500, standardErrorW: 1 }]]);
+    const powers = new Map([
+      ['', { powerW: 70, standardErrorW: 1 }],
+      ['prefill', { powerW: 500, standardErrorW: 1 }],
+    ]);
     const withModel = new StepSplit(step, powers);
     expect(withModel.model).toBe('regression');
     expect(withModel.fractionBefore(80 * MS) * step.energyJ).toBeCloseTo(0.03 * 70 + 0.05 * 500, 9);
@@ -206,7 +253,7 @@ describe('CounterGridFit (counter update instants)', () => {
   it('locks onto a 100 ms grid seen through dithered 1 ms sample windows', () => {
     const grid = new CounterGridFit();
     let seed = 99;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const errors: number[] = [];
     let covered = 0;
     for (let k = 1; k <= 60; k++) {
@@ -252,13 +299,17 @@ describe('PhasePowerRegression with a label it cannot place', () => {
     // 'a' and 'b' nearly always run in the same proportion (1:2), and the steps are noisy: the
     // unconstrained fit puts 'a' far outside any real power; only their combination is known well.
     let seed = 5;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const unconstrained = new PhasePowerRegression();
     for (let k = 0; k < 40; k++) {
       const a = 0.01 + 0.002 * rand();
       const b = 2 * a + 0.0002 * (rand() - 0.5);
       const idle = 0.1 - a - b;
-      const step = new Map([['a', a], ['b', b], ['', idle]]);
+      const step = new Map([
+        ['a', a],
+        ['b', b],
+        ['', idle],
+      ]);
       const energy = 110 * a + 330 * b + 70 * idle + (rand() - 0.5) * 0.6;
       r.addStep(step, energy);
       unconstrained.addStep(step, energy);

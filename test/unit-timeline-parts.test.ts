@@ -28,7 +28,12 @@ describe('SampleStore', () => {
     expect(store.readingRange(-4, 0)).toEqual({ minW: 100, maxW: 100 });
     expect(store.floorIndex(15 * MS)).toBe(1);
     store.dropFront(1);
-    expect({ first: store.firstTimeNs, integral: store.integralJ(0), counter: store.counterJ(1), length: store.length }).toEqual({ first: 10 * MS, integral: 2, counter: 9, length: 2 });
+    expect({ first: store.firstTimeNs, integral: store.integralJ(0), counter: store.counterJ(1), length: store.length }).toEqual({
+      first: 10 * MS,
+      integral: 2,
+      counter: 9,
+      length: 2,
+    });
   });
 });
 
@@ -53,7 +58,8 @@ describe('CounterAnchors', () => {
   it('bridges a counter reset (a driver reload) by the scaled power integral since the last anchor', () => {
     const anchors = new CounterAnchors();
     const origin = { timeNs: 0, integralJ: 0 };
-    const update = (atMs: number, rawJ: number, previousRawJ: number, integralJ: number) => anchors.recordUpdate({ atNs: atMs * MS, halfWidthNs: 0, rawJ, previousRawJ, integralJ, powerW: 100 }, origin);
+    const update = (atMs: number, rawJ: number, previousRawJ: number, integralJ: number) =>
+      anchors.recordUpdate({ atNs: atMs * MS, halfWidthNs: 0, rawJ, previousRawJ, integralJ, powerW: 100 }, origin);
     expect(update(100, 5000, 4990, 10)).toBeNull();
     expect(update(200, 5010, 5000, 20)).toBeNull();
     expect(update(300, 5020, 5010, 30)).toBeNull();
@@ -134,13 +140,22 @@ describe('BoundaryPowerModel', () => {
  * Three phases per query at their own powers (each query's power within +-`spread` of the phase's),
  * with idle gaps, from 300 ms on; boundaries marked.
  */
-function queries(timeline: PowerTimeline, count: number, seed: number, spread = 0): { trace: PowerTrace; scopes: Array<{ label: string; a: number; b: number }> } {
+function queries(
+  timeline: PowerTimeline,
+  count: number,
+  seed: number,
+  spread = 0,
+): { trace: PowerTrace; scopes: Array<{ label: string; a: number; b: number }> } {
   const random = seededRandom(seed);
   const trace = new PowerTrace(70);
   const scopes: Array<{ label: string; a: number; b: number }> = [];
   let t = 300 * MS;
   for (let q = 0; q < count; q++) {
-    for (const [label, powerW] of [['preprocess', 110], ['prefill', 560], ['decode', 330]] as const) {
+    for (const [label, powerW] of [
+      ['preprocess', 110],
+      ['prefill', 560],
+      ['decode', 330],
+    ] as const) {
       const b = t + (2 + random() * 60) * MS;
       trace.set(t, powerW * (1 + spread * (2 * random() - 1)));
       timeline.markBoundary(t, label);
@@ -193,7 +208,11 @@ describe('PowerTimeline on synthetic streams', () => {
     const { trace, scopes } = queries(timeline, 200, 5);
     feedTimeline(timeline, trace, { sensor: 'periodic', sampleMs: 1, durationMs: scopes.at(-1)!.b / MS + 300 });
     const fit = timeline.regression.fit()!;
-    for (const [label, powerW] of [['preprocess', 110], ['prefill', 560], ['decode', 330]] as const) {
+    for (const [label, powerW] of [
+      ['preprocess', 110],
+      ['prefill', 560],
+      ['decode', 330],
+    ] as const) {
       expect(Math.abs(fit.powers.get(label)!.powerW - powerW)).toBeLessThan(2);
     }
     const estimate = timeline.interval(scopes[30]!.a, scopes[30]!.b);
@@ -213,7 +232,7 @@ describe('MonotonicityCheck', () => {
     expect(check.decreases).toEqual([{ gpu: 0, t: 4, dropJ: 1_000_000 - 1e-4 - 999_990, where: 'settle', forced: false }]);
   });
 
-  it('checks a run summary\'s instants in time order, whatever order they come in', () => {
+  it("checks a run summary's instants in time order, whatever order they come in", () => {
     const check = new MonotonicityCheck();
     const found = check.observeRun([
       { t: 30, energyJ: 12, forced: false },

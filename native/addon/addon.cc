@@ -11,11 +11,10 @@ EnvState* GetEnvState(Napi::Env env) { return env.GetInstanceData<EnvState>(); }
 
 void ThrowNvml(Napi::Env env, const NvmlLibrary* lib, const NvmlFailure& f) {
   std::string description = lib != nullptr ? lib->describe(f.ret) : NvmlReturnName(f.ret);
-  std::string message = !f.detail.empty()
-                            ? f.detail
-                            : f.function + " failed" +
-                                  (f.deviceIndex >= 0 ? " on GPU " + std::to_string(f.deviceIndex) : "") +
-                                  ": " + description + " (" + NvmlReturnName(f.ret) + ")";
+  std::string message = !f.detail.empty() ? f.detail
+                                          : f.function + " failed" +
+                                                (f.deviceIndex >= 0 ? " on GPU " + std::to_string(f.deviceIndex) : "") +
+                                                ": " + description + " (" + NvmlReturnName(f.ret) + ")";
   Napi::Object details = Napi::Object::New(env);
   details.Set("code", NvmlReturnName(f.ret));
   details.Set("returnValue", f.ret);
@@ -70,8 +69,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace wattscope
 
-static Napi::Object InitWattscope(Napi::Env env, Napi::Object exports) {
-  return wattscope::Init(env, exports);
-}
+static Napi::Object InitWattscope(Napi::Env env, Napi::Object exports) { return wattscope::Init(env, exports); }
 
 NODE_API_MODULE(wattscope, InitWattscope)

@@ -78,8 +78,8 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   core->sampler = std::move(sampler);
   GetEnvState(env)->samplers.push_back(core);
   Napi::Object out = Napi::Object::New(env);
-  out.Set("handle", Napi::External<SamplerPtr>::New(env, new SamplerPtr(core),
-                                                    [](Napi::Env, SamplerPtr* p) { delete p; }));
+  out.Set("handle",
+          Napi::External<SamplerPtr>::New(env, new SamplerPtr(core), [](Napi::Env, SamplerPtr* p) { delete p; }));
   out.Set("slots", slots);
   return out;
 }
@@ -130,7 +130,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   out.Set("pollNsMax", static_cast<double>(s.pollNsMax));
   out.Set("startedNs", Napi::BigInt::New(env, static_cast<int64_t>(s.startedNs)));
   Napi::Array dropped = Napi::Array::New(env);
-  for (size_t i = 0; i < s.dropped.size(); ++i) dropped.Set(static_cast<uint32_t>(i), static_cast<double>(s.dropped[i]));
+  for (size_t i = 0; i < s.dropped.size(); ++i)
+    dropped.Set(static_cast<uint32_t>(i), static_cast<double>(s.dropped[i]));
   out.Set("dropped", dropped);
   out.Set("running", sampler->running());
   return out;

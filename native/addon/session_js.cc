@@ -82,8 +82,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   core->queries.reset(new DeviceQueries(*lib));
   core->lib = std::move(lib);
   GetEnvState(env)->sessions.push_back(core);
-  return Napi::External<SessionPtr>::New(env, new SessionPtr(core),
-                                         [](Napi::Env, SessionPtr* p) { delete p; });
+  return Napi::External<SessionPtr>::New(env, new SessionPtr(core), [](Napi::Env, SessionPtr* p) { delete p; });
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -98,8 +97,10 @@ Napi::Value LibraryInfo(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Object errors = Napi::Object::New(env);
   out.Set("path", s->lib->path());
-  Put(env, out, errors, "driverVersion", s->queries->DriverVersion(), [&](const std::string& v) { return Napi::String::New(env, v); });
-  Put(env, out, errors, "nvmlVersion", s->queries->NvmlVersion(), [&](const std::string& v) { return Napi::String::New(env, v); });
+  Put(env, out, errors, "driverVersion", s->queries->DriverVersion(),
+      [&](const std::string& v) { return Napi::String::New(env, v); });
+  Put(env, out, errors, "nvmlVersion", s->queries->NvmlVersion(),
+      [&](const std::string& v) { return Napi::String::New(env, v); });
   Napi::Array bound = Napi::Array::New(env);
   for (size_t i = 0; i < s->lib->boundSymbols().size(); ++i) bound.Set(i, s->lib->boundSymbols()[i]);
   Napi::Array missing = Napi::Array::New(env);
@@ -144,7 +145,8 @@ Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   Put(env, out, errors, "pciBusId", q.PciBusId(d), str);
   Put(env, out, errors, "architecture", q.Architecture(d), [&](unsigned int v) { return num(v); });
   Query<nvmlMemory_t> mem = q.Memory(d);
-  Put(env, out, errors, "memoryTotalBytes", mem, [&](const nvmlMemory_t& m) { return num(static_cast<double>(m.total)); });
+  Put(env, out, errors, "memoryTotalBytes", mem,
+      [&](const nvmlMemory_t& m) { return num(static_cast<double>(m.total)); });
   Put(env, out, errors, "powerLimitMw", q.PowerLimitMw(d), [&](unsigned int v) { return num(v); });
   out.Set("errors", errors);
   return out;
@@ -177,7 +179,8 @@ Napi::Value DeviceStatus(const Napi::CallbackInfo& info) {
   Put(env, out, errors, "utilizationGpuPct", util, [&](const nvmlUtilization_t& u) { return num(u.gpu); });
   Put(env, out, errors, "utilizationMemoryPct", util, [&](const nvmlUtilization_t& u) { return num(u.memory); });
   Query<nvmlMemory_t> mem = q.Memory(d);
-  Put(env, out, errors, "memoryUsedBytes", mem, [&](const nvmlMemory_t& m) { return num(static_cast<double>(m.used)); });
+  Put(env, out, errors, "memoryUsedBytes", mem,
+      [&](const nvmlMemory_t& m) { return num(static_cast<double>(m.used)); });
   out.Set("errors", errors);
   return out;
 }

@@ -139,16 +139,14 @@ Query<nvmlMemory_t> DeviceQueries::Memory(nvmlDevice_t d) const {
 }
 
 Query<unsigned int> DeviceQueries::PowerLimitMw(nvmlDevice_t d) const {
-  if (api_.deviceGetEnforcedPowerLimit == nullptr)
-    return Missing<unsigned int>("nvmlDeviceGetEnforcedPowerLimit");
+  if (api_.deviceGetEnforcedPowerLimit == nullptr) return Missing<unsigned int>("nvmlDeviceGetEnforcedPowerLimit");
   unsigned int mw = 0;
   int ret = api_.deviceGetEnforcedPowerLimit(d, &mw);
   return Result(ret, "nvmlDeviceGetEnforcedPowerLimit", mw);
 }
 
 Query<double> DeviceQueries::TotalEnergyMj(nvmlDevice_t d) const {
-  if (api_.deviceGetTotalEnergyConsumption == nullptr)
-    return Missing<double>("nvmlDeviceGetTotalEnergyConsumption");
+  if (api_.deviceGetTotalEnergyConsumption == nullptr) return Missing<double>("nvmlDeviceGetTotalEnergyConsumption");
   unsigned long long mj = 0;
   int ret = api_.deviceGetTotalEnergyConsumption(d, &mj);
   return Result(ret, "nvmlDeviceGetTotalEnergyConsumption", static_cast<double>(mj));
@@ -194,16 +192,11 @@ Query<double> DeviceQueries::FieldMw(nvmlDevice_t d, unsigned int fieldId) const
   return Result(ret, "nvmlDeviceGetFieldValues", FieldAsDouble(f));
 }
 
-Query<double> DeviceQueries::InstantPowerMw(nvmlDevice_t d) const {
-  return FieldMw(d, NVML_FI_DEV_POWER_INSTANT);
-}
+Query<double> DeviceQueries::InstantPowerMw(nvmlDevice_t d) const { return FieldMw(d, NVML_FI_DEV_POWER_INSTANT); }
 
-Query<double> DeviceQueries::AveragePowerFieldMw(nvmlDevice_t d) const {
-  return FieldMw(d, NVML_FI_DEV_POWER_AVERAGE);
-}
+Query<double> DeviceQueries::AveragePowerFieldMw(nvmlDevice_t d) const { return FieldMw(d, NVML_FI_DEV_POWER_AVERAGE); }
 
-Query<std::vector<PowerSample>> DeviceQueries::PowerSamples(nvmlDevice_t d,
-                                                              unsigned long long sinceUs) const {
+Query<std::vector<PowerSample>> DeviceQueries::PowerSamples(nvmlDevice_t d, unsigned long long sinceUs) const {
   using Out = std::vector<PowerSample>;
   if (api_.deviceGetSamples == nullptr) return Missing<Out>("nvmlDeviceGetSamples");
   int valueType = 0;
@@ -249,8 +242,7 @@ Query<unsigned int> DeviceQueries::ClockMhz(nvmlDevice_t d, int clockType) const
 }
 
 Query<nvmlUtilization_t> DeviceQueries::Utilization(nvmlDevice_t d) const {
-  if (api_.deviceGetUtilizationRates == nullptr)
-    return Missing<nvmlUtilization_t>("nvmlDeviceGetUtilizationRates");
+  if (api_.deviceGetUtilizationRates == nullptr) return Missing<nvmlUtilization_t>("nvmlDeviceGetUtilizationRates");
   nvmlUtilization_t u{};
   int ret = api_.deviceGetUtilizationRates(d, &u);
   return Result(ret, "nvmlDeviceGetUtilizationRates", u);

@@ -48,8 +48,8 @@ struct SamplerSlotInfo {
 
 struct SamplerStats {
   uint64_t ticks = 0;
-  uint64_t lateTicks = 0;         // ticks skipped because polling fell behind
-  uint64_t pollNsTotal = 0;       // time spent inside NVML calls
+  uint64_t lateTicks = 0;    // ticks skipped because polling fell behind
+  uint64_t pollNsTotal = 0;  // time spent inside NVML calls
   uint64_t pollNsMax = 0;
   int64_t startedNs = 0;
   std::vector<uint64_t> dropped;  // per slot: samples overwritten before a drain

@@ -51,8 +51,7 @@ std::vector<std::string> DefaultCandidates() {
   const char* windir = std::getenv("WINDIR");
   out.push_back(std::string(windir != nullptr ? windir : "C:\\Windows") + "\\System32\\nvml.dll");
   const char* pf = std::getenv("ProgramFiles");
-  out.push_back(std::string(pf != nullptr ? pf : "C:\\Program Files") +
-                "\\NVIDIA Corporation\\NVSMI\\nvml.dll");
+  out.push_back(std::string(pf != nullptr ? pf : "C:\\Program Files") + "\\NVIDIA Corporation\\NVSMI\\nvml.dll");
   return out;
 #else
   return {"libnvidia-ml.so.1", "libnvidia-ml.so"};
@@ -125,60 +124,90 @@ bool NvmlLibrary::bindAll(NvmlFailure* failure) {
   };
   // Versioned names first, older fallbacks after them.
   static const Entry kEntries[] = {
-      {{"nvmlInit_v2", "nvmlInit"}, 2, true,
-       [](NvmlApi* a, void* s, const char*) { Assign(&a->init, s); }},
+      {{"nvmlInit_v2", "nvmlInit"}, 2, true, [](NvmlApi* a, void* s, const char*) { Assign(&a->init, s); }},
       {{"nvmlShutdown"}, 1, true, [](NvmlApi* a, void* s, const char*) { Assign(&a->shutdown, s); }},
-      {{"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"}, 2, true,
+      {{"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"},
+       2,
+       true,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetCount, s); }},
-      {{"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"}, 2, true,
+      {{"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"},
+       2,
+       true,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetHandleByIndex, s); }},
-      {{"nvmlErrorString"}, 1, false,
-       [](NvmlApi* a, void* s, const char*) { Assign(&a->errorString, s); }},
-      {{"nvmlSystemGetDriverVersion"}, 1, false,
+      {{"nvmlErrorString"}, 1, false, [](NvmlApi* a, void* s, const char*) { Assign(&a->errorString, s); }},
+      {{"nvmlSystemGetDriverVersion"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->systemGetDriverVersion, s); }},
-      {{"nvmlSystemGetNVMLVersion"}, 1, false,
+      {{"nvmlSystemGetNVMLVersion"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->systemGetNvmlVersion, s); }},
-      {{"nvmlDeviceGetHandleByUUID"}, 1, false,
+      {{"nvmlDeviceGetHandleByUUID"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetHandleByUuid, s); }},
-      {{"nvmlDeviceGetIndex"}, 1, false,
-       [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetIndex, s); }},
-      {{"nvmlDeviceGetDeviceHandleFromMigDeviceHandle"}, 1, false,
+      {{"nvmlDeviceGetIndex"}, 1, false, [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetIndex, s); }},
+      {{"nvmlDeviceGetDeviceHandleFromMigDeviceHandle"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetParentOfMig, s); }},
-      {{"nvmlDeviceGetName"}, 1, false,
-       [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetName, s); }},
-      {{"nvmlDeviceGetUUID"}, 1, false,
-       [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetUuid, s); }},
-      {{"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"}, 3, false,
+      {{"nvmlDeviceGetName"}, 1, false, [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetName, s); }},
+      {{"nvmlDeviceGetUUID"}, 1, false, [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetUuid, s); }},
+      {{"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"},
+       3,
+       false,
        [](NvmlApi* a, void* s, const char* name) {
          Assign(&a->deviceGetPciInfo, s);
          a->pciInfoHasBusId = std::string(name) != "nvmlDeviceGetPciInfo";
        }},
-      {{"nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"}, 2, false,
+      {{"nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"},
+       2,
+       false,
        [](NvmlApi* a, void* s, const char* name) {
          Assign(&a->deviceGetPciInfoOlder, s);
          a->pciInfoOlderHasBusId = std::string(name) != "nvmlDeviceGetPciInfo";
        }},
-      {{"nvmlDeviceGetArchitecture"}, 1, false,
+      {{"nvmlDeviceGetArchitecture"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetArchitecture, s); }},
-      {{"nvmlDeviceGetMemoryInfo"}, 1, false,
+      {{"nvmlDeviceGetMemoryInfo"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetMemoryInfo, s); }},
-      {{"nvmlDeviceGetEnforcedPowerLimit"}, 1, false,
+      {{"nvmlDeviceGetEnforcedPowerLimit"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetEnforcedPowerLimit, s); }},
-      {{"nvmlDeviceGetTotalEnergyConsumption"}, 1, false,
+      {{"nvmlDeviceGetTotalEnergyConsumption"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetTotalEnergyConsumption, s); }},
-      {{"nvmlDeviceGetPowerUsage"}, 1, false,
+      {{"nvmlDeviceGetPowerUsage"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetPowerUsage, s); }},
-      {{"nvmlDeviceGetFieldValues"}, 1, false,
+      {{"nvmlDeviceGetFieldValues"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetFieldValues, s); }},
-      {{"nvmlDeviceGetSamples"}, 1, false,
-       [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetSamples, s); }},
-      {{"nvmlDeviceGetTemperatureV"}, 1, false,
+      {{"nvmlDeviceGetSamples"}, 1, false, [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetSamples, s); }},
+      {{"nvmlDeviceGetTemperatureV"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetTemperatureV, s); }},
-      {{"nvmlDeviceGetTemperature"}, 1, false,
+      {{"nvmlDeviceGetTemperature"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetTemperature, s); }},
-      {{"nvmlDeviceGetClockInfo"}, 1, false,
+      {{"nvmlDeviceGetClockInfo"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetClockInfo, s); }},
-      {{"nvmlDeviceGetUtilizationRates"}, 1, false,
+      {{"nvmlDeviceGetUtilizationRates"},
+       1,
+       false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetUtilizationRates, s); }},
   };
   for (const Entry& e : kEntries) {
@@ -188,7 +217,8 @@ bool NvmlLibrary::bindAll(NvmlFailure* failure) {
       if (e.required) {
         failure->ret = NVML_ERROR_FUNCTION_NOT_FOUND;
         failure->function = e.names[0];
-        failure->detail = path_ + " does not export " + e.names[0] + " (nor an older version of it); it is not a usable NVML.";
+        failure->detail =
+            path_ + " does not export " + e.names[0] + " (nor an older version of it); it is not a usable NVML.";
         return false;
       }
       missing_.push_back(e.names[0]);

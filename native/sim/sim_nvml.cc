@@ -240,9 +240,12 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t h, int type, unsigne
   if (mhz == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   std::lock_guard<std::mutex> lock(g_state.mutex());
   bool busy = g_state.PowerW(static_cast<unsigned int>(dev), now) > g_state.config().idleW + 20;
-  if (type == NVML_CLOCK_MEM) *mhz = 2619;
-  else if (type == NVML_CLOCK_SM || type == NVML_CLOCK_GRAPHICS) *mhz = busy ? 1980 : 345;
-  else return NVML_ERROR_INVALID_ARGUMENT;
+  if (type == NVML_CLOCK_MEM)
+    *mhz = 2619;
+  else if (type == NVML_CLOCK_SM || type == NVML_CLOCK_GRAPHICS)
+    *mhz = busy ? 1980 : 345;
+  else
+    return NVML_ERROR_INVALID_ARGUMENT;
   return NVML_SUCCESS;
 }
 
@@ -268,7 +271,8 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t h, int sensor, uns
   if (c == nullptr || sensor != NVML_TEMPERATURE_GPU) return NVML_ERROR_INVALID_ARGUMENT;
   std::lock_guard<std::mutex> lock(g_state.mutex());
   // Temperature follows the last second's power: about 35 C idle, 75 C at 700 W.
-  *c = static_cast<unsigned int>(std::lround(30.5 + 0.0635 * g_state.AverageW(static_cast<unsigned int>(dev), now, 1000000000)));
+  *c = static_cast<unsigned int>(
+      std::lround(30.5 + 0.0635 * g_state.AverageW(static_cast<unsigned int>(dev), now, 1000000000)));
   return NVML_SUCCESS;
 }
 
@@ -362,15 +366,14 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t h, int count, nvml
         f.valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
         f.value.uiVal = static_cast<unsigned int>(std::lround(g_state.AverageW(d, now, 1000000000) * 1000));
         break;
-      default:
-        f.nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+      default: f.nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
     }
   }
   return NVML_SUCCESS;
 }
 
-SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned long long lastSeenUs,
-                                             int* valueType, unsigned int* count, nvmlSample_t* samples) {
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned long long lastSeenUs, int* valueType,
+                                             unsigned int* count, nvmlSample_t* samples) {
   int dev;
   int64_t now;
   int ret = Check(h, &dev, &now, "nvmlDeviceGetSamples");
@@ -400,7 +403,8 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned 
   for (unsigned int i = 0; i < n; ++i) {
     int64_t t = epoch + (first + i) * period;
     samples[i].timeStamp = static_cast<unsigned long long>(t / 1000);
-    samples[i].sampleValue.uiVal = static_cast<unsigned int>(std::lround(g_state.SensorW(static_cast<unsigned int>(dev), t) * 1000));
+    samples[i].sampleValue.uiVal =
+        static_cast<unsigned int>(std::lround(g_state.SensorW(static_cast<unsigned int>(dev), t) * 1000));
   }
   *count = n;
   return NVML_SUCCESS;

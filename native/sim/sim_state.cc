@@ -1,13 +1,13 @@
 #include "sim_state.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
-
-#include <sys/stat.h>
 #if defined(_WIN32)
 #include <process.h>
 #define getpid _getpid
@@ -34,7 +34,8 @@ double NormalDraw(unsigned long long seed, unsigned int dev, int64_t refresh) {
     x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
     return x ^ (x >> 31);
   };
-  unsigned long long a = mix(seed ^ mix(static_cast<unsigned long long>(dev) ^ mix(static_cast<unsigned long long>(refresh))));
+  unsigned long long a =
+      mix(seed ^ mix(static_cast<unsigned long long>(dev) ^ mix(static_cast<unsigned long long>(refresh))));
   unsigned long long b = mix(a);
   double u1 = (static_cast<double>(a >> 11) + 1.0) / 9007199254740993.0;
   double u2 = static_cast<double>(b >> 11) / 9007199254740992.0;
@@ -78,25 +79,36 @@ int SimState::Init() {
   config_.controlPath = Env("WATTSCOPE_SIM_CONTROL");
   config_.idealSensor = Env("WATTSCOPE_SIM_SENSOR") == "ideal";
   config_.windowedCounter = Env("WATTSCOPE_SIM_COUNTER") == "windowed";
-  config_.refreshNs = std::max<int64_t>(1000000, static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_REFRESH_MS", 100) * 1e6));
-  config_.windowNs = std::clamp<int64_t>(static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_WINDOW_MS", 25) * 1e6), 100000, config_.refreshNs);
+  config_.refreshNs =
+      std::max<int64_t>(1000000, static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_REFRESH_MS", 100) * 1e6));
+  config_.windowNs = std::clamp<int64_t>(static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_WINDOW_MS", 25) * 1e6),
+                                         100000, config_.refreshNs);
   config_.noiseW = std::max(0.0, EnvDouble("WATTSCOPE_SIM_NOISE_W", 0));
   config_.seed = static_cast<unsigned long long>(EnvDouble("WATTSCOPE_SIM_SEED", 1));
   // The refresh grid's phase: independent of the counter's grid (which starts at the epoch).
-  double defaultPhaseMs = static_cast<double>((config_.seed * 2654435761ull) % 1000) / 1000.0 * (config_.refreshNs / 1e6);
-  config_.refreshPhaseNs = static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_PHASE_MS", defaultPhaseMs) * 1e6) % config_.refreshNs;
+  double defaultPhaseMs =
+      static_cast<double>((config_.seed * 2654435761ull) % 1000) / 1000.0 * (config_.refreshNs / 1e6);
+  config_.refreshPhaseNs =
+      static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_PHASE_MS", defaultPhaseMs) * 1e6) % config_.refreshNs;
   lastEvalNs_ = config_.epochNs;
 
   std::stringstream faults(Env("WATTSCOPE_SIM_FAULTS"));
   std::string item;
   while (std::getline(faults, item, ',')) {
-    if (item == "energy_not_supported") config_.energyNotSupported = true;
-    else if (item == "no_permission") config_.noPermission = true;
-    else if (item == "driver_not_loaded") config_.driverNotLoaded = true;
-    else if (item.rfind("gpu_lost_after=", 0) == 0) config_.gpuLostAfterS = std::atof(item.c_str() + 15);
-    else if (item.rfind("counter_reset_at=", 0) == 0) config_.counterResetAtS = std::atof(item.c_str() + 17);
-    else if (item.rfind("not_supported=", 0) == 0) config_.refusals[item.substr(14)] = NVML_ERROR_NOT_SUPPORTED;
-    else if (item.rfind("not_found=", 0) == 0) config_.refusals[item.substr(10)] = NVML_ERROR_NOT_FOUND;
+    if (item == "energy_not_supported")
+      config_.energyNotSupported = true;
+    else if (item == "no_permission")
+      config_.noPermission = true;
+    else if (item == "driver_not_loaded")
+      config_.driverNotLoaded = true;
+    else if (item.rfind("gpu_lost_after=", 0) == 0)
+      config_.gpuLostAfterS = std::atof(item.c_str() + 15);
+    else if (item.rfind("counter_reset_at=", 0) == 0)
+      config_.counterResetAtS = std::atof(item.c_str() + 17);
+    else if (item.rfind("not_supported=", 0) == 0)
+      config_.refusals[item.substr(14)] = NVML_ERROR_NOT_SUPPORTED;
+    else if (item.rfind("not_found=", 0) == 0)
+      config_.refusals[item.substr(10)] = NVML_ERROR_NOT_FOUND;
   }
   if (config_.driverNotLoaded) return NVML_ERROR_DRIVER_NOT_LOADED;
 
@@ -134,8 +146,7 @@ void SimState::ParseTrace(SimDevice* d, const std::string& spec) {
 void SimState::AddChange(SimDevice* d, int64_t tNs, double watts) {
   std::vector<PowerChange>& h = d->history;
   if (tNs < h.front().tNs) tNs = h.front().tNs;
-  auto pos = std::upper_bound(h.begin(), h.end(), tNs,
-                              [](int64_t t, const PowerChange& c) { return t < c.tNs; });
+  auto pos = std::upper_bound(h.begin(), h.end(), tNs, [](int64_t t, const PowerChange& c) { return t < c.tNs; });
   size_t i = static_cast<size_t>(pos - h.begin());
   h.insert(pos, PowerChange{tNs, watts, 0.0});
   for (size_t k = (i == 0 ? 1 : i); k < h.size(); ++k) {
@@ -185,19 +196,18 @@ void SimState::RecordApplied(int64_t appliedNs, const char* target, double watts
     appliedFile_ = std::fopen(path.c_str(), "ab");
     if (appliedFile_ == nullptr) return;
   }
-  std::fprintf(appliedFile_, "%lld %s %.17g %lld\n", static_cast<long long>(appliedNs), target, watts, static_cast<long long>(requestedNs));
+  std::fprintf(appliedFile_, "%lld %s %.17g %lld\n", static_cast<long long>(appliedNs), target, watts,
+               static_cast<long long>(requestedNs));
 }
 
 bool SimState::Lost(int64_t nowNs) const {
-  return config_.gpuLostAfterS >= 0 &&
-         nowNs >= config_.epochNs + static_cast<int64_t>(config_.gpuLostAfterS * 1e9);
+  return config_.gpuLostAfterS >= 0 && nowNs >= config_.epochNs + static_cast<int64_t>(config_.gpuLostAfterS * 1e9);
 }
 
 double SimState::EnergyMj(unsigned int dev, int64_t tNs) {
   const std::vector<PowerChange>& h = devices_[dev].history;
   if (tNs <= h.front().tNs) return 0.0;
-  auto pos = std::upper_bound(h.begin(), h.end(), tNs,
-                              [](int64_t t, const PowerChange& c) { return t < c.tNs; });
+  auto pos = std::upper_bound(h.begin(), h.end(), tNs, [](int64_t t, const PowerChange& c) { return t < c.tNs; });
   const PowerChange& c = *(pos - 1);
   return c.cumMj + c.watts * static_cast<double>(tNs - c.tNs) * 1e-6;
 }
@@ -206,8 +216,7 @@ double SimState::PowerW(unsigned int dev, int64_t tNs) {
   PollControl(tNs);
   if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
   const std::vector<PowerChange>& h = devices_[dev].history;
-  auto pos = std::upper_bound(h.begin(), h.end(), tNs,
-                              [](int64_t t, const PowerChange& c) { return t < c.tNs; });
+  auto pos = std::upper_bound(h.begin(), h.end(), tNs, [](int64_t t, const PowerChange& c) { return t < c.tNs; });
   return pos == h.begin() ? h.front().watts : (pos - 1)->watts;
 }
 

@@ -24,12 +24,12 @@ int g_passed = 0;
 int g_failed = 0;
 bool g_current_ok = true;
 
-#define EXPECT(cond)                                                         \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      std::printf("  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);          \
-      g_current_ok = false;                                                  \
-    }                                                                        \
+#define EXPECT(cond)                                                \
+  do {                                                              \
+    if (!(cond)) {                                                  \
+      std::printf("  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      g_current_ok = false;                                         \
+    }                                                               \
   } while (0)
 
 void Run(const char* name, const std::function<void()>& fn) {
@@ -40,7 +40,7 @@ void Run(const char* name, const std::function<void()>& fn) {
 }
 
 void ClearSimEnv() {
-  const char* vars[] = {"WATTSCOPE_SIM_DEVICES", "WATTSCOPE_SIM_TRACE", "WATTSCOPE_SIM_FAULTS",
+  const char* vars[] = {"WATTSCOPE_SIM_DEVICES",  "WATTSCOPE_SIM_TRACE",     "WATTSCOPE_SIM_FAULTS",
                         "WATTSCOPE_SIM_EPOCH_NS", "WATTSCOPE_SIM_PERIOD_MS", "WATTSCOPE_SIM_MIG"};
   for (const char* v : vars) unsetenv(v);
 }
@@ -77,7 +77,10 @@ int main() {
 
   Run("a newer query the driver refuses falls back to its older equivalent", [] {
     ClearSimEnv();
-    setenv("WATTSCOPE_SIM_FAULTS", "not_supported=nvmlDeviceGetPciInfo_v3,not_found=nvmlDeviceGetTemperatureV,not_supported=nvmlDeviceGetTotalEnergyConsumption", 1);
+    setenv("WATTSCOPE_SIM_FAULTS",
+           "not_supported=nvmlDeviceGetPciInfo_v3,not_found=nvmlDeviceGetTemperatureV,not_supported="
+           "nvmlDeviceGetTotalEnergyConsumption",
+           1);
     auto lib = OpenSim();
     EXPECT(lib != nullptr);
     if (!lib) return;
@@ -109,7 +112,10 @@ int main() {
     ClearSimEnv();
     setenv("WATTSCOPE_SIM_DEVICES", "2", 1);
     auto lib = OpenSim();
-    if (!lib) { EXPECT(false); return; }
+    if (!lib) {
+      EXPECT(false);
+      return;
+    }
     DeviceQueries q(*lib);
     EXPECT(q.Count().value == 2);
     auto d = q.HandleByIndex(1).value;
@@ -132,7 +138,10 @@ int main() {
     setenv("WATTSCOPE_SIM_TRACE", "0:200", 1);
     setenv("WATTSCOPE_SIM_PERIOD_MS", "50", 1);
     auto lib = OpenSim();
-    if (!lib) { EXPECT(false); return; }
+    if (!lib) {
+      EXPECT(false);
+      return;
+    }
     DeviceQueries q(*lib);
     auto d = q.HandleByIndex(0).value;
     double e0 = q.TotalEnergyMj(d).value;
@@ -149,7 +158,10 @@ int main() {
     ClearSimEnv();
     setenv("WATTSCOPE_SIM_DEVICES", "2", 1);
     auto lib = OpenSim();
-    if (!lib) { EXPECT(false); return; }
+    if (!lib) {
+      EXPECT(false);
+      return;
+    }
     NvmlFailure f;
     SamplerConfig cfg;
     cfg.indices = {0, 1};
@@ -175,7 +187,10 @@ int main() {
   Run("sampler ring overwrites the oldest samples and counts them", [] {
     ClearSimEnv();
     auto lib = OpenSim();
-    if (!lib) { EXPECT(false); return; }
+    if (!lib) {
+      EXPECT(false);
+      return;
+    }
     NvmlFailure f;
     SamplerConfig cfg;
     cfg.indices = {0};

@@ -7,7 +7,10 @@ import { fmt } from './common.js';
 
 export function printBenchmark(report: WattscopeReport, outDir: string | undefined, json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify({ outDir: outDir ?? null, status: report.status, aiEnergyScore: report.aiEnergyScore, aggregate: report.aggregate, idle: report.idle }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ outDir: outDir ?? null, status: report.status, aiEnergyScore: report.aiEnergyScore, aggregate: report.aggregate, idle: report.idle }) +
+        '\n',
+    );
     return;
   }
   const a = report.aggregate;
@@ -26,9 +29,13 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
       const truthWh = truth?.phaseWhPer1000[phase];
       const beside = truthWh === undefined ? '' : `  truth ${fmt(truthWh, 3)} (${fmt(((s.mean - truthWh) / truthWh) * 100, 2)}%)`;
       const measuredPct = measuredWh === null || s.mean === 0 ? 'n/a' : `${fmt((measuredWh / s.mean) * 100, 2)}%`;
-      lines.push(`  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries +-${measuredPct}  95% CI over runs [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${s.cv === null ? 'n/a' : `${fmt(s.cv * 100, 2)}%`}${beside}`);
+      lines.push(
+        `  ${phase.padEnd(11)} ${fmt(s.mean, 3).padStart(9)} Wh/1000 queries +-${measuredPct}  95% CI over runs [${fmt(s.ci95[0], 3)}, ${fmt(s.ci95[1], 3)}]  CV ${s.cv === null ? 'n/a' : `${fmt(s.cv * 100, 2)}%`}${beside}`,
+      );
     }
-    lines.push(`  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`);
+    lines.push(
+      `  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`,
+    );
     lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);
     for (const ex of a.excludedRuns) lines.push(`  run ${ex.index} excluded: ${ex.reasons.join('; ')}`);
   }
@@ -41,9 +48,10 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-
 /** Mean over the included runs of a phase's measurement uncertainty, Wh per 1,000 queries. */
 function meanMeasurementUncertaintyWh(report: WattscopeReport, phase: string): number | null {
-  const values = report.runs.filter((r) => r.included && r.phases[phase] && r.queries > 0).map((r) => (r.phases[phase]!.uncertaintyJ * (1000 / r.queries)) / 3600);
+  const values = report.runs
+    .filter((r) => r.included && r.phases[phase] && r.queries > 0)
+    .map((r) => (r.phases[phase]!.uncertaintyJ * (1000 / r.queries)) / 3600);
   return values.length ? values.reduce((s, v) => s + v, 0) / values.length : null;
 }

@@ -14,11 +14,7 @@ export const nvmlFlags = {
 /** Parsed flags: strings for string options, booleans for boolean ones. */
 export type Flags = Record<string, string | boolean | undefined>;
 
-export function parse(
-  argv: string[],
-  options: NonNullable<ParseArgsConfig['options']>,
-  allowPositionals = false,
-): { values: Flags; positionals: string[] } {
+export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false): { values: Flags; positionals: string[] } {
   try {
     const r = parseArgs({ args: argv, options, allowPositionals, strict: true });
     return { values: r.values as Flags, positionals: r.positionals };
@@ -44,7 +40,11 @@ export function nvmlOptionsFrom(values: Flags): NvmlOptions {
 /** Formats rows as a left-aligned text table. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

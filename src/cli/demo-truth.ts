@@ -27,7 +27,13 @@ export class DemoTruth {
   };
 
   /** The truth per phase, Wh per 1,000 queries, mean over the runs this process measured. */
-  summarize(report: WattscopeReport, runsMeasured: number, controlFile: string, sensorProfile: string, counter: string): NonNullable<WattscopeReport['simulatedTruth']> {
+  summarize(
+    report: WattscopeReport,
+    runsMeasured: number,
+    controlFile: string,
+    sensorProfile: string,
+    counter: string,
+  ): NonNullable<WattscopeReport['simulatedTruth']> {
     const history = new PowerHistory(this.#idleW);
     for (const change of readAppliedChanges(appliedLogPath(controlFile))) history.record(change.tNs, change.watts);
     const phaseJ = new Map<string, number>();

@@ -36,11 +36,36 @@ function choice(value: string | undefined, allowed: string[], flag: string): str
   return value;
 }
 
+/** The endpoint handler for the embedded fake server: chat, 10 new tokens exactly, temperature 0. */
+function fakeServerHandler(url: string): BenchmarkHandler {
+  const client = new OpenAIStreamClient({
+    endpoint: url,
+    model: 'wattscope/fake',
+    api: 'chat',
+    maxNewTokens: 10,
+    minNewTokens: 10,
+    ignoreEos: true,
+    temperature: 0,
+    connectTimeoutMs: 5000,
+    readTimeoutMs: 10000,
+    retries: 2,
+    apiKey: null,
+  });
+  return endpointHandler(client) as BenchmarkHandler;
+}
+
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    out: { type: 'string' }, runs: { type: 'string' }, queries: { type: 'string' }, idle: { type: 'string' },
-    json: { type: 'boolean' }, fresh: { type: 'boolean' }, server: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    sensor: { type: 'string' }, counter: { type: 'string' },
+    out: { type: 'string' },
+    runs: { type: 'string' },
+    queries: { type: 'string' },
+    idle: { type: 'string' },
+    json: { type: 'boolean' },
+    fresh: { type: 'boolean' },
+    server: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    sensor: { type: 'string' },
+    counter: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(demoHelp + '\n');
@@ -66,17 +91,24 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const onSigint = () => stop.abort();
   process.on('SIGINT', onSigint);
   try {
-    const handler = server
-      ? (endpointHandler(new OpenAIStreamClient({ endpoint: server.url, model: 'wattscope/fake', api: 'chat', maxNewTokens: 10, minNewTokens: 10, ignoreEos: true, temperature: 0, connectTimeoutMs: 5000, readTimeoutMs: 10000, retries: 2, apiKey: null })) as BenchmarkHandler)
-      : syntheticHandler(control);
+    const handler = server ? fakeServerHandler(server.url) : syntheticHandler(control);
     const progress = progressHooks(values.json !== true);
     const report = await runBenchmark({
-      dataset: syntheticDataset(queries), handler, runs, warmup: 10, outDir, signal: stop.signal,
-      workload: server ? `fake OpenAI-compatible server ${server.url}` : 'synthetic', task: 'text-generation',
-      model: server ? 'wattscope/fake-server' : 'wattscope/synthetic', monitor, idleMeasureS: idleS,
+      dataset: syntheticDataset(queries),
+      handler,
+      runs,
+      warmup: 10,
+      outDir,
+      signal: stop.signal,
+      workload: server ? `fake OpenAI-compatible server ${server.url}` : 'synthetic',
+      task: 'text-generation',
+      model: server ? 'wattscope/fake-server' : 'wattscope/synthetic',
+      monitor,
+      idleMeasureS: idleS,
       // The synthetic phases can be called again: calibrate them (used on a coarse sensor only).
       ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats } : { calibration: {} }),
-      resume: values.fresh ? 'never' : 'auto', onProgress: progress.onProgress,
+      resume: values.fresh ? 'never' : 'auto',
+      onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });
     progress.finish();
@@ -96,4 +128,3 @@ export async function demoCommand(argv: string[]): Promise<number> {
     await monitor.close();
   }
 }
-

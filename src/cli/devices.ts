@@ -50,9 +50,7 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   ]);
   const source = library.simulated ? 'simulated GPU' : library.path;
   process.stdout.write(`NVML ${library.nvmlVersion ?? '?'}, driver ${library.driverVersion ?? '?'} (${source})\n`);
-  process.stdout.write(
-    table(['GPU', 'name', 'uuid', 'pci', 'energy_J', 'power_W', 'instant_W', 'temp_C', 'sm_MHz'], rows) + '\n',
-  );
+  process.stdout.write(table(['GPU', 'name', 'uuid', 'pci', 'energy_J', 'power_W', 'instant_W', 'temp_C', 'sm_MHz'], rows) + '\n');
   for (const [index, sensor] of sensors ?? []) process.stdout.write(`GPU ${index} power sensor: ${describeSensor(sensor)}\n`);
   if (library.missingSymbols.length > 0) {
     process.stdout.write(`not available in this NVML: ${library.missingSymbols.join(', ')}\n`);

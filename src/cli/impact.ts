@@ -9,8 +9,15 @@ export const impactHelp = `wattscope impact <result-dir> [--volume QUERIES_PER_D
   Estimates total energy, carbon, water, abiotic depletion and primary energy; every factor can be overridden.`;
 
 const numberFlags: Record<string, keyof ImpactOptions> = {
-  pue: 'pue', grid: 'gridGCo2ePerKwh', wue: 'wueLPerKwh', volume: 'queriesPerDay', 'cpu-wh': 'cpuWhPer1000', 'ram-wh': 'ramWhPer1000',
-  'network-wh': 'networkWhPer1000', 'storage-wh': 'storageWhPer1000', 'bytes-per-query': 'bytesPerQuery',
+  pue: 'pue',
+  grid: 'gridGCo2ePerKwh',
+  wue: 'wueLPerKwh',
+  volume: 'queriesPerDay',
+  'cpu-wh': 'cpuWhPer1000',
+  'ram-wh': 'ramWhPer1000',
+  'network-wh': 'networkWhPer1000',
+  'storage-wh': 'storageWhPer1000',
+  'bytes-per-query': 'bytesPerQuery',
 };
 
 function line(label: string, f: ImpactFigures): string {
@@ -31,14 +38,17 @@ export function impactCommand(argv: string[]): number {
     const raw = str(values, flag);
     if (raw === undefined) continue;
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--${flag} must be a number, got "${raw}"`, { field: flag });
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--${flag} must be a number, got "${raw}"`, { field: flag });
     (options as unknown as Record<string, number>)[key] = n;
   }
   const region = str(values, 'region');
   if (region) options.region = parseRegion(region);
   const est = estimateImpact(options);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ source: result.source, format: result.format, phases: result.phases, warnings: result.warnings, ...est }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ source: result.source, format: result.format, phases: result.phases, warnings: result.warnings, ...est }, null, 2) + '\n',
+    );
     return 0;
   }
   const lines = [

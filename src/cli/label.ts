@@ -11,10 +11,21 @@ export const labelHelp = `wattscope label <result-dir> --model NAME --task TASK 
   Draws the AI Energy Score label (SVG 260x364, PNG 520x728). Stars come from the leaderboard, or --stars.`;
 
 export async function labelCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    model: { type: 'string' }, task: { type: 'string' }, leaderboard: { type: 'string' }, class: { type: 'string' }, stars: { type: 'string' },
-    out: { type: 'string' }, hardware: { type: 'string' }, date: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  }, true);
+  const { values, positionals } = parse(
+    argv,
+    {
+      model: { type: 'string' },
+      task: { type: 'string' },
+      leaderboard: { type: 'string' },
+      class: { type: 'string' },
+      stars: { type: 'string' },
+      out: { type: 'string' },
+      hardware: { type: 'string' },
+      date: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
   if (values.help) {
     process.stdout.write(labelHelp + '\n');
     return 0;
@@ -35,10 +46,15 @@ export async function labelCommand(argv: string[]): Promise<number> {
   } else if (given && /^[1-5]$/.test(given)) {
     stars = Number(given) as Stars;
   } else {
-    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'stars are relative to a leaderboard: give --leaderboard CSV (or --stars 1-5)', { field: 'leaderboard' });
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'stars are relative to a leaderboard: give --leaderboard CSV (or --stars 1-5)', {
+      field: 'leaderboard',
+    });
   }
   const svg = labelSvg({
-    model, task, stars, energyWh: result.energyWh,
+    model,
+    task,
+    stars,
+    energyWh: result.energyWh,
     date: str(values, 'date') ?? result.date ?? new Date().toISOString().slice(0, 10),
     hardware: str(values, 'hardware') ?? result.hardware ?? 'NVIDIA H100 80GB',
   });

@@ -44,15 +44,35 @@ export async function measureCommand(argv: string[]): Promise<number> {
     const gpu = monitor.gpus.find((g) => g.index === index);
     return { powerSource: gpu?.powerSource ?? null, energySource: gpu?.energySource ?? null };
   };
-  const gpus = m.status === 'measured'
-    ? m.gpus.map((g) => ({ index: g.gpu, energyJ: g.energyJ, uncertaintyJ: g.uncertaintyJ, avgPowerW: m.durationS > 0 ? g.energyJ / m.durationS : null, method: g.method, flags: g.flags, ...sources(g.gpu) }))
-    : monitor.gpus.map((g) => ({ index: g.index, energyJ: null, uncertaintyJ: null, avgPowerW: null, method: null, flags: m.flags, ...sources(g.index) }));
+  const gpus =
+    m.status === 'measured'
+      ? m.gpus.map((g) => ({
+          index: g.gpu,
+          energyJ: g.energyJ,
+          uncertaintyJ: g.uncertaintyJ,
+          avgPowerW: m.durationS > 0 ? g.energyJ / m.durationS : null,
+          method: g.method,
+          flags: g.flags,
+          ...sources(g.gpu),
+        }))
+      : monitor.gpus.map((g) => ({ index: g.index, energyJ: null, uncertaintyJ: null, avgPowerW: null, method: null, flags: m.flags, ...sources(g.index) }));
   if (values.json) {
-    process.stdout.write(JSON.stringify({ command, exitStatus: status, durationS: m.durationS, status: m.status, gpus, ...(m.status === 'unavailable' ? { reason: m.reason } : {}) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        command,
+        exitStatus: status,
+        durationS: m.durationS,
+        status: m.status,
+        gpus,
+        ...(m.status === 'unavailable' ? { reason: m.reason } : {}),
+      }) + '\n',
+    );
   } else {
     process.stderr.write(`\n${fmt(m.durationS, 3, ' s')} elapsed, exit status ${status}\n`);
     for (const g of gpus) {
-      process.stderr.write(`GPU ${g.index}: ${fmt(g.energyJ, 3, ' J')} (+-${fmt(g.uncertaintyJ, 3, ' J')}), ${fmt(g.avgPowerW, 1, ' W')} average, ${g.method ?? 'unavailable'}\n`);
+      process.stderr.write(
+        `GPU ${g.index}: ${fmt(g.energyJ, 3, ' J')} (+-${fmt(g.uncertaintyJ, 3, ' J')}), ${fmt(g.avgPowerW, 1, ' W')} average, ${g.method ?? 'unavailable'}\n`,
+      );
     }
   }
   return status;

@@ -17,7 +17,12 @@ export function parseParameters(raw: string): number {
 }
 
 export function classCommand(argv: string[]): number {
-  const { values } = parse(argv, { params: { type: 'string' }, precision: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parse(argv, {
+    params: { type: 'string' },
+    precision: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(classHelp + '\n');
     return 0;
@@ -26,11 +31,16 @@ export function classCommand(argv: string[]): number {
   if (!raw) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give --params, e.g. wattscope class --params 7B', { field: 'params' });
   const precision = (str(values, 'precision') ?? 'fp16').toLowerCase() as Precision;
   if (!(precision in BYTES_PER_PARAMETER)) {
-    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `unknown --precision "${precision}" (known: ${Object.keys(BYTES_PER_PARAMETER).join(', ')})`, { field: 'precision' });
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `unknown --precision "${precision}" (known: ${Object.keys(BYTES_PER_PARAMETER).join(', ')})`, {
+      field: 'precision',
+    });
   }
   const parameters = parseParameters(raw);
   const r = modelClass(parameters, precision);
   if (values.json) process.stdout.write(JSON.stringify({ parameters, precision, class: r.class, memoryGb: r.memoryGb }) + '\n');
-  else process.stdout.write(`class ${r.class}: ${(parameters / 1e9).toPrecision(3)} B parameters at ${precision} need ${r.memoryGb.toFixed(1)} GB with 20% overhead\n`);
+  else
+    process.stdout.write(
+      `class ${r.class}: ${(parameters / 1e9).toPrecision(3)} B parameters at ${precision} need ${r.memoryGb.toFixed(1)} GB with 20% overhead\n`,
+    );
   return 0;
 }

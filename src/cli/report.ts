@@ -7,9 +7,17 @@ export const reportHelp = `wattscope report <result-dir> [--leaderboard CSV [--c
   Writes one self-contained, offline report.html: summary, power timeline with phases, runs, flags.`;
 
 export function reportCommand(argv: string[]): number {
-  const { values, positionals } = parse(argv, {
-    leaderboard: { type: 'string' }, class: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  }, true);
+  const { values, positionals } = parse(
+    argv,
+    {
+      leaderboard: { type: 'string' },
+      class: { type: 'string' },
+      model: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
   if (values.help) {
     process.stdout.write(reportHelp + '\n');
     return 0;

@@ -25,11 +25,21 @@ function configFrom(values: Flags, file: string | undefined): RunConfig {
   const base: Record<string, unknown> = file ? { ...loadRunConfig(file) } : {};
   const endpoint = str(values, 'endpoint');
   if (endpoint) {
-    const handler = parseOptions(EndpointConfigSchema, {
-      endpoint, model: str(values, 'model'),
-      ...(str(values, 'api') ? { api: str(values, 'api') } : {}),
-      ...(str(values, 'max-new-tokens') ? { maxNewTokens: positiveInt(str(values, 'max-new-tokens'), 'max-new-tokens', 10), minNewTokens: positiveInt(str(values, 'max-new-tokens'), 'max-new-tokens', 10) } : {}),
-    }, 'endpoint flags');
+    const handler = parseOptions(
+      EndpointConfigSchema,
+      {
+        endpoint,
+        model: str(values, 'model'),
+        ...(str(values, 'api') ? { api: str(values, 'api') } : {}),
+        ...(str(values, 'max-new-tokens')
+          ? {
+              maxNewTokens: positiveInt(str(values, 'max-new-tokens'), 'max-new-tokens', 10),
+              minNewTokens: positiveInt(str(values, 'max-new-tokens'), 'max-new-tokens', 10),
+            }
+          : {}),
+      },
+      'endpoint flags',
+    );
     base.handler = handler;
   }
   const dataset = str(values, 'dataset');
@@ -43,35 +53,61 @@ function configFrom(values: Flags, file: string | undefined): RunConfig {
   return parseOptions(RunConfigSchema, base, file ? 'config' : 'run flags', 'WATTSCOPE_BAD_CONFIG', file ? { file } : {});
 }
 
+/** The benchmark handler a config names: the synthetic workload, an endpoint, or a module's export. */
+async function handlerFrom(config: RunConfig, where: string): Promise<BenchmarkHandler> {
+  if ('synthetic' in config.handler) {
+    if (!config.simulate)
+      throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${where}: the synthetic handler drives the simulated GPU: set "simulate": true`, {
+        field: 'simulate',
+        file: where,
+      });
+    return syntheticHandler(SimPowerControl.create());
+  }
+  if ('endpoint' in config.handler) {
+    const e = config.handler;
+    return endpointHandler(new OpenAIStreamClient({ ...e, apiKey: e.apiKeyEnv ? (process.env[e.apiKeyEnv] ?? null) : null })) as BenchmarkHandler;
+  }
+  const mod = (await import(pathToFileURL(config.handler.module).href)) as Record<string, unknown>;
+  const fn = mod[config.handler.export];
+  if (typeof fn !== 'function') {
+    throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${config.handler.module} has no function export "${config.handler.export}"`, {
+      field: 'handler.export',
+      file: where,
+    });
+  }
+  return fn as BenchmarkHandler;
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    json: { type: 'boolean' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, simulate: { type: 'boolean' },
-    endpoint: { type: 'string' }, model: { type: 'string' }, dataset: { type: 'string' }, task: { type: 'string' }, out: { type: 'string' },
-    runs: { type: 'string' }, concurrency: { type: 'string' }, 'max-new-tokens': { type: 'string' }, api: { type: 'string' },
-  }, true);
+  const { values, positionals } = parse(
+    argv,
+    {
+      json: { type: 'boolean' },
+      fresh: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      simulate: { type: 'boolean' },
+      endpoint: { type: 'string' },
+      model: { type: 'string' },
+      dataset: { type: 'string' },
+      task: { type: 'string' },
+      out: { type: 'string' },
+      runs: { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      api: { type: 'string' },
+    },
+    true,
+  );
   if (values.help) {
     process.stdout.write(runHelp + '\n');
     return 0;
   }
   if (positionals.length > 1) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give at most one config file: wattscope run [config.json]');
-  if (positionals.length === 0 && !str(values, 'endpoint')) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give a config file, or --endpoint URL --model NAME --dataset PATH --out DIR');
+  if (positionals.length === 0 && !str(values, 'endpoint'))
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give a config file, or --endpoint URL --model NAME --dataset PATH --out DIR');
   const config = configFrom(values, positionals[0]);
   const where = positionals[0] ?? 'flags';
-  let handler: BenchmarkHandler;
-  if ('synthetic' in config.handler) {
-    if (!config.simulate) throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${where}: the synthetic handler drives the simulated GPU: set "simulate": true`, { field: 'simulate', file: where });
-    handler = syntheticHandler(SimPowerControl.create());
-  } else if ('endpoint' in config.handler) {
-    const e = config.handler;
-    handler = endpointHandler(new OpenAIStreamClient({ ...e, apiKey: e.apiKeyEnv ? process.env[e.apiKeyEnv] ?? null : null })) as BenchmarkHandler;
-  } else {
-    const mod = (await import(pathToFileURL(config.handler.module).href)) as Record<string, unknown>;
-    const fn = mod[config.handler.export];
-    if (typeof fn !== 'function') {
-      throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${config.handler.module} has no function export "${config.handler.export}"`, { field: 'handler.export', file: where });
-    }
-    handler = fn as BenchmarkHandler;
-  }
+  const handler = await handlerFrom(config, where);
   const stop = new AbortController();
   const onSigint = () => {
     process.stderr.write('\nwattscope: stopping: aborting the requests in flight and writing what was measured\n');
@@ -82,13 +118,27 @@ export async function runCommand(argv: string[]): Promise<number> {
   const progress = progressHooks(values.json !== true);
   try {
     const report = await runBenchmark({
-      dataset: config.dataset, handler, ...('endpoint' in config.handler ? { runStats: servingRunStats } : {}), runs: config.runs, warmup: config.warmup, phases: 'endpoint' in config.handler ? ['prefill', 'decode'] : config.phases,
-      outDir: config.outDir, ...(config.task ? { task: config.task } : {}), ...(config.model ? { model: config.model } : {}),
+      dataset: config.dataset,
+      handler,
+      ...('endpoint' in config.handler ? { runStats: servingRunStats } : {}),
+      runs: config.runs,
+      warmup: config.warmup,
+      phases: 'endpoint' in config.handler ? ['prefill', 'decode'] : config.phases,
+      outDir: config.outDir,
+      ...(config.task ? { task: config.task } : {}),
+      ...(config.model ? { model: config.model } : {}),
       workload: 'synthetic' in config.handler ? 'synthetic' : 'endpoint' in config.handler ? `endpoint ${config.handler.endpoint}` : config.handler.module,
-      monitor, concurrency: config.concurrency, signal: stop.signal,
-      randomDelayMaxS: config.randomDelayMaxS, ...(config.cooldown ? { cooldown: config.cooldown } : {}), idleMeasureS: config.idleMeasureS,
-      subtractIdle: config.subtractIdle, excludeUnstable: config.excludeUnstable, resume: values.fresh ? 'never' : 'auto',
-      onProgress: progress.onProgress, log: (line) => process.stderr.write(`wattscope: ${line}\n`),
+      monitor,
+      concurrency: config.concurrency,
+      signal: stop.signal,
+      randomDelayMaxS: config.randomDelayMaxS,
+      ...(config.cooldown ? { cooldown: config.cooldown } : {}),
+      idleMeasureS: config.idleMeasureS,
+      subtractIdle: config.subtractIdle,
+      excludeUnstable: config.excludeUnstable,
+      resume: values.fresh ? 'never' : 'auto',
+      onProgress: progress.onProgress,
+      log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });
     progress.finish();
     // The library writes data files only; the page is the CLI's.

@@ -36,9 +36,7 @@ const emptyPhase = (): ObPhase => ({ memory: null, latency: null, throughput: nu
  * Builds benchmark_report.json from per-run phase energies, J per 1,000 queries.
  * `energy` is the mean over the included runs; `measures` lists every included run.
  */
-export function toBenchmarkReport(
-  runs: Array<Record<string, { energyJ: number; tokens: number | null; samples: number | null }>>,
-): BenchmarkReport {
+export function toBenchmarkReport(runs: Array<Record<string, { energyJ: number; tokens: number | null; samples: number | null }>>): BenchmarkReport {
   const report: BenchmarkReport = { preprocess: emptyPhase(), prefill: emptyPhase(), decode: emptyPhase(), per_token: emptyPhase() };
   for (const phase of ['preprocess', 'prefill', 'decode'] as const) {
     const per = runs.map((r) => r[phase]).filter((p): p is NonNullable<typeof p> => p !== undefined);
@@ -46,8 +44,7 @@ export function toBenchmarkReport(
     const meanJ = per.reduce((s, p) => s + p.energyJ, 0) / per.length;
     const energy = energyOf(meanJ);
     // Counts are known only where every run counted them; otherwise the efficiency is null.
-    const meanCount = (key: 'tokens' | 'samples') =>
-      per.every((p) => p[key] !== null) ? per.reduce((s, p) => s + p[key]!, 0) / per.length : null;
+    const meanCount = (key: 'tokens' | 'samples') => (per.every((p) => p[key] !== null) ? per.reduce((s, p) => s + p[key]!, 0) / per.length : null);
     const tokens = meanCount('tokens');
     const useTokens = phase !== 'preprocess' && tokens !== null && tokens > 0;
     const count = useTokens ? tokens : meanCount('samples');
@@ -79,7 +76,9 @@ export interface EnergySummary {
 }
 
 const PhaseInput = z.object({ energy: z.object({ gpu: z.number() }).nullable() }).passthrough();
-const ReportInput = z.object({ preprocess: PhaseInput.nullable().optional(), prefill: PhaseInput.nullable().optional(), decode: PhaseInput.nullable().optional() }).passthrough();
+const ReportInput = z
+  .object({ preprocess: PhaseInput.nullable().optional(), prefill: PhaseInput.nullable().optional(), decode: PhaseInput.nullable().optional() })
+  .passthrough();
 
 /**
  * The AI Energy Score summarizer's arithmetic: GPU kWh per phase x 1,000 = Wh per
@@ -90,7 +89,10 @@ export function summarizeBenchmarkReport(report: unknown, source = 'benchmark_re
   const parsed = ReportInput.safeParse(report);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${source}: not an optimum-benchmark report at "${issue.path.join('.')}": ${issue.message}`, { file: source, field: issue.path.join('.') });
+    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${source}: not an optimum-benchmark report at "${issue.path.join('.')}": ${issue.message}`, {
+      file: source,
+      field: issue.path.join('.'),
+    });
   }
   const wh = (p: z.infer<typeof PhaseInput> | null | undefined) => (p?.energy ? p.energy.gpu * 1000 : null);
   const phases = [wh(parsed.data.preprocess), wh(parsed.data.prefill), wh(parsed.data.decode)] as const;

@@ -55,18 +55,29 @@ export const RunRecordSchema = z.object({
   /** Failed queries by error code (e.g. WATTSCOPE_HTTP_STATUS, WATTSCOPE_STREAM_DROPPED). */
   errors: z.record(z.string(), z.number().int()).default({}),
   /** Serving metrics, when the handler measured a model server. */
-  serving: z.object({
-    concurrency: z.number().int(),
-    ttftMs: Pct.nullable(),
-    itlMs: Pct.nullable(),
-    completedRequests: z.number().int(),
-    generatedTokens: z.number(),
-    window: z.object({
-      kind: z.enum(['steady-state', 'whole-run']), durationS: z.number(), energyJ: z.number(), tokens: z.number(), requests: z.number().int(),
-      jPerToken: z.number().nullable(), jPerRequest: z.number().nullable(), tokensPerS: z.number(),
-    }).nullable(),
-    attribution: z.string(),
-  }).nullable().default(null),
+  serving: z
+    .object({
+      concurrency: z.number().int(),
+      ttftMs: Pct.nullable(),
+      itlMs: Pct.nullable(),
+      completedRequests: z.number().int(),
+      generatedTokens: z.number(),
+      window: z
+        .object({
+          kind: z.enum(['steady-state', 'whole-run']),
+          durationS: z.number(),
+          energyJ: z.number(),
+          tokens: z.number(),
+          requests: z.number().int(),
+          jPerToken: z.number().nullable(),
+          jPerRequest: z.number().nullable(),
+          tokensPerS: z.number(),
+        })
+        .nullable(),
+      attribution: z.string(),
+    })
+    .nullable()
+    .default(null),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
@@ -105,38 +116,62 @@ export const WattscopeReportSchema = z.object({
     driverVersion: z.string().nullable(),
     nvmlVersion: z.string().nullable(),
     missingSymbols: z.array(z.string()),
-    gpus: z.array(z.object({
-      index: z.number().int(), cudaIndex: z.number().int().nullable(), uuid: z.string().nullable(), name: z.string().nullable(),
-      migInstance: z.string().nullable(), powerSource: z.string(), hasEnergyCounter: z.boolean(), powerLimitW: z.number().nullable(),
-      /** The power sensor as measured from the samples (kind, refresh period); absent in reports of older versions. */
-      sensor: z.object({ kind: z.enum(['instant', 'periodic', 'average-1s', 'unknown']), refreshPeriodMs: z.number().nullable(), changesSeen: z.number().int() }).optional(),
-    })),
+    gpus: z.array(
+      z.object({
+        index: z.number().int(),
+        cudaIndex: z.number().int().nullable(),
+        uuid: z.string().nullable(),
+        name: z.string().nullable(),
+        migInstance: z.string().nullable(),
+        powerSource: z.string(),
+        hasEnergyCounter: z.boolean(),
+        powerLimitW: z.number().nullable(),
+        /** The power sensor as measured from the samples (kind, refresh period); absent in reports of older versions. */
+        sensor: z
+          .object({ kind: z.enum(['instant', 'periodic', 'average-1s', 'unknown']), refreshPeriodMs: z.number().nullable(), changesSeen: z.number().int() })
+          .optional(),
+      }),
+    ),
   }),
   idle: z.object({ powerW: z.number(), durationS: z.number(), uncertaintyW: z.number(), temperatureC: z.number().nullable() }).nullable(),
   runs: z.array(RunRecordSchema),
-  aggregate: z.object({
-    includedRuns: z.array(z.number().int()),
-    excludedRuns: z.array(z.object({ index: z.number().int(), reasons: z.array(z.string()) })),
-    /** Per phase across included runs: Wh per 1,000 queries. */
-    phaseWhPer1000: z.record(z.string(), Stat),
-    /** Sum of the phases across included runs: Wh per 1,000 queries (the AI Energy Score). */
-    totalWhPer1000: Stat,
-    /** Unattributed (between phases) Wh per 1,000 queries across included runs. */
-    unattributedWhPer1000: Stat,
-  }).nullable(),
-  aiEnergyScore: z.object({
-    gpuEnergyWh: z.number(),
-    summary: z.object({ units: z.literal('Wh'), total: z.number(), preprocess_wh: z.number().nullable(), prefill_wh: z.number().nullable(), decode_wh: z.number().nullable() }),
-  }).nullable(),
+  aggregate: z
+    .object({
+      includedRuns: z.array(z.number().int()),
+      excludedRuns: z.array(z.object({ index: z.number().int(), reasons: z.array(z.string()) })),
+      /** Per phase across included runs: Wh per 1,000 queries. */
+      phaseWhPer1000: z.record(z.string(), Stat),
+      /** Sum of the phases across included runs: Wh per 1,000 queries (the AI Energy Score). */
+      totalWhPer1000: Stat,
+      /** Unattributed (between phases) Wh per 1,000 queries across included runs. */
+      unattributedWhPer1000: Stat,
+    })
+    .nullable(),
+  aiEnergyScore: z
+    .object({
+      gpuEnergyWh: z.number(),
+      summary: z.object({
+        units: z.literal('Wh'),
+        total: z.number(),
+        preprocess_wh: z.number().nullable(),
+        prefill_wh: z.number().nullable(),
+        decode_wh: z.number().nullable(),
+      }),
+    })
+    .nullable(),
   notes: z.array(z.string()),
   /**
    * On the simulated GPU only: the simulator's exact energy per phase (Wh per 1,000 queries, mean
    * over the runs) beside which the estimates can be judged, and the sensor profile simulated.
    */
-  simulatedTruth: z.object({
-    sensorProfile: z.string(), counter: z.string(),
-    phaseWhPer1000: z.record(z.string(), z.number()), totalWhPer1000: z.number(),
-  }).optional(),
+  simulatedTruth: z
+    .object({
+      sensorProfile: z.string(),
+      counter: z.string(),
+      phaseWhPer1000: z.record(z.string(), z.number()),
+      totalWhPer1000: z.number(),
+    })
+    .optional(),
 });
 export type WattscopeReport = z.infer<typeof WattscopeReportSchema>;
 

@@ -83,7 +83,15 @@ function withScorePhases(phases: Record<string, PhaseResult>, reason: string): R
 }
 
 const bare = (file: string, format: ResultFormat, energyWh: number, phases: Record<string, PhaseResult>): BenchmarkResult => ({
-  energyWh, phases, format, warnings: [], model: null, task: null, date: null, hardware: null, source: file,
+  energyWh,
+  phases,
+  format,
+  warnings: [],
+  model: null,
+  task: null,
+  date: null,
+  hardware: null,
+  source: file,
 });
 
 function fromWhText(file: string): BenchmarkResult {
@@ -105,7 +113,9 @@ function fromWattscopeReport(file: string, json: unknown): BenchmarkResult {
   const names = [...new Set(r.device.gpus.map((g) => g.name ?? 'GPU'))];
   return {
     ...bare(file, 'wattscope-report', r.aggregate.totalWhPer1000.mean, withScorePhases(phases, 'this benchmark has no such phase')),
-    model: r.benchmark.model, task: r.benchmark.task, date: r.updatedAt.slice(0, 10),
+    model: r.benchmark.model,
+    task: r.benchmark.task,
+    date: r.updatedAt.slice(0, 10),
     hardware: (r.device.simulated ? 'simulated ' : '') + names.join(' + '),
   };
 }
@@ -150,7 +160,8 @@ function fromAiEnergyBenchmarks(file: string, json: Record<string, unknown>): Be
   const phases = withScorePhases({}, 'the ai_energy_benchmarks format measures a whole pass, not phases');
   return {
     ...bare(file, 'ai-energy-benchmarks', (gpuWh / ok) * 1000, phases),
-    warnings, model: typeof config.model === 'string' ? config.model : null,
+    warnings,
+    model: typeof config.model === 'string' ? config.model : null,
   };
 }
 

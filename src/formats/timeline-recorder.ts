@@ -97,9 +97,13 @@ export class TimelineRecorder {
 
   toJSON(): TimelineFile {
     return {
-      schemaVersion: 1, binMs: this.binMs, originNs: this.#originNs.toString(),
+      schemaVersion: 1,
+      binMs: this.binMs,
+      originNs: this.#originNs.toString(),
       gpus: this.#monitor.gpus.map((g, slot) => ({ index: g.index, name: g.name, powerW: this.#power[slot]! })),
-      phases: this.#phases, spans: this.#spans, runs: this.#runs,
+      phases: this.#phases,
+      spans: this.#spans,
+      runs: this.#runs,
     };
   }
 }

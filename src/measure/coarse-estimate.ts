@@ -68,8 +68,13 @@ export class CoarseStepEstimator {
     const f = step.energyJ > 0 ? pieceJ / step.energyJ : fraction;
     const anchorsJ = (1 - f) * this.#anchors.timingJ(k) + f * this.#anchors.timingJ(k + 1);
     return {
-      energyJ: this.#anchors.energyJ(k) + pieceJ, uncertaintyJ: pieceUncertaintyJ + anchorsJ,
-      settled: true, anchorInterval: k, fraction: f, extrapolated: false, coarseModel: split.model,
+      energyJ: this.#anchors.energyJ(k) + pieceJ,
+      uncertaintyJ: pieceUncertaintyJ + anchorsJ,
+      settled: true,
+      anchorInterval: k,
+      fraction: f,
+      extrapolated: false,
+      coarseModel: split.model,
     };
   }
 

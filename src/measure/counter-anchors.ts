@@ -43,7 +43,10 @@ export class CounterAnchors {
    * continues from the last anchor (else from `origin`, the first retained sample) by the power
    * integral, scaled by the ratio. Returns where a reset bridged from, ns, or null.
    */
-  recordUpdate(update: { atNs: number; halfWidthNs: number; rawJ: number; previousRawJ: number; integralJ: number; powerW: number }, origin: { timeNs: number; integralJ: number }): number | null {
+  recordUpdate(
+    update: { atNs: number; halfWidthNs: number; rawJ: number; previousRawJ: number; integralJ: number; powerW: number },
+    origin: { timeNs: number; integralJ: number },
+  ): number | null {
     const reset = update.rawJ < update.previousRawJ;
     const last = this.last;
     if (reset) {
@@ -51,7 +54,10 @@ export class CounterAnchors {
       const lastIntegralJ = last ? last.integralJ : origin.integralJ;
       this.#offsetJ = lastEnergyJ + this.ratio() * (update.integralJ - lastIntegralJ) - update.rawJ;
     }
-    this.push({ timeNs: update.atNs, halfWidthNs: update.halfWidthNs, energyJ: update.rawJ + this.#offsetJ, integralJ: update.integralJ, powerW: update.powerW }, reset);
+    this.push(
+      { timeNs: update.atNs, halfWidthNs: update.halfWidthNs, energyJ: update.rawJ + this.#offsetJ, integralJ: update.integralJ, powerW: update.powerW },
+      reset,
+    );
     return reset ? (last ? last.timeNs : origin.timeNs) : null;
   }
 

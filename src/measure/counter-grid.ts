@@ -42,7 +42,10 @@ export class CounterGridFit {
 export function fitGrid(instantsNs: readonly number[]): { periodNs: number; originNs: number; residualSdNs: number } | null {
   const n = instantsNs.length;
   if (n < 2) return null;
-  const spacing = instantsNs.slice(1).map((m, i) => m - instantsNs[i]!).sort((a, b) => a - b);
+  const spacing = instantsNs
+    .slice(1)
+    .map((m, i) => m - instantsNs[i]!)
+    .sort((a, b) => a - b);
   const roughPeriod = spacing[spacing.length >> 1]!;
   if (!(roughPeriod > 0)) return null;
   const first = instantsNs[0]!;

@@ -16,8 +16,7 @@ export type EnergyMethod = 'energy-counter' | 'counter-interpolated' | 'counter-
  * `unsettled` (extrapolated at the settle timeout), `gpu-lost`, `no-gpu` (a monitor without a GPU).
  */
 export type MeasurementFlag =
-  | 'no-energy-counter' | 'coarse-sensor' | 'averaged-power' | 'extrapolated' | 'counter-reset' | 'sampling-gap'
-  | 'unsettled' | 'gpu-lost' | 'no-gpu';
+  'no-energy-counter' | 'coarse-sensor' | 'averaged-power' | 'extrapolated' | 'counter-reset' | 'sampling-gap' | 'unsettled' | 'gpu-lost' | 'no-gpu';
 
 /** A run's flags: its measurements', and `non-monotonic` (cumulative energy ran backwards somewhere in it). */
 export type RunFlag = MeasurementFlag | 'non-monotonic';

@@ -47,13 +47,25 @@ export class GpuSampling {
     this.#binding = loadBinding();
     const powerLimitsW = gpus.map((g) => session.device(g.index).powerLimitW);
     const capacity = Math.max(1024, Math.ceil(options.sampleHz * 10));
-    const started = this.#binding.samplerStart(session.handle, gpus.map((g) => g.index), options.sampleHz, capacity);
+    const started = this.#binding.samplerStart(
+      session.handle,
+      gpus.map((g) => g.index),
+      options.sampleHz,
+      capacity,
+    );
     this.#sampler = started.handle;
     this.gpus = gpus.map((g, i) => ({
-      ...g, powerSource: started.slots[i]!.powerSource, hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
-      energySource: started.slots[i]!.energySource, sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 }, powerLimitW: powerLimitsW[i]!,
+      ...g,
+      powerSource: started.slots[i]!.powerSource,
+      hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
+      energySource: started.slots[i]!.energySource,
+      sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 },
+      powerLimitW: powerLimitsW[i]!,
     }));
-    this.timelines = this.gpus.map((g) => new PowerTimeline(g.index, originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW));
+    this.timelines = this.gpus.map(
+      (g) =>
+        new PowerTimeline(g.index, originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW),
+    );
     this.#timer = setInterval(onDrainTick, options.drainIntervalMs);
     this.#timer.unref();
   }
@@ -81,4 +93,18 @@ export class GpuSampling {
     this.#binding.samplerStop(this.#sampler);
     this.session.close();
   }
+}
+
+/** The sampler's figures for monitor.stats(): its achieved rate, ticks, late ticks, drops, poll cost, and the memory the timelines hold. */
+export function samplerFigures(sampling: GpuSampling | null, timelines: readonly PowerTimeline[], originNs: bigint) {
+  const s = sampling?.stats() ?? null;
+  const elapsedS = Number(process.hrtime.bigint() - originNs) / 1e9;
+  return {
+    achievedHz: s ? s.ticks / Math.max(elapsedS, 1e-9) : 0,
+    ticks: s?.ticks ?? 0,
+    lateTicks: s?.lateTicks ?? 0,
+    droppedSamples: s ? s.dropped.reduce((a, b) => a + b, 0) : 0,
+    meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
+    bytesHeld: timelines.reduce((a, t) => a + t.bytes, 0),
+  };
 }

@@ -33,10 +33,7 @@ function resolveUuid(session: NvmlSession, uuid: string, field: string): { index
  * in NVML order). Like CUDA, the list stops at the first invalid entry.
  * Assumes CUDA_DEVICE_ORDER=PCI_BUS_ID ordering, which NVML's indices follow.
  */
-export function visibleGpus(
-  session: NvmlSession,
-  cudaVisibleDevices: string | undefined,
-): Array<{ index: number; mig: string | null }> {
+export function visibleGpus(session: NvmlSession, cudaVisibleDevices: string | undefined): Array<{ index: number; mig: string | null }> {
   const count = session.deviceCount();
   if (cudaVisibleDevices === undefined) return Array.from({ length: count }, (_, i) => ({ index: i, mig: null }));
   const out: Array<{ index: number; mig: string | null }> = [];
@@ -62,11 +59,7 @@ export function visibleGpus(
 }
 
 /** Resolves the `gpus` option against NVML and CUDA_VISIBLE_DEVICES. */
-export function selectGpus(
-  session: NvmlSession,
-  gpus: 'all' | Array<number | string>,
-  cudaVisibleDevices: string | undefined,
-): SelectedGpu[] {
+export function selectGpus(session: NvmlSession, gpus: 'all' | Array<number | string>, cudaVisibleDevices: string | undefined): SelectedGpu[] {
   const visible = visibleGpus(session, cudaVisibleDevices);
   const describe = (index: number, mig: string | null): SelectedGpu => {
     const info = session.device(index);
@@ -82,7 +75,8 @@ export function selectGpus(
       if (typeof g === 'number') {
         const v = visible[g];
         if (!v) {
-          const where = cudaVisibleDevices === undefined ? `this machine has ${visible.length}` : `CUDA_VISIBLE_DEVICES="${cudaVisibleDevices}" shows ${visible.length}`;
+          const where =
+            cudaVisibleDevices === undefined ? `this machine has ${visible.length}` : `CUDA_VISIBLE_DEVICES="${cudaVisibleDevices}" shows ${visible.length}`;
           throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `no GPU ${g}: ${where}`, { field });
         }
         return describe(v.index, v.mig);
@@ -92,7 +86,11 @@ export function selectGpus(
     });
   }
   if (chosen.length === 0) {
-    throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', cudaVisibleDevices !== undefined ? `CUDA_VISIBLE_DEVICES="${cudaVisibleDevices}" leaves no GPU to measure` : 'no GPU to measure', { field: 'gpus' });
+    throw new WattscopeError(
+      'WATTSCOPE_UNKNOWN_GPU',
+      cudaVisibleDevices !== undefined ? `CUDA_VISIBLE_DEVICES="${cudaVisibleDevices}" leaves no GPU to measure` : 'no GPU to measure',
+      { field: 'gpus' },
+    );
   }
   // Two MIG slices of one GPU measure the same parent: keep it once.
   const seen = new Set<number>();

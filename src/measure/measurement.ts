@@ -20,9 +20,18 @@ export function worstMethod(items: ReadonlyArray<object>): EnergyMethod {
 function measurementBase(rec: ScopeRecord) {
   const end = rec.end!;
   return {
-    id: rec.id, name: rec.name, parentId: rec.parentId, queryId: rec.queryId, phase: rec.phase,
-    startNs: rec.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - rec.start.tNs) / 1e9,
-    outcome: rec.outcome ?? 'ended', error: rec.error, tokens: rec.tokens, samples: rec.samples,
+    id: rec.id,
+    name: rec.name,
+    parentId: rec.parentId,
+    queryId: rec.queryId,
+    phase: rec.phase,
+    startNs: rec.start.tNs,
+    endNs: end.tNs,
+    durationS: Number(end.tNs - rec.start.tNs) / 1e9,
+    outcome: rec.outcome ?? 'ended',
+    error: rec.error,
+    tokens: rec.tokens,
+    samples: rec.samples,
   };
 }
 
@@ -31,10 +40,23 @@ export function noGpuMeasurement(rec: ScopeRecord): Measurement {
   // One literal, not a spread of measurementBase: this is the whole cost of a scope without a GPU.
   const end = rec.end!;
   return {
-    id: rec.id, name: rec.name, parentId: rec.parentId, queryId: rec.queryId, phase: rec.phase,
-    startNs: rec.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - rec.start.tNs) / 1e9,
-    outcome: rec.outcome ?? 'ended', error: rec.error, tokens: rec.tokens, samples: rec.samples,
-    status: 'unavailable', energyJ: null, uncertaintyJ: null, flags: ['no-gpu'], reason: 'no-gpu',
+    id: rec.id,
+    name: rec.name,
+    parentId: rec.parentId,
+    queryId: rec.queryId,
+    phase: rec.phase,
+    startNs: rec.start.tNs,
+    endNs: end.tNs,
+    durationS: Number(end.tNs - rec.start.tNs) / 1e9,
+    outcome: rec.outcome ?? 'ended',
+    error: rec.error,
+    tokens: rec.tokens,
+    samples: rec.samples,
+    status: 'unavailable',
+    energyJ: null,
+    uncertaintyJ: null,
+    flags: ['no-gpu'],
+    reason: 'no-gpu',
   };
 }
 
@@ -44,27 +66,41 @@ export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): 
   const lost = timelines.findIndex((tl, i) => rec.start.lost[i] === true || end.lost[i] === true || (tl.lostAt !== null && tl.lostAt <= end.t));
   if (lost >= 0) {
     return {
-      ...base, status: 'unavailable', energyJ: null, uncertaintyJ: null, flags: ['gpu-lost'],
+      ...base,
+      status: 'unavailable',
+      energyJ: null,
+      uncertaintyJ: null,
+      flags: ['gpu-lost'],
       reason: `GPU ${timelines[lost]!.gpu} was lost (NVML_ERROR_GPU_IS_LOST) before this scope's energy could be read`,
     };
   }
-  const gpus: GpuEnergy[] = timelines.map((tl, i) => {
-    const pa = rec.start.points[i] ?? tl.point(rec.start.t);
-    const pb = end.points[i] ?? tl.point(end.t);
-    const iv = tl.interval(rec.start.t, end.t, pa, pb);
-    return { gpu: tl.gpu, energyJ: iv.energyJ, uncertaintyJ: iv.uncertaintyJ, method: iv.method, flags: iv.flags, settled: iv.settled };
-  }).map(({ settled, ...g }) => {
-    if (!settled) g.flags = [...new Set([...g.flags, 'extrapolated' as const])];
-    return g;
-  });
+  const gpus: GpuEnergy[] = timelines
+    .map((tl, i) => {
+      const pa = rec.start.points[i] ?? tl.point(rec.start.t);
+      const pb = end.points[i] ?? tl.point(end.t);
+      const iv = tl.interval(rec.start.t, end.t, pa, pb);
+      return { gpu: tl.gpu, energyJ: iv.energyJ, uncertaintyJ: iv.uncertaintyJ, method: iv.method, flags: iv.flags, settled: iv.settled };
+    })
+    .map(({ settled, ...g }) => {
+      if (!settled) g.flags = [...new Set([...g.flags, 'extrapolated' as const])];
+      return g;
+    });
   const energyJ = gpus.reduce((s, g) => s + g.energyJ, 0);
   const uncertaintyJ = Math.sqrt(gpus.reduce((s, g) => s + g.uncertaintyJ * g.uncertaintyJ, 0));
   const settled = rec.start.settled && end.settled && !rec.start.forced && !end.forced;
   const flags = [...new Set(gpus.flatMap((g) => g.flags))].sort();
   if (rec.start.forced || end.forced) flags.push('unsettled');
   return {
-    ...base, status: 'measured', energyJ, energyWh: energyJ / 3600, uncertaintyJ,
+    ...base,
+    status: 'measured',
+    energyJ,
+    energyWh: energyJ / 3600,
+    uncertaintyJ,
     avgPowerW: base.durationS > 0 ? energyJ / base.durationS : 0,
-    method: worstMethod(gpus), settled, energyPerTokenJ: rec.tokens ? energyJ / rec.tokens : null, gpus, flags,
+    method: worstMethod(gpus),
+    settled,
+    energyPerTokenJ: rec.tokens ? energyJ / rec.tokens : null,
+    gpus,
+    flags,
   };
 }

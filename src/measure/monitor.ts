@@ -4,7 +4,7 @@
  */
 import { WattscopeError } from '../util/errors.js';
 import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
-import { GpuSampling, meansNoGpu, type MonitorGpu } from './gpu-sampling.js';
+import { GpuSampling, meansNoGpu, samplerFigures, type MonitorGpu } from './gpu-sampling.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement, noGpuMeasurement } from './measurement.js';
@@ -119,7 +119,12 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     // Not waiting: the measurement is computed when first read (as known then).
     let cached: Measurement | undefined;
     const measurementOf = (r: ScopeRecord) => this.measurementOf(r);
-    return { result, get measurement() { return (cached ??= measurementOf(rec)); } };
+    return {
+      result,
+      get measurement() {
+        return (cached ??= measurementOf(rec));
+      },
+    };
   }
 
   /**
@@ -144,8 +149,12 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return {
       id: queryId,
       result,
-      get measurement() { return measurementOf(rec); },
-      get phases() { return state.phases.map(measurementOf); },
+      get measurement() {
+        return measurementOf(rec);
+      },
+      get phases() {
+        return state.phases.map(measurementOf);
+      },
     };
   }
 
@@ -177,7 +186,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   /** A point-in-time NVML reading of a measured GPU (temperature, clocks, power). */
   deviceStatus(gpu: number): DeviceStatus {
     this.#checkOpen();
-    if (!this.gpus.some((g) => g.index === gpu)) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
+    if (!this.gpus.some((g) => g.index === gpu))
+      throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
     return this.#sampling!.session.status(gpu);
   }
 
@@ -188,16 +198,9 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   stats(): MonitorStats {
-    const s = this.#closedSync ? null : (this.#sampling?.stats() ?? null);
-    const elapsedS = Number(process.hrtime.bigint() - this.originNs) / 1e9;
     return {
       sampleHz: this.options.sampleHz,
-      achievedHz: s ? s.ticks / Math.max(elapsedS, 1e-9) : 0,
-      ticks: s?.ticks ?? 0,
-      lateTicks: s?.lateTicks ?? 0,
-      droppedSamples: s ? s.dropped.reduce((a, b) => a + b, 0) : 0,
-      meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
-      bytesHeld: this.#timelines.reduce((a, t) => a + t.bytes, 0),
+      ...samplerFigures(this.#closedSync ? null : this.#sampling, this.#timelines, this.originNs),
       pendingBoundaries: this.#settlement.pendingBoundaries,
       energyDecreases: this.#settlement.monotonicity.count,
       energyDecreaseDetails: [...this.#settlement.monotonicity.decreases],

@@ -35,7 +35,10 @@ export interface MonitorOptions {
 }
 
 /** The options with their defaults filled in. */
-export interface ResolvedMonitorOptions extends Omit<MonitorOptions, 'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable'> {
+export interface ResolvedMonitorOptions extends Omit<
+  MonitorOptions,
+  'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable'
+> {
   gpus: 'all' | Array<number | string>;
   sampleHz: number;
   retentionS: number;
@@ -44,7 +47,18 @@ export interface ResolvedMonitorOptions extends Omit<MonitorOptions, 'gpus' | 's
   ifUnavailable: 'throw' | 'noop';
 }
 
-const MONITOR_OPTION_KEYS = ['gpus', 'sampleHz', 'retentionS', 'settleTimeoutMs', 'drainIntervalMs', 'cudaVisibleDevices', 'simulate', 'library', 'ifUnavailable', 'onMeasurement'] as const;
+const MONITOR_OPTION_KEYS = [
+  'gpus',
+  'sampleHz',
+  'retentionS',
+  'settleTimeoutMs',
+  'drainIntervalMs',
+  'cudaVisibleDevices',
+  'simulate',
+  'library',
+  'ifUnavailable',
+  'onMeasurement',
+] as const;
 
 /** `gpus`: 'all', or a non-empty array of CUDA indices (integers from 0) and UUIDs (non-empty strings). */
 function readGpus(reader: OptionReader): 'all' | Array<number | string> {

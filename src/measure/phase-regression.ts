@@ -98,7 +98,13 @@ export class PhasePowerRegression {
       if (!fit) return null;
       const range = this.#rangeW;
       // Only powers are bounded: a covariate's slope (W per thousand tokens) may take any sign.
-      const outside = range ? free.filter((l) => { if (isCovariateLabel(l)) return false; const w = fit.powers.get(l)!.powerW; return w < range.minW || w > range.maxW; }) : [];
+      const outside = range
+        ? free.filter((l) => {
+            if (isCovariateLabel(l)) return false;
+            const w = fit.powers.get(l)!.powerW;
+            return w < range.minW || w > range.maxW;
+          })
+        : [];
       if (outside.length === 0 || free.length === 1) return (this.#cache = this.#widenForHeld(fit, free, held));
       // Hold the worst offender first: the others move once it is fixed.
       const worst = outside.reduce((a, b) => (this.#excess(fit, a) >= this.#excess(fit, b) ? a : b));

@@ -95,7 +95,14 @@ export class PowerEstimator {
     const integralToAnchorJ = anchors.integralJ(0) - at.integralJ;
     const jumpsJ = 2 * Math.sqrt(this.#samples.jumpVarianceBetweenJ2(at.sampleIndex, this.#sampleAtAnchor(0)));
     const uncertaintyJ = at.boundJ + anchors.ratioSpread() * Math.abs(integralToAnchorJ) + jumpsJ + anchors.timingJ(0);
-    return { energyJ: anchors.energyJ(0) - anchors.ratio() * integralToAnchorJ, uncertaintyJ, settled: true, anchorInterval: -1, fraction: 1, extrapolated: false };
+    return {
+      energyJ: anchors.energyJ(0) - anchors.ratio() * integralToAnchorJ,
+      uncertaintyJ,
+      settled: true,
+      anchorInterval: -1,
+      fraction: 1,
+      extrapolated: false,
+    };
   }
 
   /** After the last anchor k: forward from it by the scaled power integral (provisional). */
@@ -111,12 +118,14 @@ export class PowerEstimator {
   betweenAnchors(t: number, at: PowerIntegral, k: number, averagedPower: boolean): PointEstimate {
     const anchors = this.#anchors;
     const stepIntegralJ = anchors.integralJ(k + 1) - anchors.integralJ(k);
-    let f = stepIntegralJ > 1e-12 ? (at.integralJ - anchors.integralJ(k)) / stepIntegralJ : (t - anchors.timeNs(k)) / (anchors.timeNs(k + 1) - anchors.timeNs(k));
+    let f =
+      stepIntegralJ > 1e-12 ? (at.integralJ - anchors.integralJ(k)) / stepIntegralJ : (t - anchors.timeNs(k)) / (anchors.timeNs(k + 1) - anchors.timeNs(k));
     f = Math.min(1, Math.max(0, f));
     const varianceBefore = this.#samples.jumpVarianceBetweenJ2(this.#sampleAtAnchor(k), at.sampleIndex);
     const varianceAfter = this.#samples.jumpVarianceBetweenJ2(at.sampleIndex, this.#sampleAtAnchor(k + 1));
     const stepJ = anchors.stepJ(k);
-    let uncertaintyJ = at.boundJ + 2 * Math.sqrt((1 - f) * (1 - f) * varianceBefore + f * f * varianceAfter) + (1 - f) * anchors.timingJ(k) + f * anchors.timingJ(k + 1);
+    let uncertaintyJ =
+      at.boundJ + 2 * Math.sqrt((1 - f) * (1 - f) * varianceBefore + f * f * varianceAfter) + (1 - f) * anchors.timingJ(k) + f * anchors.timingJ(k + 1);
     // A 1 s average says little about the power's shape inside a 100 ms counter step:
     // the only bound left is that E(t) lies between the two anchors.
     if (averagedPower) uncertaintyJ = Math.max(uncertaintyJ, Math.max(f, 1 - f) * stepJ);

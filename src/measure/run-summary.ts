@@ -21,7 +21,13 @@ export interface RunState {
 }
 
 /** The summary of `run`, ended at the settled boundary `end`. */
-export function summarizeRun(run: RunState, end: Boundary, timelines: readonly PowerTimeline[], gpus: MonitorGpu[], monotonicity: MonotonicityCheck): RunSummary {
+export function summarizeRun(
+  run: RunState,
+  end: Boundary,
+  timelines: readonly PowerTimeline[],
+  gpus: MonitorGpu[],
+  monotonicity: MonotonicityCheck,
+): RunSummary {
   const ended = run.phases.filter((p) => p.end);
   const regression = usesRegression(timelines);
   const refined = refinedPoints(timelines);
@@ -34,8 +40,12 @@ export function summarizeRun(run: RunState, end: Boundary, timelines: readonly P
     for (const [name, total] of Object.entries(phases)) {
       const scopes = ended.filter((rec) => rec.phase === name);
       const where = {
-        energyJ: total.energyJ, durationS: total.durationS, covariateSeconds: (tl: PowerTimeline) => covariateSeconds(tl, scopes),
-        shareOfRun: runEnergyJ > 0 ? Math.max(0, total.energyJ / runEnergyJ) : 1, runStartT: run.start.t, runEndT: end.t,
+        energyJ: total.energyJ,
+        durationS: total.durationS,
+        covariateSeconds: (tl: PowerTimeline) => covariateSeconds(tl, scopes),
+        shareOfRun: runEnergyJ > 0 ? Math.max(0, total.energyJ / runEnergyJ) : 1,
+        runStartT: run.start.t,
+        runEndT: end.t,
       };
       total.uncertaintyJ = regressionUncertaintyJ(timelines, name, where) ?? total.uncertaintyJ;
     }
@@ -48,13 +58,25 @@ export function summarizeRun(run: RunState, end: Boundary, timelines: readonly P
   const interpolated = ended.some((rec) => timelines.some((tl) => tl.anchorsBetween(rec.start.t, rec.end!.t) < 2));
   const method: RunSummary['method'] = timelines.some((tl) => !tl.hasCounter)
     ? 'power-integration'
-    : regression ? 'counter-regression' : interpolated ? 'counter-interpolated' : 'energy-counter';
+    : regression
+      ? 'counter-regression'
+      : interpolated
+        ? 'counter-interpolated'
+        : 'energy-counter';
   return {
-    label: run.label, startNs: run.start.tNs, endNs: end.tNs, durationS: Number(end.tNs - run.start.tNs) / 1e9,
+    label: run.label,
+    startNs: run.start.tNs,
+    endNs: end.tNs,
+    durationS: Number(end.tNs - run.start.tNs) / 1e9,
     totalEnergyJ: runEnergyJ,
     totalUncertaintyJ: uncertaintyAt(end) + uncertaintyAt(run.start) + timelines.reduce((sum, tl) => sum + counterStepsUncertaintyJ(tl, run.start.t, end.t), 0),
-    phases, unattributedEnergyJ: unattributedJ, queries: run.queries, failedQueries: run.failedQueries,
-    method, flags: [...flags].sort(), gpus,
+    phases,
+    unattributedEnergyJ: unattributedJ,
+    queries: run.queries,
+    failedQueries: run.failedQueries,
+    method,
+    flags: [...flags].sort(),
+    gpus,
     ...(run.keepSpans ? { spans: ended.map((p) => ({ phase: p.phase!, queryId: p.queryId, startNs: p.start.tNs, endNs: p.end!.tNs })) } : {}),
   };
 }

@@ -57,8 +57,19 @@ export class ScopeBook {
   open(name: string, phase: string | null, queryId?: string, declaredTokens?: number): ScopeRecord {
     const ctx = this.#als.getStore();
     const rec: ScopeRecord = {
-      id: this.#nextId++, name, parentId: ctx?.parentId ?? null, queryId: queryId ?? ctx?.queryId ?? null, phase,
-      start: this.#host.boundary(), end: null, outcome: null, error: null, tokens: null, samples: null, settled: false, final: null,
+      id: this.#nextId++,
+      name,
+      parentId: ctx?.parentId ?? null,
+      queryId: queryId ?? ctx?.queryId ?? null,
+      phase,
+      start: this.#host.boundary(),
+      end: null,
+      outcome: null,
+      error: null,
+      tokens: null,
+      samples: null,
+      settled: false,
+      final: null,
       ...(declaredTokens !== undefined && Number.isFinite(declaredTokens) ? { declaredTokens } : {}),
     };
     this.#openScopes.add(rec);
@@ -117,7 +128,12 @@ export class ScopeBook {
   }
 
   /** Runs a query's function with its context: `q.phase(name, fn)` measures each phase, `q.count` adds counts. */
-  runQuery<T>(rec: ScopeRecord, fn: (q: QueryContext) => T | Promise<T>, counts: ScopeCounts, checkFn: (fn: unknown) => void): { state: QueryState; result: T | Promise<T> } {
+  runQuery<T>(
+    rec: ScopeRecord,
+    fn: (q: QueryContext) => T | Promise<T>,
+    counts: ScopeCounts,
+    checkFn: (fn: unknown) => void,
+  ): { state: QueryState; result: T | Promise<T> } {
     const queryId = rec.queryId!;
     const state: QueryState = { phases: [] };
     const q: QueryContext = {

@@ -72,7 +72,15 @@ export class PowerTimeline {
   #minReadingW = Infinity;
   #maxReadingW = -Infinity;
 
-  constructor(gpu: number, originNs: bigint, hasCounter: boolean, sampleHz: number, retentionS: number, averagedPower = false, powerLimitW: number | null = null) {
+  constructor(
+    gpu: number,
+    originNs: bigint,
+    hasCounter: boolean,
+    sampleHz: number,
+    retentionS: number,
+    averagedPower = false,
+    powerLimitW: number | null = null,
+  ) {
     this.gpu = gpu;
     this.originNs = originNs;
     this.hasCounter = hasCounter;
@@ -224,7 +232,14 @@ export class PowerTimeline {
   point(t: number): PointEstimate {
     const integral = this.#power.integral(t);
     if (!this.hasCounter) {
-      return { energyJ: integral.integralJ, uncertaintyJ: integral.boundJ, settled: t <= this.lastSampleT, anchorInterval: null, fraction: 0, extrapolated: integral.beyond };
+      return {
+        energyJ: integral.integralJ,
+        uncertaintyJ: integral.boundJ,
+        settled: t <= this.lastSampleT,
+        anchorInterval: null,
+        fraction: 0,
+        extrapolated: integral.beyond,
+      };
     }
     const anchorCount = this.#anchors.length;
     const k = this.#anchors.floorIndex(t);
@@ -241,48 +256,36 @@ export class PowerTimeline {
    */
   interval(a: number, b: number, pa: PointEstimate = this.point(a), pb: PointEstimate = this.point(b)): IntervalEstimate {
     const energyJ = pb.energyJ - pa.energyJ;
-    const flags: MeasurementFlag[] = [];
+    const flags = this.flagsBetween(a, b);
+    if (pa.extrapolated || pb.extrapolated) flags.push('extrapolated');
     let uncertaintyJ = pa.uncertaintyJ + pb.uncertaintyJ;
     let method: EnergyMethod;
     if (!this.hasCounter) {
       method = 'power-integration';
-      flags.push('no-energy-counter');
       // No counter to anchor to: the power sensor's own accuracy dominates (NVML: about +-5%).
       uncertaintyJ += 0.05 * Math.abs(energyJ) + this.#power.jumpsBetweenJ(a, b);
+      if (this.averagedPower) uncertaintyJ += this.#power.averagedSpreadJ(a, b);
     } else if (this.coarse) {
       ({ method, uncertaintyJ } = this.#coarse.interval(a, b, energyJ, pa, pb));
-      flags.push('coarse-sensor');
     } else {
       method = this.#anchors.between(a, b) >= 2 ? 'energy-counter' : 'counter-interpolated';
-      if (!this.averagedPower && pa.anchorInterval !== null && pa.anchorInterval === pb.anchorInterval && pa.settled && pb.settled && pa.anchorInterval >= 0) {
-        uncertaintyJ = this.#power.withinOneStepJ(a, b, pa.anchorInterval);
-      }
+      const k = pa.anchorInterval;
+      if (!this.averagedPower && k !== null && k >= 0 && k === pb.anchorInterval && pa.settled && pb.settled)
+        uncertaintyJ = this.#power.withinOneStepJ(a, b, k);
     }
-    if (this.averagedPower) {
-      flags.push('averaged-power');
-      if (!this.hasCounter) uncertaintyJ += this.#power.averagedSpreadJ(a, b);
-    }
-    if (pa.extrapolated || pb.extrapolated) flags.push('extrapolated');
-    if (this.#overlaps(this.resets, a, b)) {
-      flags.push('counter-reset');
-      uncertaintyJ += this.#anchors.ratioSpread() * Math.abs(energyJ);
-    }
-    if (this.#overlaps(this.gaps, a, b)) flags.push('sampling-gap');
+    if (flags.includes('counter-reset')) uncertaintyJ += this.#anchors.ratioSpread() * Math.abs(energyJ);
     return { energyJ, uncertaintyJ, method, settled: pa.settled && pb.settled, flags };
-  }
-
-  #overlaps(spans: ReadonlyArray<[number, number]>, a: number, b: number): boolean {
-    return spans.some(([from, to]) => to >= a && from <= b);
   }
 
   /** Flags that apply to anything measured in [a, b]: counter resets, sampling gaps, the power source. */
   flagsBetween(a: number, b: number): MeasurementFlag[] {
+    const overlaps = (spans: ReadonlyArray<[number, number]>) => spans.some(([from, to]) => to >= a && from <= b);
     const flags: MeasurementFlag[] = [];
     if (!this.hasCounter) flags.push('no-energy-counter');
     if (this.averagedPower) flags.push('averaged-power');
     if (this.coarse) flags.push('coarse-sensor');
-    if (this.#overlaps(this.resets, a, b)) flags.push('counter-reset');
-    if (this.#overlaps(this.gaps, a, b)) flags.push('sampling-gap');
+    if (overlaps(this.resets)) flags.push('counter-reset');
+    if (overlaps(this.gaps)) flags.push('sampling-gap');
     return flags;
   }
 

@@ -138,4 +138,3 @@ export interface MonitorStats {
   /** The first few such decreases, with where they were seen. */
   energyDecreaseDetails: EnergyDecrease[];
 }
-

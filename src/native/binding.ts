@@ -99,12 +99,7 @@ export interface NativeBinding {
   readInstantPowerMw(session: NativeHandle, index: number): number;
   powerSamples(session: NativeHandle, index: number, sinceUs: number): { timestampsUs: Float64Array; powerMw: Float64Array };
   indexByUuid(session: NativeHandle, uuid: string): { index: number; mig: boolean };
-  samplerStart(
-    session: NativeHandle,
-    indices: number[],
-    hz: number,
-    capacity: number,
-  ): { handle: NativeHandle; slots: NativeSamplerSlot[] };
+  samplerStart(session: NativeHandle, indices: number[], hz: number, capacity: number): { handle: NativeHandle; slots: NativeSamplerSlot[] };
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
   samplerStats(sampler: NativeHandle): NativeSamplerStats;
   samplerStop(sampler: NativeHandle): void;
@@ -136,11 +131,7 @@ export function loadBinding(): NativeBinding {
     const load = require('node-gyp-build') as (dir: string) => NativeBinding;
     binding = load(packageRoot);
   } catch (err) {
-    throw new WattscopeError(
-      'WATTSCOPE_NATIVE_MISSING',
-      nativeMissingMessage(process.platform, process.arch),
-      { cause: err },
-    );
+    throw new WattscopeError('WATTSCOPE_NATIVE_MISSING', nativeMissingMessage(process.platform, process.arch), { cause: err });
   }
   binding.setErrorClass(NvmlError);
   cached = binding;

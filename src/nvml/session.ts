@@ -34,7 +34,15 @@ export function resolveLibrary(options: NvmlOptions = {}): { path: string | unde
 }
 
 const architectureNames: Record<number, string> = {
-  2: 'Kepler', 3: 'Maxwell', 4: 'Pascal', 5: 'Volta', 6: 'Turing', 7: 'Ampere', 8: 'Ada', 9: 'Hopper', 10: 'Blackwell',
+  2: 'Kepler',
+  3: 'Maxwell',
+  4: 'Pascal',
+  5: 'Volta',
+  6: 'Turing',
+  7: 'Ampere',
+  8: 'Ada',
+  9: 'Hopper',
+  10: 'Blackwell',
 };
 
 /** Static facts about a GPU. Null where NVML could not tell (see `unsupported`). */
@@ -147,7 +155,9 @@ export class NvmlSession {
     const s = this.#binding.deviceStatus(this.handle, index);
     const unsupported: Record<string, string> = {};
     const rename: Record<string, string> = {
-      energyMj: 'totalEnergyJ', powerMw: 'powerW', instantPowerMw: 'instantPowerW',
+      energyMj: 'totalEnergyJ',
+      powerMw: 'powerW',
+      instantPowerMw: 'instantPowerW',
     };
     for (const [k, v] of Object.entries(s.errors)) {
       if (k === 'averagePowerFieldMw' || k === 'utilizationMemoryPct') continue;

@@ -37,7 +37,11 @@ function uplotAssets(): { js: string; css: string } {
 }
 
 /** JSON safe to place inside a <script> element. */
-const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const inlineJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /** The page's own styles (uPlot's come first). */
 const PAGE_CSS = `body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -60,8 +64,12 @@ function summaryRowsHtml(report: WattscopeReport, colors: Record<string, string>
     if (!s) return `${head}<td colspan="4" data-testid="phase-${esc(p)}-mean" data-value="">not measured in any included run</td>${truthCells(p, null)}</tr>`;
     return `${head}${cell(`phase-${p}-mean`, s.mean)}${cell(`phase-${p}-ci-low`, s.ci95[0])}${cell(`phase-${p}-ci-high`, s.ci95[1])}${maybeCell(`phase-${p}-cv`, pct(s.cv), 2)}${truthCells(p, s.mean)}</tr>`;
   });
-  rows.push(`<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${maybeCell('total-cv', pct(a.totalWhPer1000.cv), 2)}</tr>`);
-  rows.push(`<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`);
+  rows.push(
+    `<tr class="total"><th>total</th>${cell('total-mean', a.totalWhPer1000.mean)}${cell('total-ci-low', a.totalWhPer1000.ci95[0])}${cell('total-ci-high', a.totalWhPer1000.ci95[1])}${maybeCell('total-cv', pct(a.totalWhPer1000.cv), 2)}</tr>`,
+  );
+  rows.push(
+    `<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`,
+  );
   return rows.join('\n');
 }
 
@@ -84,13 +92,18 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
   const flagItems: string[] = [];
   for (const r of report.runs) {
     const reasons = [...r.unstable, ...r.flags.filter((f) => !r.unstable.some((u) => u.includes(f)))];
-    if (reasons.length) flagItems.push(`<li data-testid="run-${r.index}-flags"><b>run ${r.index}${r.included ? '' : ' (excluded from the means)'}</b>: ${reasons.map(esc).join('; ')}</li>`);
+    if (reasons.length)
+      flagItems.push(
+        `<li data-testid="run-${r.index}-flags"><b>run ${r.index}${r.included ? '' : ' (excluded from the means)'}</b>: ${reasons.map(esc).join('; ')}</li>`,
+      );
   }
   const notes = report.notes.map((n) => `<li>${esc(n)}</li>`).join('');
-  const runsTable = report.runs.map((r) => {
-    const total = runTotalWh(r, phases);
-    return `<tr${r.included ? '' : ' class="excluded"'}><td>${r.index}</td>${phases.map((p) => maybeCell(`run-${r.index}-${p}`, r.phaseWhPer1000[p])).join('')}${cell(`run-${r.index}-total`, total)}<td>${num(r.durationS, 2)}</td><td>${r.failedQueries}</td><td>${esc(r.method)}</td></tr>`;
-  }).join('\n');
+  const runsTable = report.runs
+    .map((r) => {
+      const total = runTotalWh(r, phases);
+      return `<tr${r.included ? '' : ' class="excluded"'}><td>${r.index}</td>${phases.map((p) => maybeCell(`run-${r.index}-${p}`, r.phaseWhPer1000[p])).join('')}${cell(`run-${r.index}-total`, total)}<td>${num(r.durationS, 2)}</td><td>${r.failedQueries}</td><td>${esc(r.method)}</td></tr>`;
+    })
+    .join('\n');
   const device = report.device;
   const data = {
     timeline,

@@ -86,7 +86,8 @@ export function reportClient(data: {
       let busy = false;
       const plot = new U(
         {
-          width: Math.min(1100, window.innerWidth - 60), height: 280,
+          width: Math.min(1100, window.innerWidth - 60),
+          height: 280,
           scales: { x: { time: false } },
           axes: [{ label: 'seconds' }, { label: 'W' }],
           series: [{ label: 's' }, { label: 'min W', stroke: '#35618f', width: 1 }, { label: 'max W', stroke: '#1d2330', width: 1 }],
@@ -131,7 +132,17 @@ export function reportClient(data: {
       series.push({ label: `${p} Wh/1000`, stroke: data.colors[p] ?? '#999', width: 1.5, points: { size: 5 } });
       cols.push(data.runs.map((r) => r.phaseWh[p] ?? null));
     }
-    new U({ width: Math.min(1100, window.innerWidth - 60), height: 260, scales: { x: { time: false } }, axes: [{ label: 'run', incrs: [1, 2, 5, 10, 20, 50, 100], values: runTickLabels }, { label: 'Wh per 1,000 queries' }], series }, [xs, ...cols], runChart);
+    new U(
+      {
+        width: Math.min(1100, window.innerWidth - 60),
+        height: 260,
+        scales: { x: { time: false } },
+        axes: [{ label: 'run', incrs: [1, 2, 5, 10, 20, 50, 100], values: runTickLabels }, { label: 'Wh per 1,000 queries' }],
+        series,
+      },
+      [xs, ...cols],
+      runChart,
+    );
   }
   document.body.setAttribute('data-ready', 'true');
 }

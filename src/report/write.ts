@@ -21,9 +21,15 @@ export interface ReportPageOptions {
 
 export function writeReportPage(dir: string, options: ReportPageOptions = {}): string {
   const file = path.join(dir, 'wattscope-report.json');
-  if (!existsSync(file)) throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${dir}: no wattscope-report.json (run a benchmark with an output directory first)`, { file });
+  if (!existsSync(file))
+    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${dir}: no wattscope-report.json (run a benchmark with an output directory first)`, { file });
   const parsed = WattscopeReportSchema.safeParse(readJsonFile(file));
-  if (!parsed.success) throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${file}: not a wattscope report (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`, { file });
+  if (!parsed.success)
+    throw new WattscopeError(
+      'WATTSCOPE_BAD_REPORT',
+      `${file}: not a wattscope report (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`,
+      { file },
+    );
   const report = parsed.data;
   const tlFile = path.join(dir, 'timeline.json');
   const timeline = existsSync(tlFile) ? readTimelineFile(tlFile) : null;
@@ -33,8 +39,16 @@ export function writeReportPage(dir: string, options: ReportPageOptions = {}): s
     const placed = placeResult(readLeaderboard(options.leaderboard), { model, energyWh: report.aggregate.totalWhPer1000.mean, class: options.class ?? null });
     const names = [...new Set(report.device.gpus.map((g) => g.name ?? 'GPU'))].join(' + ');
     extras = {
-      stars: placed.entry.stars, leaderboard: path.basename(options.leaderboard),
-      labelSvg: labelSvg({ model, date: report.updatedAt.slice(0, 10), task: report.benchmark.task ?? 'unknown task', hardware: (report.device.simulated ? 'simulated ' : '') + names, energyWh: placed.entry.energyWh, stars: placed.entry.stars }),
+      stars: placed.entry.stars,
+      leaderboard: path.basename(options.leaderboard),
+      labelSvg: labelSvg({
+        model,
+        date: report.updatedAt.slice(0, 10),
+        task: report.benchmark.task ?? 'unknown task',
+        hardware: (report.device.simulated ? 'simulated ' : '') + names,
+        energyWh: placed.entry.energyWh,
+        stars: placed.entry.stars,
+      }),
     };
   }
   const out = options.out ?? path.join(dir, 'report.html');
@@ -45,7 +59,8 @@ export function writeReportPage(dir: string, options: ReportPageOptions = {}): s
 /** timeline.json as the runner writes it; any other shape is an error naming the file and field. */
 function readTimelineFile(file: string): TimelineFile {
   const json = readJsonFile(file) as Partial<TimelineFile> | null;
-  if (!json || typeof json !== 'object' || json.schemaVersion !== 1) throw badResult(file, 'not a wattscope timeline (schemaVersion 1 expected)', 'schemaVersion');
+  if (!json || typeof json !== 'object' || json.schemaVersion !== 1)
+    throw badResult(file, 'not a wattscope timeline (schemaVersion 1 expected)', 'schemaVersion');
   if (typeof json.binMs !== 'number' || !(json.binMs > 0)) throw badResult(file, 'binMs must be a positive number', 'binMs');
   if (!Array.isArray(json.gpus) || !Array.isArray(json.runs) || !Array.isArray(json.phases) || typeof json.spans !== 'object') {
     throw badResult(file, 'gpus, runs, phases and spans are required', 'gpus');

@@ -27,16 +27,18 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     if (r.failedQueries > 0) reasons.push(`failed-queries: ${r.failedQueries} of ${r.queries} queries threw`);
     if (r.flags.includes('throttled')) reasons.push('throttled: temperature or power limit reached');
     if (r.flags.includes('interrupted')) reasons.push('interrupted: the benchmark was stopped during this run');
-    if (r.flags.includes('cooldown-timeout')) reasons.push(`cooldown-timeout: the GPU had not returned near idle after ${r.cooldownS.toFixed(1)} s; the run started warm`);
+    if (r.flags.includes('cooldown-timeout'))
+      reasons.push(`cooldown-timeout: the GPU had not returned near idle after ${r.cooldownS.toFixed(1)} s; the run started warm`);
     const errs = Object.entries(r.errors ?? {});
-    if (errs.length && r.failedQueries > 0) reasons[reasons.findIndex((x) => x.startsWith('failed-queries'))] += ` (${errs.map(([k, v]) => `${k} x${v}`).join(', ')})`;
+    if (errs.length && r.failedQueries > 0)
+      reasons[reasons.findIndex((x) => x.startsWith('failed-queries'))] += ` (${errs.map(([k, v]) => `${k} x${v}`).join(', ')})`;
     r.unstable = reasons;
     r.included = !excludeUnstable || !reasons.some((x) => EXCLUDING.has(x.split(':')[0]!));
   }
   if (runs.length > 0 && runs.every((r) => !r.included)) {
     // Keep the unstable runs rather than report nothing, but never a partial (interrupted) one.
     for (const r of runs) r.included = !r.flags.includes('interrupted');
-    notes.push('every run was unstable; all complete runs are included in the means, see each run\'s reasons');
+    notes.push("every run was unstable; all complete runs are included in the means, see each run's reasons");
   }
   return { notes };
 }

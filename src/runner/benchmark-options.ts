@@ -30,56 +30,77 @@ export type RunStatsHook = (results: unknown[], window: MeasuredWindow | null, c
 
 export const isDataset = (v: unknown): v is Dataset => typeof v === 'object' && v !== null && Array.isArray((v as Dataset).rows);
 
-export const BenchmarkOptionsSchema = z.object({
-  /** A loaded Dataset, or a file spec ({ path, format?, task?, columns?, limit? }). */
-  dataset: z.union([
-    z.custom<Dataset>(isDataset, 'expected a Dataset'),
-    z.object({ path: z.string().min(1), format: z.enum(['jsonl', 'csv', 'parquet']).optional(), task: z.string().optional(), columns: z.array(z.string().min(1)).optional(), limit: z.number().int().min(1).optional() }).strict(),
-  ]),
-  handler: z.custom<BenchmarkHandler>((v) => typeof v === 'function', 'expected a function'),
-  runs: z.number().int().min(1).max(1000).default(10),
-  /** Warm-up queries before the first run (not counted). */
-  warmup: z.number().int().min(0).default(10),
-  phases: z.array(z.string().min(1)).min(1).default(['preprocess', 'prefill', 'decode']),
-  /** Output directory; nothing is written without one. */
-  outDir: z.string().min(1).optional(),
-  task: z.string().optional(),
-  model: z.string().optional(),
-  /** A name for the workload (for the report). */
-  workload: z.string().default('custom'),
-  /** An open monitor to use, or options to open one (closed at the end). */
-  monitor: z.custom<EnergyMonitor | MonitorOptions>((v) => v instanceof EnergyMonitor || (typeof v === 'object' && v !== null && !Array.isArray(v)), 'expected an EnergyMonitor or its options (validated when the monitor opens)').optional(),
-  randomDelayMaxS: z.number().min(0).max(60).default(1),
-  cooldown: z.object({
-    enabled: z.boolean().default(false),
-    maxWaitS: z.number().min(0).default(60),
-    temperatureMarginC: z.number().min(0).default(3),
-    powerMarginW: z.number().min(0).default(15),
-  }).strict().default({ enabled: false, maxWaitS: 60, temperatureMarginC: 3, powerMarginW: 15 }),
-  idleMeasureS: z.number().min(0).max(600).default(5),
-  subtractIdle: z.boolean().default(false),
-  excludeUnstable: z.boolean().default(true),
-  /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
-  resume: z.enum(['auto', 'never']).default('auto'),
-  /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
-  onProgress: z.custom<(progress: ProgressState) => void>((v) => typeof v === 'function').optional(),
-  /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */
-  runStats: z.custom<RunStatsHook>((v) => typeof v === 'function').optional(),
-  /** Called after each completed run with the report so far. */
-  onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
-  /**
-   * A calibration pass before the runs (for coarse power sensors such as the H100's): each phase of
-   * `rows` rows is repeated back-to-back for `phaseS` seconds, so the per-phase regression can tell
-   * the phases' powers apart. Only for handlers whose phase functions can be called again.
-   */
-  calibration: z.object({ rows: z.number().int().min(1).max(100).default(8), phaseS: z.number().min(0.1).max(10).default(0.3) }).strict().optional(),
-  /** Queries in flight at once (1: batch size 1, as AI Energy Score requires). */
-  concurrency: z.number().int().min(1).max(1024).default(1),
-  /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
-  /** Called with lines worth telling a person (resuming, starting clean). */
-  log: z.custom<(line: string) => void>((v) => typeof v === 'function').optional(),
-}).strict();
+export const BenchmarkOptionsSchema = z
+  .object({
+    /** A loaded Dataset, or a file spec ({ path, format?, task?, columns?, limit? }). */
+    dataset: z.union([
+      z.custom<Dataset>(isDataset, 'expected a Dataset'),
+      z
+        .object({
+          path: z.string().min(1),
+          format: z.enum(['jsonl', 'csv', 'parquet']).optional(),
+          task: z.string().optional(),
+          columns: z.array(z.string().min(1)).optional(),
+          limit: z.number().int().min(1).optional(),
+        })
+        .strict(),
+    ]),
+    handler: z.custom<BenchmarkHandler>((v) => typeof v === 'function', 'expected a function'),
+    runs: z.number().int().min(1).max(1000).default(10),
+    /** Warm-up queries before the first run (not counted). */
+    warmup: z.number().int().min(0).default(10),
+    phases: z.array(z.string().min(1)).min(1).default(['preprocess', 'prefill', 'decode']),
+    /** Output directory; nothing is written without one. */
+    outDir: z.string().min(1).optional(),
+    task: z.string().optional(),
+    model: z.string().optional(),
+    /** A name for the workload (for the report). */
+    workload: z.string().default('custom'),
+    /** An open monitor to use, or options to open one (closed at the end). */
+    monitor: z
+      .custom<EnergyMonitor | MonitorOptions>(
+        (v) => v instanceof EnergyMonitor || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+        'expected an EnergyMonitor or its options (validated when the monitor opens)',
+      )
+      .optional(),
+    randomDelayMaxS: z.number().min(0).max(60).default(1),
+    cooldown: z
+      .object({
+        enabled: z.boolean().default(false),
+        maxWaitS: z.number().min(0).default(60),
+        temperatureMarginC: z.number().min(0).default(3),
+        powerMarginW: z.number().min(0).default(15),
+      })
+      .strict()
+      .default({ enabled: false, maxWaitS: 60, temperatureMarginC: 3, powerMarginW: 15 }),
+    idleMeasureS: z.number().min(0).max(600).default(5),
+    subtractIdle: z.boolean().default(false),
+    excludeUnstable: z.boolean().default(true),
+    /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
+    resume: z.enum(['auto', 'never']).default('auto'),
+    /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
+    onProgress: z.custom<(progress: ProgressState) => void>((v) => typeof v === 'function').optional(),
+    /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */
+    runStats: z.custom<RunStatsHook>((v) => typeof v === 'function').optional(),
+    /** Called after each completed run with the report so far. */
+    onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
+    /**
+     * A calibration pass before the runs (for coarse power sensors such as the H100's): each phase of
+     * `rows` rows is repeated back-to-back for `phaseS` seconds, so the per-phase regression can tell
+     * the phases' powers apart. Only for handlers whose phase functions can be called again.
+     */
+    calibration: z
+      .object({ rows: z.number().int().min(1).max(100).default(8), phaseS: z.number().min(0.1).max(10).default(0.3) })
+      .strict()
+      .optional(),
+    /** Queries in flight at once (1: batch size 1, as AI Energy Score requires). */
+    concurrency: z.number().int().min(1).max(1024).default(1),
+    /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
+    /** Called with lines worth telling a person (resuming, starting clean). */
+    log: z.custom<(line: string) => void>((v) => typeof v === 'function').optional(),
+  })
+  .strict();
 
 export type BenchmarkOptions = z.input<typeof BenchmarkOptionsSchema>;
 

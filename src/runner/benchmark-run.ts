@@ -32,7 +32,10 @@ async function cooldown(ctx: BenchmarkContext, conditions: RunConditions): Promi
   const startMs = Date.now();
   const near = () => {
     const t = ctx.temperatureOf();
-    return (t === null || t <= conditions.startTemperatureC! + o.cooldown.temperatureMarginC) && (conditions.idleW === null || monitor.latestPowerW() <= conditions.idleW + o.cooldown.powerMarginW);
+    return (
+      (t === null || t <= conditions.startTemperatureC! + o.cooldown.temperatureMarginC) &&
+      (conditions.idleW === null || monitor.latestPowerW() <= conditions.idleW + o.cooldown.powerMarginW)
+    );
   };
   let cooled = near();
   while (!cooled && (Date.now() - startMs) / 1000 < o.cooldown.maxWaitS) {
@@ -98,7 +101,9 @@ function runFlags(ctx: BenchmarkContext, summary: RunSummary, conditions: RunCon
   if (summary.method === 'counter-regression' && !conditions.calibrated && o.phases.length > 1) {
     flags.push('uncalibrated-phases');
     if (!notes.some((n) => n.startsWith('uncalibrated-phases'))) {
-      notes.push('uncalibrated-phases: on a coarse power sensor without a calibration pass, phases that always run side by side cannot be told apart by the counter; their split and intervals are unreliable (run with calibration)');
+      notes.push(
+        'uncalibrated-phases: on a coarse power sensor without a calibration pass, phases that always run side by side cannot be told apart by the counter; their split and intervals are unreliable (run with calibration)',
+      );
     }
   }
   if (conditions.signal.aborted) flags.push('interrupted');
@@ -140,12 +145,30 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     ctx.recorder.addRun(index, s);
   }
   return {
-    index, startedAt, durationS: s.durationS, delayS, cooldownS, startTemperatureC, endTemperatureC,
-    queries: s.queries, failedQueries: s.failedQueries, totalEnergyJ: s.totalEnergyJ, totalUncertaintyJ: s.totalUncertaintyJ,
+    index,
+    startedAt,
+    durationS: s.durationS,
+    delayS,
+    cooldownS,
+    startTemperatureC,
+    endTemperatureC,
+    queries: s.queries,
+    failedQueries: s.failedQueries,
+    totalEnergyJ: s.totalEnergyJ,
+    totalUncertaintyJ: s.totalUncertaintyJ,
     unattributedEnergyJ: s.unattributedEnergyJ,
-    phases: Object.fromEntries(Object.entries(s.phases).map(([p, t]) => [p, { energyJ: t.energyJ, uncertaintyJ: t.uncertaintyJ, durationS: t.durationS, count: t.count, tokens: t.tokens, samples: t.samples }])),
-    phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW), method: s.method, flags: runFlags(ctx, s, conditions, cooled, endTemperatureC),
-    unstable: [], included: true, errors,
+    phases: Object.fromEntries(
+      Object.entries(s.phases).map(([p, t]) => [
+        p,
+        { energyJ: t.energyJ, uncertaintyJ: t.uncertaintyJ, durationS: t.durationS, count: t.count, tokens: t.tokens, samples: t.samples },
+      ]),
+    ),
+    phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW),
+    method: s.method,
+    flags: runFlags(ctx, s, conditions, cooled, endTemperatureC),
+    unstable: [],
+    included: true,
+    errors,
     serving: ctx.o.runStats ? ctx.o.runStats(results, window, ctx.o.concurrency) : null,
   };
 }

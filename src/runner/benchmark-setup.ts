@@ -43,10 +43,23 @@ const now = () => new Date().toISOString();
 
 /** What makes two benchmarks the same (a resume continues only the same one). */
 function settingsHash(o: ResolvedBenchmarkOptions, dataset: Dataset): string {
-  return createHash('sha256').update(JSON.stringify({
-    source: dataset.source, rows: dataset.rows.length, columns: dataset.columns, runs: o.runs, warmup: o.warmup, phases: o.phases,
-    task: o.task ?? null, model: o.model ?? null, workload: o.workload, subtractIdle: o.subtractIdle,
-  })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        source: dataset.source,
+        rows: dataset.rows.length,
+        columns: dataset.columns,
+        runs: o.runs,
+        warmup: o.warmup,
+        phases: o.phases,
+        task: o.task ?? null,
+        model: o.model ?? null,
+        workload: o.workload,
+        subtractIdle: o.subtractIdle,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** The completed runs of an interrupted benchmark with the same settings in outDir, or none (outDir cleared). */
@@ -59,7 +72,10 @@ function resumeOrClear(o: ResolvedBenchmarkOptions, configHash: string, log: (li
     log(`resuming an interrupted benchmark in ${o.outDir}: ${previous.length} of ${o.runs} runs already complete`);
     return previous;
   }
-  if (state) log(`starting clean in ${o.outDir} (${state.configHash !== configHash ? 'different settings' : state.status === 'complete' ? 'the previous benchmark there was complete' : 'resume disabled'})`);
+  if (state)
+    log(
+      `starting clean in ${o.outDir} (${state.configHash !== configHash ? 'different settings' : state.status === 'complete' ? 'the previous benchmark there was complete' : 'resume disabled'})`,
+    );
   clearOutputs(o.outDir);
   return [];
 }
@@ -67,9 +83,10 @@ function resumeOrClear(o: ResolvedBenchmarkOptions, configHash: string, log: (li
 /** The notes every report carries, from the settings. */
 function settingsNotes(o: ResolvedBenchmarkOptions, queries: number): string[] {
   const notes: string[] = [];
-  if (queries !== 1000) notes.push(`the dataset has ${queries} queries, not 1,000: energies are normalized to per-1,000-queries (x${(1000 / queries).toFixed(4)})`);
+  if (queries !== 1000)
+    notes.push(`the dataset has ${queries} queries, not 1,000: energies are normalized to per-1,000-queries (x${(1000 / queries).toFixed(4)})`);
   if (o.subtractIdle) notes.push('idle power was subtracted from every phase (idle W x phase duration); the figures are not raw GPU energy');
-  notes.push('phase energies sum each query\'s phase scopes; energy between phases is reported as unattributed, not added to any phase');
+  notes.push("phase energies sum each query's phase scopes; energy between phases is reported as unattributed, not added to any phase");
   notes.push('benchmark_report.json: cpu and ram are null (wattscope measures the GPU); total equals gpu');
   return notes;
 }
@@ -79,19 +96,54 @@ function newReport(o: ResolvedBenchmarkOptions, dataset: Dataset, monitor: Energ
   const rows = dataset.rows.length;
   const library = monitor.library;
   return {
-    schemaVersion: 1, tool: { name: 'wattscope', version: VERSION }, status: 'running', error: null, createdAt: now(), updatedAt: now(),
+    schemaVersion: 1,
+    tool: { name: 'wattscope', version: VERSION },
+    status: 'running',
+    error: null,
+    createdAt: now(),
+    updatedAt: now(),
     benchmark: {
-      task: o.task ?? null, model: o.model ?? null, workload: o.workload,
+      task: o.task ?? null,
+      model: o.model ?? null,
+      workload: o.workload,
       dataset: { source: dataset.source, name: dataset.name, format: dataset.format, rows, columns: dataset.columns },
-      per1000Scale: 1000 / rows, runsPlanned: o.runs, runsCompleted: previous.length, warmupQueries: o.warmup, phases: o.phases,
+      per1000Scale: 1000 / rows,
+      runsPlanned: o.runs,
+      runsCompleted: previous.length,
+      warmupQueries: o.warmup,
+      phases: o.phases,
     },
-    settings: { sampleHz: monitor.options.sampleHz, randomDelayMaxS: o.randomDelayMaxS, cooldown: o.cooldown, idleMeasureS: o.idleMeasureS, subtractIdle: o.subtractIdle, excludeUnstable: o.excludeUnstable },
+    settings: {
+      sampleHz: monitor.options.sampleHz,
+      randomDelayMaxS: o.randomDelayMaxS,
+      cooldown: o.cooldown,
+      idleMeasureS: o.idleMeasureS,
+      subtractIdle: o.subtractIdle,
+      excludeUnstable: o.excludeUnstable,
+    },
     environment: { node: process.version, platform: process.platform, arch: process.arch, hostname: os.hostname(), cpus: os.cpus().length },
     device: {
-      simulated: library.simulated, libraryPath: library.path, driverVersion: library.driverVersion, nvmlVersion: library.nvmlVersion, missingSymbols: library.missingSymbols,
-      gpus: monitor.gpus.map((g) => ({ index: g.index, cudaIndex: g.cudaIndex, uuid: g.uuid, name: g.name, migInstance: g.migInstance, powerSource: g.powerSource, hasEnergyCounter: g.hasEnergyCounter, powerLimitW: g.powerLimitW })),
+      simulated: library.simulated,
+      libraryPath: library.path,
+      driverVersion: library.driverVersion,
+      nvmlVersion: library.nvmlVersion,
+      missingSymbols: library.missingSymbols,
+      gpus: monitor.gpus.map((g) => ({
+        index: g.index,
+        cudaIndex: g.cudaIndex,
+        uuid: g.uuid,
+        name: g.name,
+        migInstance: g.migInstance,
+        powerSource: g.powerSource,
+        hasEnergyCounter: g.hasEnergyCounter,
+        powerLimitW: g.powerLimitW,
+      })),
     },
-    idle: null, runs: [...previous], aggregate: null, aiEnergyScore: null, notes,
+    idle: null,
+    runs: [...previous],
+    aggregate: null,
+    aiEnergyScore: null,
+    notes,
   };
 }
 
@@ -113,7 +165,15 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
   if (previous.length) notes.push(`resumed after ${previous.length} completed runs: timeline.json covers only the runs measured by the last process`);
   const progress = { run: previous.length, runs: o.runs, query: 0, queries: dataset.rows.length };
   return {
-    o, dataset, monitor, ownMonitor, report, state, notes, recorder, progress,
+    o,
+    dataset,
+    monitor,
+    ownMonitor,
+    report,
+    state,
+    notes,
+    recorder,
+    progress,
     draw: (phase) => o.onProgress?.({ ...progress, phase, powerW: monitor.latestPowerW() }),
     temperatureOf: () => {
       const temperatures = monitor.gpus.map((g) => monitor.deviceStatus(g.index).temperatureC).filter((t): t is number => t !== null);

@@ -24,12 +24,16 @@ export function repeatingPhase(q: QueryContext, target: string, seconds: number)
     id: q.id,
     phase<T>(name: string, fn: () => T | Promise<T>, counts?: ScopeCounts): Promise<T> {
       if (name !== target) return q.phase(name, fn, counts);
-      return q.phase(name, async () => {
-        const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
-        let result = await fn();
-        while (process.hrtime.bigint() < until) result = await fn();
-        return result;
-      }, counts);
+      return q.phase(
+        name,
+        async () => {
+          const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+          let result = await fn();
+          while (process.hrtime.bigint() < until) result = await fn();
+          return result;
+        },
+        counts,
+      );
     },
     count: (phase, counts) => q.count(phase, counts),
   };
@@ -37,11 +41,18 @@ export function repeatingPhase(q: QueryContext, target: string, seconds: number)
 
 /** Runs the calibration pass; returns how many calibration queries ran and how long it took, s. */
 export async function calibratePhases(
-  monitor: EnergyMonitor, rows: readonly DatasetRow[], handler: BenchmarkHandler, phases: readonly string[],
-  settings: CalibrationSettings, signal: AbortSignal,
+  monitor: EnergyMonitor,
+  rows: readonly DatasetRow[],
+  handler: BenchmarkHandler,
+  phases: readonly string[],
+  settings: CalibrationSettings,
+  signal: AbortSignal,
 ): Promise<{ queries: number; durationS: number }> {
   const started = process.hrtime.bigint();
-  const picked = Array.from({ length: Math.min(settings.rows, rows.length) }, (_, i) => rows[Math.floor((i * rows.length) / Math.min(settings.rows, rows.length))]!);
+  const picked = Array.from(
+    { length: Math.min(settings.rows, rows.length) },
+    (_, i) => rows[Math.floor((i * rows.length) / Math.min(settings.rows, rows.length))]!,
+  );
   let queries = 0;
   for (const [i, row] of picked.entries()) {
     for (const phase of phases) {

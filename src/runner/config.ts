@@ -6,53 +6,70 @@ import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
 
 /** An OpenAI-compatible endpoint to benchmark (settings like the AI Energy Score configs by default). */
-export const EndpointConfigSchema = z.object({
-  endpoint: z.string().url().refine((u) => /^https?:/.test(u), 'expected an http(s) URL'),
-  model: z.string().min(1),
-  api: z.enum(['chat', 'completions']).default('chat'),
-  maxNewTokens: z.number().int().min(1).default(10),
-  minNewTokens: z.number().int().min(0).nullable().default(10),
-  ignoreEos: z.boolean().default(true),
-  temperature: z.number().min(0).default(0),
-  connectTimeoutMs: z.number().int().min(1).default(10_000),
-  readTimeoutMs: z.number().int().min(1).default(60_000),
-  retries: z.number().int().min(0).max(10).default(2),
-  /** Name of an environment variable holding the API key (never the key itself in a file). */
-  apiKeyEnv: z.string().min(1).optional(),
-}).strict();
+export const EndpointConfigSchema = z
+  .object({
+    endpoint: z
+      .string()
+      .url()
+      .refine((u) => /^https?:/.test(u), 'expected an http(s) URL'),
+    model: z.string().min(1),
+    api: z.enum(['chat', 'completions']).default('chat'),
+    maxNewTokens: z.number().int().min(1).default(10),
+    minNewTokens: z.number().int().min(0).nullable().default(10),
+    ignoreEos: z.boolean().default(true),
+    temperature: z.number().min(0).default(0),
+    connectTimeoutMs: z.number().int().min(1).default(10_000),
+    readTimeoutMs: z.number().int().min(1).default(60_000),
+    retries: z.number().int().min(0).max(10).default(2),
+    /** Name of an environment variable holding the API key (never the key itself in a file). */
+    apiKeyEnv: z.string().min(1).optional(),
+  })
+  .strict();
 export type EndpointConfig = z.output<typeof EndpointConfigSchema>;
 
-export const RunConfigSchema = z.object({
-  dataset: z.object({
-    path: z.string().min(1),
-    format: z.enum(['jsonl', 'csv', 'parquet']).optional(),
+export const RunConfigSchema = z
+  .object({
+    dataset: z
+      .object({
+        path: z.string().min(1),
+        format: z.enum(['jsonl', 'csv', 'parquet']).optional(),
+        task: z.string().optional(),
+        columns: z.array(z.string().min(1)).min(1).optional(),
+        limit: z.number().int().min(1).optional(),
+      })
+      .strict(),
+    /** The inference code: a module whose export (default: `default`) is a BenchmarkHandler, or the synthetic demo workload. */
+    handler: z.union([
+      z.object({ module: z.string().min(1), export: z.string().min(1).default('default') }).strict(),
+      z.object({ synthetic: z.literal(true) }).strict(),
+      EndpointConfigSchema,
+    ]),
+    /** Requests in flight at once against an endpoint (1: batch size 1, as AI Energy Score requires). */
+    concurrency: z.number().int().min(1).max(1024).default(1),
+    outDir: z.string().min(1),
+    runs: z.number().int().min(1).max(1000).default(10),
+    warmup: z.number().int().min(0).default(10),
+    phases: z.array(z.string().min(1)).min(1).default(['preprocess', 'prefill', 'decode']),
     task: z.string().optional(),
-    columns: z.array(z.string().min(1)).min(1).optional(),
-    limit: z.number().int().min(1).optional(),
-  }).strict(),
-  /** The inference code: a module whose export (default: `default`) is a BenchmarkHandler, or the synthetic demo workload. */
-  handler: z.union([
-    z.object({ module: z.string().min(1), export: z.string().min(1).default('default') }).strict(),
-    z.object({ synthetic: z.literal(true) }).strict(),
-    EndpointConfigSchema,
-  ]),
-  /** Requests in flight at once against an endpoint (1: batch size 1, as AI Energy Score requires). */
-  concurrency: z.number().int().min(1).max(1024).default(1),
-  outDir: z.string().min(1),
-  runs: z.number().int().min(1).max(1000).default(10),
-  warmup: z.number().int().min(0).default(10),
-  phases: z.array(z.string().min(1)).min(1).default(['preprocess', 'prefill', 'decode']),
-  task: z.string().optional(),
-  model: z.string().optional(),
-  gpus: z.union([z.literal('all'), z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1)]).default('all'),
-  sampleHz: z.number().min(1).max(20000).default(1000),
-  simulate: z.boolean().default(false),
-  randomDelayMaxS: z.number().min(0).max(60).default(1),
-  cooldown: z.object({ enabled: z.boolean().default(false), maxWaitS: z.number().min(0).default(60), temperatureMarginC: z.number().min(0).default(3), powerMarginW: z.number().min(0).default(15) }).strict().optional(),
-  idleMeasureS: z.number().min(0).max(600).default(5),
-  subtractIdle: z.boolean().default(false),
-  excludeUnstable: z.boolean().default(true),
-}).strict();
+    model: z.string().optional(),
+    gpus: z.union([z.literal('all'), z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1)]).default('all'),
+    sampleHz: z.number().min(1).max(20000).default(1000),
+    simulate: z.boolean().default(false),
+    randomDelayMaxS: z.number().min(0).max(60).default(1),
+    cooldown: z
+      .object({
+        enabled: z.boolean().default(false),
+        maxWaitS: z.number().min(0).default(60),
+        temperatureMarginC: z.number().min(0).default(3),
+        powerMarginW: z.number().min(0).default(15),
+      })
+      .strict()
+      .optional(),
+    idleMeasureS: z.number().min(0).max(600).default(5),
+    subtractIdle: z.boolean().default(false),
+    excludeUnstable: z.boolean().default(true),
+  })
+  .strict();
 
 export type RunConfig = z.output<typeof RunConfigSchema>;
 

@@ -64,7 +64,10 @@ function formatOf(file: string, given?: DatasetFormat): DatasetFormat {
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.csv') return 'csv';
   if (ext === '.parquet') return 'parquet';
-  throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: unknown dataset format "${ext}" (use .jsonl, .csv or .parquet, or set format)`, { file, field: 'format' });
+  throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: unknown dataset format "${ext}" (use .jsonl, .csv or .parquet, or set format)`, {
+    file,
+    field: 'format',
+  });
 }
 
 function columnsOf(spec: DatasetSpec): string[] {
@@ -81,7 +84,9 @@ function columnsOf(spec: DatasetSpec): string[] {
 function toRow(raw: unknown, index: number, columns: string[], file: string, line: number, where: string): DatasetRow {
   const fail = (field: string | undefined, why: string): never => {
     throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}:${line}: ${where}${field ? `, field "${field}"` : ''}: ${why}`, {
-      file, line, ...(field ? { field } : {}),
+      file,
+      line,
+      ...(field ? { field } : {}),
     });
   };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(undefined, 'expected an object');
@@ -97,7 +102,10 @@ function toRow(raw: unknown, index: number, columns: string[], file: string, lin
     inputs[col] = v;
   }
   const id = obj.id === undefined || obj.id === null ? String(index + 1) : String(obj.id);
-  const text = columns.map((c) => (typeof inputs[c] === 'string' ? (inputs[c] as string) : '')).filter(Boolean).join('\n');
+  const text = columns
+    .map((c) => (typeof inputs[c] === 'string' ? (inputs[c] as string) : ''))
+    .filter(Boolean)
+    .join('\n');
   return { index, id, text, inputs };
 }
 
@@ -133,13 +141,21 @@ export async function loadDataset(spec: DatasetSpec): Promise<Dataset> {
     if (!header) throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: empty CSV`, { file });
     for (const col of columns) {
       if (!header.cells.includes(col)) {
-        throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}:1: the header has no column "${col}" (has: ${header.cells.join(', ')})`, { file, line: 1, field: col });
+        throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}:1: the header has no column "${col}" (has: ${header.cells.join(', ')})`, {
+          file,
+          line: 1,
+          field: col,
+        });
       }
     }
     for (const rec of records) {
       if (rows.length >= limit) break;
       if (rec.cells.length !== header.cells.length) {
-        throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}:${rec.line}: line ${rec.line}: ${rec.cells.length} cells, the header has ${header.cells.length}`, { file, line: rec.line });
+        throw new WattscopeError(
+          'WATTSCOPE_BAD_DATASET',
+          `${file}:${rec.line}: line ${rec.line}: ${rec.cells.length} cells, the header has ${header.cells.length}`,
+          { file, line: rec.line },
+        );
       }
       const obj = Object.fromEntries(header.cells.map((h, k) => [h, rec.cells[k]]));
       rows.push(toRow(obj, rows.length, columns, file, rec.line, `line ${rec.line}`));

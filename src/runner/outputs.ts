@@ -39,7 +39,9 @@ export function readCompletedRuns(outDir: string): RunRecord[] {
   const dir = path.join(outDir, FILES.runsDir);
   if (!existsSync(dir)) return [];
   const runs: RunRecord[] = [];
-  for (const f of readdirSync(dir).filter((n) => /^run-\d+\.json$/.test(n)).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => /^run-\d+\.json$/.test(n))
+    .sort()) {
     const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
     if (parsed.success) runs.push(parsed.data);
   }
@@ -67,17 +69,19 @@ export function writeRun(outDir: string, run: RunRecord): void {
 /** Per-1,000-query phase energies of the included runs, in the shape toBenchmarkReport wants. */
 function per1000(report: WattscopeReport) {
   const scale = report.benchmark.per1000Scale;
-  return report.runs.filter((r) => r.included).map((r) =>
-    Object.fromEntries(
-      Object.entries(r.phaseWhPer1000).map(([p, wh]) => {
-        const counted = r.phases[p];
-        // A phase whose scopes reported no tokens has no token count (null), not zero tokens.
-        const tokens = counted && counted.tokens > 0 ? counted.tokens * scale : null;
-        const samples = counted ? (counted.samples > 0 ? counted.samples : counted.count) * scale : null;
-        return [p, { energyJ: wh * 3600, tokens, samples }];
-      }),
-    ),
-  );
+  return report.runs
+    .filter((r) => r.included)
+    .map((r) =>
+      Object.fromEntries(
+        Object.entries(r.phaseWhPer1000).map(([p, wh]) => {
+          const counted = r.phases[p];
+          // A phase whose scopes reported no tokens has no token count (null), not zero tokens.
+          const tokens = counted && counted.tokens > 0 ? counted.tokens * scale : null;
+          const samples = counted ? (counted.samples > 0 ? counted.samples : counted.count) * scale : null;
+          return [p, { energyJ: wh * 3600, tokens, samples }];
+        }),
+      ),
+    );
 }
 
 /** Writes (atomically) the full report, and the AI Energy Score files once there is a run. */

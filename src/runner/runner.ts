@@ -23,7 +23,12 @@ async function measureIdle(ctx: BenchmarkContext): Promise<void> {
   ctx.draw('idle');
   const { measurement: m } = await ctx.monitor.measure('idle', () => sleep(ctx.o.idleMeasureS * 1000));
   if (m.status === 'measured') {
-    ctx.report.idle = { powerW: m.energyJ / m.durationS, durationS: m.durationS, uncertaintyW: m.uncertaintyJ / m.durationS, temperatureC: ctx.temperatureOf() };
+    ctx.report.idle = {
+      powerW: m.energyJ / m.durationS,
+      durationS: m.durationS,
+      uncertaintyW: m.uncertaintyJ / m.durationS,
+      temperatureC: ctx.temperatureOf(),
+    };
   }
 }
 
@@ -45,7 +50,9 @@ async function calibrate(ctx: BenchmarkContext, signal: AbortSignal): Promise<bo
   if (!o.calibration || !monitor.gpus.some((g) => g.sensor.kind !== 'instant')) return false;
   ctx.draw('warmup');
   const pass = await calibratePhases(monitor, ctx.dataset.rows, o.handler, o.phases, o.calibration, signal);
-  ctx.notes.push(`calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${pass.queries} queries, ${pass.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor`);
+  ctx.notes.push(
+    `calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${pass.queries} queries, ${pass.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor`,
+  );
   return true;
 }
 

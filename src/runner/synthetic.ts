@@ -9,13 +9,30 @@ import type { QueryContext } from '../measure/scope.js';
 import type { Dataset, DatasetRow } from './dataset.js';
 import type { BenchmarkHandler } from './runner.js';
 
-const WORDS = ['energy', 'watt', 'joule', 'model', 'token', 'prefill', 'decode', 'query', 'tensor', 'kernel', 'memory', 'batch', 'layer', 'attention', 'sample', 'score'];
+const WORDS = [
+  'energy',
+  'watt',
+  'joule',
+  'model',
+  'token',
+  'prefill',
+  'decode',
+  'query',
+  'tensor',
+  'kernel',
+  'memory',
+  'batch',
+  'layer',
+  'attention',
+  'sample',
+  'score',
+];
 
 /** A deterministic dataset of `queries` text rows (20-399 words each). */
 export function syntheticDataset(queries = 1000): Dataset {
   const rows: DatasetRow[] = [];
   for (let i = 0; i < queries; i++) {
-    let seed = (i + 1) * 2654435761 % 2 ** 32;
+    let seed = ((i + 1) * 2654435761) % 2 ** 32;
     const nWords = 20 + ((i * 37) % 380);
     const words: string[] = [];
     for (let w = 0; w < nWords; w++) {
@@ -49,10 +66,14 @@ function spin(ms: number): void {
 export function syntheticHandler(control: { set(watts: number): unknown }, idleW = 70): BenchmarkHandler {
   return async (row: DatasetRow, q: QueryContext) => {
     for (const step of syntheticPhasePlan(row)) {
-      await q.phase(step.phase, () => {
-        control.set(step.powerW);
-        spin(step.durationMs);
-      }, step.phase === 'preprocess' ? { samples: 1 } : { tokens: step.tokens });
+      await q.phase(
+        step.phase,
+        () => {
+          control.set(step.powerW);
+          spin(step.durationMs);
+        },
+        step.phase === 'preprocess' ? { samples: 1 } : { tokens: step.tokens },
+      );
     }
     control.set(idleW);
   };

@@ -26,7 +26,9 @@ export function modelMemoryGb(parameters: number, precision: Precision = 'fp16')
   }
   const bytes = BYTES_PER_PARAMETER[precision];
   if (bytes === undefined) {
-    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `unknown precision "${precision}" (known: ${Object.keys(BYTES_PER_PARAMETER).join(', ')})`, { field: 'precision' });
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `unknown precision "${precision}" (known: ${Object.keys(BYTES_PER_PARAMETER).join(', ')})`, {
+      field: 'precision',
+    });
   }
   return (parameters * bytes * OVERHEAD) / 1e9;
 }

@@ -24,32 +24,47 @@ export type Region = keyof typeof REGION_FACTORS;
 
 /** Defaults and where they come from. */
 export const DEFAULTS = {
-  cpuFractionOfGpu: { value: 0.0589, source: 'CPU/GPU energy ratio of the AI Energy Score example optimum-benchmark report (prefill: 0.004241 / 0.072009 kWh)' },
+  cpuFractionOfGpu: {
+    value: 0.0589,
+    source: 'CPU/GPU energy ratio of the AI Energy Score example optimum-benchmark report (prefill: 0.004241 / 0.072009 kWh)',
+  },
   ramFractionOfGpu: { value: 0.00109, source: 'RAM/GPU energy ratio of the same report (prefill: 0.0000786 / 0.072009 kWh)' },
   bytesPerQuery: { value: 4096, source: 'a 4 KiB request and response per query (text in, text out), an assumption: set --bytes-per-query' },
-  networkKwhPerGb: { value: 0.06, source: 'electricity intensity of internet data transmission, 0.06 kWh/GB for 2015 (Aslan, Mayers, Koomey, France, J. Industrial Ecology, 2018)' },
+  networkKwhPerGb: {
+    value: 0.06,
+    source: 'electricity intensity of internet data transmission, 0.06 kWh/GB for 2015 (Aslan, Mayers, Koomey, France, J. Industrial Ecology, 2018)',
+  },
   storageWhPer1000: { value: 0, source: 'none: inference reads weights from memory, not storage; set --storage-wh if your serving path reads disk per query' },
   pue: { value: 1.58, source: 'average data-centre PUE, Uptime Institute Global Data Center Survey 2023' },
-  gridGCo2ePerKwh: { value: 402, source: 'a gas combined-cycle plant\'s generation, 402 g CO2e/kWh: not a world or regional grid average (the region sets the ADPe and PE factors only); set gridGCo2ePerKwh (--grid) to your grid\'s intensity' },
-  wueLPerKwh: { value: 1.8, source: 'average on-site data-centre water use, 1.8 L/kWh (Shehabi et al., United States Data Center Energy Usage Report, LBNL, 2016)' },
-  region: { value: 'world' as Region, source: 'the ADPe and PE factors per kWh (world, EEA, USA, China, France); it does not set the grid\'s carbon intensity' },
+  gridGCo2ePerKwh: {
+    value: 402,
+    source:
+      "a gas combined-cycle plant's generation, 402 g CO2e/kWh: not a world or regional grid average (the region sets the ADPe and PE factors only); set gridGCo2ePerKwh (--grid) to your grid's intensity",
+  },
+  wueLPerKwh: {
+    value: 1.8,
+    source: 'average on-site data-centre water use, 1.8 L/kWh (Shehabi et al., United States Data Center Energy Usage Report, LBNL, 2016)',
+  },
+  region: { value: 'world' as Region, source: "the ADPe and PE factors per kWh (world, EEA, USA, China, France); it does not set the grid's carbon intensity" },
 } as const;
 
-export const ImpactOptionsSchema = z.object({
-  /** GPU energy per 1,000 queries, Wh (from the benchmark). */
-  gpuWhPer1000: z.number().min(0),
-  cpuWhPer1000: z.number().min(0).optional(),
-  ramWhPer1000: z.number().min(0).optional(),
-  networkWhPer1000: z.number().min(0).optional(),
-  storageWhPer1000: z.number().min(0).optional(),
-  bytesPerQuery: z.number().min(0).optional(),
-  pue: z.number().min(1).max(5).optional(),
-  gridGCo2ePerKwh: z.number().min(0).max(2000).optional(),
-  wueLPerKwh: z.number().min(0).max(100).optional(),
-  region: z.enum(Object.keys(REGION_FACTORS) as [Region, ...Region[]]).optional(),
-  /** Queries per day, for the daily and yearly figures. */
-  queriesPerDay: z.number().min(0).optional(),
-}).strict();
+export const ImpactOptionsSchema = z
+  .object({
+    /** GPU energy per 1,000 queries, Wh (from the benchmark). */
+    gpuWhPer1000: z.number().min(0),
+    cpuWhPer1000: z.number().min(0).optional(),
+    ramWhPer1000: z.number().min(0).optional(),
+    networkWhPer1000: z.number().min(0).optional(),
+    storageWhPer1000: z.number().min(0).optional(),
+    bytesPerQuery: z.number().min(0).optional(),
+    pue: z.number().min(1).max(5).optional(),
+    gridGCo2ePerKwh: z.number().min(0).max(2000).optional(),
+    wueLPerKwh: z.number().min(0).max(100).optional(),
+    region: z.enum(Object.keys(REGION_FACTORS) as [Region, ...Region[]]).optional(),
+    /** Queries per day, for the daily and yearly figures. */
+    queriesPerDay: z.number().min(0).optional(),
+  })
+  .strict();
 export type ImpactOptions = z.input<typeof ImpactOptionsSchema>;
 
 export interface ImpactFigures {
@@ -62,8 +77,17 @@ export interface ImpactFigures {
 
 export interface ImpactEstimate {
   inputs: {
-    gpuWhPer1000: number; cpuWhPer1000: number; ramWhPer1000: number; networkWhPer1000: number; storageWhPer1000: number;
-    pue: number; gridGCo2ePerKwh: number; wueLPerKwh: number; region: Region; adpeKgSbEqPerKwh: number; peMjPerKwh: number;
+    gpuWhPer1000: number;
+    cpuWhPer1000: number;
+    ramWhPer1000: number;
+    networkWhPer1000: number;
+    storageWhPer1000: number;
+    pue: number;
+    gridGCo2ePerKwh: number;
+    wueLPerKwh: number;
+    region: Region;
+    adpeKgSbEqPerKwh: number;
+    peMjPerKwh: number;
     queriesPerDay: number | null;
   };
   /** Which inputs were defaulted, with the default's source. */
@@ -106,13 +130,16 @@ export function estimateImpact(options: ImpactOptions): ImpactEstimate {
     pue: pick('pue', o.pue, DEFAULTS.pue.value),
     gridGCo2ePerKwh: pick('gridGCo2ePerKwh', o.gridGCo2ePerKwh, DEFAULTS.gridGCo2ePerKwh.value),
     wueLPerKwh: pick('wueLPerKwh', o.wueLPerKwh, DEFAULTS.wueLPerKwh.value),
-    region, ...REGION_FACTORS[region], queriesPerDay: o.queriesPerDay ?? null,
+    region,
+    ...REGION_FACTORS[region],
+    queriesPerDay: o.queriesPerDay ?? null,
   };
   if (o.networkWhPer1000 === undefined) defaulted.networkWhPer1000 = DEFAULTS.networkKwhPerGb.source;
   const totalWh = (inputs.gpuWhPer1000 + inputs.cpuWhPer1000 + inputs.ramWhPer1000 + inputs.networkWhPer1000 + inputs.storageWhPer1000) * inputs.pue;
   const perDayScale = o.queriesPerDay !== undefined ? o.queriesPerDay / 1000 : null;
   return {
-    inputs, defaulted,
+    inputs,
+    defaulted,
     per1000Queries: figures(totalWh, inputs, 1),
     perDay: perDayScale === null ? null : figures(totalWh, inputs, perDayScale),
     perYear: perDayScale === null ? null : figures(totalWh, inputs, perDayScale * 365),

@@ -50,7 +50,7 @@ export function labelSvg(d: LabelData): string {
   if (!Number.isFinite(d.energyWh) || d.energyWh < 0) {
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `the label needs a non-negative energy, got ${d.energyWh}`, { field: 'energyWh' });
   }
-  const font = "font-family=\"DejaVu Sans\"";
+  const font = 'font-family="DejaVu Sans"';
   const stars = [0, 1, 2, 3, 4].map((i) => star(62 + i * 34, 288, 14, i < d.stars)).join('');
   const rows: Array<[string, string, number]> = [
     ['Model', fit(d.model, 44), 100],
@@ -65,9 +65,13 @@ export function labelSvg(d: LabelData): string {
   <path d="M10.5 0.5 H249.5 A10 10 0 0 1 259.5 10.5 V64 H0.5 V10.5 A10 10 0 0 1 10.5 0.5 Z" fill="#1d2330"/>
   <text x="130" y="30" ${font} font-size="19" font-weight="bold" fill="#ffffff" text-anchor="middle">AI Energy Score</text>
   <text x="130" y="50" ${font} font-size="10" fill="#b9c2d0" text-anchor="middle">GPU energy of inference, measured</text>
-  ${rows.map(([k, v, y]) => (k === 'Model'
-    ? `<text x="16" y="${y - 14}" ${font} font-size="9" fill="#5b6472">MODEL</text><text id="model" x="16" y="${y + 2}" ${font} font-size="${modelFontPx(v)}" font-weight="bold" fill="#1d2330">${escapeXml(v)}</text>`
-    : `<text x="16" y="${y}" ${font} font-size="10" fill="#5b6472">${k}</text><text id="${k.toLowerCase()}" x="244" y="${y}" ${font} font-size="10" fill="#1d2330" text-anchor="end">${escapeXml(v)}</text>`)).join('\n  ')}
+  ${rows
+    .map(([k, v, y]) =>
+      k === 'Model'
+        ? `<text x="16" y="${y - 14}" ${font} font-size="9" fill="#5b6472">MODEL</text><text id="model" x="16" y="${y + 2}" ${font} font-size="${modelFontPx(v)}" font-weight="bold" fill="#1d2330">${escapeXml(v)}</text>`
+        : `<text x="16" y="${y}" ${font} font-size="10" fill="#5b6472">${k}</text><text id="${k.toLowerCase()}" x="244" y="${y}" ${font} font-size="10" fill="#1d2330" text-anchor="end">${escapeXml(v)}</text>`,
+    )
+    .join('\n  ')}
   <line x1="16" y1="194" x2="244" y2="194" stroke="#d5d9e0"/>
   <text x="130" y="214" ${font} font-size="10" fill="#5b6472" text-anchor="middle">GPU energy (Wh) per 1,000 queries</text>
   <text id="energy" x="130" y="250" ${font} font-size="30" font-weight="bold" fill="#1d2330" text-anchor="middle">${formatWh(d.energyWh)}</text>
@@ -85,7 +89,11 @@ export async function labelPng(svg: string, scale = 2): Promise<Buffer> {
   const { Resvg } = (await import('@resvg/resvg-js')) as typeof import('@resvg/resvg-js');
   const r = new Resvg(svg, {
     fitTo: { mode: 'width', value: LABEL_WIDTH_PX * scale },
-    font: { loadSystemFonts: false, fontFiles: [path.join(fontsDir, 'DejaVuSans.ttf'), path.join(fontsDir, 'DejaVuSans-Bold.ttf')], defaultFontFamily: 'DejaVu Sans' },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: [path.join(fontsDir, 'DejaVuSans.ttf'), path.join(fontsDir, 'DejaVuSans-Bold.ttf')],
+      defaultFontFamily: 'DejaVu Sans',
+    },
     background: '#ffffff',
   });
   return Buffer.from(r.render().asPng());

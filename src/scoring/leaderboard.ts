@@ -96,7 +96,15 @@ export interface Placement {
 
 /** Where a new result would fall on a leaderboard, and what adding it changes. */
 export function placeResult(leaderboard: LeaderboardEntry[], result: { model: string; energyWh: number; class?: string | null }): Placement {
-  const added = { model: result.model, energyKwh: result.energyWh / 1000, energyWh: result.energyWh, publishedStars: null, class: result.class ?? null, line: null, added: true };
+  const added = {
+    model: result.model,
+    energyKwh: result.energyWh / 1000,
+    energyWh: result.energyWh,
+    publishedStars: null,
+    class: result.class ?? null,
+    line: null,
+    added: true,
+  };
   const before = rate(leaderboard);
   const rated = rate([...leaderboard, added]);
   const entry = rated[rated.length - 1]!;
@@ -105,12 +113,16 @@ export function placeResult(leaderboard: LeaderboardEntry[], result: { model: st
   const min = Math.min(...energies);
   const max = Math.max(...energies);
   const oldPeers = before.filter((e) => (e.class ?? '') === (entry.class ?? ''));
-  const widensRange = oldPeers.length === 0 || entry.energyWh < Math.min(...oldPeers.map((e) => e.energyWh)) || entry.energyWh > Math.max(...oldPeers.map((e) => e.energyWh));
-  const changed = before
-    .map((b, i) => ({ model: b.model, before: b.stars, after: rated[i]!.stars }))
-    .filter((c) => c.before !== c.after);
+  const widensRange =
+    oldPeers.length === 0 || entry.energyWh < Math.min(...oldPeers.map((e) => e.energyWh)) || entry.energyWh > Math.max(...oldPeers.map((e) => e.energyWh));
+  const changed = before.map((b, i) => ({ model: b.model, before: b.stars, after: rated[i]!.stars })).filter((c) => c.before !== c.after);
   return {
-    entry, rank: energies.filter((e) => e < entry.energyWh).length + 1, of: peers.length,
-    bandEdgesWh: bandEdges(min, max), widensRange, changed, rated,
+    entry,
+    rank: energies.filter((e) => e < entry.energyWh).length + 1,
+    of: peers.length,
+    bandEdgesWh: bandEdges(min, max),
+    widensRange,
+    changed,
+    rated,
   };
 }

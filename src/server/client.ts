@@ -55,8 +55,13 @@ export class OpenAIStreamClient {
   #body(prompt: string): Record<string, unknown> {
     const s = this.settings;
     const common = {
-      model: s.model, stream: true, stream_options: { include_usage: true }, temperature: s.temperature, max_tokens: s.maxNewTokens,
-      ...(s.minNewTokens !== null ? { min_tokens: s.minNewTokens } : {}), ...(s.ignoreEos ? { ignore_eos: true } : {}),
+      model: s.model,
+      stream: true,
+      stream_options: { include_usage: true },
+      temperature: s.temperature,
+      max_tokens: s.maxNewTokens,
+      ...(s.minNewTokens !== null ? { min_tokens: s.minNewTokens } : {}),
+      ...(s.ignoreEos ? { ignore_eos: true } : {}),
     };
     return s.api === 'chat' ? { ...common, messages: [{ role: 'user', content: prompt }] } : { ...common, prompt };
   }
@@ -71,7 +76,8 @@ export class OpenAIStreamClient {
       } catch (err) {
         if (!(err instanceof RequestError) || err.code === 'WATTSCOPE_ABORTED') throw err;
         lastError = err;
-        const retryable = err.code === 'WATTSCOPE_CONNECT' || err.code === 'WATTSCOPE_CONNECT_TIMEOUT' || (err.status !== null && (err.status >= 500 || err.status === 429));
+        const retryable =
+          err.code === 'WATTSCOPE_CONNECT' || err.code === 'WATTSCOPE_CONNECT_TIMEOUT' || (err.status !== null && (err.status >= 500 || err.status === 429));
         if (!retryable || err.afterFirstToken) throw err;
         if (attempt <= this.settings.retries) await sleep(100 * 2 ** (attempt - 1));
       }

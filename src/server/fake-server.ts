@@ -46,7 +46,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-type ResolvedOptions = Required<Pick<FakeServerOptions, 'variant' | 'prefillMs' | 'prefillMsPerWord' | 'itlMs' | 'idleW' | 'prefillW' | 'decodeW'>> & FakeServerOptions;
+type ResolvedOptions = Required<Pick<FakeServerOptions, 'variant' | 'prefillMs' | 'prefillMsPerWord' | 'itlMs' | 'idleW' | 'prefillW' | 'decodeW'>> &
+  FakeServerOptions;
 
 /** Writes one server-sent event: llama.cpp writes "data:" then the JSON without a space, with CRLF line ends in some builds. */
 function writeEvent(variant: ServerVariant, res: ServerResponse, obj: unknown): void {
@@ -69,7 +70,14 @@ interface FakeRequest {
 function tokenChunk(o: ResolvedOptions, r: FakeRequest, i: number, finish: string | null): unknown {
   const id = r.id;
   return r.chat
-    ? { id, object: 'chat.completion.chunk', model: 'fake', choices: [{ index: 0, delta: i === 0 && o.variant === 'vllm' ? { role: 'assistant', content: ` t${i}` } : { content: ` t${i}` }, finish_reason: finish }] }
+    ? {
+        id,
+        object: 'chat.completion.chunk',
+        model: 'fake',
+        choices: [
+          { index: 0, delta: i === 0 && o.variant === 'vllm' ? { role: 'assistant', content: ` t${i}` } : { content: ` t${i}` }, finish_reason: finish },
+        ],
+      }
     : { id, object: 'text_completion', model: 'fake', choices: [{ index: 0, text: ` t${i}`, finish_reason: finish }] };
 }
 
@@ -105,20 +113,34 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const n = ++state.requests;
-    const body = JSON.parse((await readBody(req)) || '{}') as { messages?: Array<{ content: string }>; prompt?: string; max_tokens?: number; stream_options?: { include_usage?: boolean } };
+    const body = JSON.parse((await readBody(req)) || '{}') as {
+      messages?: Array<{ content: string }>;
+      prompt?: string;
+      max_tokens?: number;
+      stream_options?: { include_usage?: boolean };
+    };
     if (n <= (o.failFirst ?? 0)) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'injected failure' }));
       return;
     }
     const chat = req.url!.endsWith('/chat/completions');
-    const prompt = chat ? body.messages?.at(-1)?.content ?? '' : body.prompt ?? '';
+    const prompt = chat ? (body.messages?.at(-1)?.content ?? '') : (body.prompt ?? '');
     const request: FakeRequest = {
-      n, id: `cmpl-${n}`, chat, maxTokens: body.max_tokens ?? 16, includeUsage: body.stream_options?.include_usage === true,
+      n,
+      id: `cmpl-${n}`,
+      chat,
+      maxTokens: body.max_tokens ?? 16,
+      includeUsage: body.stream_options?.include_usage === true,
       promptTokens: prompt.split(/\s+/).filter(Boolean).length,
     };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (o.variant === 'tgi') res.write(': keep-alive\n\n');
-    if (o.variant === 'vllm' && chat) writeEvent(o.variant, res, { id: request.id, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    if (o.variant === 'vllm' && chat)
+      writeEvent(o.variant, res, {
+        id: request.id,
+        object: 'chat.completion.chunk',
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+      });
     // Prefill: the prompt is processed, then the first token goes out.
     inPrefill++;
     setPower();
@@ -148,9 +170,10 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     get requests() {
       return state.requests;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }

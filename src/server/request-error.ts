@@ -3,8 +3,14 @@ import { WattscopeError } from '../util/errors.js';
 
 /** Error codes of a failed request, counted per query in the report. */
 export type RequestErrorCode =
-  | 'WATTSCOPE_HTTP_STATUS' | 'WATTSCOPE_CONNECT' | 'WATTSCOPE_CONNECT_TIMEOUT' | 'WATTSCOPE_READ_TIMEOUT'
-  | 'WATTSCOPE_STREAM_DROPPED' | 'WATTSCOPE_BAD_SSE' | 'WATTSCOPE_NO_TOKENS' | 'WATTSCOPE_ABORTED';
+  | 'WATTSCOPE_HTTP_STATUS'
+  | 'WATTSCOPE_CONNECT'
+  | 'WATTSCOPE_CONNECT_TIMEOUT'
+  | 'WATTSCOPE_READ_TIMEOUT'
+  | 'WATTSCOPE_STREAM_DROPPED'
+  | 'WATTSCOPE_BAD_SSE'
+  | 'WATTSCOPE_NO_TOKENS'
+  | 'WATTSCOPE_ABORTED';
 
 export class RequestError extends WattscopeError {
   readonly status: number | null;

@@ -35,7 +35,14 @@ export function endpointHandler(client: OpenAIStreamClient) {
     const result = await q.phase('decode', () => active.rest());
     q.count('prefill', { tokens: result.promptTokens ?? row.text.split(/\s+/).filter(Boolean).length });
     q.count('decode', { tokens: Math.max(0, result.completionTokens - 1) });
-    return { sendNs, firstTokenNs: active.firstTokenNs, tokenTimesNs: result.tokenTimesNs, completionTokens: result.completionTokens, promptTokens: result.promptTokens, attempts: result.attempts };
+    return {
+      sendNs,
+      firstTokenNs: active.firstTokenNs,
+      tokenTimesNs: result.tokenTimesNs,
+      completionTokens: result.completionTokens,
+      promptTokens: result.promptTokens,
+      attempts: result.attempts,
+    };
   };
 }
 
@@ -87,17 +94,27 @@ export function servingStats(
     const requests = results.filter((r) => inWin(r.tokenTimesNs[r.tokenTimesNs.length - 1]!)).length;
     const durationS = Number(window.endNs - window.startNs) / 1e9;
     w = {
-      kind: window.kind, durationS, energyJ: window.energyJ, tokens, requests,
-      jPerToken: tokens ? window.energyJ / tokens : null, jPerRequest: requests ? window.energyJ / requests : null,
+      kind: window.kind,
+      durationS,
+      energyJ: window.energyJ,
+      tokens,
+      requests,
+      jPerToken: tokens ? window.energyJ / tokens : null,
+      jPerRequest: requests ? window.energyJ / requests : null,
       tokensPerS: durationS > 0 ? tokens / durationS : 0,
     };
   }
   return {
-    concurrency, ttftMs: percentiles(ttft), itlMs: percentiles(itl), completedRequests: results.length,
-    generatedTokens: results.reduce((s, r) => s + r.completionTokens, 0), window: w,
-    attribution: concurrency > 1
-      ? 'requests overlap: the energy of each instant is shared equally among the phases in flight at that instant; per-token and per-request figures use the steady-state window\'s counter energy'
-      : 'one request at a time: each phase is measured on its own',
+    concurrency,
+    ttftMs: percentiles(ttft),
+    itlMs: percentiles(itl),
+    completedRequests: results.length,
+    generatedTokens: results.reduce((s, r) => s + r.completionTokens, 0),
+    window: w,
+    attribution:
+      concurrency > 1
+        ? "requests overlap: the energy of each instant is shared equally among the phases in flight at that instant; per-token and per-request figures use the steady-state window's counter energy"
+        : 'one request at a time: each phase is measured on its own',
   };
 }
 

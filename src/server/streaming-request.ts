@@ -32,10 +32,13 @@ export class StreamingRequest {
   arm(): void {
     clearTimeout(this.#timer);
     const code: RequestErrorCode = this.#started ? 'WATTSCOPE_READ_TIMEOUT' : 'WATTSCOPE_CONNECT_TIMEOUT';
-    this.#timer = setTimeout(() => {
-      this.#timedOut = code;
-      this.controller.abort();
-    }, this.#started ? this.#settings.readTimeoutMs : this.#settings.connectTimeoutMs);
+    this.#timer = setTimeout(
+      () => {
+        this.#timedOut = code;
+        this.controller.abort();
+      },
+      this.#started ? this.#settings.readTimeoutMs : this.#settings.connectTimeoutMs,
+    );
   }
 
   /** Stops the timeout and stops following the caller's signal. */
@@ -52,7 +55,10 @@ export class StreamingRequest {
     if (this.#timedOut === 'WATTSCOPE_READ_TIMEOUT') throw new RequestError(this.#timedOut, `no data for ${this.#settings.readTimeoutMs} ms`);
     if (this.#outer?.aborted) throw new RequestError('WATTSCOPE_ABORTED', 'stopped');
     const started = this.#started;
-    throw new RequestError(started ? 'WATTSCOPE_STREAM_DROPPED' : 'WATTSCOPE_CONNECT', `${started ? 'the stream broke off' : 'cannot connect'}: ${(err as Error)?.message ?? err}`);
+    throw new RequestError(
+      started ? 'WATTSCOPE_STREAM_DROPPED' : 'WATTSCOPE_CONNECT',
+      `${started ? 'the stream broke off' : 'cannot connect'}: ${(err as Error)?.message ?? err}`,
+    );
   }
 
   /** POSTs `body` to `url` and returns the event stream, or throws (an HTTP error status included). */
@@ -62,7 +68,9 @@ export class StreamingRequest {
     let res: Response;
     try {
       res = await fetch(url, {
-        method: 'POST', signal: this.controller.signal, body: JSON.stringify(body),
+        method: 'POST',
+        signal: this.controller.signal,
+        body: JSON.stringify(body),
         headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(s.apiKey ? { authorization: `Bearer ${s.apiKey}` } : {}) },
       });
     } catch (err) {
@@ -153,8 +161,12 @@ export class TokenStream {
     }
     const usage = this.#usage;
     return {
-      completionTokens: usage?.completion_tokens ?? this.tokenTimesNs.length, promptTokens: usage?.prompt_tokens ?? null,
-      tokenSource: usage?.completion_tokens !== undefined ? 'usage' : 'counted', tokenTimesNs: this.tokenTimesNs, text: this.#text, attempts,
+      completionTokens: usage?.completion_tokens ?? this.tokenTimesNs.length,
+      promptTokens: usage?.prompt_tokens ?? null,
+      tokenSource: usage?.completion_tokens !== undefined ? 'usage' : 'counted',
+      tokenTimesNs: this.tokenTimesNs,
+      text: this.#text,
+      attempts,
     };
   }
 }

@@ -21,12 +21,14 @@ export function appliedLogPath(controlFile: string, pid: number = process.pid): 
 export function readAppliedChanges(file: string): AppliedChange[] {
   if (!existsSync(file)) return [];
   const changes: AppliedChange[] = [];
-  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (line === '') return;
-    const [t, target, watts] = line.split(' ');
-    const w = Number(watts);
-    if (!t || !/^\d+$/.test(t) || target === undefined || !Number.isFinite(w)) throw new Error(`${file}:${i + 1}: not an applied change: "${line}"`);
-    changes.push({ tNs: BigInt(t), target: target === '*' ? '*' : Number(target), watts: w });
-  });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (line === '') return;
+      const [t, target, watts] = line.split(' ');
+      const w = Number(watts);
+      if (!t || !/^\d+$/.test(t) || target === undefined || !Number.isFinite(w)) throw new Error(`${file}:${i + 1}: not an applied change: "${line}"`);
+      changes.push({ tNs: BigInt(t), target: target === '*' ? '*' : Number(target), watts: w });
+    });
   return changes;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/native/binding.js';
-import { reportJsonSchema } from '../src/formats/report-schema.js';
+import { reportJsonSchema } from '../src/formats/report-json-schema.js';
 import { VERSION } from '../src/util/version.js';
 
 describe('published schema and version', () => {

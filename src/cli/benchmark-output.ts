@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describeSensor } from '../measure/sensor-detect.js';
-import type { WattscopeReport } from '../formats/report-schema.js';
+import type { WattscopeReport } from '../formats/report-types.js';
 import { fmt } from './common.js';
 
 export function printBenchmark(report: WattscopeReport, outDir: string | undefined, json: boolean): void {

@@ -5,7 +5,7 @@
  * the truth (and the sensor profile that made it hard).
  */
 import type { Measurement } from '../measure/types.js';
-import type { WattscopeReport } from '../formats/report-schema.js';
+import type { WattscopeReport } from '../formats/report-types.js';
 import { appliedLogPath, readAppliedChanges } from '../sim/applied-log.js';
 import { PowerHistory } from '../sim/power-history.js';
 

@@ -5,6 +5,10 @@
  * from it (npm run schema) and a test keeps the two equal.
  */
 import { z } from 'zod';
+import type { SameType } from '../util/same-type.js';
+import type { RunRecord, WattscopeReport } from './report-types.js';
+
+export type { RunRecord, WattscopeReport };
 
 const Stat = z.object({
   n: z.number().int(),
@@ -79,7 +83,6 @@ export const RunRecordSchema = z.object({
     .nullable()
     .default(null),
 });
-export type RunRecord = z.infer<typeof RunRecordSchema>;
 
 export const WattscopeReportSchema = z.object({
   schemaVersion: z.literal(1),
@@ -173,9 +176,7 @@ export const WattscopeReportSchema = z.object({
     })
     .optional(),
 });
-export type WattscopeReport = z.infer<typeof WattscopeReportSchema>;
-
-/** The report's JSON Schema (draft 2020-12), generated from the zod schema. */
-export function reportJsonSchema(): unknown {
-  return z.toJSONSchema(WattscopeReportSchema, { target: 'draft-2020-12' });
-}
+// The plain types (report-types.ts) and the schema must agree; these fail to compile otherwise.
+const runRecordAgrees: SameType<z.infer<typeof RunRecordSchema>, RunRecord> = true;
+const reportAgrees: SameType<z.infer<typeof WattscopeReportSchema>, WattscopeReport> = true;
+void [runRecordAgrees, reportAgrees];

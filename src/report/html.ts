@@ -8,7 +8,7 @@ import { runTotalWh } from '../runner/analysis.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describeSensor } from '../measure/sensor-detect.js';
-import type { WattscopeReport } from '../formats/report-schema.js';
+import type { WattscopeReport } from '../formats/report-types.js';
 import { reportClient } from './page-client.js';
 import type { TimelineFile } from '../formats/timeline-recorder.js';
 

@@ -1,6 +1,6 @@
 /** Per-run instability reasons and the aggregate over runs. */
 import { median, summarize } from './stats.js';
-import type { RunRecord, WattscopeReport } from '../formats/report-schema.js';
+import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 
 /** Flags from the measurement that mean the counter or sampling misbehaved during a run. */
 const ANOMALY_FLAGS = new Set(['counter-reset', 'unsettled', 'sampling-gap', 'gpu-lost']);

@@ -4,29 +4,15 @@
  * or writing anything but its data files.
  */
 import { z } from 'zod';
-import type { RunRecord, WattscopeReport } from '../formats/report-schema.js';
+import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import type { MonitorOptions } from '../measure/options.js';
-import type { QueryContext } from '../measure/scope.js';
-import type { Dataset, DatasetRow } from './dataset.js';
+import type { SameType } from '../util/same-type.js';
+import type { BenchmarkHandler, BenchmarkOptions, RunStatsHook } from './benchmark-types.js';
+import type { Dataset } from './dataset.js';
 import type { ProgressState } from './progress.js';
 
-/**
- * The user's inference code for one query: measure its phases with `q.phase(name, fn)`.
- * `ctx.signal` aborts when the benchmark is stopped (Ctrl-C).
- */
-export type BenchmarkHandler = (row: DatasetRow, q: QueryContext, ctx: { signal: AbortSignal }) => unknown;
-
-/** A run's measured window: the whole run at concurrency 1, else the steady-state window. */
-export interface MeasuredWindow {
-  startNs: bigint;
-  endNs: bigint;
-  energyJ: number;
-  kind: 'steady-state' | 'whole-run';
-}
-
-/** What a run's query results add to its record as `serving` (an endpoint's latencies, for instance). */
-export type RunStatsHook = (results: unknown[], window: MeasuredWindow | null, concurrency: number) => RunRecord['serving'];
+export type { BenchmarkHandler, BenchmarkOptions, MeasuredWindow, RunStatsHook } from './benchmark-types.js';
 
 export const isDataset = (v: unknown): v is Dataset => typeof v === 'object' && v !== null && Array.isArray((v as Dataset).rows);
 
@@ -102,7 +88,9 @@ export const BenchmarkOptionsSchema = z
   })
   .strict();
 
-export type BenchmarkOptions = z.input<typeof BenchmarkOptionsSchema>;
+// The plain type (benchmark-types.ts) and the schema must agree; this fails to compile otherwise.
+const optionsAgree: SameType<z.input<typeof BenchmarkOptionsSchema>, BenchmarkOptions> = true;
+void optionsAgree;
 
 /** The options after validation and defaults. */
 export type ResolvedBenchmarkOptions = z.output<typeof BenchmarkOptionsSchema>;

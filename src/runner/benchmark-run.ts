@@ -4,7 +4,7 @@
  * record: per-phase Wh per 1,000 queries, flags, errors and, through the runStats hook, serving
  * statistics.
  */
-import type { RunRecord } from '../formats/report-schema.js';
+import type { RunRecord } from '../formats/report-types.js';
 import type { EnergyMonitor } from '../measure/monitor.js';
 import type { RunSummary } from '../measure/types.js';
 import type { MeasuredWindow } from './benchmark-options.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import type { RunRecord, WattscopeReport } from '../formats/report-schema.js';
+import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { TimelineRecorder } from '../formats/timeline-recorder.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { WattscopeError } from '../util/errors.js';

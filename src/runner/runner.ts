@@ -6,16 +6,16 @@
  * to `onProgress`, and the report page is the CLI's (or writeReportPage's).
  */
 import path from 'node:path';
-import type { WattscopeReport } from '../formats/report-schema.js';
+import type { WattscopeReport } from '../formats/report-types.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { WattscopeError } from '../util/errors.js';
-import type { BenchmarkOptions } from './benchmark-options.js';
+import type { BenchmarkOptions } from './benchmark-types.js';
 import { measureRun, sleep, yieldToLoop, type RunConditions } from './benchmark-run.js';
 import { prepareBenchmark, type BenchmarkContext } from './benchmark-setup.js';
 import { calibratePhases } from './calibration.js';
 import { writeRun } from './outputs.js';
 
-export { BenchmarkOptionsSchema, type BenchmarkHandler, type BenchmarkOptions, type MeasuredWindow, type RunStatsHook } from './benchmark-options.js';
+export type { BenchmarkHandler, BenchmarkOptions, MeasuredWindow, RunStatsHook } from './benchmark-types.js';
 
 /** Idle power before anything runs, into the report (skipped when idleMeasureS is 0). */
 async function measureIdle(ctx: BenchmarkContext): Promise<void> {

@@ -1,0 +1,150 @@
+/**
+ * The types of wattscope's own benchmark report (wattscope-report.json), as plain TypeScript: the
+ * zod schema that validates the file (report-schema.ts) is an implementation detail, and a
+ * compile-time check there keeps the two the same.
+ */
+
+/** A statistic over runs: count, mean, standard deviation, Student-t 95% interval, coefficient of variation (%), range. */
+export interface RunStatistic {
+  n: number;
+  mean: number;
+  sd: number;
+  ci95: [number, number];
+  cv: number | null;
+  min: number;
+  max: number;
+}
+
+export interface LatencyPercentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+/** One phase over one run, as measured (not normalized). */
+export interface RunPhaseRecord {
+  energyJ: number;
+  uncertaintyJ: number;
+  durationS: number;
+  count: number;
+  tokens: number;
+  samples: number;
+}
+
+/** A run's serving metrics, when the handler measured a model server. */
+export interface ServingRecord {
+  concurrency: number;
+  ttftMs: LatencyPercentiles | null;
+  itlMs: LatencyPercentiles | null;
+  completedRequests: number;
+  generatedTokens: number;
+  window: {
+    kind: 'steady-state' | 'whole-run';
+    durationS: number;
+    energyJ: number;
+    tokens: number;
+    requests: number;
+    jPerToken: number | null;
+    jPerRequest: number | null;
+    tokensPerS: number;
+  } | null;
+  attribution: string;
+}
+
+export interface RunRecord {
+  index: number;
+  startedAt: string;
+  durationS: number;
+  /** Random delay slept before the run, s. */
+  delayS: number;
+  cooldownS: number;
+  startTemperatureC: number | null;
+  endTemperatureC: number | null;
+  queries: number;
+  failedQueries: number;
+  /** Counter delta over the whole run (all GPUs), J, as measured (not normalized). */
+  totalEnergyJ: number;
+  totalUncertaintyJ: number;
+  unattributedEnergyJ: number;
+  /** Per phase, as measured over this run's queries (not normalized). */
+  phases: Record<string, RunPhaseRecord>;
+  /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
+  phaseWhPer1000: Record<string, number>;
+  method: 'energy-counter' | 'counter-interpolated' | 'counter-regression' | 'power-integration';
+  flags: string[];
+  /** Why this run is unstable (empty when stable). */
+  unstable: string[];
+  /** Whether the run counts in the means. */
+  included: boolean;
+  /** Failed queries by error code (e.g. WATTSCOPE_HTTP_STATUS, WATTSCOPE_STREAM_DROPPED). */
+  errors: Record<string, number>;
+  /** Serving metrics, when the handler measured a model server. */
+  serving: ServingRecord | null;
+}
+
+export interface ReportGpu {
+  index: number;
+  cudaIndex: number | null;
+  uuid: string | null;
+  name: string | null;
+  migInstance: string | null;
+  powerSource: string;
+  hasEnergyCounter: boolean;
+  powerLimitW: number | null;
+  /** The power sensor as measured from the samples (kind, refresh period); absent in reports of older versions. */
+  sensor?: { kind: 'instant' | 'periodic' | 'average-1s' | 'unknown'; refreshPeriodMs: number | null; changesSeen: number };
+}
+
+export interface WattscopeReport {
+  schemaVersion: 1;
+  tool: { name: 'wattscope'; version: string };
+  /** running: runs still to come (or the process died: see state); complete; interrupted (Ctrl-C); failed. */
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+  benchmark: {
+    task: string | null;
+    model: string | null;
+    workload: string;
+    dataset: { source: string; name: string; format: string; rows: number; columns: string[] };
+    /** Factor from measured energy to energy per 1,000 queries (1000 / rows). */
+    per1000Scale: number;
+    runsPlanned: number;
+    runsCompleted: number;
+    warmupQueries: number;
+    phases: string[];
+  };
+  settings: {
+    sampleHz: number;
+    randomDelayMaxS: number;
+    cooldown: { enabled: boolean; maxWaitS: number; temperatureMarginC: number; powerMarginW: number };
+    idleMeasureS: number;
+    subtractIdle: boolean;
+    excludeUnstable: boolean;
+  };
+  environment: { node: string; platform: string; arch: string; hostname: string; cpus: number };
+  device: { simulated: boolean; libraryPath: string; driverVersion: string | null; nvmlVersion: string | null; missingSymbols: string[]; gpus: ReportGpu[] };
+  idle: { powerW: number; durationS: number; uncertaintyW: number; temperatureC: number | null } | null;
+  runs: RunRecord[];
+  aggregate: {
+    includedRuns: number[];
+    excludedRuns: Array<{ index: number; reasons: string[] }>;
+    /** Per phase across included runs: Wh per 1,000 queries. */
+    phaseWhPer1000: Record<string, RunStatistic>;
+    /** Sum of the phases across included runs: Wh per 1,000 queries (the AI Energy Score). */
+    totalWhPer1000: RunStatistic;
+    /** Unattributed (between phases) Wh per 1,000 queries across included runs. */
+    unattributedWhPer1000: RunStatistic;
+  } | null;
+  aiEnergyScore: {
+    gpuEnergyWh: number;
+    summary: { units: 'Wh'; total: number; preprocess_wh: number | null; prefill_wh: number | null; decode_wh: number | null };
+  } | null;
+  notes: string[];
+  /**
+   * On the simulated GPU only: the simulator's exact energy per phase (Wh per 1,000 queries, mean
+   * over the runs) beside which the estimates can be judged, and the sensor profile simulated.
+   */
+  simulatedTruth?: { sensorProfile: string; counter: string; phaseWhPer1000: Record<string, number>; totalWhPer1000: number };
+}

@@ -1,0 +1,79 @@
+/**
+ * runBenchmark's public types, as plain TypeScript (the zod schema that validates the options,
+ * benchmark-options.ts, is internal; a compile-time check there keeps the two the same).
+ */
+import type { RunRecord, ServingRecord, WattscopeReport } from '../formats/report-types.js';
+import type { EnergyMonitor } from '../measure/monitor.js';
+import type { MonitorOptions } from '../measure/options.js';
+import type { QueryContext } from '../measure/scope.js';
+import type { Dataset, DatasetRow } from './dataset.js';
+import type { ProgressState } from './progress.js';
+
+/**
+ * The user's inference code for one query: measure its phases with `q.phase(name, fn)`.
+ * `ctx.signal` aborts when the benchmark is stopped (Ctrl-C).
+ */
+export type BenchmarkHandler = (row: DatasetRow, q: QueryContext, ctx: { signal: AbortSignal }) => unknown;
+
+/** A run's measured window: the whole run at concurrency 1, else the steady-state window. */
+export interface MeasuredWindow {
+  startNs: bigint;
+  endNs: bigint;
+  energyJ: number;
+  kind: 'steady-state' | 'whole-run';
+}
+
+/** What a run's query results add to its record as `serving` (an endpoint's latencies, for instance). */
+export type RunStatsHook = (results: unknown[], window: MeasuredWindow | null, concurrency: number) => ServingRecord | null;
+
+/** runBenchmark's options; every default is stated. */
+export interface BenchmarkOptions {
+  /** A loaded Dataset, or a file spec. */
+  dataset: Dataset | { path: string; format?: 'jsonl' | 'csv' | 'parquet'; task?: string; columns?: string[]; limit?: number };
+  handler: BenchmarkHandler;
+  /** Runs over the dataset (1 to 1,000; default 10). */
+  runs?: number;
+  /** Warm-up queries before the first run, not counted (default 10). */
+  warmup?: number;
+  /** Default: preprocess, prefill, decode. */
+  phases?: string[];
+  /** Output directory; nothing is written without one. */
+  outDir?: string;
+  task?: string;
+  model?: string;
+  /** A name for the workload, for the report (default 'custom'). */
+  workload?: string;
+  /** An open monitor to use, or options to open one (closed at the end). */
+  monitor?: EnergyMonitor | MonitorOptions;
+  /** Random delay before each run, s (0 to 60; default 1). */
+  randomDelayMaxS?: number;
+  /** Wait before each run until temperature and power are back near idle (default off; 60 s, 3 °C, 15 W). */
+  cooldown?: { enabled?: boolean; maxWaitS?: number; temperatureMarginC?: number; powerMarginW?: number };
+  /** Idle power measured before the runs, s (0 to 600; default 5). */
+  idleMeasureS?: number;
+  /** Subtract idle power x duration from every phase (default false). */
+  subtractIdle?: boolean;
+  /** Leave unstable runs out of the means (default true). */
+  excludeUnstable?: boolean;
+  /** 'auto' (default): resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
+  resume?: 'auto' | 'never';
+  /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
+  onProgress?: (progress: ProgressState) => void;
+  /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */
+  runStats?: RunStatsHook;
+  /** Called after each completed run with the report so far. */
+  onRun?: (report: WattscopeReport, run: RunRecord) => void;
+  /**
+   * A calibration pass before the runs (for coarse power sensors such as the H100's): each phase of
+   * `rows` rows (default 8) is repeated back-to-back for `phaseS` seconds (default 0.3), so the
+   * per-phase regression can tell the phases' powers apart. Only for handlers whose phase functions
+   * can be called again.
+   */
+  calibration?: { rows?: number; phaseS?: number };
+  /** Queries in flight at once (default 1: batch size 1, as AI Energy Score requires). */
+  concurrency?: number;
+  /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */
+  signal?: AbortSignal;
+  /** Called with lines worth telling a person (resuming, starting clean). */
+  log?: (line: string) => void;
+}

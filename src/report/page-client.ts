@@ -1,13 +1,15 @@
 /// <reference lib="dom" />
 /**
- * The report page's browser code. It is serialized with Function.prototype.toString
- * into report.html, so it must be self-contained: no imports, no outer variables.
+ * The report page's browser code. Each function is serialized with Function.prototype.toString
+ * into report.html, where they are declared side by side: no imports, and no outer variables but
+ * each other.
  * It draws the power timeline (min/max envelope per pixel, recomputed on zoom from
  * the full 1 ms data, phases as coloured bands when few enough are in view) and
  * the per-run energy chart. The summary figures are rendered as HTML beforehand.
  */
 /* eslint-disable */
-export function reportClient(data: {
+/** What the page's script draws from (the report's figures are in the HTML already). */
+export interface ReportData {
   timeline: {
     binMs: number;
     gpus: Array<{ index: number; name: string | null; powerW: Array<number | null> }>;
@@ -18,35 +20,43 @@ export function reportClient(data: {
   runs: Array<{ index: number; totalWh: number; phaseWh: Record<string, number>; included: boolean }>;
   phases: string[];
   colors: Record<string, string>;
-}): void {
-  const U = (globalThis as unknown as { uPlot: any }).uPlot;
-  const MAX_POINTS = 4000;
-  const MAX_BANDS = 20000;
+}
 
-  function envelope(power: Array<number | null>, binMs: number, fromMs: number, toMs: number): [number[], Array<number | null>, Array<number | null>] {
-    const i0 = Math.max(0, Math.floor(fromMs / binMs));
-    const i1 = Math.min(power.length, Math.ceil(toMs / binMs) + 1);
-    const n = Math.max(0, i1 - i0);
-    const step = Math.max(1, Math.ceil(n / MAX_POINTS));
-    const xs: number[] = [];
-    const lo: Array<number | null> = [];
-    const hi: Array<number | null> = [];
-    for (let i = i0; i < i1; i += step) {
-      let mn = Infinity;
-      let mx = -Infinity;
-      for (let k = i; k < Math.min(i + step, i1); k++) {
-        const v = power[k];
-        if (v === null || v === undefined) continue;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-      }
-      xs.push(((i + step / 2) * binMs) / 1000);
-      lo.push(mn === Infinity ? null : mn);
-      hi.push(mx === -Infinity ? null : mx);
+/** The min/max envelope of 1 ms power bins over [fromMs, toMs], at most 4,000 points: [seconds, min W, max W]. */
+export function powerEnvelope(
+  power: Array<number | null>,
+  binMs: number,
+  fromMs: number,
+  toMs: number,
+): [number[], Array<number | null>, Array<number | null>] {
+  const maxPoints = 4000;
+  const i0 = Math.max(0, Math.floor(fromMs / binMs));
+  const i1 = Math.min(power.length, Math.ceil(toMs / binMs) + 1);
+  const n = Math.max(0, i1 - i0);
+  const step = Math.max(1, Math.ceil(n / maxPoints));
+  const xs: number[] = [];
+  const lo: Array<number | null> = [];
+  const hi: Array<number | null> = [];
+  for (let i = i0; i < i1; i += step) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let k = i; k < Math.min(i + step, i1); k++) {
+      const v = power[k];
+      if (v === null || v === undefined) continue;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
     }
-    return [xs, lo, hi];
+    xs.push(((i + step / 2) * binMs) / 1000);
+    lo.push(mn === Infinity ? null : mn);
+    hi.push(mx === -Infinity ? null : mx);
   }
+  return [xs, lo, hi];
+}
 
+/** One power chart per GPU, zoomable, with the phases as coloured bands when few enough are in view. */
+export function drawTimelines(data: ReportData): void {
+  const U = (globalThis as unknown as { uPlot: any }).uPlot;
+  const MAX_BANDS = 20000;
   const tl = data.timeline;
   const charts = document.getElementById('timeline-charts')!;
   if (tl && tl.gpus.length) {
@@ -99,13 +109,13 @@ export function reportClient(data: {
                 if (key !== 'x' || busy) return;
                 busy = true;
                 // Rescaling to the new window's data keeps uPlot's visible index range in step with it.
-                u.setData(envelope(g.powerW, tl.binMs, u.scales.x.min * 1000, u.scales.x.max * 1000));
+                u.setData(powerEnvelope(g.powerW, tl.binMs, u.scales.x.min * 1000, u.scales.x.max * 1000));
                 busy = false;
               },
             ],
           },
         },
-        envelope(g.powerW, tl.binMs, 0, totalMs),
+        powerEnvelope(g.powerW, tl.binMs, 0, totalMs),
         wrap,
       );
       wrap.addEventListener('dblclick', () => plot.setScale('x', { min: 0, max: totalMs / 1000 }));
@@ -115,7 +125,11 @@ export function reportClient(data: {
   } else {
     charts.textContent = 'No timeline was recorded for this result.';
   }
+}
 
+/** The per-run energy chart (total and each phase). */
+export function drawRunChart(data: ReportData): void {
+  const U = (globalThis as unknown as { uPlot: any }).uPlot;
   const runChart = document.getElementById('runs-chart')!;
   // Runs are whole numbers: ticks fall on integers only, and the labels drawn are kept on the
   // element (data-x-ticks) so that tests can read what the canvas shows.
@@ -144,5 +158,11 @@ export function reportClient(data: {
       runChart,
     );
   }
+}
+
+/** The page's entry: draws the charts, then marks the page ready (for tests and screenshots). */
+export function reportClient(data: ReportData): void {
+  drawTimelines(data);
+  drawRunChart(data);
   document.body.setAttribute('data-ready', 'true');
 }

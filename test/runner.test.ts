@@ -164,6 +164,18 @@ describe('bad input names the place', () => {
     writeFileSync(pq, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: ['one', 'two'], type: 'STRING' }] })));
     expect((await loadDataset({ path: pq })).rows.map((r) => r.text)).toEqual(['one', 'two']);
   });
+
+  it("a UTF-8 byte order mark (a spreadsheet's CSV export) is not part of the first column's name", async () => {
+    const dir = tmp();
+    const csv = path.join(dir, 'bom.csv');
+    writeFileSync(csv, '\uFEFFtext,id\nhello,1\nworld,2\n');
+    const loaded = await loadDataset({ path: csv });
+    expect(loaded.columns).toEqual(['text']);
+    expect(loaded.rows.map((r) => r.text)).toEqual(['hello', 'world']);
+    const jsonl = path.join(dir, 'bom.jsonl');
+    writeFileSync(jsonl, '\uFEFF{"text":"a"}\n{"text":"b"}\n');
+    expect((await loadDataset({ path: jsonl })).rows.map((r) => r.text)).toEqual(['a', 'b']);
+  });
 });
 
 describe('runner options', () => {

@@ -136,7 +136,8 @@ export async function loadDataset(spec: DatasetSpec): Promise<Dataset> {
       rows.push(toRow(obj, rows.length, columns, file, i + 1, `line ${i + 1}`));
     }
   } else if (format === 'csv') {
-    const records = parseCsv(buf.toString('utf8'), file);
+    // A UTF-8 byte order mark (as spreadsheet exports write) is not part of the first column's name.
+    const records = parseCsv(buf.toString('utf8').replace(/^\uFEFF/, ''), file);
     const header = records.shift();
     if (!header) throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: empty CSV`, { file });
     for (const col of columns) {

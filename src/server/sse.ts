@@ -36,12 +36,15 @@ export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerato
     buf += decoder.decode(chunk, { stream: true });
     let i: number;
     while ((i = buf.search(/\r\n|\n|\r/)) >= 0) {
+      // A CR at the chunk's end may be the first half of a CRLF cut between chunks: wait for the next.
+      if (buf[i] === '\r' && i === buf.length - 1) break;
       const l = buf.slice(0, i);
       buf = buf.slice(i + (buf[i] === '\r' && buf[i + 1] === '\n' ? 2 : 1));
       yield* line(l);
     }
   }
   buf += decoder.decode();
+  if (buf.endsWith('\r')) buf = buf.slice(0, -1);
   if (buf) yield* line(buf);
   yield* flush();
 }

@@ -8,8 +8,11 @@
 export interface RunStatistic {
   n: number;
   mean: number;
+  /** Sample standard deviation (n - 1); 0 when n = 1. */
   sd: number;
+  /** 95% confidence interval of the mean (Student t); equal to the mean when n = 1. */
   ci95: [number, number];
+  /** sd / mean; null when the mean is 0. */
   cv: number | null;
   min: number;
   max: number;

@@ -14,6 +14,16 @@ import type { ProgressState } from './progress.js';
 
 export type { BenchmarkHandler, BenchmarkOptions, MeasuredWindow, RunStatsHook } from './benchmark-types.js';
 
+/** The cooldown before each run (shared by the options and the CLI's config files). */
+export const CooldownSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    maxWaitS: z.number().min(0).default(60),
+    temperatureMarginC: z.number().min(0).default(3),
+    powerMarginW: z.number().min(0).default(15),
+  })
+  .strict();
+
 export const isDataset = (v: unknown): v is Dataset => typeof v === 'object' && v !== null && Array.isArray((v as Dataset).rows);
 
 export const BenchmarkOptionsSchema = z
@@ -50,15 +60,7 @@ export const BenchmarkOptionsSchema = z
       )
       .optional(),
     randomDelayMaxS: z.number().min(0).max(60).default(1),
-    cooldown: z
-      .object({
-        enabled: z.boolean().default(false),
-        maxWaitS: z.number().min(0).default(60),
-        temperatureMarginC: z.number().min(0).default(3),
-        powerMarginW: z.number().min(0).default(15),
-      })
-      .strict()
-      .default({ enabled: false, maxWaitS: 60, temperatureMarginC: 3, powerMarginW: 15 }),
+    cooldown: CooldownSchema.default({ enabled: false, maxWaitS: 60, temperatureMarginC: 3, powerMarginW: 15 }),
     idleMeasureS: z.number().min(0).max(600).default(5),
     subtractIdle: z.boolean().default(false),
     excludeUnstable: z.boolean().default(true),

@@ -1,4 +1,5 @@
 /** `wattscope run <config>`: the config file, validated with zod (errors name the field and the file). */
+import { CooldownSchema } from './benchmark-options.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -56,15 +57,7 @@ export const RunConfigSchema = z
     sampleHz: z.number().min(1).max(20000).default(1000),
     simulate: z.boolean().default(false),
     randomDelayMaxS: z.number().min(0).max(60).default(1),
-    cooldown: z
-      .object({
-        enabled: z.boolean().default(false),
-        maxWaitS: z.number().min(0).default(60),
-        temperatureMarginC: z.number().min(0).default(3),
-        powerMarginW: z.number().min(0).default(15),
-      })
-      .strict()
-      .optional(),
+    cooldown: CooldownSchema.optional(),
     idleMeasureS: z.number().min(0).max(600).default(5),
     subtractIdle: z.boolean().default(false),
     excludeUnstable: z.boolean().default(true),

@@ -1,4 +1,5 @@
 /** Statistics across runs: mean, standard deviation, Student-t 95% interval, coefficient of variation. */
+import type { RunStatistic } from '../formats/report-types.js';
 
 // Two-sided 95% Student t quantiles (t_{0.975, df}) for df = 1..30.
 const T975 = [
@@ -16,18 +17,8 @@ export function tQuantile975(df: number): number {
   return z + g1 / df + g2 / (df * df);
 }
 
-export interface Summary {
-  n: number;
-  mean: number;
-  /** Sample standard deviation (n - 1); 0 when n = 1. */
-  sd: number;
-  /** 95% confidence interval of the mean (Student t); equal to the mean when n = 1. */
-  ci95: [number, number];
-  /** sd / mean; null when the mean is 0. */
-  cv: number | null;
-  min: number;
-  max: number;
-}
+/** A statistic over runs: the report's own type. */
+export type Summary = RunStatistic;
 
 export function summarize(values: number[]): Summary {
   const n = values.length;

@@ -4,6 +4,7 @@
  * window (from when N requests are first in flight until the tail begins, as the
  * ML.ENERGY benchmark does) with its energy per token and per request.
  */
+import type { LatencyPercentiles, ServingRecord } from '../formats/report-types.js';
 import type { QueryContext } from '../measure/scope.js';
 import type { DatasetRow } from '../runner/dataset.js';
 import type { RunStatsHook } from '../runner/runner.js';
@@ -46,11 +47,8 @@ export function endpointHandler(client: OpenAIStreamClient) {
   };
 }
 
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-}
+/** Latency percentiles, ms: the report's own type. */
+export type Percentiles = LatencyPercentiles;
 
 export function percentiles(xs: number[]): Percentiles | null {
   if (xs.length === 0) return null;
@@ -59,25 +57,8 @@ export function percentiles(xs: number[]): Percentiles | null {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 }
 
-export interface ServingStats {
-  concurrency: number;
-  ttftMs: Percentiles | null;
-  itlMs: Percentiles | null;
-  completedRequests: number;
-  generatedTokens: number;
-  /** The steady-state window (concurrency > 1) or the whole run (concurrency 1). */
-  window: {
-    kind: 'steady-state' | 'whole-run';
-    durationS: number;
-    energyJ: number;
-    tokens: number;
-    requests: number;
-    jPerToken: number | null;
-    jPerRequest: number | null;
-    tokensPerS: number;
-  } | null;
-  attribution: string;
-}
+/** A run's serving metrics: the report's own record (wattscope-report.json's runs[].serving). */
+export type ServingStats = ServingRecord;
 
 export function servingStats(
   results: ServedQuery[],

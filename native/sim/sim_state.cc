@@ -184,7 +184,6 @@ void SimState::PollControl(int64_t nowNs) {
     }
     RecordApplied(t, target, watts, tNs);
   }
-  if (appliedFile_ != nullptr) std::fflush(appliedFile_);
   (void)nowNs;
 }
 
@@ -196,8 +195,14 @@ void SimState::RecordApplied(int64_t appliedNs, const char* target, double watts
     appliedFile_ = std::fopen(path.c_str(), "ab");
     if (appliedFile_ == nullptr) return;
   }
-  std::fprintf(appliedFile_, "%lld %s %.17g %lld\n", static_cast<long long>(appliedNs), target, watts,
-               static_cast<long long>(requestedNs));
+  // Each line is handed to the file whole (one write), so a reader never sees half a line that a
+  // full stdio buffer flushed.
+  char line[128];
+  int length = std::snprintf(line, sizeof(line), "%lld %s %.17g %lld\n", static_cast<long long>(appliedNs), target,
+                             watts, static_cast<long long>(requestedNs));
+  if (length <= 0 || static_cast<size_t>(length) >= sizeof(line)) return;
+  std::fwrite(line, 1, static_cast<size_t>(length), appliedFile_);
+  std::fflush(appliedFile_);
 }
 
 bool SimState::Lost(int64_t nowNs) const {

@@ -18,6 +18,6 @@ export type { QueryContext, ScopeCounts } from './measure/scope.js';
 export type { SelectedGpu } from './measure/gpu-selection.js';
 export type { EnergyMethod, MeasurementFlag, RunFlag } from './measure/estimate.js';
 export type { SensorInfo, SensorKind } from './measure/sensor-detect.js';
-export type { TimelineSamples } from './measure/timeline.js';
+export type { TimelineSamples } from './measure/types.js';
 export type { GpuEnergy, Measurement, MeasuredScope, UnavailableScope, ScopeOutcome, PhaseTotal, RunSummary, QueryRecord } from './measure/types.js';
 export { timelineToCsv, timelineToJson } from './measure/export.js';

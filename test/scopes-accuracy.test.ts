@@ -119,7 +119,10 @@ describe('short scopes', () => {
       const t = truth(sim, m);
       expect(m.energyJ).toBeGreaterThan(0);
       expect(m.uncertaintyJ).toBeGreaterThan(0);
-      expect(['counter-interpolated', 'energy-counter']).toContain(m.method);
+      // Scopes whose ends settled before the sensor was shown instant (the first ~100 ms) are judged
+      // as on a coarse sensor, split by time or by the learnt power, and say so.
+      expect(['counter-interpolated', 'energy-counter', 'counter-regression']).toContain(m.method);
+      if (m.method === 'counter-regression') expect(m.flags).toContain('coarse-sensor');
       if (Math.abs(m.energyJ - t) <= m.uncertaintyJ) covered++;
     }
     expect(covered / finals.length).toBeGreaterThanOrEqual(0.95);

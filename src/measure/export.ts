@@ -1,5 +1,5 @@
 /** Timeline export: CSV and JSON of a GPU's power samples. */
-import type { TimelineSamples } from './timeline.js';
+import type { TimelineSamples } from './types.js';
 
 /** CSV with a header: t_ns (monotonic), power_w, counter_j (empty where the read failed). */
 export function timelineToCsv(s: TimelineSamples): string {

@@ -13,8 +13,8 @@ import { summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
 import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
-import type { PowerTimeline, TimelineSamples } from './timeline.js';
-import type { Measurement, MonitorStats, QueryRecord, RunSummary } from './types.js';
+import type { PowerTimeline } from './timeline.js';
+import type { Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
 export type { MonitorGpu, MonitorStats };
 

@@ -10,9 +10,8 @@
  * - after the last anchor: the last anchor plus the power integral scaled by the counter/power
  *   ratio (provisional); with no counter (pre-Volta, or NOT_SUPPORTED): the power integral alone.
  * A scope's energy is E(end) - E(start), so phases and gaps add up to the counter's delta exactly;
- * each estimate carries a ~95% half-width, J. The parts: samples (sample-store.ts), anchors
- * (counter-anchors.ts), the update grid (counter-grid.ts), the power at scope boundaries
- * (boundary-power.ts), the sensor's kind (sensor-detect.ts). This file ingests and dispatches.
+ * each estimate carries a ~95% half-width, J. The parts: sample-store.ts, counter-anchors.ts,
+ * counter-grid.ts, boundary-power.ts, sensor-detect.ts. This file ingests and dispatches.
  */
 import { BoundaryPowerModel } from './boundary-power.js';
 import { CoarseStepEstimator } from './coarse-estimate.js';
@@ -24,21 +23,13 @@ import type { PhasePowerRegression } from './phase-regression.js';
 import { SampleStore } from './sample-store.js';
 import { counterStepEvidence, SensorDetector, type SensorInfo } from './sensor-detect.js';
 import { PowerEstimator } from './power-estimate.js';
+import type { TimelineSamples } from './types.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;
 /** Sampling gaps of at least this long are flagged (sampling-gap), ns. */
 const GAP_FLAG_NS = 50e6;
 /** Readings before a boundary interval whose range bounds its imputed levels. */
 const RECENT_READINGS = 6;
-
-export interface TimelineSamples {
-  gpu: number;
-  /** Monotonic ns (same clock as process.hrtime.bigint()). */
-  tNs: BigInt64Array;
-  powerW: Float64Array;
-  /** The raw energy counter, J (NaN where the read failed). */
-  counterJ: Float64Array;
-}
 
 export class PowerTimeline {
   readonly gpu: number;
@@ -258,6 +249,9 @@ export class PowerTimeline {
     const energyJ = pb.energyJ - pa.energyJ;
     const flags = this.flagsBetween(a, b);
     if (pa.extrapolated || pb.extrapolated) flags.push('extrapolated');
+    // Points settled before the sensor was known to be instant were made as on a coarse one: judged so.
+    const coarse = this.coarse || pa.coarseModel !== undefined || pb.coarseModel !== undefined;
+    if (coarse && this.hasCounter && !flags.includes('coarse-sensor')) flags.push('coarse-sensor');
     let uncertaintyJ = pa.uncertaintyJ + pb.uncertaintyJ;
     let method: EnergyMethod;
     if (!this.hasCounter) {
@@ -265,7 +259,7 @@ export class PowerTimeline {
       // No counter to anchor to: the power sensor's own accuracy dominates (NVML: about +-5%).
       uncertaintyJ += 0.05 * Math.abs(energyJ) + this.#power.jumpsBetweenJ(a, b);
       if (this.averagedPower) uncertaintyJ += this.#power.averagedSpreadJ(a, b);
-    } else if (this.coarse) {
+    } else if (coarse) {
       ({ method, uncertaintyJ } = this.#coarse.interval(a, b, energyJ, pa, pb));
     } else {
       method = this.#anchors.between(a, b) >= 2 ? 'energy-counter' : 'counter-interpolated';

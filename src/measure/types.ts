@@ -138,3 +138,13 @@ export interface MonitorStats {
   /** The first few such decreases, with where they were seen. */
   energyDecreaseDetails: EnergyDecrease[];
 }
+
+/** One GPU's retained samples. */
+export interface TimelineSamples {
+  gpu: number;
+  /** Monotonic ns (same clock as process.hrtime.bigint()). */
+  tNs: BigInt64Array;
+  powerW: Float64Array;
+  /** The raw energy counter, J (NaN where the read failed). */
+  counterJ: Float64Array;
+}

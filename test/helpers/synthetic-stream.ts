@@ -62,6 +62,8 @@ export interface StreamOptions {
   /** The periodic sensor's refresh phase, ms. */
   refreshPhaseMs?: number;
   seed?: number;
+  /** Appends only the samples due after this instant, ms: a stream fed in parts, the same as whole. */
+  fromMs?: number;
 }
 
 /** Reads `trace` as the sampler would and appends it to `timeline` in batches of 50 samples. */
@@ -72,7 +74,10 @@ export function feedTimeline(timeline: PowerTimeline, trace: PowerTrace, options
   const refreshNs = 100 * MS;
   const refreshPhaseNs = (options.refreshPhaseMs ?? 61) * MS;
   const times: number[] = [];
-  for (let t = 0; t <= options.durationMs * MS; t += options.sampleMs * MS) times.push(t + random() * 0.2 * options.sampleMs * MS);
+  for (let t = 0; t <= options.durationMs * MS; t += options.sampleMs * MS) {
+    const jitterNs = random() * 0.2 * options.sampleMs * MS;
+    if (options.fromMs === undefined || t > options.fromMs * MS) times.push(t + jitterNs);
+  }
   const reading = (t: number): number => {
     if (options.sensor === 'instant') return trace.powerAt(t);
     const lastRefresh = Math.floor((t - refreshPhaseNs) / refreshNs) * refreshNs + refreshPhaseNs;

@@ -1,36 +1,64 @@
-/** Atomic file writes: write a temporary file beside the target, fsync, rename, fsync the directory. */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, mkdirSync } from 'node:fs';
+/**
+ * Atomic file writes: write a temporary file beside the target (every byte, however many calls the
+ * kernel takes), fsync, rename, fsync the directory. On any failure the temporary file is removed
+ * and the target is left as it was.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { WattscopeError } from './errors.js';
 
-let counter = 0;
+/** The file-system calls a write goes through (replaceable in tests, to force short writes and failures). */
+export interface AtomicWriteIo {
+  writeSync: (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+  renameSync: (from: string, to: string) => void;
+}
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+const NODE_IO: AtomicWriteIo = { writeSync, renameSync };
+
+let temporaryFileCount = 0;
+
+/** Writes all of `bytes` to `fd`, calling again after a short write. */
+function writeAll(io: AtomicWriteIo, fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = io.writeSync(fd, bytes, offset, bytes.length - offset);
+    if (!(written > 0)) throw new Error(`write made no progress at byte ${offset} of ${bytes.length}`);
+    offset += written;
+  }
+}
+
+function fsyncDirectory(dir: string): void {
+  try {
+    const dirFd = openSync(dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  } catch {
+    // Directories cannot be fsynced on some platforms; the rename is still atomic.
+  }
+}
+
+/** Replaces `file` with `data` atomically; a failure is a WATTSCOPE_IO error naming the file. */
+export function writeFileAtomic(file: string, data: string | Uint8Array, io: AtomicWriteIo = NODE_IO): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
+  const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.${temporaryFileCount++}.tmp`);
   try {
     mkdirSync(dir, { recursive: true });
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(temporary, 'w');
     try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      writeAll(io, fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, file);
-    try {
-      const dfd = openSync(dir, 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
-      }
-    } catch {
-      // Directories cannot be fsynced on some platforms; the rename is still atomic.
-    }
+    io.renameSync(temporary, file);
   } catch (err) {
+    rmSync(temporary, { force: true });
     throw new WattscopeError('WATTSCOPE_IO', `cannot write ${file}: ${(err as Error).message}`, { file, cause: err });
   }
+  fsyncDirectory(dir);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {

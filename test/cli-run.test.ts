@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import { packageRoot } from '../src/native/binding.js';
+import { readAppliedChanges } from '../src/sim/applied-log.js';
 import { configureSim, sleep } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';
 
@@ -38,6 +39,11 @@ describe('wattscope demo', () => {
     expect(state.runsCompleted).toBeGreaterThanOrEqual(partial.runs.length - 1);
     expect(state.runsCompleted).toBeLessThanOrEqual(partial.runs.length);
     expect(readFileSync(path.join(out, 'GPU_ENERGY_WH.txt'), 'utf8')).toMatch(/^\d+\.\d\d\n$/);
+    // A kill in the middle of an atomic write can orphan its temporary file (here planted, as a
+    // killed process with another pid would leave it); the next start removes it, and nothing else.
+    const orphans = [path.join(out, '.wattscope-report.json.999999.7.tmp'), path.join(runsDir, '.run-002.json.999999.8.tmp')];
+    for (const f of orphans) writeFileSync(f, '{"trunc');
+    writeFileSync(path.join(out, 'notes.tmp'), 'mine');
     // Run again: it resumes.
     const again = runCli(args);
     expect(again.status).toBe(0);
@@ -49,8 +55,8 @@ describe('wattscope demo', () => {
     expect(full.runs.map((r) => r.index)).toEqual([0, 1, 2, 3]);
     expect(full.runs[0]!.startedAt).toBe(partial.runs[0]!.startedAt);
     for (const f of ['GPU_ENERGY_WH.txt', 'GPU_ENERGY_SUMMARY.json', 'benchmark_report.json']) expect(existsSync(path.join(out, f))).toBe(true);
-    // A kill in the middle of an atomic write can orphan its temporary file; the next start removes it.
-    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    for (const f of orphans) expect(existsSync(f)).toBe(false);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual(['notes.tmp']);
     expect(readdirSync(runsDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     // --fresh starts clean and says so.
     const fresh = runCli([...args.slice(0, 3), '--runs', '1', '--queries', '50', '--idle', '0.1', '--fresh']);
@@ -103,7 +109,13 @@ describe('wattscope run <config>', () => {
     // 600 W x ~4 ms per query, normalized to 1,000 queries: about 0.67 Wh.
     expect(report.aggregate!.phaseWhPer1000.prefill!.mean).toBeGreaterThan(0.6);
     expect(report.aggregate!.phaseWhPer1000.prefill!.mean).toBeLessThan(0.8);
-    expect(sim.file).toBeDefined();
+    // The handler drove the simulated GPU: the simulator in the CLI's process applied its changes,
+    // one prefill (600 W) and one decode (300 W) per query: 2 warm-up queries + 2 runs x 40.
+    const appliedLogs = readdirSync(path.dirname(sim.file!)).filter((f) => f.startsWith('control.log.applied.'));
+    expect(appliedLogs).toHaveLength(1);
+    const applied = readAppliedChanges(path.join(path.dirname(sim.file!), appliedLogs[0]!));
+    expect(applied.filter((c) => c.watts === 600)).toHaveLength(82);
+    expect(applied.filter((c) => c.watts === 300)).toHaveLength(82);
   }, 60_000);
 
   it('a bad config field is an error naming the field and the file', () => {

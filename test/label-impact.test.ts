@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateImpact, labelPng, labelSvg } from '../src/public/scoring.js';
 import { runCli } from './helpers/cli.js';
+import { decodePng, differingPixels } from './helpers/png.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'wattscope-label-'));
 const data = {
@@ -40,10 +41,19 @@ describe('the label', () => {
     expect(new Resvg(svg).width).toBe(260);
   });
 
-  it('PNG at 2x: 520 x 728, rendered with the bundled font (not blank)', async () => {
-    const png = await labelPng(labelSvg(data));
+  it('PNG at 2x: 520 x 728, not blank, its text drawn with the bundled font', async () => {
+    const svg = labelSvg(data);
+    const png = await labelPng(svg);
     expect(pngSize(png)).toEqual({ width: 520, height: 728 });
-    expect(png.length).toBeGreaterThan(10_000);
+    const image = decodePng(png);
+    const white = decodePng(await labelPng('<svg xmlns="http://www.w3.org/2000/svg" width="260" height="364"/>'));
+    const pixels = image.width * image.height;
+    // Not blank: a fifth or more of the label is drawn.
+    expect(differingPixels(image, white) / pixels).toBeGreaterThan(0.2);
+    // The text is drawn (a missing font draws none): the label without its text differs in 2% or more of its pixels.
+    const withoutText = decodePng(await labelPng(svg.replace(/<text\b[^>]*>[^<]*<\/text>/g, '')));
+    expect(svg.match(/<text\b/g)!.length).toBeGreaterThan(5);
+    expect(differingPixels(image, withoutText) / pixels).toBeGreaterThan(0.02);
   });
 
   it('wattscope label writes SVG and PNG from a result directory and a leaderboard', () => {

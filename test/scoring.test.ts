@@ -1,5 +1,5 @@
 /** Star ratings against the published leaderboard, edge cases, placing a result, model classes. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bandEdges, modelClass, parseLeaderboard, placeResult, rate, readLeaderboard, starRating } from '../src/public/scoring.js';
@@ -119,9 +119,19 @@ describe('model classes', () => {
     expect(() => modelClass(1e9, 'int3' as never)).toThrow(expect.objectContaining({ field: 'precision' }));
   });
 
-  it("the leaderboard's text-generation classes are consistent with the thresholds (spot checks)", () => {
-    const board = readFileSync(path.join(dir, 'text_generation.csv'), 'utf8');
-    expect(board).toMatch(/Qwen\/Qwen2\.5-72B-Instruct,[\d.]+,\d,C/);
-    expect(modelClass(72.7e9).class).toBe('C');
+  it('modelClass gives the published class of every text-generation model whose name states its size', () => {
+    // "7B", "8x7B" (a mixture of experts: at most 8 x 7B held), "135M"; names without a size are skipped.
+    const statedParameters = (name: string): number | null => {
+      const m = /(?:(\d+)x)?(\d+(?:\.\d+)?)([BbMm])(?![a-zA-Z])/.exec(name.split('/')[1]!);
+      if (!m) return null;
+      return Number(m[1] ?? 1) * Number(m[2]) * (m[3]!.toUpperCase() === 'B' ? 1e9 : 1e6);
+    };
+    const checked = readLeaderboard(path.join(dir, 'text_generation.csv')).flatMap((e) => {
+      const parameters = statedParameters(e.model);
+      return parameters === null ? [] : [{ model: e.model, class: modelClass(parameters).class, published: e.class }];
+    });
+    expect(checked.length).toBe(29);
+    expect(new Set(checked.map((c) => c.published))).toEqual(new Set(['A', 'B', 'C']));
+    for (const c of checked) expect({ model: c.model, class: c.class }).toEqual({ model: c.model, class: c.published });
   });
 });

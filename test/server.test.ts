@@ -13,6 +13,7 @@ import { startFakeServer, type FakeServer, type ServerVariant } from '../src/pub
 import { syntheticDataset } from '../src/public/runner.js';
 import { runBenchmark, type BenchmarkHandler } from '../src/runner/runner.js';
 import { WattscopeReportSchema } from '../src/formats/report-schema.js';
+import type { RunRecord } from '../src/formats/report-types.js';
 import { configureSim, sleep } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';
 
@@ -171,7 +172,9 @@ describe('the CLI against a server', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !(existsSync(path.join(out, 'runs')) && readdirSync(path.join(out, 'runs')).length >= 1)) await sleep(25);
-    await sleep(300);
+    // Ten queries into the next run: the stop lands mid-run.
+    const requestsAfterFirstRun = server.requests;
+    while (Date.now() < deadline && server.requests < requestsAfterFirstRun + 10) await sleep(5);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).toBe(130);
@@ -179,14 +182,15 @@ describe('the CLI against a server', () => {
     const report = WattscopeReportSchema.parse(JSON.parse(readFileSync(path.join(out, 'wattscope-report.json'), 'utf8')));
     expect(report.status).toBe('interrupted');
     expect(report.notes.join(' ')).toMatch(/interrupted after \d+ runs/);
-    // Stopped mid-run, that partial run is kept, flagged, excluded, and normalized by the queries it
-    // ran; stopped between runs (or before a run's first query), no partial run is recorded.
-    for (const run of report.runs.filter((r) => r.flags.includes('interrupted'))) {
-      expect(run.included).toBe(false);
-      expect(run.queries).toBeGreaterThan(0);
-      expect(run.queries).toBeLessThan(60);
-      expect(run.phaseWhPer1000.decode).toBeCloseTo(((run.phases.decode?.energyJ ?? 0) * (1000 / run.queries)) / 3600, 9);
-    }
+    // Stopped mid-run, that partial run is kept, flagged, excluded, and normalized by the queries it ran.
+    const interrupted = report.runs.filter((r) => r.flags.includes('interrupted'));
+    expect(interrupted).toHaveLength(1);
+    const [partial] = interrupted as [RunRecord];
+    expect(partial.included).toBe(false);
+    expect(partial.queries).toBeGreaterThanOrEqual(9);
+    expect(partial.queries).toBeLessThan(60);
+    expect(partial.phases.decode!.energyJ).toBeGreaterThan(0);
+    expect(partial.phaseWhPer1000.decode).toBeCloseTo((partial.phases.decode!.energyJ * (1000 / partial.queries)) / 3600, 9);
     expect(report.runs.filter((r) => r.included && r.queries === 60).length).toBeGreaterThanOrEqual(1);
     expect(existsSync(path.join(out, 'GPU_ENERGY_WH.txt'))).toBe(true);
   }, 90_000);

@@ -40,11 +40,17 @@ export const RunConfigSchema = z
       })
       .strict(),
     /** The inference code: a module whose export (default: `default`) is a BenchmarkHandler, or the synthetic demo workload. */
-    handler: z.union([
-      z.object({ module: z.string().min(1), export: z.string().min(1).default('default') }).strict(),
-      z.object({ synthetic: z.literal(true) }).strict(),
-      EndpointConfigSchema,
-    ]),
+    handler: z.union(
+      [
+        z.object({ module: z.string().min(1), export: z.string().min(1).default('default') }).strict(),
+        z.object({ synthetic: z.literal(true) }).strict(),
+        EndpointConfigSchema,
+      ],
+      {
+        error:
+          'expected {"module": "<path to a module whose default export handles one query>"}, {"endpoint": "<http(s) URL>", "model": "<model name>"} or {"synthetic": true}',
+      },
+    ),
     /** Requests in flight at once against an endpoint (1: batch size 1, as AI Energy Score requires). */
     concurrency: z.number().int().min(1).max(1024).default(1),
     outDir: z.string().min(1),

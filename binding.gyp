@@ -11,6 +11,8 @@
     ],
     "wattscope_sim_sources": [
       "native/sim/sim_nvml.cc",
+      "native/sim/sim_nvml_device.cc",
+      "native/sim/sim_nvml_power.cc",
       "native/sim/sim_state.cc"
     ]
   },
@@ -21,7 +23,10 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
-      "libraries": ["-ldl", "-lpthread"],
+      "conditions": [
+        ["OS=='linux'", {"libraries": ["-ldl", "-lpthread"]}],
+        ["OS=='win'", {"defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX"]}]
+      ],
       "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "10.15"},
       "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17"]}}
     },
@@ -33,7 +38,9 @@
       "sources": ["<@(wattscope_sim_sources)"],
       "cflags": ["-fvisibility=hidden"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
-      "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+      "conditions": [["OS=='win'", {"defines": ["NOMINMAX"]}]],
+      "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17"},
+      "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17"]}}
     },
     {
       "target_name": "wattscope_simgpu_legacy",
@@ -44,7 +51,9 @@
       "defines": ["WATTSCOPE_SIM_LEGACY"],
       "cflags": ["-fvisibility=hidden"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
-      "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+      "conditions": [["OS=='win'", {"defines": ["NOMINMAX"]}]],
+      "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17"},
+      "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17"]}}
     }
   ]
 }

@@ -48,6 +48,20 @@ describe('build files', () => {
     expect(pkg.files.some((f) => f.startsWith('bench'))).toBe(false);
   });
 
+  it('binding.gyp links -ldl and -lpthread on Linux only; the README says Windows builds are untested', () => {
+    type Target = { target_name: string; libraries?: string[]; conditions?: Array<[string, { libraries?: string[] }]> };
+    const gyp = JSON.parse(read('binding.gyp')) as { targets: Target[] };
+    for (const target of gyp.targets) {
+      expect(target.libraries ?? [], target.target_name).toEqual([]);
+      for (const [condition, settings] of target.conditions ?? []) {
+        if (settings.libraries?.some((l) => l === '-ldl' || l === '-lpthread')) expect(condition).toBe("OS=='linux'");
+      }
+    }
+    const addon = gyp.targets.find((t) => t.target_name === 'wattscope')!;
+    expect(addon.conditions!.find(([c]) => c === "OS=='linux'")![1].libraries).toEqual(['-ldl', '-lpthread']);
+    expect(read('README.md')).toMatch(/Windows\s+builds are untested/);
+  });
+
   it('native source files stay under about 400 lines each', () => {
     for (const dir of ['addon', 'core', 'nvml', 'sim', 'test']) {
       for (const f of readdirSync(path.join(packageRoot, 'native', dir))) {

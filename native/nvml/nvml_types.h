@@ -145,6 +145,32 @@ typedef struct nvmlTemperature_v1_st {
 
 constexpr unsigned int nvmlTemperature_v1 = static_cast<unsigned int>(sizeof(nvmlTemperature_v1_t)) | (1u << 24);
 
+// nvmlProcessInfo_t (v2 and v3 share this layout; v1 lacks the two instance ids).
+typedef struct nvmlProcessInfo_st {
+  unsigned int pid;
+  unsigned long long usedGpuMemory;
+  unsigned int gpuInstanceId;
+  unsigned int computeInstanceId;
+} nvmlProcessInfo_t;
+
+typedef struct nvmlProcessInfo_v1_st {
+  unsigned int pid;
+  unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t;
+
+// nvmlClocksEventReason* bits (formerly nvmlClocksThrottleReason*).
+enum : unsigned long long {
+  NVML_CLOCKS_EVENT_REASON_GPU_IDLE = 0x1ull,
+  NVML_CLOCKS_EVENT_REASON_APPLICATIONS_CLOCKS_SETTING = 0x2ull,
+  NVML_CLOCKS_EVENT_REASON_SW_POWER_CAP = 0x4ull,
+  NVML_CLOCKS_THROTTLE_REASON_HW_SLOWDOWN = 0x8ull,
+  NVML_CLOCKS_EVENT_REASON_SYNC_BOOST = 0x10ull,
+  NVML_CLOCKS_EVENT_REASON_SW_THERMAL_SLOWDOWN = 0x20ull,
+  NVML_CLOCKS_THROTTLE_REASON_HW_THERMAL_SLOWDOWN = 0x40ull,
+  NVML_CLOCKS_THROTTLE_REASON_HW_POWER_BRAKE_SLOWDOWN = 0x80ull,
+  NVML_CLOCKS_EVENT_REASON_DISPLAY_CLOCK_SETTING = 0x100ull,
+};
+
 // Function-pointer types for every symbol wattscope resolves.
 typedef nvmlReturn_t (*nvmlInit_fn)(void);
 typedef nvmlReturn_t (*nvmlShutdown_fn)(void);
@@ -171,6 +197,7 @@ typedef nvmlReturn_t (*nvmlDeviceGetTemperature_fn)(nvmlDevice_t, int, unsigned 
 typedef nvmlReturn_t (*nvmlDeviceGetTemperatureV_fn)(nvmlDevice_t, nvmlTemperature_v1_t*);
 typedef nvmlReturn_t (*nvmlDeviceGetClockInfo_fn)(nvmlDevice_t, int, unsigned int*);
 typedef nvmlReturn_t (*nvmlDeviceGetUtilizationRates_fn)(nvmlDevice_t, nvmlUtilization_t*);
+typedef nvmlReturn_t (*nvmlDeviceGetCurrentClocksEventReasons_fn)(nvmlDevice_t, unsigned long long*);
 
 }  // extern "C"
 
@@ -181,3 +208,5 @@ static_assert(sizeof(nvmlSample_t) == 16, "nvmlSample_t is 16 bytes");
 static_assert(sizeof(nvmlMemory_t) == 24, "nvmlMemory_t is 24 bytes");
 static_assert(sizeof(nvmlPciInfo_t) == 68, "nvmlPciInfo_t (v3) is 68 bytes");
 static_assert(sizeof(nvmlTemperature_v1_t) == 12, "nvmlTemperature_v1_t is 12 bytes");
+static_assert(sizeof(nvmlProcessInfo_t) == 24, "nvmlProcessInfo_t (v2/v3) is 24 bytes");
+static_assert(sizeof(nvmlProcessInfo_v1_t) == 16, "nvmlProcessInfo_v1_t is 16 bytes");

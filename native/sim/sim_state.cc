@@ -105,6 +105,8 @@ int SimState::Init() {
       config_.gpuLostAfterS = std::atof(item.c_str() + 15);
     else if (item.rfind("counter_reset_at=", 0) == 0)
       config_.counterResetAtS = std::atof(item.c_str() + 17);
+    else if (item.rfind("thermal_after=", 0) == 0)
+      config_.thermalAfterS = std::atof(item.c_str() + 14);
     else if (item.rfind("not_supported=", 0) == 0)
       config_.refusals[item.substr(14)] = NVML_ERROR_NOT_SUPPORTED;
     else if (item.rfind("not_found=", 0) == 0)
@@ -203,6 +205,10 @@ void SimState::RecordApplied(int64_t appliedNs, const char* target, double watts
   if (length <= 0 || static_cast<size_t>(length) >= sizeof(line)) return;
   std::fwrite(line, 1, static_cast<size_t>(length), appliedFile_);
   std::fflush(appliedFile_);
+}
+
+bool SimState::ThermalSlowdown(int64_t nowNs) const {
+  return config_.thermalAfterS >= 0 && nowNs >= config_.epochNs + static_cast<int64_t>(config_.thermalAfterS * 1e9);
 }
 
 bool SimState::Lost(int64_t nowNs) const {

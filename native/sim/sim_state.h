@@ -31,7 +31,8 @@
 //   WATTSCOPE_SIM_SEED             seed of the noise and of the default refresh phase (1)
 //   WATTSCOPE_SIM_FAULTS           comma list: energy_not_supported, no_permission,
 //                                  driver_not_loaded, gpu_lost_after=<s>,
-//                                  counter_reset_at=<s>, not_supported=<query>,
+//                                  counter_reset_at=<s>, thermal_after=<s> (87 C and a
+//                                  thermal clocks event from then on), not_supported=<query>,
 //                                  not_found=<query>: the query answers NOT_SUPPORTED or
 //                                  NOT_FOUND (a function name such as
 //                                  nvmlDeviceGetTemperatureV, or field<id> such as field186)
@@ -76,6 +77,7 @@ struct SimConfig {
   bool driverNotLoaded = false;
   double gpuLostAfterS = -1;
   double counterResetAtS = -1;
+  double thermalAfterS = -1;  // from then on: 87 C, clocks slowed for temperature
   bool idealSensor = false;
   bool windowedCounter = false;
   int64_t refreshNs = 100000000;
@@ -103,6 +105,8 @@ class SimState {
 
   // Caller holds mutex().
   bool Lost(int64_t nowNs) const;
+  // True once the thermal_after= fault has begun (the GPU slows its clocks for temperature).
+  bool ThermalSlowdown(int64_t nowNs) const;
   double PowerW(unsigned int dev, int64_t tNs);
   // Energy counter as the driver reports it at tNs (stepped, after faults), mJ.
   double CounterMj(unsigned int dev, int64_t tNs);

@@ -1,0 +1,111 @@
+// The simulated GPU's power and energy queries: the energy counter, the 1 s average, the
+// field values (instant and average power, the counter) and the driver's power sample buffer.
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <string>
+
+#include "sim_entry.h"
+
+using namespace wattscope_sim;
+
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t h, unsigned long long* mj) {
+  int dev;
+  int64_t now;
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetTotalEnergyConsumption");
+  if (ret != NVML_SUCCESS) return ret;
+  if (mj == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
+  if ((ret = PowerFieldReturn()) != NVML_SUCCESS) return ret;
+  std::lock_guard<std::mutex> lock(g_state.mutex());
+  *mj = static_cast<unsigned long long>(g_state.CounterMj(static_cast<unsigned int>(dev), now));
+  return NVML_SUCCESS;
+}
+
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t h, unsigned int* mw) {
+  int dev;
+  int64_t now;
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetPowerUsage");
+  if (ret != NVML_SUCCESS) return ret;
+  if (mw == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
+  if (g_state.config().noPermission) return NVML_ERROR_NO_PERMISSION;
+  std::lock_guard<std::mutex> lock(g_state.mutex());
+  // Ampere/Hopper report a 1 s average here; pre-Volta GPUs (no energy counter) an instantaneous reading.
+  unsigned int d = static_cast<unsigned int>(dev);
+  double w = g_state.config().energyNotSupported ? g_state.PowerW(d, now) : g_state.AverageW(d, now, 1000000000);
+  *mw = static_cast<unsigned int>(std::lround(w * 1000));
+  return NVML_SUCCESS;
+}
+
+#ifndef WATTSCOPE_SIM_LEGACY
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t h, int count, nvmlFieldValue_t* values) {
+  int dev;
+  int64_t now;
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetFieldValues");
+  if (ret != NVML_SUCCESS) return ret;
+  if (values == nullptr || count < 0) return NVML_ERROR_INVALID_ARGUMENT;
+  std::lock_guard<std::mutex> lock(g_state.mutex());
+  for (int i = 0; i < count; ++i) {
+    nvmlFieldValue_t& f = values[i];
+    f.timestamp = static_cast<long long>(WallClockUs(now));
+    f.latencyUsec = 0;
+    f.nvmlReturn = PowerFieldReturn();
+    if (f.nvmlReturn == NVML_SUCCESS) f.nvmlReturn = g_state.Refusal("field" + std::to_string(f.fieldId));
+    if (f.nvmlReturn != NVML_SUCCESS) continue;
+    unsigned int d = static_cast<unsigned int>(dev);
+    switch (f.fieldId) {
+      case NVML_FI_DEV_TOTAL_ENERGY_CONSUMPTION:
+        f.valueType = NVML_VALUE_TYPE_UNSIGNED_LONG_LONG;
+        f.value.ullVal = static_cast<unsigned long long>(g_state.CounterMj(d, now));
+        break;
+      case NVML_FI_DEV_POWER_INSTANT:
+        f.valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
+        f.value.uiVal = static_cast<unsigned int>(std::lround(g_state.SensorW(d, now) * 1000));
+        break;
+      case NVML_FI_DEV_POWER_AVERAGE:
+        f.valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
+        f.value.uiVal = static_cast<unsigned int>(std::lround(g_state.AverageW(d, now, 1000000000) * 1000));
+        break;
+      default: f.nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+    }
+  }
+  return NVML_SUCCESS;
+}
+
+SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned long long lastSeenUs, int* valueType,
+                                             unsigned int* count, nvmlSample_t* samples) {
+  int dev;
+  int64_t now;
+  int ret = Check(h, &dev, &now, "nvmlDeviceGetSamples");
+  if (ret != NVML_SUCCESS) return ret;
+  if (type != NVML_TOTAL_POWER_SAMPLES) return NVML_ERROR_NOT_SUPPORTED;
+  if (count == nullptr || valueType == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
+  if ((ret = PowerFieldReturn()) != NVML_SUCCESS) return ret;
+  std::lock_guard<std::mutex> lock(g_state.mutex());
+  const int64_t period = g_state.config().samplePeriodNs;
+  const int64_t epoch = g_state.config().epochNs;
+  const int64_t depth = 120;  // the driver keeps the last 120 samples
+  int64_t last = now < epoch ? -1 : (now - epoch) / period;
+  int64_t first = std::max<int64_t>(0, last - depth + 1);
+  // Skip samples at or before lastSeenUs.
+  while (first <= last && WallClockUs(epoch + first * period) <= lastSeenUs) ++first;
+  unsigned int available = last >= first ? static_cast<unsigned int>(last - first + 1) : 0;
+  *valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
+  if (available == 0) {
+    *count = 0;
+    return NVML_ERROR_NOT_FOUND;
+  }
+  if (samples == nullptr) {
+    *count = available;
+    return NVML_SUCCESS;
+  }
+  unsigned int n = std::min(*count, available);
+  for (unsigned int i = 0; i < n; ++i) {
+    int64_t t = epoch + (first + i) * period;
+    samples[i].timeStamp = WallClockUs(t);
+    samples[i].sampleValue.uiVal =
+        static_cast<unsigned int>(std::lround(g_state.SensorW(static_cast<unsigned int>(dev), t) * 1000));
+  }
+  *count = n;
+  return NVML_SUCCESS;
+}
+#endif  // WATTSCOPE_SIM_LEGACY

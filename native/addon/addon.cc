@@ -53,6 +53,26 @@ Napi::Value NowNs(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), static_cast<int64_t>(MonotonicNowNs()));
 }
 
+// handleCounts() -> { sessions, samplers }: open ones, and the entries the env keeps (tests: pruning).
+Napi::Value HandleCounts(const Napi::CallbackInfo& info) {
+  EnvState* state = GetEnvState(info.Env());
+  size_t openSessions = 0;
+  size_t runningSamplers = 0;
+  for (auto& w : state->sessions) {
+    auto s = w.lock();
+    if (s && !s->closed()) ++openSessions;
+  }
+  for (auto& w : state->samplers) {
+    auto s = w.lock();
+    if (s && s->sampler) ++runningSamplers;
+  }
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("openSessions", static_cast<double>(openSessions));
+  out.Set("runningSamplers", static_cast<double>(runningSamplers));
+  out.Set("entries", static_cast<double>(state->sessions.size() + state->samplers.size()));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EnvState* state = new EnvState();
   env.SetInstanceData<EnvState>(state);
@@ -61,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       env, [](void* arg) { static_cast<EnvState*>(arg)->CloseAll(); }, state);
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("nowNs", Napi::Function::New(env, NowNs, "nowNs"));
+  exports.Set("handleCounts", Napi::Function::New(env, HandleCounts, "handleCounts"));
   RegisterSession(env, exports);
   RegisterSampler(env, exports);
   return exports;

@@ -1,5 +1,6 @@
 // JS functions over the native sampler: start, drain in bulk (typed arrays), stats, stop.
 #include <cmath>
+#include <string>
 
 #include "env_state.h"
 
@@ -10,11 +11,9 @@ using SessionPtr = std::shared_ptr<SessionCore>;
 using SamplerPtr = std::shared_ptr<SamplerCore>;
 
 Sampler* UnwrapSampler(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsExternal()) {
-    ThrowUsage(info.Env(), "WATTSCOPE_INVALID_HANDLE", "expected a sampler handle");
-    return nullptr;
-  }
-  SamplerCore* core = info[0].As<Napi::External<SamplerPtr>>().Data()->get();
+  SamplerPtr* data = HandleData<SamplerCore>(info.Env(), info[0], kSamplerHandleTag, "a sampler handle");
+  if (data == nullptr) return nullptr;
+  SamplerCore* core = data->get();
   if (!core->sampler) {
     ThrowUsage(info.Env(), "WATTSCOPE_CLOSED", "the sampler is stopped");
     return nullptr;
@@ -39,25 +38,55 @@ const char* EnergySourceName(EnergySource e) {
   }
 }
 
+// Fills `config` from samplerStart's arguments; false (a WATTSCOPE_INVALID_ARGUMENT error thrown)
+// when any is wrong. Everything is checked before a thread can start.
+bool ParseSamplerArgs(const Napi::CallbackInfo& info, SamplerConfig* config) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[1].IsArray() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart(session, indices, hz, capacity)");
+    return false;
+  }
+  Napi::Array indices = info[1].As<Napi::Array>();
+  if (indices.Length() == 0) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart: indices is empty");
+    return false;
+  }
+  for (uint32_t i = 0; i < indices.Length(); ++i) {
+    Napi::Value v = indices.Get(i);
+    double index = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(index >= 0) || index != std::floor(index) || index > 4096) {
+      ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT",
+                 "samplerStart: indices[" + std::to_string(i) + "] is not a GPU index (a non-negative integer)");
+      return false;
+    }
+    config->indices.push_back(static_cast<unsigned int>(index));
+  }
+  config->hz = info[2].As<Napi::Number>().DoubleValue();
+  if (!(config->hz > 0) || !std::isfinite(config->hz) || config->hz > 100000) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart: hz must be a rate above 0 and at most 100000");
+    return false;
+  }
+  double capacity = info[3].As<Napi::Number>().DoubleValue();
+  if (!(capacity >= 1) || capacity != std::floor(capacity) || capacity > 1e8) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart: capacity must be an integer from 1 to 1e8");
+    return false;
+  }
+  config->capacity = static_cast<size_t>(capacity);
+  return true;
+}
+
 // samplerStart(session, indices[], hz, capacity)
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsExternal() || !info[1].IsArray() || !info[2].IsNumber() || !info[3].IsNumber()) {
-    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart(session, indices, hz, capacity)");
-    return env.Undefined();
-  }
-  SessionCore* session = info[0].As<Napi::External<SessionPtr>>().Data()->get();
+  SessionPtr* sessionData = HandleData<SessionCore>(env, info[0], kSessionHandleTag, "an NVML session handle");
+  if (sessionData == nullptr) return env.Undefined();
+  SessionCore* session = sessionData->get();
   if (session->closed()) {
     ThrowUsage(env, "WATTSCOPE_CLOSED", "the NVML session is closed");
     return env.Undefined();
   }
   SamplerConfig config;
-  Napi::Array indices = info[1].As<Napi::Array>();
-  for (uint32_t i = 0; i < indices.Length(); ++i) {
-    config.indices.push_back(indices.Get(i).As<Napi::Number>().Uint32Value());
-  }
-  config.hz = info[2].As<Napi::Number>().DoubleValue();
-  config.capacity = static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue());
+  if (!ParseSamplerArgs(info, &config)) return env.Undefined();
   NvmlFailure failure;
   std::unique_ptr<Sampler> sampler = Sampler::Start(session->lib, config, &failure);
   if (!sampler) {
@@ -76,10 +105,9 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   }
   auto core = std::make_shared<SamplerCore>();
   core->sampler = std::move(sampler);
-  GetEnvState(env)->samplers.push_back(core);
+  GetEnvState(env)->AddSampler(core);
   Napi::Object out = Napi::Object::New(env);
-  out.Set("handle",
-          Napi::External<SamplerPtr>::New(env, new SamplerPtr(core), [](Napi::Env, SamplerPtr* p) { delete p; }));
+  out.Set("handle", NewHandle(env, core, kSamplerHandleTag));
   out.Set("slots", slots);
   return out;
 }
@@ -138,7 +166,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Stop(const Napi::CallbackInfo& info) {
-  if (info.Length() >= 1 && info[0].IsExternal()) info[0].As<Napi::External<SamplerPtr>>().Data()->get()->Close();
+  SamplerPtr* data = HandleData<SamplerCore>(info.Env(), info[0], kSamplerHandleTag, "a sampler handle");
+  if (data != nullptr) data->get()->Close();
   return info.Env().Undefined();
 }
 

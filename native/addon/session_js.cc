@@ -12,11 +12,9 @@ namespace {
 using SessionPtr = std::shared_ptr<SessionCore>;
 
 SessionCore* Unwrap(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsExternal()) {
-    ThrowUsage(info.Env(), "WATTSCOPE_INVALID_HANDLE", "expected an NVML session handle");
-    return nullptr;
-  }
-  SessionCore* s = info[0].As<Napi::External<SessionPtr>>().Data()->get();
+  SessionPtr* data = HandleData<SessionCore>(info.Env(), info[0], kSessionHandleTag, "an NVML session handle");
+  if (data == nullptr) return nullptr;
+  SessionCore* s = data->get();
   if (s->closed()) {
     ThrowUsage(info.Env(), "WATTSCOPE_CLOSED", "the NVML session is closed");
     return nullptr;
@@ -81,12 +79,13 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   auto core = std::make_shared<SessionCore>();
   core->queries.reset(new DeviceQueries(*lib));
   core->lib = std::move(lib);
-  GetEnvState(env)->sessions.push_back(core);
-  return Napi::External<SessionPtr>::New(env, new SessionPtr(core), [](Napi::Env, SessionPtr* p) { delete p; });
+  GetEnvState(env)->AddSession(core);
+  return NewHandle(env, core, kSessionHandleTag);
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
-  if (info.Length() >= 1 && info[0].IsExternal()) info[0].As<Napi::External<SessionPtr>>().Data()->get()->Close();
+  SessionPtr* data = HandleData<SessionCore>(info.Env(), info[0], kSessionHandleTag, "an NVML session handle");
+  if (data != nullptr) data->get()->Close();
   return info.Env().Undefined();
 }
 

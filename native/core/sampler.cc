@@ -72,9 +72,27 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
 Sampler::~Sampler() { Stop(); }
 
 void Sampler::Stop() {
-  stopRequested_ = true;
+  {
+    std::lock_guard<std::mutex> lock(stopMutex_);
+    stopRequested_ = true;
+  }
+  stopSignal_.notify_all();
   if (thread_.joinable()) thread_.join();
   running_ = false;
+}
+
+// Periods at least this long are waited on the stop signal (a stop need not wait for the next
+// tick); shorter ones sleep on the clock alone, whose wake-ups are the more punctual.
+constexpr int64_t kSignalledWaitMinNs = 2000000;
+
+void Sampler::WaitUntilNs(int64_t deadlineNs) {
+  if (periodNs_ < kSignalledWaitMinNs) {
+    SleepUntilNs(deadlineNs);
+    return;
+  }
+  std::unique_lock<std::mutex> lock(stopMutex_);
+  stopSignal_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadlineNs)),
+                         [this] { return stopRequested_.load(); });
 }
 
 void Sampler::Run() {
@@ -108,7 +126,7 @@ void Sampler::Run() {
       base += missed * periodNs_;
       next = base;
     }
-    SleepUntilNs(next);
+    WaitUntilNs(next);
   }
   running_ = false;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -66,7 +67,7 @@ class Sampler {
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
 
-  // Stops and joins the thread. Idempotent.
+  // Stops and joins the thread, waking it at once whatever the rate. Idempotent.
   void Stop();
   bool running() const { return running_.load(); }
   // Appends the buffered samples of `slot` to `out` and empties the buffer.
@@ -96,8 +97,14 @@ class Sampler {
   std::vector<Ring> rings_;
   SamplerStats stats_;
 
+  // Waits until the monotonic instant `deadlineNs`, or until Stop() asks the thread to end.
+  void WaitUntilNs(int64_t deadlineNs);
+
   std::atomic<bool> running_{false};
   std::atomic<bool> stopRequested_{false};
+  // Wakes a thread waiting out a long period (slow rates) as soon as Stop() is called.
+  std::mutex stopMutex_;
+  std::condition_variable stopSignal_;
   std::thread thread_;
 };
 

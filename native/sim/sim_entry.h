@@ -37,6 +37,9 @@ int CopyString(const std::string& s, char* buf, unsigned int len);
 std::string UuidOf(int dev);
 // What the power and energy queries answer under the configured faults.
 int PowerFieldReturn();
+// Appends "<event> <detail>" to WATTSCOPE_SIM_LIFECYCLE_LOG when it is set (tests: every init and
+// shutdown with the count after it, and any device query made while NVML is not initialised).
+void LogLifecycle(const char* event, const std::string& detail);
 // A monotonic instant as NVML states its timestamps: wall-clock microseconds since the Unix epoch.
 unsigned long long WallClockUs(int64_t monotonicNs);
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -29,8 +30,22 @@ int DeviceOf(nvmlDevice_t h) {
   return i < static_cast<int>(g_state.count()) ? i : -1;
 }
 
+void LogLifecycle(const char* event, const std::string& detail) {
+  const char* path = std::getenv("WATTSCOPE_SIM_LIFECYCLE_LOG");
+  if (path == nullptr || *path == '\0') return;
+  static std::mutex logMutex;  // one file per process, as the simulated driver is
+  std::lock_guard<std::mutex> lock(logMutex);
+  if (FILE* log = std::fopen(path, "ab")) {
+    std::fprintf(log, "%s %s\n", event, detail.c_str());
+    std::fclose(log);
+  }
+}
+
 int Check(nvmlDevice_t h, int* dev, int64_t* now, const char* query) {
-  if (g_initCount == 0) return NVML_ERROR_UNINITIALIZED;
+  if (g_initCount == 0) {
+    LogLifecycle("uninitialized", query);
+    return NVML_ERROR_UNINITIALIZED;
+  }
   *dev = DeviceOf(h);
   if (*dev < 0) return NVML_ERROR_INVALID_ARGUMENT;
   *now = wattscope::MonotonicNowNs();
@@ -81,6 +96,7 @@ int InitImpl() {
     g_wallClockOffsetNs = wallNowNs - wattscope::MonotonicNowNs();
   }
   ++g_initCount;
+  LogLifecycle("init", std::to_string(g_initCount.load()));
   return NVML_SUCCESS;
 }
 
@@ -146,6 +162,7 @@ SIM_EXPORT nvmlReturn_t nvmlShutdown(void) {
     std::lock_guard<std::mutex> stateLock(g_state.mutex());
     g_state.Release();
   }
+  LogLifecycle("shutdown", std::to_string(g_initCount.load()));
   return NVML_SUCCESS;
 }
 

@@ -29,6 +29,9 @@
 //                                  integral, stepped every period) or windowed (only the sensor's
 //                                  sampled windows, each window's mean times the refresh period)
 //   WATTSCOPE_SIM_SEED             seed of the noise and of the default refresh phase (1)
+//   WATTSCOPE_SIM_LIFECYCLE_LOG    a file that gets "init <n>" and "shutdown <n>" lines (n the
+//                                  count after the call) and "uninitialized <query>" for any
+//                                  device query made while NVML is not initialised (tests)
 //   WATTSCOPE_SIM_FAULTS           comma list: energy_not_supported, no_permission,
 //                                  driver_not_loaded, gpu_lost_after=<s>,
 //                                  counter_reset_at=<s>, thermal_after=<s> (87 C and a

@@ -103,6 +103,8 @@ export interface NativeBinding {
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
   samplerStats(sampler: NativeHandle): NativeSamplerStats;
   samplerStop(sampler: NativeHandle): void;
+  /** Open sessions and running samplers of this thread, and the entries its cleanup list holds. */
+  handleCounts(): { openSessions: number; runningSamplers: number; entries: number };
 }
 
 /** The package root (the directory holding package.json), from src/ or dist/. */

@@ -1,4 +1,6 @@
 /** `wattscope run [config.json] [--endpoint URL --model M ...]`: a benchmark from a config file and/or flags. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WattscopeError } from '../util/errors.js';
@@ -51,6 +53,17 @@ function configFrom(values: Flags, file: string | undefined): RunConfig {
   if (values.simulate === true) base.simulate = true;
   if (str(values, 'model') && !base.model) base.model = str(values, 'model');
   return parseOptions(RunConfigSchema, base, file ? 'config' : 'run flags', 'WATTSCOPE_BAD_CONFIG', file ? { file } : {});
+}
+
+/** What the config's handler is, for resuming: the module's path and content hash, the endpoint and its request settings, or the synthetic workload. */
+function handlerIdentityOf(config: RunConfig): string {
+  const h = config.handler;
+  if ('synthetic' in h) return 'synthetic workload';
+  if ('endpoint' in h) {
+    const { endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature } = h;
+    return `endpoint ${JSON.stringify({ endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature })}`;
+  }
+  return `module ${h.module}#${h.export} sha256:${createHash('sha256').update(readFileSync(h.module)).digest('hex')}`;
 }
 
 /** The benchmark handler a config names: the synthetic workload, an endpoint, or a module's export. */
@@ -120,6 +133,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const report = await runBenchmark({
       dataset: config.dataset,
       handler,
+      handlerIdentity: handlerIdentityOf(config),
       ...('endpoint' in config.handler ? { runStats: servingRunStats } : {}),
       runs: config.runs,
       warmup: config.warmup,

@@ -66,6 +66,8 @@ export const BenchmarkOptionsSchema = z
     excludeUnstable: z.boolean().default(true),
     /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
     resume: z.enum(['auto', 'never']).default('auto'),
+    /** What the handler is, for resuming; default: a hash of the handler function's source. */
+    handlerIdentity: z.string().min(1).optional(),
     /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
     onProgress: z.custom<(progress: ProgressState) => void>((v) => typeof v === 'function').optional(),
     /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */

@@ -4,7 +4,9 @@
  * directory cleared), and the report started. What the later steps share is one BenchmarkContext.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { TimelineRecorder } from '../formats/timeline-recorder.js';
 import { EnergyMonitor } from '../measure/monitor.js';
@@ -14,7 +16,8 @@ import { VERSION } from '../util/version.js';
 import { aggregate, classifyRuns } from './analysis.js';
 import { BenchmarkOptionsSchema, isDataset, type BenchmarkOptions, type ResolvedBenchmarkOptions } from './benchmark-options.js';
 import { loadDataset, type Dataset } from './dataset.js';
-import { clearOutputs, readCompletedRuns, readState, removeStaleTemporaries, writeReports, type RunnerState } from './outputs.js';
+import { lockOutputDir, type OutputLock } from './output-lock.js';
+import { clearOutputs, FILES, readCompletedRuns, readState, removeStaleTemporaries, writeReports, type RunnerState } from './outputs.js';
 import type { ProgressState } from './progress.js';
 
 /** What the benchmark's steps share. */
@@ -24,6 +27,8 @@ export interface BenchmarkContext {
   monitor: EnergyMonitor;
   /** True when the benchmark opened the monitor (and so closes it). */
   ownMonitor: boolean;
+  /** The output directory's lock (released at the end), or null without one. */
+  lock: OutputLock | null;
   report: WattscopeReport;
   state: RunnerState;
   /** Notes for the report (the run classification's are added at each save). */
@@ -41,13 +46,26 @@ export interface BenchmarkContext {
 
 const now = () => new Date().toISOString();
 
-/** What makes two benchmarks the same (a resume continues only the same one). */
+/** What the handler is: the caller's statement (handlerIdentity), else a hash of the function's source. */
+function handlerIdentity(o: ResolvedBenchmarkOptions): string {
+  return o.handlerIdentity ?? `function ${o.handler.name || '(anonymous)'} sha256:${createHash('sha256').update(o.handler.toString()).digest('hex')}`;
+}
+
+/**
+ * What makes two benchmarks the same (a resume continues only the same one): the dataset's content
+ * (every row as loaded, not only its name and size), the handler's identity, and the settings.
+ */
 function settingsHash(o: ResolvedBenchmarkOptions, dataset: Dataset): string {
+  const datasetContent = createHash('sha256')
+    .update(JSON.stringify([dataset.columns, dataset.rows]))
+    .digest('hex');
   return createHash('sha256')
     .update(
       JSON.stringify({
         source: dataset.source,
         rows: dataset.rows.length,
+        datasetContent,
+        handler: handlerIdentity(o),
         columns: dataset.columns,
         runs: o.runs,
         warmup: o.warmup,
@@ -66,16 +84,18 @@ function settingsHash(o: ResolvedBenchmarkOptions, dataset: Dataset): string {
 function resumeOrClear(o: ResolvedBenchmarkOptions, configHash: string, log: (line: string) => void): RunRecord[] {
   if (!o.outDir) return [];
   removeStaleTemporaries(o.outDir);
+  if (o.resume === 'never') {
+    if (existsSync(path.join(o.outDir, FILES.state))) log(`starting clean in ${o.outDir} (resume disabled)`);
+    clearOutputs(o.outDir);
+    return [];
+  }
   const state = readState(o.outDir);
-  if (state && o.resume === 'auto' && state.configHash === configHash && state.status !== 'complete') {
+  if (state && state.configHash === configHash && state.status !== 'complete') {
     const previous = readCompletedRuns(o.outDir).filter((r) => r.index < o.runs);
     log(`resuming an interrupted benchmark in ${o.outDir}: ${previous.length} of ${o.runs} runs already complete`);
     return previous;
   }
-  if (state)
-    log(
-      `starting clean in ${o.outDir} (${state.configHash !== configHash ? 'different settings' : state.status === 'complete' ? 'the previous benchmark there was complete' : 'resume disabled'})`,
-    );
+  if (state) log(`starting clean in ${o.outDir} (${state.configHash !== configHash ? 'different settings' : 'the previous benchmark there was complete'})`);
   clearOutputs(o.outDir);
   return [];
 }
@@ -157,7 +177,15 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
   const ownMonitor = !(o.monitor instanceof EnergyMonitor);
   const monitor = o.monitor instanceof EnergyMonitor ? o.monitor : await EnergyMonitor.open(o.monitor ?? {});
   const configHash = settingsHash(o, dataset);
-  const previous = resumeOrClear(o, configHash, o.log ?? (() => {}));
+  const lock = o.outDir ? lockOutputDir(o.outDir, o.log ?? (() => {})) : null;
+  let previous: RunRecord[];
+  try {
+    previous = resumeOrClear(o, configHash, o.log ?? (() => {}));
+  } catch (err) {
+    lock?.release();
+    if (ownMonitor) await monitor.close();
+    throw err;
+  }
   const notes = settingsNotes(o, dataset.rows.length);
   const report = newReport(o, dataset, monitor, previous, notes);
   const state: RunnerState = { configHash, status: 'running', pid: process.pid, runsCompleted: previous.length, updatedAt: now() };
@@ -169,6 +197,7 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
     dataset,
     monitor,
     ownMonitor,
+    lock,
     report,
     state,
     notes,

@@ -55,8 +55,17 @@ export interface BenchmarkOptions {
   subtractIdle?: boolean;
   /** Leave unstable runs out of the means (default true). */
   excludeUnstable?: boolean;
-  /** 'auto' (default): resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
+  /**
+   * 'auto' (default): resume an interrupted benchmark with the same settings in outDir (same dataset
+   * content, handler and settings); 'never': start clean. A resume warms up again first.
+   */
   resume?: 'auto' | 'never';
+  /**
+   * What the handler is, for resuming (a resume continues only runs of the same handler): for
+   * example a module's path and content hash, or an endpoint and model. Default: a hash of the
+   * handler function's source text.
+   */
+  handlerIdentity?: string;
   /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
   onProgress?: (progress: ProgressState) => void;
   /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { summarizeBenchmarkReport, toBenchmarkReport } from '../formats/ai-energy-score.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { RunRecordSchema, type RunRecord, type WattscopeReport } from '../formats/report-schema.js';
+import { WattscopeError } from '../util/errors.js';
 
 export const FILES = {
   wh: 'GPU_ENERGY_WH.txt',
@@ -26,15 +27,38 @@ export interface RunnerState {
   updatedAt: string;
 }
 
-export function readState(outDir: string): RunnerState | null {
+/** Reads a JSON file of the output directory; a file that is not JSON is an error naming it (never skipped). */
+function readJsonFile(file: string): unknown {
   try {
-    return JSON.parse(readFileSync(path.join(outDir, FILES.state), 'utf8')) as RunnerState;
-  } catch {
-    return null;
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new WattscopeError(
+      'WATTSCOPE_BAD_REPORT',
+      `${file} cannot be read (${(err as Error).message}): move it away, or start clean (--fresh, resume: 'never')`,
+      {
+        file,
+        cause: err,
+      },
+    );
   }
 }
 
-/** Completed runs saved in outDir/runs (those that parse; others are ignored). */
+const STATUSES: ReadonlyArray<RunnerState['status']> = ['running', 'complete', 'interrupted', 'failed'];
+
+/** The resume state, or null when there is none; a state file of another shape is an error naming it. */
+export function readState(outDir: string): RunnerState | null {
+  const file = path.join(outDir, FILES.state);
+  if (!existsSync(file)) return null;
+  const state = readJsonFile(file) as Partial<RunnerState> | null;
+  if (typeof state?.configHash !== 'string' || !STATUSES.includes(state.status as RunnerState['status'])) {
+    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${file} is not a wattscope resume state: move it away, or start clean (--fresh, resume: 'never')`, {
+      file,
+    });
+  }
+  return state as RunnerState;
+}
+
+/** Completed runs saved in outDir/runs; a run file that does not parse is an error naming it (a completed run is never dropped silently). */
 export function readCompletedRuns(outDir: string): RunRecord[] {
   const dir = path.join(outDir, FILES.runsDir);
   if (!existsSync(dir)) return [];
@@ -42,8 +66,20 @@ export function readCompletedRuns(outDir: string): RunRecord[] {
   for (const f of readdirSync(dir)
     .filter((n) => /^run-\d+\.json$/.test(n))
     .sort()) {
-    const parsed = RunRecordSchema.safeParse(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
-    if (parsed.success) runs.push(parsed.data);
+    const file = path.join(dir, f);
+    const parsed = RunRecordSchema.safeParse(readJsonFile(file));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new WattscopeError(
+        'WATTSCOPE_BAD_REPORT',
+        `${file} is not a run record (at "${issue.path.join('.')}": ${issue.message}): move it away, or start clean`,
+        {
+          file,
+          field: issue.path.join('.'),
+        },
+      );
+    }
+    runs.push(parsed.data);
   }
   return runs.sort((a, b) => a.index - b.index);
 }

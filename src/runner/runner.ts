@@ -32,11 +32,10 @@ async function measureIdle(ctx: BenchmarkContext): Promise<void> {
   }
 }
 
-/** Warm-up queries (not counted; skipped on resume, when the runs before were warm). */
+/** Warm-up queries, not counted; on resume too (a new process starts cold, whatever the runs before were). */
 async function warmUp(ctx: BenchmarkContext, signal: AbortSignal): Promise<void> {
   const { o, dataset, monitor } = ctx;
-  const resumed = ctx.report.runs.length > 0;
-  for (let i = 0; i < o.warmup && !resumed && !signal.aborted; i++) {
+  for (let i = 0; i < o.warmup && !signal.aborted; i++) {
     ctx.draw('warmup');
     const row = dataset.rows[i % dataset.rows.length]!;
     await monitor.query(`warmup-${i}`, (q) => o.handler(row, q, { signal })).catch(() => undefined);
@@ -113,5 +112,6 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
   } finally {
     ctx.recorder?.stop();
     if (ctx.ownMonitor) await ctx.monitor.close();
+    ctx.lock?.release();
   }
 }

@@ -18,6 +18,7 @@ export type WattscopeErrorCode =
   | 'WATTSCOPE_BAD_CONFIG'
   | 'WATTSCOPE_BAD_LEADERBOARD'
   | 'WATTSCOPE_BAD_REPORT'
+  | 'WATTSCOPE_LOCKED'
   | 'WATTSCOPE_IO';
 
 export interface WattscopeErrorDetails {

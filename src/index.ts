@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { WattscopeError, NvmlError } from './util/errors.js';
+export type { ClocksEventReason } from './measure/clocks-events.js';
 export type { WattscopeErrorCode, WattscopeErrorDetails, NvmlErrorDetails } from './util/errors.js';
 export { NvmlSession, listDevices } from './nvml/session.js';
 export type { NvmlOptions, DeviceInfo, DeviceStatus, DeviceSnapshot, LibraryInfo, LibrarySource } from './nvml/session.js';

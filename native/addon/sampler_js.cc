@@ -101,6 +101,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     o.Set("powerSource", PowerSourceName(s.powerSource));
     o.Set("hasEnergyCounter", s.hasEnergyCounter);
     o.Set("energySource", EnergySourceName(s.energySource));
+    o.Set("hasClocksEventReasons", s.hasClocksEventReasons);
     slots.Set(static_cast<uint32_t>(i), o);
   }
   auto core = std::make_shared<SamplerCore>();
@@ -112,16 +113,18 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// samplerDrain(sampler) -> per slot { tNs, energyMj, powerMw, energyRet, powerRet }
+// samplerDrain(sampler) -> per slot { tNs, energyMj, powerMw, energyRet, powerRet, clocksEventTNs, clocksEventReasons }
 Napi::Value Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Sampler* sampler = UnwrapSampler(info);
   if (sampler == nullptr) return env.Undefined();
   Napi::Array out = Napi::Array::New(env);
   std::vector<SampleRecord> buf;
+  std::vector<ClocksEventRecord> clocks;
   for (size_t slot = 0; slot < sampler->slots().size(); ++slot) {
     buf.clear();
-    sampler->Drain(slot, &buf);
+    clocks.clear();
+    sampler->Drain(slot, &buf, &clocks);
     size_t n = buf.size();
     Napi::BigInt64Array t = Napi::BigInt64Array::New(env, n);
     Napi::Float64Array e = Napi::Float64Array::New(env, n);
@@ -141,6 +144,14 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
     o.Set("powerMw", p);
     o.Set("energyRet", er);
     o.Set("powerRet", pr);
+    Napi::BigInt64Array clocksT = Napi::BigInt64Array::New(env, clocks.size());
+    Napi::Float64Array clocksReasons = Napi::Float64Array::New(env, clocks.size());
+    for (size_t i = 0; i < clocks.size(); ++i) {
+      clocksT[i] = clocks[i].tNs;
+      clocksReasons[i] = static_cast<double>(clocks[i].reasons);  // bits up to 2^53 are exact
+    }
+    o.Set("clocksEventTNs", clocksT);
+    o.Set("clocksEventReasons", clocksReasons);
     out.Set(static_cast<uint32_t>(slot), o);
   }
   return out;

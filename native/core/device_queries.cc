@@ -234,6 +234,14 @@ Query<int> DeviceQueries::TemperatureC(nvmlDevice_t d) const {
   return Result(ret, "nvmlDeviceGetTemperature", static_cast<int>(c));
 }
 
+Query<unsigned long long> DeviceQueries::ClocksEventReasons(nvmlDevice_t d) const {
+  if (api_.deviceGetClocksEventReasons == nullptr)
+    return Missing<unsigned long long>("nvmlDeviceGetCurrentClocksEventReasons");
+  unsigned long long reasons = 0;
+  int ret = api_.deviceGetClocksEventReasons(d, &reasons);
+  return Result(ret, api_.clocksEventReasonsName, reasons);
+}
+
 Query<unsigned int> DeviceQueries::ClockMhz(nvmlDevice_t d, int clockType) const {
   if (api_.deviceGetClockInfo == nullptr) return Missing<unsigned int>("nvmlDeviceGetClockInfo");
   unsigned int mhz = 0;

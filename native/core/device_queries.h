@@ -60,6 +60,8 @@ class DeviceQueries {
   Query<int> TemperatureC(nvmlDevice_t d) const;
   Query<unsigned int> ClockMhz(nvmlDevice_t d, int clockType) const;
   Query<nvmlUtilization_t> Utilization(nvmlDevice_t d) const;
+  // Why the clocks are below their maximum now: nvmlClocksEventReason* bits.
+  Query<unsigned long long> ClocksEventReasons(nvmlDevice_t d) const;
 
  private:
   Query<double> FieldMw(nvmlDevice_t d, unsigned int fieldId) const;

@@ -1,5 +1,6 @@
 #include "sampler.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -34,6 +35,7 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
   s->queries_.reset(new DeviceQueries(*s->lib_));
   s->periodNs_ = static_cast<int64_t>(1e9 / config.hz);
   if (s->periodNs_ < 1000) s->periodNs_ = 1000;
+  s->clocksEveryTicks_ = static_cast<uint64_t>(std::max<int64_t>(1, 100000000 / s->periodNs_));
   for (unsigned int index : config.indices) {
     Query<nvmlDevice_t> h = s->queries_->HandleByIndex(index);
     if (!h.ok()) {
@@ -42,7 +44,8 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
       failure->deviceIndex = static_cast<int>(index);
       return nullptr;
     }
-    SamplerSlotInfo info{index, PowerSource::kNone, false, EnergySource::kNone};
+    SamplerSlotInfo info{index, PowerSource::kNone, false, EnergySource::kNone, false};
+    info.hasClocksEventReasons = s->queries_->ClocksEventReasons(h.value).ok();
     if (s->queries_->InstantPowerMw(h.value).ok()) {
       info.powerSource = PowerSource::kInstantField;
     } else if (s->queries_->PowerUsageMw(h.value).ok()) {
@@ -171,14 +174,33 @@ void Sampler::PollOnce() {
     stats_.pollNsTotal += took;
     if (took > stats_.pollNsMax) stats_.pollNsMax = took;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  ++stats_.ticks;
+  uint64_t tick;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tick = stats_.ticks++;
+  }
+  if (tick % clocksEveryTicks_ == 0) PollClocksEvents();
 }
 
-void Sampler::Drain(size_t slot, std::vector<SampleRecord>* out) {
+void Sampler::PollClocksEvents() {
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    if (!slotInfo_[i].hasClocksEventReasons) continue;
+    Query<unsigned long long> q = queries_->ClocksEventReasons(devices_[i]);
+    if (!q.ok()) continue;
+    ClocksEventRecord record{MonotonicNowNs(), q.value};
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<ClocksEventRecord>& events = rings_[i].clocksEvents;
+    if (events.size() >= kMaxClocksEvents) events.erase(events.begin());
+    events.push_back(record);
+  }
+}
+
+void Sampler::Drain(size_t slot, std::vector<SampleRecord>* out, std::vector<ClocksEventRecord>* clocksOut) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (slot >= rings_.size()) return;
   Ring& ring = rings_[slot];
+  clocksOut->insert(clocksOut->end(), ring.clocksEvents.begin(), ring.clocksEvents.end());
+  ring.clocksEvents.clear();
   size_t cap = ring.data.size();
   size_t start = (ring.head + cap - ring.size) % cap;
   out->reserve(out->size() + ring.size);

@@ -25,6 +25,12 @@ struct SampleRecord {
   int32_t powerRet;   // nvmlReturn_t of the power read
 };
 
+// The clocks event reasons read at tNs (nvmlClocksEventReason* bits), about 10 times a second.
+struct ClocksEventRecord {
+  int64_t tNs;
+  unsigned long long reasons;
+};
+
 // Sleeps until the monotonic instant `deadlineNs` (MonotonicNowNs's clock).
 void SleepUntilNs(int64_t deadlineNs);
 
@@ -45,6 +51,7 @@ struct SamplerSlotInfo {
   PowerSource powerSource;
   bool hasEnergyCounter;
   EnergySource energySource;
+  bool hasClocksEventReasons;  // the driver answers nvmlDeviceGetCurrentClocksEventReasons for it
 };
 
 struct SamplerStats {
@@ -70,8 +77,9 @@ class Sampler {
   // Stops and joins the thread, waking it at once whatever the rate. Idempotent.
   void Stop();
   bool running() const { return running_.load(); }
-  // Appends the buffered samples of `slot` to `out` and empties the buffer.
-  void Drain(size_t slot, std::vector<SampleRecord>* out);
+  // Appends the buffered samples and clocks event records of `slot` to `out` and `clocksOut`, and
+  // empties the buffers.
+  void Drain(size_t slot, std::vector<SampleRecord>* out, std::vector<ClocksEventRecord>* clocksOut);
   SamplerStats stats() const;
   const std::vector<SamplerSlotInfo>& slots() const { return slotInfo_; }
 
@@ -81,7 +89,11 @@ class Sampler {
     size_t head = 0;  // next write
     size_t size = 0;
     uint64_t dropped = 0;
+    std::vector<ClocksEventRecord> clocksEvents;  // since the last drain (oldest dropped past kMaxClocksEvents)
   };
+  static constexpr size_t kMaxClocksEvents = 4096;
+  // Reads each slot's clocks event reasons (every clocksEveryTicks_ ticks).
+  void PollClocksEvents();
 
   Sampler() = default;
   void Run();
@@ -92,6 +104,7 @@ class Sampler {
   std::vector<nvmlDevice_t> devices_;
   std::vector<SamplerSlotInfo> slotInfo_;
   int64_t periodNs_ = 1000000;
+  uint64_t clocksEveryTicks_ = 100;  // ticks between clocks event reads: about 10 per second
 
   mutable std::mutex mutex_;  // guards rings_ and stats_
   std::vector<Ring> rings_;

@@ -193,6 +193,13 @@ bool NvmlLibrary::bindAll(NvmlFailure* failure) {
        false,
        [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetFieldValues, s); }},
       {{"nvmlDeviceGetSamples"}, 1, false, [](NvmlApi* a, void* s, const char*) { Assign(&a->deviceGetSamples, s); }},
+      {{"nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"},
+       2,
+       false,
+       [](NvmlApi* a, void* s, const char* name) {
+         Assign(&a->deviceGetClocksEventReasons, s);
+         a->clocksEventReasonsName = name;
+       }},
       {{"nvmlDeviceGetTemperatureV"},
        1,
        false,

@@ -51,6 +51,9 @@ struct NvmlApi {
   nvmlDeviceGetTemperatureV_fn deviceGetTemperatureV = nullptr;
   nvmlDeviceGetClockInfo_fn deviceGetClockInfo = nullptr;
   nvmlDeviceGetUtilizationRates_fn deviceGetUtilizationRates = nullptr;
+  // nvmlDeviceGetCurrentClocksEventReasons, or its older name ...ClocksThrottleReasons (same signature).
+  nvmlDeviceGetCurrentClocksEventReasons_fn deviceGetClocksEventReasons = nullptr;
+  const char* clocksEventReasonsName = "nvmlDeviceGetCurrentClocksEventReasons";
 };
 
 class NvmlLibrary {

@@ -68,10 +68,12 @@ int main() {
     auto lib = OpenSim();
     EXPECT(lib != nullptr);
     if (!lib) return;
-    // The four versioned entry points, and nvmlDeviceGetPciInfo_v2 kept as _v3's fallback.
-    EXPECT(lib->boundSymbols().size() == 5);
+    // The four versioned entry points, nvmlDeviceGetPciInfo_v2 kept as _v3's fallback, and the
+    // clocks event reasons under their current name.
+    EXPECT(lib->boundSymbols().size() == 6);
     EXPECT(lib->boundSymbols()[0] == "nvmlInit_v2");
     EXPECT(lib->boundSymbols()[4] == "nvmlDeviceGetPciInfo_v2");
+    EXPECT(lib->boundSymbols()[5] == "nvmlDeviceGetCurrentClocksEventReasons");
     EXPECT(lib->missingSymbols().empty());
   });
 
@@ -106,6 +108,10 @@ int main() {
     EXPECT(q.InstantPowerMw(d.value).ret == NVML_ERROR_FUNCTION_NOT_FOUND);
     EXPECT(q.TemperatureC(d.value).ok());  // falls back to nvmlDeviceGetTemperature
     EXPECT(q.PciBusId(d.value).value == "0000:18:00.0");
+    // The clocks event reasons under their old name (nvmlDeviceGetCurrentClocksThrottleReasons).
+    Query<unsigned long long> reasons = q.ClocksEventReasons(d.value);
+    EXPECT(reasons.ok() && reasons.value == NVML_CLOCKS_EVENT_REASON_GPU_IDLE);
+    EXPECT(std::string(reasons.function) == "nvmlDeviceGetCurrentClocksThrottleReasons");
   });
 
   Run("device queries return the simulated H100", [] {
@@ -172,9 +178,14 @@ int main() {
     if (!s) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     std::vector<SampleRecord> a, b;
-    s->Drain(0, &a);
-    s->Drain(1, &b);
+    std::vector<ClocksEventRecord> clocksA, clocksB;
+    s->Drain(0, &a, &clocksA);
+    s->Drain(1, &b, &clocksB);
     s->Stop();
+    // Clocks event reasons about 10 times a second: idle (70 W) is GPU_IDLE alone.
+    EXPECT(s->slots()[0].hasClocksEventReasons);
+    EXPECT(clocksA.size() >= 1 && clocksA.size() <= 4);
+    EXPECT(!clocksA.empty() && clocksA[0].reasons == NVML_CLOCKS_EVENT_REASON_GPU_IDLE);
     EXPECT(a.size() > 100 && a.size() < 260);
     EXPECT(a.size() == b.size() || a.size() + 1 == b.size() || b.size() + 1 == a.size());
     bool monotonic = true;
@@ -200,7 +211,8 @@ int main() {
     std::this_thread::sleep_for(std::chrono::milliseconds(60));
     s->Stop();
     std::vector<SampleRecord> a;
-    s->Drain(0, &a);
+    std::vector<ClocksEventRecord> clocks;
+    s->Drain(0, &a, &clocks);
     EXPECT(a.size() == 16);
     EXPECT(s->stats().dropped[0] > 0);
   });

@@ -52,6 +52,8 @@ export const RunRecordSchema = z.object({
   phaseWhPer1000: z.record(z.string(), z.number()),
   method: z.enum(['energy-counter', 'counter-interpolated', 'counter-regression', 'power-integration']),
   flags: z.array(z.string()),
+  /** The clocks event reasons seen during the run (gpu-idle left out); null when the driver reports none (and in reports before they were read). */
+  clocksEventReasons: z.array(z.string()).nullable().default(null),
   /** Why this run is unstable (empty when stable). */
   unstable: z.array(z.string()),
   /** Whether the run counts in the means. */

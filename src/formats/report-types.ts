@@ -74,7 +74,13 @@ export interface RunRecord {
   /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
   phaseWhPer1000: Record<string, number>;
   method: 'energy-counter' | 'counter-interpolated' | 'counter-regression' | 'power-integration';
+  /** `throttled` comes from the clocks event reasons below; where the driver reports none, it is guessed (and `throttle-guessed` is set too). */
   flags: string[];
+  /**
+   * Why the clocks were below their maximum at some time in the run, by NVML's reason names
+   * (`sw-power-cap`, `sw-thermal-slowdown`, …; `gpu-idle` left out); null when the driver reports none.
+   */
+  clocksEventReasons: string[] | null;
   /** Why this run is unstable (empty when stable). */
   unstable: string[];
   /** Whether the run counts in the means. */

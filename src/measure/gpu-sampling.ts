@@ -15,6 +15,8 @@ export interface MonitorGpu extends SelectedGpu {
   powerSource: PowerSourceName;
   hasEnergyCounter: boolean;
   energySource: EnergySourceName;
+  /** The driver reports why the clocks slow down (power cap, temperature): runs are flagged by the reason's name. */
+  hasClocksEventReasons: boolean;
   powerLimitW: number | null;
   /**
    * The power sensor as measured from the samples so far (refreshed at every drain): `instant`,
@@ -59,6 +61,7 @@ export class GpuSampling {
       powerSource: started.slots[i]!.powerSource,
       hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
       energySource: started.slots[i]!.energySource,
+      hasClocksEventReasons: started.slots[i]!.hasClocksEventReasons,
       sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 },
       powerLimitW: powerLimitsW[i]!,
     }));
@@ -76,6 +79,10 @@ export class GpuSampling {
     this.#binding.samplerDrain(this.#sampler).forEach((batch, i) => {
       const timeline = this.timelines[i]!;
       timeline.append(batch.tNs, batch.energyMj, batch.powerMw, batch.energyRet, batch.powerRet);
+      timeline.clocksEvents.append(
+        Array.from(batch.clocksEventTNs, (t) => Number(t - timeline.originNs)),
+        batch.clocksEventReasons,
+      );
       this.gpus[i]!.sensor = timeline.sensor;
     });
   }

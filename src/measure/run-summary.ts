@@ -7,6 +7,7 @@ import { attribute, emptyPhaseTotal, type Boundary, type ScopeRecord } from './l
 import type { MonitorGpu } from './monitor.js';
 import type { MonotonicityCheck } from './monotonicity.js';
 import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
+import type { ClocksEventReason } from './clocks-events.js';
 import type { PowerTimeline } from './timeline.js';
 import type { RunFlag, RunSummary } from './types.js';
 
@@ -77,6 +78,7 @@ export function summarizeRun(
     method,
     flags: [...flags].sort(),
     gpus,
+    clocksEvents: clocksEventsBetween(timelines, run.start.t, end.t),
     ...(run.keepSpans ? { spans: ended.map((p) => ({ phase: p.phase!, queryId: p.queryId, startNs: p.start.tNs, endNs: p.end!.tNs })) } : {}),
   };
 }
@@ -98,4 +100,18 @@ function phaseTotals(ended: ScopeRecord[], perScopeJ: Map<ScopeRecord, number>, 
     total.energyPerTokenJ = total.tokens > 0 ? total.energyJ / total.tokens : null;
   }
   return phases;
+}
+
+/**
+ * The clocks event reasons in force during [a, b] on any GPU (gpu-idle left out: idle moments
+ * inside a run are normal), or null when a GPU's driver does not report them or no reading covers the run.
+ */
+function clocksEventsBetween(timelines: readonly PowerTimeline[], a: number, b: number): ClocksEventReason[] | null {
+  const seen = new Set<ClocksEventReason>();
+  for (const tl of timelines) {
+    const reasons = tl.clocksEvents.reasonsBetween(a, b);
+    if (reasons === null) return null;
+    for (const reason of reasons) if (reason !== 'gpu-idle') seen.add(reason);
+  }
+  return [...seen];
 }

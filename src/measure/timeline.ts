@@ -14,6 +14,7 @@
  * counter-grid.ts, boundary-power.ts, sensor-detect.ts. This file ingests and dispatches.
  */
 import { BoundaryPowerModel } from './boundary-power.js';
+import { ClocksEventLog } from './clocks-events.js';
 import { CoarseStepEstimator } from './coarse-estimate.js';
 import type { PowerRange } from './coarse-step.js';
 import { CounterAnchors } from './counter-anchors.js';
@@ -49,6 +50,8 @@ export class PowerTimeline {
   readErrors = 0;
   /** When the GPU was lost (ns rel), or null. */
   lostAt: number | null = null;
+  /** The driver's clocks event reasons as read (about 10 per second), kept as long as the samples. */
+  readonly clocksEvents: ClocksEventLog;
 
   readonly #samples = new SampleStore();
   readonly #anchors = new CounterAnchors();
@@ -79,6 +82,7 @@ export class PowerTimeline {
     this.powerLimitW = powerLimitW;
     this.nominalPeriodNs = 1e9 / sampleHz;
     this.maxSamples = Math.max(1024, Math.ceil(sampleHz * retentionS));
+    this.clocksEvents = new ClocksEventLog(Math.ceil(10 * retentionS) + 64);
     this.#sensor = new SensorDetector(averagedPower);
     this.#coarse = new CoarseStepEstimator(this.#anchors, this.#boundaries, () => this.powerRange());
     this.#power = new PowerEstimator(this.#samples, this.#anchors, this.#boundaries, this.nominalPeriodNs);

@@ -1,4 +1,5 @@
 /** Result types of measurement scopes. */
+import type { ClocksEventReason } from './clocks-events.js';
 import type { EnergyMethod, MeasurementFlag, RunFlag } from './estimate.js';
 import type { SelectedGpu } from './gpu-selection.js';
 import type { EnergyDecrease } from './monotonicity.js';
@@ -106,6 +107,12 @@ export interface RunSummary {
   method: EnergyMethod;
   flags: RunFlag[];
   gpus: SelectedGpu[];
+  /**
+   * Why the clocks were below their maximum at some time in the run, by NVML's reason names
+   * (`sw-power-cap`, `sw-thermal-slowdown`, …; `gpu-idle` left out), on any GPU; null when a
+   * GPU's driver does not report clocks event reasons.
+   */
+  clocksEvents: ClocksEventReason[] | null;
   /** Every phase scope's span, when the run was started with `keepSpans: true` (for timelines). */
   spans?: Array<{ phase: string; queryId: string | null; startNs: bigint; endNs: bigint }>;
 }

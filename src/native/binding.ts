@@ -55,6 +55,8 @@ export interface NativeSamplerSlot {
   powerSource: PowerSourceName;
   hasEnergyCounter: boolean;
   energySource: EnergySourceName;
+  /** The driver answers nvmlDeviceGetCurrentClocksEventReasons (or its old name) for this GPU. */
+  hasClocksEventReasons: boolean;
 }
 
 /**
@@ -72,6 +74,9 @@ export interface NativeSampleBatch {
   powerMw: Float64Array;
   energyRet: Int32Array;
   powerRet: Int32Array;
+  /** Clocks event reason readings (about 10 per second): monotonic ns, and nvmlClocksEventReason* bits. */
+  clocksEventTNs: BigInt64Array;
+  clocksEventReasons: Float64Array;
 }
 
 export interface NativeSamplerStats {

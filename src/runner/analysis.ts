@@ -12,6 +12,13 @@ export const HIGH_VARIATION_FRACTION = 0.1;
 export const TOO_SHORT_S = 1;
 
 /** Recomputes every run's `unstable` reasons and `included` from all runs so far. */
+/** Why a run counts as throttled: the driver's reasons by name, or the guess, said to be one. */
+function throttleReason(r: RunRecord): string {
+  if (r.flags.includes('throttle-guessed'))
+    return 'throttled: guessed (end temperature >= 85 C or mean power >= 98% of the limit): this driver reports no clocks event reasons';
+  return `throttled: ${(r.clocksEventReasons ?? []).filter((reason) => reason !== 'gpu-idle').join(', ')} (the driver's clocks event reasons)`;
+}
+
 export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { notes: string[] } {
   const notes: string[] = [];
   const totals = runs.map((r) => Object.values(r.phaseWhPer1000).reduce((a, b) => a + b, 0));
@@ -25,7 +32,7 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
       reasons.push(`high-variation: ${totals[i]!.toFixed(3)} Wh/1000 is ${(((totals[i]! - mid) / mid) * 100).toFixed(1)}% from the median run`);
     }
     if (r.failedQueries > 0) reasons.push(`failed-queries: ${r.failedQueries} of ${r.queries} queries threw`);
-    if (r.flags.includes('throttled')) reasons.push('throttled: temperature or power limit reached');
+    if (r.flags.includes('throttled')) reasons.push(throttleReason(r));
     if (r.flags.includes('interrupted')) reasons.push('interrupted: the benchmark was stopped during this run');
     if (r.flags.includes('cooldown-timeout'))
       reasons.push(`cooldown-timeout: the GPU had not returned near idle after ${r.cooldownS.toFixed(1)} s; the run started warm`);

@@ -6,6 +6,7 @@
  */
 import type { RunRecord } from '../formats/report-types.js';
 import type { EnergyMonitor } from '../measure/monitor.js';
+import { THROTTLE_REASONS } from '../measure/clocks-events.js';
 import type { RunSummary } from '../measure/types.js';
 import type { MeasuredWindow } from './benchmark-options.js';
 import type { BenchmarkContext } from './benchmark-setup.js';
@@ -92,7 +93,11 @@ async function measuredWindow(ctx: BenchmarkContext, summary: RunSummary, steady
   return m.status === 'measured' ? { startNs: m.startNs, endNs: m.endNs, energyJ: m.energyJ, kind: 'steady-state' } : null;
 }
 
-/** The run's flags: the summary's, and the runner's own (uncalibrated, interrupted, cooldown timeout, throttled). */
+/**
+ * The run's flags: the summary's, and the runner's own (uncalibrated, interrupted, cooldown timeout,
+ * throttled: from the driver's clocks event reasons, or guessed from temperature and power, and then
+ * also `throttle-guessed`, where the driver reports none).
+ */
 function runFlags(ctx: BenchmarkContext, summary: RunSummary, conditions: RunConditions, cooled: boolean, endTemperatureC: number | null): string[] {
   const { o, monitor, notes } = ctx;
   const flags: string[] = [...summary.flags];
@@ -108,8 +113,15 @@ function runFlags(ctx: BenchmarkContext, summary: RunSummary, conditions: RunCon
   }
   if (conditions.signal.aborted) flags.push('interrupted');
   if (!cooled) flags.push('cooldown-timeout');
+  if (summary.clocksEvents !== null) {
+    // The driver says why the clocks slowed: the power cap or a slowdown is throttling.
+    if (summary.clocksEvents.some((reason) => THROTTLE_REASONS.has(reason))) flags.push('throttled');
+    return flags;
+  }
+  // No clocks event reasons from this driver: a guess from the run's end temperature and mean power, flagged as one.
   const limitW = monitor.gpus.reduce((a, g) => a + (g.powerLimitW ?? Infinity), 0);
-  if ((endTemperatureC !== null && endTemperatureC >= 85) || summary.totalEnergyJ / summary.durationS >= 0.98 * limitW) flags.push('throttled');
+  if ((endTemperatureC !== null && endTemperatureC >= 85) || summary.totalEnergyJ / summary.durationS >= 0.98 * limitW)
+    flags.push('throttled', 'throttle-guessed');
   return flags;
 }
 
@@ -166,6 +178,7 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW),
     method: s.method,
     flags: runFlags(ctx, s, conditions, cooled, endTemperatureC),
+    clocksEventReasons: s.clocksEvents,
     unstable: [],
     included: true,
     errors,

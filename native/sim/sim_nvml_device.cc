@@ -20,7 +20,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t h, char* buf, unsigned in
   int dev;
   int64_t now;
   int ret = Check(h, &dev, &now, "nvmlDeviceGetName");
-  return ret != NVML_SUCCESS ? ret : CopyString(g_state.config().name, buf, len);
+  return ret != NVML_SUCCESS ? ret : CopyString(g_state.config().names[static_cast<size_t>(dev)], buf, len);
 }
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t h, char* buf, unsigned int len) {

@@ -68,6 +68,11 @@ int SimState::Init() {
   int64_t now = wattscope::MonotonicNowNs();
   config_.deviceCount = static_cast<unsigned int>(EnvDouble("WATTSCOPE_SIM_DEVICES", 1));
   if (!Env("WATTSCOPE_SIM_NAME").empty()) config_.name = Env("WATTSCOPE_SIM_NAME");
+  config_.names.assign(config_.deviceCount, config_.name);
+  for (unsigned int i = 0; i < config_.deviceCount; ++i) {
+    std::string own = Env(("WATTSCOPE_SIM_NAME_" + std::to_string(i)).c_str());
+    if (!own.empty()) config_.names[i] = own;
+  }
   config_.idleW = EnvDouble("WATTSCOPE_SIM_IDLE_W", 70.0);
   std::string epoch = Env("WATTSCOPE_SIM_EPOCH_NS");
   config_.epochNs = epoch.empty() ? now : std::strtoll(epoch.c_str(), nullptr, 10);

@@ -4,6 +4,7 @@
 // Environment (read at the first nvmlInit):
 //   WATTSCOPE_SIM_DEVICES          number of GPUs (default 1)
 //   WATTSCOPE_SIM_NAME             device name (default "NVIDIA H100 80GB HBM3")
+//   WATTSCOPE_SIM_NAME_<i>         GPU i's name (a machine of mixed models)
 //   WATTSCOPE_SIM_IDLE_W           power before any trace point, W (default 70)
 //   WATTSCOPE_SIM_TRACE            "t_s:W,t_s:W,..." piecewise-constant power, all GPUs
 //   WATTSCOPE_SIM_TRACE_<i>        the same for GPU i only
@@ -68,6 +69,7 @@ struct SimDevice {
 struct SimConfig {
   unsigned int deviceCount = 1;
   std::string name = "NVIDIA H100 80GB HBM3";
+  std::vector<std::string> names;  // per device: WATTSCOPE_SIM_NAME_<i>, else name
   double idleW = 70.0;
   int64_t epochNs = 0;
   int64_t periodNs = 100000000;

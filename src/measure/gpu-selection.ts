@@ -1,15 +1,19 @@
 /**
- * Which GPUs a monitor measures: explicit indices or UUIDs, limited to and
- * numbered like CUDA_VISIBLE_DEVICES when it is set. A MIG instance is
- * measured through its parent GPU (NVML has no per-slice energy), and says so.
+ * Which GPUs a monitor measures: explicit indices or UUIDs, limited to and numbered as CUDA shows
+ * them (CUDA_DEVICE_ORDER, CUDA_VISIBLE_DEVICES: see cuda-visible.ts). A MIG instance is measured
+ * through its parent GPU (NVML has no per-slice energy), and says so.
  */
 import { NvmlError, WattscopeError } from '../util/errors.js';
 import type { NvmlSession } from '../nvml/session.js';
+import { cudaView, resolveUuidEntry, unknownOrderError, type GpuIdentity, type MigParentLookup } from './cuda-visible.js';
 
 export interface SelectedGpu {
   /** NVML's index of the physical GPU measured. */
   index: number;
-  /** The index CUDA gives it in this process (after CUDA_VISIBLE_DEVICES), or null if not visible. */
+  /**
+   * The index CUDA gives it in this process (after CUDA_DEVICE_ORDER and CUDA_VISIBLE_DEVICES), or
+   * null if not visible, or if CUDA's order cannot be known (mixed models under FASTEST_FIRST).
+   */
   cudaIndex: number | null;
   uuid: string | null;
   name: string | null;
@@ -17,54 +21,38 @@ export interface SelectedGpu {
   migInstance: string | null;
 }
 
-function resolveUuid(session: NvmlSession, uuid: string, field: string): { index: number; mig: boolean } {
-  try {
-    return session.indexByUuid(uuid);
-  } catch (err) {
-    if (err instanceof NvmlError && err.code === 'NVML_ERROR_NOT_FOUND') {
-      throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `no GPU or MIG instance with UUID "${uuid}"`, { field });
+/** Every GPU's identity, and the MIG lookup, from NVML. */
+function identities(session: NvmlSession): { devices: GpuIdentity[]; migParent: MigParentLookup } {
+  const devices = Array.from({ length: session.deviceCount() }, (_, index) => {
+    const info = session.device(index);
+    return { index, uuid: info.uuid, name: info.name };
+  });
+  const migParent: MigParentLookup = (uuid) => {
+    try {
+      const r = session.indexByUuid(uuid);
+      return r.mig ? r.index : null;
+    } catch (err) {
+      if (err instanceof NvmlError && (err.code === 'NVML_ERROR_NOT_FOUND' || err.code === 'NVML_ERROR_INVALID_ARGUMENT')) return null;
+      throw err;
     }
-    throw err;
-  }
+  };
+  return { devices, migParent };
 }
 
-/**
- * The GPUs CUDA sees, in CUDA's order, from CUDA_VISIBLE_DEVICES (undefined: all,
- * in NVML order). Like CUDA, the list stops at the first invalid entry.
- * Assumes CUDA_DEVICE_ORDER=PCI_BUS_ID ordering, which NVML's indices follow.
- */
-export function visibleGpus(session: NvmlSession, cudaVisibleDevices: string | undefined): Array<{ index: number; mig: string | null }> {
-  const count = session.deviceCount();
-  if (cudaVisibleDevices === undefined) return Array.from({ length: count }, (_, i) => ({ index: i, mig: null }));
-  const out: Array<{ index: number; mig: string | null }> = [];
-  for (const raw of cudaVisibleDevices.split(',')) {
-    const entry = raw.trim();
-    if (/^\d+$/.test(entry)) {
-      const i = Number(entry);
-      if (i >= count) break;
-      out.push({ index: i, mig: null });
-    } else if (/^(GPU|MIG)-/.test(entry)) {
-      let r: { index: number; mig: boolean };
-      try {
-        r = session.indexByUuid(entry);
-      } catch {
-        break;
-      }
-      out.push({ index: r.index, mig: r.mig ? entry : null });
-    } else {
-      break;
-    }
-  }
-  return out;
-}
-
-/** Resolves the `gpus` option against NVML and CUDA_VISIBLE_DEVICES. */
-export function selectGpus(session: NvmlSession, gpus: 'all' | Array<number | string>, cudaVisibleDevices: string | undefined): SelectedGpu[] {
-  const visible = visibleGpus(session, cudaVisibleDevices);
+/** Resolves the `gpus` option against NVML, CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER (options first, then the environment). */
+export function selectGpus(
+  session: NvmlSession,
+  options: { gpus: 'all' | Array<number | string>; cudaVisibleDevices?: string; cudaDeviceOrder?: string },
+): SelectedGpu[] {
+  const { gpus } = options;
+  const cudaVisibleDevices = options.cudaVisibleDevices ?? process.env.CUDA_VISIBLE_DEVICES;
+  const cudaDeviceOrder = options.cudaDeviceOrder ?? process.env.CUDA_DEVICE_ORDER;
+  const { devices, migParent } = identities(session);
+  const { visible, orderKnown } = cudaView(devices, cudaVisibleDevices, cudaDeviceOrder, migParent);
   const describe = (index: number, mig: string | null): SelectedGpu => {
     const info = session.device(index);
     const cuda = visible.findIndex((v) => v.index === index);
-    return { index, cudaIndex: cuda >= 0 ? cuda : null, uuid: info.uuid, name: info.name, migInstance: mig };
+    return { index, cudaIndex: cuda >= 0 && orderKnown ? cuda : null, uuid: info.uuid, name: info.name, migInstance: mig };
   };
   let chosen: SelectedGpu[];
   if (gpus === 'all') {
@@ -73,6 +61,7 @@ export function selectGpus(session: NvmlSession, gpus: 'all' | Array<number | st
     chosen = gpus.map((g, i) => {
       const field = `gpus.${i}`;
       if (typeof g === 'number') {
+        if (!orderKnown) throw unknownOrderError(`gpus: [${gpus.join(', ')}]`, field);
         const v = visible[g];
         if (!v) {
           const where =
@@ -81,8 +70,9 @@ export function selectGpus(session: NvmlSession, gpus: 'all' | Array<number | st
         }
         return describe(v.index, v.mig);
       }
-      const r = resolveUuid(session, g, field);
-      return describe(r.index, r.mig ? g : null);
+      const r = resolveUuidEntry(g, devices, migParent);
+      if (r === null) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `no GPU or MIG instance with UUID "${g}" (or a prefix of several)`, { field });
+      return describe(r.index, r.mig);
     });
   }
   if (chosen.length === 0) {

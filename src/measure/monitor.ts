@@ -80,7 +80,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
         session.close();
         return new EnergyMonitor(o, { unavailable: 'NVML reports no GPU on this machine' });
       }
-      const selected = selectGpus(session, o.gpus, o.cudaVisibleDevices ?? process.env.CUDA_VISIBLE_DEVICES);
+      const selected = selectGpus(session, o);
       const monitor = new EnergyMonitor(o, { session, selected });
       const none = monitor.gpus.find((g) => g.powerSource === 'none' && !g.hasEnergyCounter);
       if (none) {

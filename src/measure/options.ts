@@ -19,6 +19,8 @@ export interface MonitorOptions {
   drainIntervalMs?: number;
   /** CUDA_VISIBLE_DEVICES to honour (default: the environment's). */
   cudaVisibleDevices?: string;
+  /** CUDA_DEVICE_ORDER to honour: 'PCI_BUS_ID', or CUDA's default 'FASTEST_FIRST' (default: the environment's). */
+  cudaDeviceOrder?: string;
   /** Use the simulated H100 shipped with wattscope (`'legacy'`: an old driver's NVML). */
   simulate?: boolean | 'h100' | 'legacy';
   /** Path of the NVML library (also WATTSCOPE_NVML_LIBRARY). */
@@ -54,6 +56,7 @@ const MONITOR_OPTION_KEYS = [
   'settleTimeoutMs',
   'drainIntervalMs',
   'cudaVisibleDevices',
+  'cudaDeviceOrder',
   'simulate',
   'library',
   'ifUnavailable',
@@ -87,6 +90,8 @@ export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
     if (typeof cudaVisibleDevices !== 'string') throw reader.error('cudaVisibleDevices', 'expected a string');
     resolved.cudaVisibleDevices = cudaVisibleDevices;
   }
+  const cudaDeviceOrder = reader.choice('cudaDeviceOrder', ['PCI_BUS_ID', 'FASTEST_FIRST'] as const, undefined);
+  if (cudaDeviceOrder !== undefined) resolved.cudaDeviceOrder = cudaDeviceOrder;
   const simulate = reader.choice('simulate', [true, false, 'h100', 'legacy'] as const, undefined);
   if (simulate !== undefined) resolved.simulate = simulate;
   const library = reader.text('library');

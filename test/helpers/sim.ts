@@ -52,11 +52,15 @@ export interface SimSetup {
   counter?: 'true' | 'windowed';
   noiseW?: number;
   seed?: number;
+  /** Each GPU's name, in NVML order (a machine of mixed models). */
+  names?: string[];
 }
 
 /** Sets the simulator's environment; returns a control handle when asked for one. */
 export function configureSim(setup: SimSetup = {}): SimControl {
   for (const v of SIM_VARS) delete process.env[v];
+  for (const v of Object.keys(process.env)) if (v.startsWith('WATTSCOPE_SIM_NAME_') || v.startsWith('WATTSCOPE_SIM_TRACE_')) delete process.env[v];
+  (setup.names ?? []).forEach((name, i) => (process.env[`WATTSCOPE_SIM_NAME_${i}`] = name));
   const epochNs = process.hrtime.bigint();
   process.env.WATTSCOPE_SIM_EPOCH_NS = String(epochNs);
   if (setup.devices !== undefined) process.env.WATTSCOPE_SIM_DEVICES = String(setup.devices);

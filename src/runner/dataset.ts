@@ -163,10 +163,12 @@ export async function loadDataset(spec: DatasetSpec): Promise<Dataset> {
     }
   } else {
     const { parquetReadObjects } = await import('hyparquet');
+    // Every codec Parquet writers use (GZIP, ZSTD, BROTLI, LZ4...), not only hyparquet's built-in SNAPPY.
+    const { compressors } = await import('hyparquet-compressors');
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
     let objects: Array<Record<string, unknown>>;
     try {
-      objects = (await parquetReadObjects({ file: ab, ...(Number.isFinite(limit) ? { rowEnd: limit } : {}) })) as Array<Record<string, unknown>>;
+      objects = (await parquetReadObjects({ file: ab, compressors, ...(Number.isFinite(limit) ? { rowEnd: limit } : {}) })) as Array<Record<string, unknown>>;
     } catch (err) {
       throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: not a readable Parquet file (${(err as Error).message})`, { file, cause: err });
     }

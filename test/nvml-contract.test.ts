@@ -10,17 +10,39 @@ import { simulatedNvmlPath } from '../src/public/testing.js';
 import { configureSim, sleep } from './helpers/sim.js';
 
 const real = process.env.WATTSCOPE_CONTRACT_NVML;
-const backends: Array<{ name: string; library: () => string; simulated: boolean }> = [
-  { name: 'simulated H100', library: () => simulatedNvmlPath(), simulated: true },
+interface Backend {
+  name: string;
+  library: () => string;
+  /** The simulated H100 as configured (exact expectations), or a GPU whose support varies. */
+  simulated: boolean;
+  /** How to configure the simulator, for the simulated backends. */
+  setup?: Parameters<typeof configureSim>[0];
+}
+const backends: Backend[] = [
+  { name: 'simulated H100', library: () => simulatedNvmlPath(), simulated: true, setup: { devices: 2 } },
+  // A GPU in MIG mode reports utilization as NOT_SUPPORTED: the suite must skip that reading, saying why, as on a real one.
+  {
+    name: 'simulated H100 in MIG mode',
+    library: () => simulatedNvmlPath(),
+    simulated: false,
+    setup: { devices: 2, mig: 'MIG-5a1d0000-aaaa-4000-8000-000000000001@0', faults: 'not_supported=nvmlDeviceGetUtilizationRates' },
+  },
 ];
 if (real) backends.push({ name: `real NVML (${real})`, library: () => real, simulated: false });
+
+/** Skips the running test, with the reason, when GPU 0 reports `field` as NOT_SUPPORTED on a backend whose support varies. */
+function skipIfNotSupported(ctx: { skip: (note?: string) => never }, backend: Backend, unsupported: Record<string, string>, field: string): void {
+  if (!backend.simulated && unsupported[field] === 'NVML_ERROR_NOT_SUPPORTED') {
+    ctx.skip(`GPU 0 reports ${field} as NVML_ERROR_NOT_SUPPORTED (MIG mode reports utilization so): nothing to check`);
+  }
+}
 
 for (const backend of backends) {
   describe(`NVML contract: ${backend.name}`, () => {
     let session: NvmlSession | undefined;
     afterEach(() => session?.close());
     const open = () => {
-      if (backend.simulated) configureSim({ devices: 2 });
+      if (backend.setup) configureSim(backend.setup);
       session = NvmlSession.open({ library: backend.library() });
       return session;
     };
@@ -49,7 +71,7 @@ for (const backend of backends) {
       }
     });
 
-    it('reads energy (J), power, instant power, temperature, clocks and utilization', () => {
+    it('reads energy (J), power, instant power, temperature and clocks', () => {
       const s = open();
       const st = s.status(0);
       expect(st.totalEnergyJ).toBeGreaterThan(0);
@@ -58,9 +80,18 @@ for (const backend of backends) {
       expect(st.temperatureC).toBeGreaterThan(10);
       expect(st.smClockMhz).toBeGreaterThan(0);
       expect(st.memClockMhz).toBeGreaterThan(0);
-      expect(st.utilizationGpuPct).toBeGreaterThanOrEqual(0);
-      expect(st.unsupported).toEqual({});
       expect(typeof st.timestampNs).toBe('bigint');
+      // Anything else a GPU refuses must be NOT_SUPPORTED, never another error.
+      for (const reason of Object.values(st.unsupported)) expect(reason).toBe('NVML_ERROR_NOT_SUPPORTED');
+      if (backend.simulated) expect(st.unsupported).toEqual({});
+    });
+
+    it('reads utilization (skipped, saying why, where the GPU does not support it)', (ctx) => {
+      const s = open();
+      const st = s.status(0);
+      skipIfNotSupported(ctx, backend, st.unsupported, 'utilizationGpuPct');
+      expect(st.utilizationGpuPct).toBeGreaterThanOrEqual(0);
+      expect(st.utilizationGpuPct).toBeLessThanOrEqual(100);
     });
 
     it('the energy counter is monotonic and the raw reads agree with status()', async () => {

@@ -56,7 +56,13 @@ describe('loading NVML', () => {
   it('an old driver: unversioned symbols bound, missing ones listed, their features off', () => {
     configureSim();
     session = NvmlSession.open({ simulate: 'legacy' });
-    expect(session.library.boundSymbols).toEqual(['nvmlInit', 'nvmlDeviceGetCount', 'nvmlDeviceGetHandleByIndex', 'nvmlDeviceGetPciInfo']);
+    expect(session.library.boundSymbols).toEqual([
+      'nvmlInit',
+      'nvmlDeviceGetCount',
+      'nvmlDeviceGetHandleByIndex',
+      'nvmlDeviceGetPciInfo',
+      'nvmlDeviceGetCurrentClocksThrottleReasons',
+    ]);
     expect(session.library.missingSymbols).toEqual(expect.arrayContaining(['nvmlDeviceGetFieldValues', 'nvmlDeviceGetSamples', 'nvmlDeviceGetTemperatureV']));
     const d = session.device(0);
     expect(d.architecture).toBeNull();

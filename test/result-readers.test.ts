@@ -3,7 +3,7 @@
  * supports, rejects any other with an error naming the file and what it expected, and never
  * turns a missing number into 0.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,8 +115,11 @@ describe('result readers', () => {
     const r = runCli(['report', dir]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/wattscope-report\.json: not a wattscope report/);
+    // Another tool's result gets a summary page; an empty directory is an error saying what it looked for.
     const other = resultDir(aiEnergyBenchmarks);
-    expect(runCli(['report', other]).stderr).toMatch(/no wattscope-report\.json/);
+    expect(runCli(['report', other]).status).toBe(0);
+    expect(readFileSync(path.join(other, 'report.html'), 'utf8')).toContain('(ai-energy-benchmarks)');
+    expect(runCli(['report', mkdtempSync(path.join(tmpdir(), 'wattscope-empty-'))]).stderr).toMatch(/no wattscope-report\.json, benchmark_report\.json/);
     const good = mkdtempSync(path.join(tmpdir(), 'wattscope-reader-'));
     copyFileSync(path.join(fixtures, 'report-minimal.json'), path.join(good, 'wattscope-report.json'));
     mkdirSync(path.join(good, 'runs'));

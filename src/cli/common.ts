@@ -73,3 +73,14 @@ export function positiveInt(raw: string | undefined, flag: string, fallback: num
   }
   return n;
 }
+
+/** `value` if it is one of `allowed`; else an error naming the flag and the choices. */
+export function choice<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (value !== undefined && !(allowed as readonly string[]).includes(value)) {
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--${flag} must be one of ${allowed.join(', ')}, got "${value}"`, { field: flag });
+  }
+  return value as T | undefined;
+}
+
+/** The AI Energy Score report formats `run` and `demo` write (--format). */
+export const REPORT_FORMATS = ['optimum', 'ai-energy-benchmarks', 'both'] as const;

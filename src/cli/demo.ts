@@ -13,28 +13,23 @@ import { writeReportPage } from '../report/write.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { printBenchmark } from './benchmark-output.js';
 import { DemoTruth } from './demo-truth.js';
-import { parse, positiveInt, positiveNumber, str } from './common.js';
+import { choice, parse, positiveInt, positiveNumber, REPORT_FORMATS, str } from './common.js';
 
 /** The demo's sampling rate, Hz. */
 export const DEMO_SAMPLE_HZ = 5000;
 
-export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h100|ideal] [--counter true|windowed] [--server] [--json]
+export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h100|ideal] [--counter true|windowed] [--server] [--format F] [--json]
   Runs the AI Energy Score benchmark (default 10 runs x 1,000 queries) of a built-in synthetic
   workload whose phases draw known power from the simulated H100, and writes every output into DIR,
   with the simulator's true energy beside each estimate.
   --sensor: the simulated power sensor, h100 (default: refreshed every 100 ms, 25 ms windows) or ideal.
   --counter: what the simulated energy counter integrates, true (default) or windowed (the sampled windows only).
-  --server: the same against an embedded fake OpenAI-compatible streaming server (prefill, decode).`;
+  --server: the same against an embedded fake OpenAI-compatible streaming server (prefill, decode).
+  --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
+  ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
 
 const SENSORS = ['h100', 'ideal'];
 const COUNTERS = ['true', 'windowed'];
-
-function choice(value: string | undefined, allowed: string[], flag: string): string | undefined {
-  if (value !== undefined && !allowed.includes(value)) {
-    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--${flag} must be one of ${allowed.join(', ')}, got "${value}"`, { field: flag });
-  }
-  return value;
-}
 
 /** The endpoint handler for the embedded fake server: chat, 10 new tokens exactly, temperature 0. */
 function fakeServerHandler(url: string): BenchmarkHandler {
@@ -66,6 +61,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     help: { type: 'boolean', short: 'h' },
     sensor: { type: 'string' },
     counter: { type: 'string' },
+    format: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(demoHelp + '\n');
@@ -108,6 +104,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       // The synthetic phases can be called again: calibrate them (used on a coarse sensor only).
       ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats } : { calibration: {} }),
       resume: values.fresh ? 'never' : 'auto',
+      reportFormat: choice(str(values, 'format'), REPORT_FORMATS, 'format') ?? 'both',
       onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });

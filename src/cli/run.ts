@@ -15,12 +15,14 @@ import { writeReportPage } from '../report/write.js';
 import { progressHooks } from './progress-bar.js';
 import { SimPowerControl } from '../sim/power-control.js';
 import { printBenchmark } from './benchmark-output.js';
-import { parse, positiveInt, str, type Flags } from './common.js';
+import { choice, parse, positiveInt, REPORT_FORMATS, str, type Flags } from './common.js';
 
 export const runHelp = `wattscope run [config.json] [--endpoint URL --model NAME] [--dataset PATH] [--task T] [--out DIR]
-  [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--simulate] [--json] [--fresh]
+  [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--simulate] [--format F] [--json] [--fresh]
   Runs a benchmark: a config file (dataset, handler module or endpoint, runs, phases, output directory),
-  or an OpenAI-compatible endpoint given by flags. Ctrl-C stops cleanly and writes what was measured.`;
+  or an OpenAI-compatible endpoint given by flags. Ctrl-C stops cleanly and writes what was measured.
+  --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
+  ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
 
 /** Flags override the config; with no config, --endpoint, --model, --dataset and --out describe the run. */
 function configFrom(values: Flags, file: string | undefined): RunConfig {
@@ -51,6 +53,8 @@ function configFrom(values: Flags, file: string | undefined): RunConfig {
   if (str(values, 'runs')) base.runs = positiveInt(str(values, 'runs'), 'runs', 10);
   if (str(values, 'concurrency')) base.concurrency = positiveInt(str(values, 'concurrency'), 'concurrency', 1);
   if (values.simulate === true) base.simulate = true;
+  const format = choice(str(values, 'format'), REPORT_FORMATS, 'format');
+  if (format) base.reportFormat = format;
   if (str(values, 'model') && !base.model) base.model = str(values, 'model');
   return parseOptions(RunConfigSchema, base, file ? 'config' : 'run flags', 'WATTSCOPE_BAD_CONFIG', file ? { file } : {});
 }
@@ -108,6 +112,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       concurrency: { type: 'string' },
       'max-new-tokens': { type: 'string' },
       api: { type: 'string' },
+      format: { type: 'string' },
     },
     true,
   );
@@ -151,6 +156,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       subtractIdle: config.subtractIdle,
       excludeUnstable: config.excludeUnstable,
       resume: values.fresh ? 'never' : 'auto',
+      reportFormat: config.reportFormat,
       onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });

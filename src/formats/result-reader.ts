@@ -168,12 +168,20 @@ function fromAiEnergyBenchmarks(file: string, json: Record<string, unknown>): Be
 function fromEnergySummary(file: string, json: Record<string, unknown>): BenchmarkResult {
   if (json.units !== 'Wh') throw badResult(file, `units must be "Wh", got ${JSON.stringify(json.units)}`, 'units');
   const total = numberAt(file, json.total, 'total');
-  const placeholders = json.format === 'ai_energy_benchmarks';
+  if (json.format === 'ai_energy_benchmarks') {
+    // Its total is the GPU energy of a whole pass over a number of prompts it does not state.
+    const report = path.join(path.dirname(file), 'benchmark_report.json');
+    if (existsSync(report)) return readResultFile(report);
+    throw badResult(
+      file,
+      'an ai_energy_benchmarks summary holds the GPU energy of one pass over a number of prompts it does not state, not per 1,000 queries: read the benchmark_report.json beside it (summary.successful_prompts)',
+      'total',
+    );
+  }
   const phases: Record<string, PhaseResult> = {};
   for (const p of SCORE_PHASES) {
     const key = `${p}_wh`;
-    if (placeholders) phases[p] = unknownPhase('the ai_energy_benchmarks summary puts its whole pass under decode; its phases are placeholders');
-    else if (json[key] === undefined || json[key] === null) phases[p] = unknownPhase(`${key} is absent from the summary`);
+    if (json[key] === undefined || json[key] === null) phases[p] = unknownPhase(`${key} is absent from the summary`);
     else phases[p] = { energyWh: numberAt(file, json[key], key), reason: null };
   }
   return bare(file, 'energy-summary', total, phases);

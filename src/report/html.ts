@@ -44,7 +44,7 @@ const inlineJson = (v: unknown) =>
     .replace(/\u2029/g, '\\u2029');
 
 /** The page's own styles (uPlot's come first). */
-const PAGE_CSS = `body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+export const PAGE_CSS = `body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{background:#1d2330;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#b9c2d0}
 main{padding:10px 28px 40px;max-width:1180px}section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;margin:16px 0}
 h2{font-size:17px;margin:0 0 10px}h3{font-size:14px;margin:8px 0}table{border-collapse:collapse;font-size:13px}

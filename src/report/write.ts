@@ -1,13 +1,14 @@
 /** Writes report.html for a result directory (wattscope-report.json and, where present, timeline.json). */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { WattscopeError } from '../util/errors.js';
-import { badResult, readJsonFile } from '../formats/result-reader.js';
+import { badResult, readJsonFile, readResult } from '../formats/result-reader.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { WattscopeReportSchema } from '../formats/report-schema.js';
 import { labelSvg } from '../scoring/label.js';
 import { placeResult, readLeaderboard } from '../scoring/leaderboard.js';
 import { buildReportHtml } from './html.js';
+import { buildResultHtml } from './result-page.js';
 import type { TimelineFile } from '../formats/timeline-recorder.js';
 
 export interface ReportPageOptions {
@@ -19,10 +20,10 @@ export interface ReportPageOptions {
   out?: string;
 }
 
+/** report.html for a result directory: a wattscope benchmark's full page, or the summary page of a result of another tool. */
 export function writeReportPage(dir: string, options: ReportPageOptions = {}): string {
   const file = path.join(dir, 'wattscope-report.json');
-  if (!existsSync(file))
-    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${dir}: no wattscope-report.json (run a benchmark with an output directory first)`, { file });
+  if (!existsSync(file)) return writeResultPage(dir, options);
   const parsed = WattscopeReportSchema.safeParse(readJsonFile(file));
   if (!parsed.success)
     throw new WattscopeError(
@@ -66,4 +67,29 @@ function readTimelineFile(file: string): TimelineFile {
     throw badResult(file, 'gpus, runs, phases and spans are required', 'gpus');
   }
   return json as TimelineFile;
+}
+
+/** The summary page of a result wattscope did not measure (optimum-benchmark, ai_energy_benchmarks, a summary file). */
+function writeResultPage(dir: string, options: ReportPageOptions): string {
+  const result = readResult(dir);
+  let extras = {};
+  if (options.leaderboard) {
+    const model = options.model ?? result.model ?? 'this result';
+    const placed = placeResult(readLeaderboard(options.leaderboard), { model, energyWh: result.energyWh, class: options.class ?? null });
+    extras = {
+      stars: placed.entry.stars,
+      leaderboard: path.basename(options.leaderboard),
+      labelSvg: labelSvg({
+        model,
+        date: result.date ?? new Date().toISOString().slice(0, 10),
+        task: result.task ?? 'unknown task',
+        hardware: result.hardware ?? 'unknown GPU',
+        energyWh: placed.entry.energyWh,
+        stars: placed.entry.stars,
+      }),
+    };
+  }
+  const out = options.out ?? path.join(existsSync(dir) && statSync(dir).isDirectory() ? dir : path.dirname(dir), 'report.html');
+  writeFileAtomic(out, buildResultHtml(result, extras));
+  return out;
 }

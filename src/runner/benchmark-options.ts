@@ -66,6 +66,8 @@ export const BenchmarkOptionsSchema = z
     excludeUnstable: z.boolean().default(true),
     /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
     resume: z.enum(['auto', 'never']).default('auto'),
+    /** AI Energy Score report formats to write: optimum, ai-energy-benchmarks, or both (default). */
+    reportFormat: z.enum(['optimum', 'ai-energy-benchmarks', 'both']).default('both'),
     /** What the handler is, for resuming; default: a hash of the handler function's source. */
     handlerIdentity: z.string().min(1).optional(),
     /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */

@@ -217,7 +217,7 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
       state.updatedAt = report.updatedAt;
       state.runsCompleted = report.runs.length;
       report.benchmark.runsCompleted = report.runs.length;
-      if (o.outDir) writeReports(o.outDir, report, state);
+      if (o.outDir) writeReports(o.outDir, report, state, o.reportFormat);
     },
   };
 }

@@ -66,6 +66,13 @@ export interface BenchmarkOptions {
    * handler function's source text.
    */
   handlerIdentity?: string;
+  /**
+   * AI Energy Score report formats to write in outDir (default 'both'): 'optimum' (optimum-benchmark's
+   * benchmark_report.json, the February 2025 leaderboard's), 'ai-energy-benchmarks' (the pipeline's
+   * format since October 2025: one pass measured whole), or 'both' (then the ai_energy_benchmarks
+   * files go to outDir/ai_energy_benchmarks/).
+   */
+  reportFormat?: 'optimum' | 'ai-energy-benchmarks' | 'both';
   /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
   onProgress?: (progress: ProgressState) => void;
   /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */

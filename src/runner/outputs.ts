@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { summarizeBenchmarkReport, toBenchmarkReport } from '../formats/ai-energy-score.js';
+import { summarizeAiEnergyBenchmarks, toAiEnergyBenchmarksReport } from '../formats/ai-energy-benchmarks.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { RunRecordSchema, type RunRecord, type WattscopeReport } from '../formats/report-schema.js';
 import { WattscopeError } from '../util/errors.js';
@@ -94,6 +95,7 @@ export function removeStaleTemporaries(outDir: string): void {
 
 export function clearOutputs(outDir: string): void {
   rmSync(path.join(outDir, FILES.runsDir), { recursive: true, force: true });
+  rmSync(path.join(outDir, AI_ENERGY_BENCHMARKS_DIR), { recursive: true, force: true });
   for (const f of [FILES.wh, FILES.summary, FILES.benchmark, FILES.report, FILES.state]) rmSync(path.join(outDir, f), { force: true });
 }
 
@@ -120,15 +122,34 @@ function per1000(report: WattscopeReport) {
     );
 }
 
-/** Writes (atomically) the full report, and the AI Energy Score files once there is a run. */
-export function writeReports(outDir: string, report: WattscopeReport, state: RunnerState): void {
+/**
+ * Which AI Energy Score report formats to write: optimum-benchmark's (the February 2025
+ * leaderboard's), ai_energy_benchmarks (its pipeline since October 2025), or both: then the optimum
+ * files stay at the top of the directory and the ai_energy_benchmarks ones go to its own
+ * subdirectory (each summarizer reads a directory's benchmark_report.json).
+ */
+export type ReportFormat = 'optimum' | 'ai-energy-benchmarks' | 'both';
+export const AI_ENERGY_BENCHMARKS_DIR = 'ai_energy_benchmarks';
+
+/** benchmark_report.json, GPU_ENERGY_SUMMARY.json and GPU_ENERGY_WH.txt of one format into `dir`. */
+function writeFormatFiles(dir: string, benchmark: unknown, summary: unknown, gpuEnergyWhText: string): void {
+  writeJsonAtomic(path.join(dir, FILES.benchmark), benchmark);
+  writeJsonAtomic(path.join(dir, FILES.summary), summary);
+  writeFileAtomic(path.join(dir, FILES.wh), gpuEnergyWhText);
+}
+
+/** Writes (atomically) the full report, and the AI Energy Score files of `format` once there is a run. */
+export function writeReports(outDir: string, report: WattscopeReport, state: RunnerState, format: ReportFormat = 'both'): void {
   if (report.runs.some((r) => r.included)) {
     const benchmark = toBenchmarkReport(per1000(report));
-    const { gpuEnergyWhText, summary } = summarizeBenchmarkReport(benchmark);
-    report.aiEnergyScore = { gpuEnergyWh: summary.total, summary };
-    writeJsonAtomic(path.join(outDir, FILES.benchmark), benchmark);
-    writeJsonAtomic(path.join(outDir, FILES.summary), summary);
-    writeFileAtomic(path.join(outDir, FILES.wh), gpuEnergyWhText);
+    const optimum = summarizeBenchmarkReport(benchmark);
+    report.aiEnergyScore = { gpuEnergyWh: optimum.summary.total, summary: optimum.summary };
+    if (format !== 'ai-energy-benchmarks') writeFormatFiles(outDir, benchmark, optimum.summary, optimum.gpuEnergyWhText);
+    const pass = toAiEnergyBenchmarksReport(report);
+    if (pass && format !== 'optimum') {
+      const { summary, gpuEnergyWhText } = summarizeAiEnergyBenchmarks(pass);
+      writeFormatFiles(format === 'both' ? path.join(outDir, AI_ENERGY_BENCHMARKS_DIR) : outDir, pass, summary, gpuEnergyWhText);
+    }
   }
   writeJsonAtomic(path.join(outDir, FILES.report), report);
   writeJsonAtomic(path.join(outDir, FILES.state), state);

@@ -8,8 +8,14 @@ import { fmt } from './common.js';
 export function printBenchmark(report: WattscopeReport, outDir: string | undefined, json: boolean): void {
   if (json) {
     process.stdout.write(
-      JSON.stringify({ outDir: outDir ?? null, status: report.status, aiEnergyScore: report.aiEnergyScore, aggregate: report.aggregate, idle: report.idle }) +
-        '\n',
+      JSON.stringify({
+        outDir: outDir ?? null,
+        status: report.status,
+        aiEnergyScore: report.aiEnergyScore,
+        aggregate: report.aggregate,
+        idle: report.idle,
+        comparability: report.comparability,
+      }) + '\n',
     );
     return;
   }
@@ -40,6 +46,9 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
     for (const ex of a.excludedRuns) lines.push(`  run ${ex.index} excluded: ${ex.reasons.join('; ')}`);
   }
   if (report.aiEnergyScore) lines.push(`GPU_ENERGY_WH: ${report.aiEnergyScore.gpuEnergyWh.toFixed(2)} Wh per 1,000 queries`);
+  const comparability = report.comparability;
+  if (comparability.leaderboardComparable) lines.push('comparable with the AI Energy Score leaderboard');
+  else lines.push(`not comparable with the AI Energy Score leaderboard: ${comparability.reasons.join('; ')}`);
   if (outDir) {
     lines.push(`results in ${path.resolve(outDir)}`);
     const page = path.resolve(outDir, 'report.html');

@@ -18,9 +18,10 @@ import { printBenchmark } from './benchmark-output.js';
 import { choice, parse, positiveInt, REPORT_FORMATS, str, type Flags } from './common.js';
 
 export const runHelp = `wattscope run [config.json] [--endpoint URL --model NAME] [--dataset PATH] [--task T] [--out DIR]
-  [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--simulate] [--format F] [--json] [--fresh]
+  [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--class A|B|C] [--simulate] [--format F] [--json] [--fresh]
   Runs a benchmark: a config file (dataset, handler module or endpoint, runs, phases, output directory),
   or an OpenAI-compatible endpoint given by flags. Ctrl-C stops cleanly and writes what was measured.
+  --class: the model's class, for the leaderboard comparability check (A and B run on one GPU there).
   --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
   ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
 
@@ -55,6 +56,8 @@ function configFrom(values: Flags, file: string | undefined): RunConfig {
   if (values.simulate === true) base.simulate = true;
   const format = choice(str(values, 'format'), REPORT_FORMATS, 'format');
   if (format) base.reportFormat = format;
+  const modelClass = choice(str(values, 'class'), ['A', 'B', 'C'] as const, 'class');
+  if (modelClass) base.modelClass = modelClass;
   if (str(values, 'model') && !base.model) base.model = str(values, 'model');
   return parseOptions(RunConfigSchema, base, file ? 'config' : 'run flags', 'WATTSCOPE_BAD_CONFIG', file ? { file } : {});
 }
@@ -113,6 +116,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'max-new-tokens': { type: 'string' },
       api: { type: 'string' },
       format: { type: 'string' },
+      class: { type: 'string' },
     },
     true,
   );
@@ -157,6 +161,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       excludeUnstable: config.excludeUnstable,
       resume: values.fresh ? 'never' : 'auto',
       reportFormat: config.reportFormat,
+      ...(config.modelClass ? { modelClass: config.modelClass } : {}),
       onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });

@@ -165,6 +165,10 @@ export const WattscopeReportSchema = z.object({
     })
     .nullable(),
   notes: z.array(z.string()),
+  /** Whether the result can stand on the AI Energy Score leaderboard, and why not (reports before this field: not assessed). */
+  comparability: z
+    .object({ leaderboardComparable: z.boolean(), reasons: z.array(z.string()), modelClass: z.enum(['A', 'B', 'C']).nullable() })
+    .default({ leaderboardComparable: false, reasons: ['not assessed (a report written before wattscope assessed comparability)'], modelClass: null }),
   /**
    * On the simulated GPU only: the simulator's exact energy per phase (Wh per 1,000 queries, mean
    * over the runs) beside which the estimates can be judged, and the sensor profile simulated.

@@ -151,6 +151,8 @@ export interface WattscopeReport {
     summary: { units: 'Wh'; total: number; preprocess_wh: number | null; prefill_wh: number | null; decode_wh: number | null };
   } | null;
   notes: string[];
+  /** Whether the result can stand on the AI Energy Score leaderboard, and why not (it runs anyway). */
+  comparability: { leaderboardComparable: boolean; reasons: string[]; modelClass: 'A' | 'B' | 'C' | null };
   /**
    * On the simulated GPU only: the simulator's exact energy per phase (Wh per 1,000 queries, mean
    * over the runs) beside which the estimates can be judged, and the sensor profile simulated.

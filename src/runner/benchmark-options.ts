@@ -66,6 +66,8 @@ export const BenchmarkOptionsSchema = z
     excludeUnstable: z.boolean().default(true),
     /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
     resume: z.enum(['auto', 'never']).default('auto'),
+    /** The model's class (A, B, C by memory), for the comparability check; unknown when absent. */
+    modelClass: z.enum(['A', 'B', 'C']).optional(),
     /** AI Energy Score report formats to write: optimum, ai-energy-benchmarks, or both (default). */
     reportFormat: z.enum(['optimum', 'ai-energy-benchmarks', 'both']).default('both'),
     /** What the handler is, for resuming; default: a hash of the handler function's source. */

@@ -14,6 +14,7 @@ import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
 import { VERSION } from '../util/version.js';
 import { aggregate, classifyRuns } from './analysis.js';
+import { assessComparability } from './comparability.js';
 import { BenchmarkOptionsSchema, isDataset, type BenchmarkOptions, type ResolvedBenchmarkOptions } from './benchmark-options.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { lockOutputDir, type OutputLock } from './output-lock.js';
@@ -164,6 +165,7 @@ function newReport(o: ResolvedBenchmarkOptions, dataset: Dataset, monitor: Energ
     aggregate: null,
     aiEnergyScore: null,
     notes,
+    comparability: { leaderboardComparable: false, reasons: ['no run yet'], modelClass: o.modelClass ?? null },
   };
 }
 
@@ -213,6 +215,7 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
       const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
       report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
       report.notes = [...notes, ...classNotes];
+      report.comparability = { ...assessComparability(report, o.modelClass ?? null), modelClass: o.modelClass ?? null };
       report.updatedAt = now();
       state.updatedAt = report.updatedAt;
       state.runsCompleted = report.runs.length;

@@ -73,6 +73,8 @@ export interface BenchmarkOptions {
    * files go to outDir/ai_energy_benchmarks/).
    */
   reportFormat?: 'optimum' | 'ai-energy-benchmarks' | 'both';
+  /** The model's class (A, B or C, by the memory it needs: `modelClass()`), for the leaderboard comparability check. */
+  modelClass?: 'A' | 'B' | 'C';
   /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */
   onProgress?: (progress: ProgressState) => void;
   /** Serving statistics from the handler's results, stored as each run's `serving` (the endpoint handler's: `servingRunStats`). */

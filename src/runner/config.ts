@@ -67,6 +67,8 @@ export const RunConfigSchema = z
     idleMeasureS: z.number().min(0).max(600).default(5),
     subtractIdle: z.boolean().default(false),
     excludeUnstable: z.boolean().default(true),
+    /** The model's class (A, B or C), for the leaderboard comparability check. */
+    modelClass: z.enum(['A', 'B', 'C']).optional(),
     /** AI Energy Score report formats: optimum, ai-energy-benchmarks, or both (default). */
     reportFormat: z.enum(['optimum', 'ai-energy-benchmarks', 'both']).default('both'),
   })

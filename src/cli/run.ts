@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { WattscopeError } from '../util/errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { parseOptions } from '../util/options.js';
-import { EndpointConfigSchema, loadRunConfig, RunConfigSchema, type RunConfig } from '../runner/config.js';
+import { EndpointConfigSchema, loadRunConfig, RunConfigSchema, type EndpointConfig, type RunConfig } from '../runner/config.js';
+import { parseReasoningState, reasoningRequest } from '../server/reasoning.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { syntheticHandler } from '../runner/synthetic.js';
 import { OpenAIStreamClient } from '../server/client.js';
@@ -18,9 +19,10 @@ import { printBenchmark } from './benchmark-output.js';
 import { choice, parse, positiveInt, REPORT_FORMATS, str, type Flags } from './common.js';
 
 export const runHelp = `wattscope run [config.json] [--endpoint URL --model NAME] [--dataset PATH] [--task T] [--out DIR]
-  [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--class A|B|C] [--simulate] [--format F] [--json] [--fresh]
+  [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--reasoning STATE] [--class A|B|C] [--simulate] [--format F] [--json] [--fresh]
   Runs a benchmark: a config file (dataset, handler module or endpoint, runs, phases, output directory),
   or an OpenAI-compatible endpoint given by flags. Ctrl-C stops cleanly and writes what was measured.
+  --reasoning: a reasoning model's state, Off, On or On (Low|Medium|High) (off: 10 new tokens; on: up to 8,192).
   --class: the model's class, for the leaderboard comparability check (A and B run on one GPU there).
   --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
   ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
@@ -36,6 +38,7 @@ function configFrom(values: Flags, file: string | undefined): RunConfig {
         endpoint,
         model: str(values, 'model'),
         ...(str(values, 'api') ? { api: str(values, 'api') } : {}),
+        ...(str(values, 'reasoning') ? { reasoning: str(values, 'reasoning') } : {}),
         ...(str(values, 'max-new-tokens')
           ? {
               maxNewTokens: positiveInt(str(values, 'max-new-tokens'), 'max-new-tokens', 10),
@@ -67,10 +70,24 @@ function handlerIdentityOf(config: RunConfig): string {
   const h = config.handler;
   if ('synthetic' in h) return 'synthetic workload';
   if ('endpoint' in h) {
-    const { endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature } = h;
-    return `endpoint ${JSON.stringify({ endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature })}`;
+    const { endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature, reasoning, chatTemplate } = h;
+    return `endpoint ${JSON.stringify({ endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature, reasoning, chatTemplate })}`;
   }
   return `module ${h.module}#${h.export} sha256:${createHash('sha256').update(readFileSync(h.module)).digest('hex')}`;
+}
+
+/** A reasoning model's request settings (tokens, body fields, prompt switch), or none when no reasoning state is given. */
+function reasoningSettings(e: EndpointConfig, where: string) {
+  if (e.reasoning === undefined) return {};
+  let state;
+  try {
+    state = parseReasoningState(e.reasoning);
+  } catch (err) {
+    throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${where}: ${(err as Error).message}`, { field: 'handler.reasoning', file: where });
+  }
+  const r = reasoningRequest(state, e.chatTemplate, e.model);
+  // Reasoning on: the model stops when it is done (ignoring the end of generation would always make 8,192 tokens).
+  return { maxNewTokens: r.maxNewTokens, minNewTokens: r.minNewTokens, ignoreEos: !state.enabled, extraBody: r.extraBody, promptPrefix: r.promptPrefix };
 }
 
 /** The benchmark handler a config names: the synthetic workload, an endpoint, or a module's export. */
@@ -85,7 +102,8 @@ async function handlerFrom(config: RunConfig, where: string): Promise<BenchmarkH
   }
   if ('endpoint' in config.handler) {
     const e = config.handler;
-    return endpointHandler(new OpenAIStreamClient({ ...e, apiKey: e.apiKeyEnv ? (process.env[e.apiKeyEnv] ?? null) : null })) as BenchmarkHandler;
+    const apiKey = e.apiKeyEnv ? (process.env[e.apiKeyEnv] ?? null) : null;
+    return endpointHandler(new OpenAIStreamClient({ ...e, apiKey, ...reasoningSettings(e, where) })) as BenchmarkHandler;
   }
   const mod = (await import(pathToFileURL(config.handler.module).href)) as Record<string, unknown>;
   const fn = mod[config.handler.export];
@@ -117,6 +135,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       api: { type: 'string' },
       format: { type: 'string' },
       class: { type: 'string' },
+      reasoning: { type: 'string' },
     },
     true,
   );

@@ -72,7 +72,8 @@ export function toAiEnergyBenchmarksReport(report: WattscopeReport): AiEnergyBen
   const totalPrompts = Math.round(mean(runs.map((r) => r.queries)));
   const failed = Math.round(mean(runs.map((r) => r.failedQueries)));
   const promptTokens = meanOrNull(runs, (r) => tokensOf(r, 'prefill'));
-  const completionTokens = meanOrNull(runs, (r) => tokensOf(r, 'decode'));
+  // An endpoint's generated tokens where known (decode counts those after the first, which ends prefill).
+  const completionTokens = meanOrNull(runs, (r) => (r.serving ? r.serving.generatedTokens : tokensOf(r, 'decode')));
   const phaseSeconds = meanOrNull(runs, (r) => Object.values(r.phases).reduce((a, p) => a + p.durationS, 0));
   return {
     config: {

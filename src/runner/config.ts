@@ -22,6 +22,13 @@ export const EndpointConfigSchema = z
     connectTimeoutMs: z.number().int().min(1).default(10_000),
     readTimeoutMs: z.number().int().min(1).default(60_000),
     retries: z.number().int().min(0).max(10).default(2),
+    /**
+     * A reasoning model's state for this benchmark: Off, On, or On (Low|Medium|High). Off sends
+     * exactly 10 new tokens; on, up to 8,192 (at least one), stopping at the end of generation.
+     */
+    reasoning: z.string().optional(),
+    /** How the model is switched, as the AI Energy Score's model list states it (its "Chat Template" text). */
+    chatTemplate: z.string().default(''),
     /** Name of an environment variable holding the API key (never the key itself in a file). */
     apiKeyEnv: z.string().min(1).optional(),
   })

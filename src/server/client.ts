@@ -21,6 +21,10 @@ export interface EndpointSettings {
   readTimeoutMs: number;
   retries: number;
   apiKey: string | null;
+  /** Fields added to every request body (a reasoning model's reasoning_effort or chat_template_kwargs). */
+  extraBody?: Record<string, unknown>;
+  /** Written before every prompt (a reasoning switch such as /no_think). */
+  promptPrefix?: string;
 }
 
 export { RequestError, type RequestErrorCode } from './request-error.js';
@@ -62,8 +66,10 @@ export class OpenAIStreamClient {
       max_tokens: s.maxNewTokens,
       ...(s.minNewTokens !== null ? { min_tokens: s.minNewTokens } : {}),
       ...(s.ignoreEos ? { ignore_eos: true } : {}),
+      ...s.extraBody,
     };
-    return s.api === 'chat' ? { ...common, messages: [{ role: 'user', content: prompt }] } : { ...common, prompt };
+    const text = (s.promptPrefix ?? '') + prompt;
+    return s.api === 'chat' ? { ...common, messages: [{ role: 'user', content: text }] } : { ...common, prompt: text };
   }
 
   /** Sends the request; resolves at the first token (retrying before it), or throws a RequestError. */

@@ -27,11 +27,15 @@ export interface FakeServerOptions {
   failFirst?: number;
   dropRequests?: number[];
   malformedRequests?: number[];
+  /** Tokens a request that does not ignore the end of generation gets before the model stops by itself (default 24). */
+  naturalTokens?: number;
 }
 
 export interface FakeServer {
   url: string;
   requests: number;
+  /** The last request bodies received (at most 100), oldest first. */
+  bodies: unknown[];
   close(): Promise<void>;
 }
 
@@ -110,6 +114,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
   let inDecode = 0;
   const setPower = () => o.power?.set(Math.min(700, o.idleW + inPrefill * o.prefillW + inDecode * o.decodeW));
   const state = { requests: 0 };
+  const bodies: unknown[] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const n = ++state.requests;
@@ -117,8 +122,11 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       messages?: Array<{ content: string }>;
       prompt?: string;
       max_tokens?: number;
+      ignore_eos?: boolean;
       stream_options?: { include_usage?: boolean };
     };
+    bodies.push(body);
+    if (bodies.length > 100) bodies.shift();
     if (n <= (o.failFirst ?? 0)) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'injected failure' }));
       return;
@@ -129,7 +137,8 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       n,
       id: `cmpl-${n}`,
       chat,
-      maxTokens: body.max_tokens ?? 16,
+      // A model stops by itself unless told to ignore the end of generation.
+      maxTokens: Math.min(body.max_tokens ?? 16, body.ignore_eos === true ? Infinity : (o.naturalTokens ?? 24)),
       includeUsage: body.stream_options?.include_usage === true,
       promptTokens: prompt.split(/\s+/).filter(Boolean).length,
     };
@@ -170,6 +179,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     get requests() {
       return state.requests;
     },
+    bodies,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();

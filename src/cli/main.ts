@@ -11,6 +11,7 @@ import { labelCommand, labelHelp } from './label.js';
 import { impactCommand, impactHelp } from './impact.js';
 import { reportCommand, reportHelp } from './report.js';
 import { watchCommand, watchHelp } from './watch.js';
+import { batchCommand, batchHelp } from './batch.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
 
@@ -19,6 +20,7 @@ const commands: Record<string, Command> = {
   watch: { run: watchCommand, help: watchHelp },
   measure: { run: measureCommand, help: measureHelp },
   run: { run: runCommand, help: runHelp },
+  batch: { run: batchCommand, help: batchHelp },
   demo: { run: demoCommand, help: demoHelp },
   score: { run: scoreCommand, help: scoreHelp },
   class: { run: classCommand, help: classHelp },

@@ -7,7 +7,7 @@ import { WattscopeError } from '../util/errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { parseOptions } from '../util/options.js';
 import { EndpointConfigSchema, loadRunConfig, RunConfigSchema, type EndpointConfig, type RunConfig } from '../runner/config.js';
-import { parseReasoningState, reasoningRequest } from '../server/reasoning.js';
+import { parseReasoningState, reasoningClientSettings, reasoningRequest } from '../server/reasoning.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { syntheticHandler } from '../runner/synthetic.js';
 import { OpenAIStreamClient } from '../server/client.js';
@@ -85,9 +85,7 @@ function reasoningSettings(e: EndpointConfig, where: string) {
   } catch (err) {
     throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${where}: ${(err as Error).message}`, { field: 'handler.reasoning', file: where });
   }
-  const r = reasoningRequest(state, e.chatTemplate, e.model);
-  // Reasoning on: the model stops when it is done (ignoring the end of generation would always make 8,192 tokens).
-  return { maxNewTokens: r.maxNewTokens, minNewTokens: r.minNewTokens, ignoreEos: !state.enabled, extraBody: r.extraBody, promptPrefix: r.promptPrefix };
+  return reasoningClientSettings(reasoningRequest(state, e.chatTemplate, e.model));
 }
 
 /** The benchmark handler a config names: the synthetic workload, an endpoint, or a module's export. */

@@ -29,6 +29,8 @@ export interface FakeServerOptions {
   malformedRequests?: number[];
   /** Tokens a request that does not ignore the end of generation gets before the model stops by itself (default 24). */
   naturalTokens?: number;
+  /** The models served; a request for another gets HTTP 404 (default: any model). */
+  models?: string[];
 }
 
 export interface FakeServer {
@@ -108,6 +110,36 @@ async function streamDecode(o: ResolvedOptions, res: ServerResponse, r: FakeRequ
   res.end();
 }
 
+interface RequestBody {
+  messages?: Array<{ content: string }>;
+  prompt?: string;
+  model?: string;
+  max_tokens?: number;
+  ignore_eos?: boolean;
+  stream_options?: { include_usage?: boolean };
+}
+
+/** An HTTP error the server answers instead of a stream: a model it does not serve, an injected failure. */
+function refusalOf(o: ResolvedOptions, body: RequestBody, n: number): { status: number; error: string } | null {
+  if (o.models && !o.models.includes(body.model ?? '')) return { status: 404, error: `model ${body.model} not found` };
+  if (n <= (o.failFirst ?? 0)) return { status: 500, error: 'injected failure' };
+  return null;
+}
+
+/** Request `n` as the server will answer it. */
+function fakeRequest(o: ResolvedOptions, body: RequestBody, n: number, chat: boolean): FakeRequest {
+  const prompt = chat ? (body.messages?.at(-1)?.content ?? '') : (body.prompt ?? '');
+  return {
+    n,
+    id: `cmpl-${n}`,
+    chat,
+    // A model stops by itself unless told to ignore the end of generation.
+    maxTokens: Math.min(body.max_tokens ?? 16, body.ignore_eos === true ? Infinity : (o.naturalTokens ?? 24)),
+    includeUsage: body.stream_options?.include_usage === true,
+    promptTokens: prompt.split(/\s+/).filter(Boolean).length,
+  };
+}
+
 export async function startFakeServer(options: FakeServerOptions = {}): Promise<FakeServer> {
   const o: ResolvedOptions = { variant: 'vllm', prefillMs: 8, prefillMsPerWord: 0.02, itlMs: 4, idleW: 70, prefillW: 520, decodeW: 260, ...options };
   let inPrefill = 0;
@@ -118,30 +150,16 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const n = ++state.requests;
-    const body = JSON.parse((await readBody(req)) || '{}') as {
-      messages?: Array<{ content: string }>;
-      prompt?: string;
-      max_tokens?: number;
-      ignore_eos?: boolean;
-      stream_options?: { include_usage?: boolean };
-    };
+    const body = JSON.parse((await readBody(req)) || '{}') as RequestBody;
     bodies.push(body);
     if (bodies.length > 100) bodies.shift();
-    if (n <= (o.failFirst ?? 0)) {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'injected failure' }));
+    const refusal = refusalOf(o, body, n);
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: refusal.error }));
       return;
     }
-    const chat = req.url!.endsWith('/chat/completions');
-    const prompt = chat ? (body.messages?.at(-1)?.content ?? '') : (body.prompt ?? '');
-    const request: FakeRequest = {
-      n,
-      id: `cmpl-${n}`,
-      chat,
-      // A model stops by itself unless told to ignore the end of generation.
-      maxTokens: Math.min(body.max_tokens ?? 16, body.ignore_eos === true ? Infinity : (o.naturalTokens ?? 24)),
-      includeUsage: body.stream_options?.include_usage === true,
-      promptTokens: prompt.split(/\s+/).filter(Boolean).length,
-    };
+    const request = fakeRequest(o, body, n, req.url!.endsWith('/chat/completions'));
+    const chat = request.chat;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (o.variant === 'tgi') res.write(': keep-alive\n\n');
     if (o.variant === 'vllm' && chat)

@@ -82,3 +82,15 @@ export function reasoningRequest(state: ReasoningState, chatTemplate: string, mo
     promptPrefix,
   };
 }
+
+/** The endpoint client's settings for a reasoning request: its token budget, body fields and prompt switch. */
+export function reasoningClientSettings(r: ReasoningRequest): {
+  maxNewTokens: number;
+  minNewTokens: number;
+  ignoreEos: boolean;
+  extraBody: Record<string, unknown>;
+  promptPrefix: string;
+} {
+  // Reasoning on: the model stops when it is done (ignoring the end of generation would always make 8,192 tokens).
+  return { maxNewTokens: r.maxNewTokens, minNewTokens: r.minNewTokens, ignoreEos: !r.state.enabled, extraBody: r.extraBody, promptPrefix: r.promptPrefix };
+}

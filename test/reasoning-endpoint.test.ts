@@ -75,6 +75,7 @@ describe('reasoning models through an endpoint', () => {
     // The fake model stops by itself after 24 tokens (decode counts those after the first, which ends prefill).
     const report = WattscopeReportSchema.parse(JSON.parse(readFileSync(path.join(out, 'wattscope-report.json'), 'utf8')));
     expect(report.runs[0]!.serving!.generatedTokens).toBe(8 * 24);
+    expect(report.benchmark.reasoning).toBe('on-high');
     expect(report.runs[0]!.phases.decode!.tokens).toBe(8 * 23);
   }, 60_000);
 

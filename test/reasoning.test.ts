@@ -64,3 +64,44 @@ describe('chat-template forms', () => {
     expect(reasoningRequest(on, 'N/A')).toMatchObject({ extraBody: {}, promptPrefix: '' });
   });
 });
+
+describe('ratings group by task, reasoning and class', () => {
+  const csv = [
+    'model,total_gpu_energy,energy_score,class,task,reasoning',
+    'a,0.01,,A,text_generation,Off',
+    'b,0.05,,A,text_generation,Off',
+    'c,0.5,,A,text_generation,On',
+    'd,2.0,,A,text_generation,On (High)',
+    'e,0.02,,A,summarization,Off',
+  ].join('\n');
+
+  it('reasoning models are rated among themselves, as their own task on the current leaderboard', async () => {
+    const { parseLeaderboard, placeResult, rate } = await import('../src/scoring/leaderboard.js');
+    const board = parseLeaderboard(csv, 'board.csv');
+    expect(board.map((e) => [e.model, e.reasoning, e.task])).toEqual([
+      ['a', false, 'text_generation'],
+      ['b', false, 'text_generation'],
+      ['c', true, 'text_generation'],
+      ['d', true, 'text_generation'],
+      ['e', false, 'summarization'],
+    ]);
+    expect(rate(board).map((e) => [e.model, e.stars])).toEqual([
+      ['a', 5],
+      ['b', 1],
+      ['c', 5],
+      ['d', 1],
+      ['e', 5],
+    ]);
+    // 600 Wh per 1,000 queries: mid-range among the reasoning models, worst among the others.
+    const placed = placeResult(board, { model: 'new', energyWh: 600, class: 'A', task: 'text-generation', reasoning: true });
+    expect(placed).toMatchObject({ rank: 2, of: 3 });
+    expect(placeResult(board, { model: 'new', energyWh: 600, class: 'A', task: 'text-generation', reasoning: false })).toMatchObject({ rank: 3, of: 3 });
+  });
+
+  it('a bad reasoning cell is an error naming the line', async () => {
+    const { parseLeaderboard } = await import('../src/scoring/leaderboard.js');
+    expect(() => parseLeaderboard(csv.replace('On (High)', 'Maybe'), 'board.csv')).toThrow(
+      expect.objectContaining({ code: 'WATTSCOPE_BAD_LEADERBOARD', line: 5, field: 'reasoning' }),
+    );
+  });
+});

@@ -7,7 +7,7 @@ import { WattscopeError } from '../util/errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { parseOptions } from '../util/options.js';
 import { EndpointConfigSchema, loadRunConfig, RunConfigSchema, type EndpointConfig, type RunConfig } from '../runner/config.js';
-import { parseReasoningState, reasoningClientSettings, reasoningRequest } from '../server/reasoning.js';
+import { parseReasoningState, reasoningClientSettings, reasoningLabel, reasoningRequest } from '../server/reasoning.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { syntheticHandler } from '../runner/synthetic.js';
 import { OpenAIStreamClient } from '../server/client.js';
@@ -114,29 +114,27 @@ async function handlerFrom(config: RunConfig, where: string): Promise<BenchmarkH
   return fn as BenchmarkHandler;
 }
 
+const RUN_FLAGS = {
+  json: { type: 'boolean' },
+  fresh: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  simulate: { type: 'boolean' },
+  endpoint: { type: 'string' },
+  model: { type: 'string' },
+  dataset: { type: 'string' },
+  task: { type: 'string' },
+  out: { type: 'string' },
+  runs: { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-new-tokens': { type: 'string' },
+  api: { type: 'string' },
+  format: { type: 'string' },
+  class: { type: 'string' },
+  reasoning: { type: 'string' },
+} as const;
+
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      json: { type: 'boolean' },
-      fresh: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      simulate: { type: 'boolean' },
-      endpoint: { type: 'string' },
-      model: { type: 'string' },
-      dataset: { type: 'string' },
-      task: { type: 'string' },
-      out: { type: 'string' },
-      runs: { type: 'string' },
-      concurrency: { type: 'string' },
-      'max-new-tokens': { type: 'string' },
-      api: { type: 'string' },
-      format: { type: 'string' },
-      class: { type: 'string' },
-      reasoning: { type: 'string' },
-    },
-    true,
-  );
+  const { values, positionals } = parse(argv, RUN_FLAGS, true);
   if (values.help) {
     process.stdout.write(runHelp + '\n');
     return 0;
@@ -178,6 +176,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       excludeUnstable: config.excludeUnstable,
       resume: values.fresh ? 'never' : 'auto',
       reportFormat: config.reportFormat,
+      ...('endpoint' in config.handler && config.handler.reasoning !== undefined
+        ? { reasoning: reasoningLabel(parseReasoningState(config.handler.reasoning)) }
+        : {}),
       ...(config.modelClass ? { modelClass: config.modelClass } : {}),
       onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),

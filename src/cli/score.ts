@@ -1,24 +1,26 @@
 /** `wattscope score <leaderboard.csv> [--add RESULT] [--json]`: star ratings, and where a new result falls. */
 import { WattscopeError } from '../util/errors.js';
 import { placeResult, rate, readLeaderboard } from '../scoring/leaderboard.js';
+import { parseReasoningState } from '../server/reasoning.js';
 import { readResult } from '../formats/result-reader.js';
 import { fmt, parse, str, table } from './common.js';
 
-export const scoreHelp = `wattscope score <leaderboard.csv> [--add RESULT_DIR_OR_REPORT] [--model NAME] [--class A|B|C] [--json]
-  Rates every model (1-5 stars within its class) and, with --add, places a new result on the leaderboard.`;
+export const scoreHelp = `wattscope score <leaderboard.csv> [--add RESULT_DIR_OR_REPORT] [--model NAME] [--class A|B|C] [--task T] [--reasoning STATE] [--json]
+  Rates every model (1-5 stars within its task, reasoning state and class) and, with --add, places a new
+  result on the leaderboard (--task and --reasoning matter where the leaderboard has those columns).`;
+
+const SCORE_FLAGS = {
+  add: { type: 'string' },
+  model: { type: 'string' },
+  class: { type: 'string' },
+  task: { type: 'string' },
+  reasoning: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export function scoreCommand(argv: string[]): number {
-  const { values, positionals } = parse(
-    argv,
-    {
-      add: { type: 'string' },
-      model: { type: 'string' },
-      class: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    true,
-  );
+  const { values, positionals } = parse(argv, SCORE_FLAGS, true);
   if (values.help) {
     process.stdout.write(scoreHelp + '\n');
     return 0;
@@ -35,7 +37,17 @@ export function scoreCommand(argv: string[]): number {
       { field: 'class' },
     );
   }
-  const placement = added ? placeResult(board, { model: str(values, 'model') ?? added.model ?? 'new result', energyWh: added.energyWh, class: cls }) : null;
+  const reasoningText = str(values, 'reasoning');
+  const reasoning = reasoningText === undefined ? (added?.reasoning ?? null) : reasoningStateOf(reasoningText).enabled;
+  const placement = added
+    ? placeResult(board, {
+        model: str(values, 'model') ?? added.model ?? 'new result',
+        energyWh: added.energyWh,
+        class: cls,
+        task: str(values, 'task') ?? added.task,
+        reasoning,
+      })
+    : null;
   const rated = placement ? placement.rated : rate(board);
   if (values.json) {
     const rows = rated.map((e) => ({
@@ -75,4 +87,13 @@ export function scoreCommand(argv: string[]): number {
     );
   }
   return 0;
+}
+
+/** --reasoning: a state as the model list writes it; anything else is an error naming the flag. */
+function reasoningStateOf(text: string) {
+  try {
+    return parseReasoningState(text);
+  } catch (err) {
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--reasoning: ${(err as Error).message}`, { field: 'reasoning' });
+  }
 }

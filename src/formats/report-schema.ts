@@ -105,6 +105,8 @@ export const WattscopeReportSchema = z.object({
     runsCompleted: z.number().int(),
     warmupQueries: z.number().int(),
     phases: z.array(z.string()),
+    /** A reasoning model's state for this benchmark (off, on, on-high…), or null when not stated. */
+    reasoning: z.string().nullable().default(null),
   }),
   settings: z.object({
     sampleHz: z.number(),

@@ -123,6 +123,8 @@ export interface WattscopeReport {
     runsCompleted: number;
     warmupQueries: number;
     phases: string[];
+    /** A reasoning model's state for this benchmark (`off`, `on`, `on-high`…), or null when not stated. */
+    reasoning: string | null;
   };
   settings: {
     sampleHz: number;

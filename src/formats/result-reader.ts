@@ -36,6 +36,8 @@ export interface BenchmarkResult {
   warnings: string[];
   model: string | null;
   task: string | null;
+  /** Whether the model reasoned (a wattscope report states it); null when the result does not say. */
+  reasoning: boolean | null;
   /** ISO date (YYYY-MM-DD) the result was produced, where known. */
   date: string | null;
   hardware: string | null;
@@ -89,6 +91,7 @@ const bare = (file: string, format: ResultFormat, energyWh: number, phases: Reco
   warnings: [],
   model: null,
   task: null,
+  reasoning: null,
   date: null,
   hardware: null,
   source: file,
@@ -115,6 +118,7 @@ function fromWattscopeReport(file: string, json: unknown): BenchmarkResult {
     ...bare(file, 'wattscope-report', r.aggregate.totalWhPer1000.mean, withScorePhases(phases, 'this benchmark has no such phase')),
     model: r.benchmark.model,
     task: r.benchmark.task,
+    reasoning: r.benchmark.reasoning === null ? null : r.benchmark.reasoning !== 'off',
     date: r.updatedAt.slice(0, 10),
     hardware: (r.device.simulated ? 'simulated ' : '') + names.join(' + '),
   };

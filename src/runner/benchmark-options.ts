@@ -66,6 +66,8 @@ export const BenchmarkOptionsSchema = z
     excludeUnstable: z.boolean().default(true),
     /** 'auto': resume an interrupted benchmark with the same settings in outDir; 'never': start clean. */
     resume: z.enum(['auto', 'never']).default('auto'),
+    /** A reasoning model's state label (off, on, on-high…), recorded in the report. */
+    reasoning: z.string().min(1).optional(),
     /** The model's class (A, B, C by memory), for the comparability check; unknown when absent. */
     modelClass: z.enum(['A', 'B', 'C']).optional(),
     /** AI Energy Score report formats to write: optimum, ai-energy-benchmarks, or both (default). */

@@ -133,6 +133,7 @@ function newReport(o: ResolvedBenchmarkOptions, dataset: Dataset, monitor: Energ
       runsCompleted: previous.length,
       warmupQueries: o.warmup,
       phases: o.phases,
+      reasoning: o.reasoning ?? null,
     },
     settings: {
       sampleHz: monitor.options.sampleHz,

@@ -73,6 +73,8 @@ export interface BenchmarkOptions {
    * files go to outDir/ai_energy_benchmarks/).
    */
   reportFormat?: 'optimum' | 'ai-energy-benchmarks' | 'both';
+  /** A reasoning model's state for this benchmark (`off`, `on`, `on-high`…), recorded in the report and used to rate it. */
+  reasoning?: string;
   /** The model's class (A, B or C, by the memory it needs: `modelClass()`), for the leaderboard comparability check. */
   modelClass?: 'A' | 'B' | 'C';
   /** Called as the benchmark goes (each query, and each change of phase); the CLI draws it as a progress bar. */

@@ -103,6 +103,7 @@ describe('writing both formats', () => {
     expect(score.status, score.stderr).toBe(0);
     const label = runCli(['label', aiOnly, '--model', 'me/m', '--task', 'text-generation', '--stars', '3', '--out', path.join(aiOnly, 'label.svg')]);
     expect(label.status, label.stderr).toBe(0);
+    expect(label.stdout).toMatch(/warning: a single pass, not the mean of 10 runs/);
     const impact = runCli(['impact', aiOnly]);
     expect(impact.status, impact.stderr).toBe(0);
     expect(impact.stdout).toMatch(/a single pass, not the mean of 10 runs/);
@@ -113,6 +114,19 @@ describe('writing both formats', () => {
     expect(html).toContain('a single pass, not the mean of 10 runs');
     expect(html).toMatch(/data-testid="stars" data-value="[1-5]"/);
   }, 120_000);
+
+  it('the real optimum-benchmark report (the fixture) gets a report page too, its phases as published', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-optimum-'));
+    writeFileSync(
+      path.join(dir, 'benchmark_report.json'),
+      readFileSync(path.resolve(import.meta.dirname, 'fixtures', 'optimum-benchmark-report-example', 'benchmark_report.json')),
+    );
+    const page = runCli(['report', dir]);
+    expect(page.status, page.stderr).toBe(0);
+    const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('(optimum-benchmark)');
+    expect(html).toMatch(/data-testid="phase-prefill" data-value="72\.00860282905\d*"/);
+  });
 
   it('an ai_energy_benchmarks summary alone is an error: its total is one pass over an unstated number of prompts', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-ai-summary-'));

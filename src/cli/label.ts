@@ -42,7 +42,8 @@ export async function labelCommand(argv: string[]): Promise<number> {
   const lb = str(values, 'leaderboard');
   const given = str(values, 'stars');
   if (lb) {
-    stars = placeResult(readLeaderboard(lb), { model, energyWh: result.energyWh, class: str(values, 'class') ?? null }).entry.stars;
+    stars = placeResult(readLeaderboard(lb), { model, energyWh: result.energyWh, class: str(values, 'class') ?? null, task, reasoning: result.reasoning }).entry
+      .stars;
   } else if (given && /^[1-5]$/.test(given)) {
     stars = Number(given) as Stars;
   } else {
@@ -60,5 +61,6 @@ export async function labelCommand(argv: string[]): Promise<number> {
   });
   writeFileSync(out, out.toLowerCase().endsWith('.png') ? await labelPng(svg) : svg);
   process.stdout.write(`${out}: ${model}, ${result.energyWh.toPrecision(4)} Wh per 1,000 queries, ${stars} stars\n`);
+  for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
   return 0;
 }

@@ -5,6 +5,7 @@
       "native/addon/sampler_js.cc",
       "native/addon/session_js.cc",
       "native/core/device_queries.cc",
+      "native/core/rapl.cc",
       "native/core/sampler.cc",
       "native/nvml/nvml_codes.cc",
       "native/nvml/nvml_loader.cc"

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "../core/clock.h"
+#include "../core/rapl.h"
 #include "../nvml/nvml_codes.h"
 #include "env_state.h"
 
@@ -73,6 +74,31 @@ Napi::Value HandleCounts(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// raplZones(root) -> [{ id, name, path, package, subzone, maxEnergyRangeUj, readable, errno }]: the
+// RAPL zones of a powercap tree (no NVML involved).
+Napi::Value RaplZones(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "raplZones(root) expects the powercap directory");
+    return env.Undefined();
+  }
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const RaplZone& zone : DiscoverRaplZones(info[0].As<Napi::String>().Utf8Value())) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("id", zone.id);
+    o.Set("name", zone.name);
+    o.Set("path", zone.path);
+    o.Set("package", zone.package);
+    o.Set("subzone", zone.subzone);
+    o.Set("maxEnergyRangeUj", zone.maxEnergyRangeUj);
+    o.Set("readable", zone.readable);
+    o.Set("errno", zone.readErrno);
+    out.Set(i++, o);
+  }
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EnvState* state = new EnvState();
   env.SetInstanceData<EnvState>(state);
@@ -82,6 +108,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("nowNs", Napi::Function::New(env, NowNs, "nowNs"));
   exports.Set("handleCounts", Napi::Function::New(env, HandleCounts, "handleCounts"));
+  exports.Set("raplZones", Napi::Function::New(env, RaplZones, "raplZones"));
   RegisterSession(env, exports);
   RegisterSampler(env, exports);
   return exports;

@@ -1,6 +1,9 @@
 // Native unit tests: the loader, device queries and sampler against the
 // simulated GPU, without Node. Built by CMake (also under ASan/UBSan) and run
 // by ctest. Prints "N passed, N failed".
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +15,7 @@
 
 #include "../core/clock.h"
 #include "../core/device_queries.h"
+#include "../core/rapl.h"
 #include "../core/sampler.h"
 #include "../nvml/nvml_codes.h"
 #include "../nvml/nvml_loader.h"
@@ -262,6 +266,48 @@ int main() {
     DeviceQueries q(*b);
     EXPECT(q.Count().ok());
     b.reset();
+  });
+
+  Run("RAPL: zones of a powercap tree, their names and ranges, each sub-zone once", [] {
+    char dir[] = "/tmp/wattscope-powercap-XXXXXX";
+    EXPECT(mkdtemp(dir) != nullptr);
+    std::string root = dir;
+    auto write = [](const std::string& file, const std::string& text) {
+      FILE* f = std::fopen(file.c_str(), "w");
+      std::fputs(text.c_str(), f);
+      std::fclose(f);
+    };
+    for (const char* zone : {"/intel-rapl:0", "/intel-rapl:0/intel-rapl:0:0", "/intel-rapl:1", "/not-rapl"}) {
+      std::string path = root + zone;
+      EXPECT(mkdir(path.c_str(), 0755) == 0);
+    }
+    write(root + "/intel-rapl:0/name", "package-0\n");
+    write(root + "/intel-rapl:0/energy_uj", "1234\n");
+    write(root + "/intel-rapl:0/max_energy_range_uj", "262143328850\n");
+    write(root + "/intel-rapl:0/intel-rapl:0:0/name", "dram\n");
+    write(root + "/intel-rapl:0/intel-rapl:0:0/energy_uj", "99\n");
+    write(root + "/intel-rapl:0/intel-rapl:0:0/max_energy_range_uj", "65712999613\n");
+    write(root + "/intel-rapl:1/name", "package-1\n");  // no energy_uj: not readable, with its errno
+    std::vector<RaplZone> zones = DiscoverRaplZones(root);
+    EXPECT(zones.size() == 3);
+    if (zones.size() != 3) return;
+    EXPECT(zones[0].id == "intel-rapl:0" && zones[0].name == "package-0" && zones[0].readable);
+    EXPECT(zones[0].maxEnergyRangeUj == 262143328850.0);
+    EXPECT(zones[1].id == "intel-rapl:0:0" && zones[1].name == "dram" && zones[1].package == 0 &&
+           zones[1].subzone == 0);
+    EXPECT(zones[2].id == "intel-rapl:1" && !zones[2].readable && zones[2].readErrno == ENOENT);
+    double uj = 0;
+    int error = 0;
+    EXPECT(ReadRaplEnergyUj(zones[1], &uj, &error) && uj == 99.0);
+    EXPECT(DiscoverRaplZones(root + "/absent").empty());
+  });
+
+  Run("RAPL: the accumulator carries the energy across a wraparound", [] {
+    RaplAccumulator acc(1000.0);
+    EXPECT(acc.Update(900) == 0);
+    EXPECT(acc.Update(990) == 90);
+    EXPECT(acc.Update(40) == 140);  // wrapped: 90, then 10 up to the range, then 40
+    EXPECT(acc.Update(500) == 600);
   });
 
   std::printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -1,16 +1,26 @@
 /** `wattscope devices [--json] [--sensor [--sensor-ms N]]`: the GPUs NVML sees, and optionally their power sensor. */
 import { EnergyMonitor } from '../measure/monitor.js';
 import { describeSensor, type SensorInfo } from '../measure/sensor-detect.js';
+import { DEFAULT_POWERCAP_ROOT, listRaplZones, type RaplZone } from '../cpu/rapl-zones.js';
 import { listDevices } from '../nvml/session.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str, table } from './common.js';
 
-export const devicesHelp = `wattscope devices [--json] [--sensor [--sensor-ms N]] [--simulate] [--nvml-library PATH]
-  Lists the GPUs with their energy counter (J), power (W), temperature and clocks.
+export const devicesHelp = `wattscope devices [--json] [--sensor [--sensor-ms N]] [--cpu] [--simulate] [--nvml-library PATH]
+  Lists the GPUs with their energy counter (J), power (W), temperature and clocks, then the CPU's
+  RAPL energy zones (powercap; WATTSCOPE_POWERCAP_ROOT) and whether each is readable.
+  --cpu lists the RAPL zones alone (with --json: as JSON).
   --sensor samples each GPU for --sensor-ms (1500) and tells its power sensor: instant, periodic
   with its refresh period (an H100: about 100 ms), a 1 s average, or unknown while the reading
   stays flat (an idle GPU may hold it flat: monitor.gpus[i].sensor tells it under load).`;
 
-const deviceFlags = { ...nvmlFlags, sensor: { type: 'boolean' }, 'sensor-ms': { type: 'string' } } as const;
+const deviceFlags = { ...nvmlFlags, sensor: { type: 'boolean' }, 'sensor-ms': { type: 'string' }, cpu: { type: 'boolean' } } as const;
+
+/** The RAPL zones, one line each: readable, or why not and what to do. */
+function raplLines(zones: RaplZone[]): string[] {
+  const root = process.env.WATTSCOPE_POWERCAP_ROOT ?? DEFAULT_POWERCAP_ROOT;
+  if (zones.length === 0) return [`CPU energy (RAPL): no zone under ${root} (a virtual machine, or not Linux); CPU energy is not measured`];
+  return zones.map((z) => `RAPL ${z.id} (${z.name || 'unnamed'}): ${z.readable ? 'readable' : `not readable: ${z.problem}`}`);
+}
 
 /** Each GPU's sensor as learnt from `durationMs` of sampling at 1 kHz, by NVML index. */
 async function probeSensors(values: Record<string, string | boolean | undefined>, durationMs: number): Promise<Map<number, SensorInfo>> {
@@ -28,6 +38,11 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, deviceFlags);
   if (values.help) {
     process.stdout.write(devicesHelp + '\n');
+    return 0;
+  }
+  if (values.cpu) {
+    const zones = listRaplZones();
+    process.stdout.write(values.json ? JSON.stringify(zones, null, 2) + '\n' : raplLines(zones).join('\n') + '\n');
     return 0;
   }
   const { library, devices } = listDevices(nvmlOptionsFrom(values));
@@ -55,5 +70,6 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   if (library.missingSymbols.length > 0) {
     process.stdout.write(`not available in this NVML: ${library.missingSymbols.join(', ')}\n`);
   }
+  process.stdout.write(raplLines(listRaplZones()).join('\n') + '\n');
   return 0;
 }

@@ -108,6 +108,10 @@ export interface NativeBinding {
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
   samplerStats(sampler: NativeHandle): NativeSamplerStats;
   samplerStop(sampler: NativeHandle): void;
+  /** The RAPL zones of a powercap tree (errno: why energy_uj cannot be read, 0 when it can). */
+  raplZones(
+    root: string,
+  ): Array<{ id: string; name: string; path: string; package: number; subzone: number; maxEnergyRangeUj: number; readable: boolean; errno: number }>;
   /** Open sessions and running samplers of this thread, and the entries its cleanup list holds. */
   handleCounts(): { openSessions: number; runningSamplers: number; entries: number };
 }

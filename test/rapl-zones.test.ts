@@ -1,0 +1,76 @@
+/**
+ * The CPU's RAPL zones through a powercap tree the test builds (WATTSCOPE_POWERCAP_ROOT): packages
+ * and their sub-zones found once each, and an energy_uj that only root may read (CVE-2020-8694)
+ * reported as such, naming the file and the remedy, never as zero.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { listRaplZones } from '../src/cpu/rapl-zones.js';
+import { packageRoot } from '../src/native/binding.js';
+import { runCli } from './helpers/cli.js';
+
+/** Two packages, each with a dram sub-zone, laid out as /sys/class/powercap is (sub-zones also linked at the root). */
+function powercapTree(): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'wattscope-powercap-'));
+  chmodSync(root, 0o755);
+  for (const n of [0, 1]) {
+    const pkg = path.join(root, `intel-rapl:${n}`);
+    const dram = path.join(pkg, `intel-rapl:${n}:0`);
+    mkdirSync(dram, { recursive: true });
+    writeFileSync(path.join(pkg, 'name'), `package-${n}\n`);
+    writeFileSync(path.join(pkg, 'energy_uj'), `${1000 + n}\n`);
+    writeFileSync(path.join(pkg, 'max_energy_range_uj'), '262143328850\n');
+    writeFileSync(path.join(dram, 'name'), 'dram\n');
+    writeFileSync(path.join(dram, 'energy_uj'), '77\n');
+    writeFileSync(path.join(dram, 'max_energy_range_uj'), '65712999613\n');
+    symlinkSync(dram, path.join(root, `intel-rapl:${n}:0`));
+  }
+  return root;
+}
+
+describe('RAPL zones', () => {
+  it('finds each package and sub-zone once, with its name and wrap range', () => {
+    const zones = listRaplZones(powercapTree());
+    expect(zones.map((z) => [z.id, z.name, z.package, z.subzone, z.readable])).toEqual([
+      ['intel-rapl:0', 'package-0', 0, null, true],
+      ['intel-rapl:0:0', 'dram', 0, 0, true],
+      ['intel-rapl:1', 'package-1', 1, null, true],
+      ['intel-rapl:1:0', 'dram', 1, 0, true],
+    ]);
+    expect(zones[1]!.maxEnergyRangeUj).toBe(65712999613);
+    expect(listRaplZones(path.join(tmpdir(), 'no-such-powercap'))).toEqual([]);
+  });
+
+  it('an energy_uj only root may read: the zone says so, naming the file and the remedy (checked as an unprivileged user)', () => {
+    const root = powercapTree();
+    const locked = path.join(root, 'intel-rapl:1', 'energy_uj');
+    chmodSync(locked, 0o400);
+    // The addon is loaded first, then privileges are dropped (as root, every file is readable).
+    const script = `
+      const { listRaplZones } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'cpu', 'rapl-zones.js'))});
+      listRaplZones(${JSON.stringify(path.join(tmpdir(), 'warm-up'))});
+      if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
+      console.log(JSON.stringify(listRaplZones(${JSON.stringify(root)})));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const zones = JSON.parse(r.stdout) as Array<{ id: string; readable: boolean; problem: string | null }>;
+    const pkg1 = zones.find((z) => z.id === 'intel-rapl:1')!;
+    expect(pkg1.readable).toBe(false);
+    expect(pkg1.problem).toContain(`${locked} is readable only by root (since CVE-2020-8694)`);
+    expect(pkg1.problem).toMatch(/udev rule .*chmod o\+r/);
+    expect(zones.filter((z) => z.readable).map((z) => z.id)).toEqual(['intel-rapl:0', 'intel-rapl:0:0', 'intel-rapl:1:0']);
+  });
+
+  it('devices lists the zones (--cpu --json), and says when there is no RAPL at all', () => {
+    const root = powercapTree();
+    const json = runCli(['devices', '--cpu', '--json'], { ...process.env, WATTSCOPE_POWERCAP_ROOT: root });
+    expect(json.status).toBe(0);
+    expect((JSON.parse(json.stdout) as Array<{ id: string }>).map((z) => z.id)).toEqual(['intel-rapl:0', 'intel-rapl:0:0', 'intel-rapl:1', 'intel-rapl:1:0']);
+    const none = runCli(['devices', '--simulate'], { ...process.env, WATTSCOPE_POWERCAP_ROOT: path.join(root, 'absent') });
+    expect(none.status).toBe(0);
+    expect(none.stdout).toMatch(/CPU energy \(RAPL\): no zone under .*absent .*CPU energy is not measured/);
+  });
+});

@@ -4,13 +4,14 @@
  * reported as such, naming the file and the remedy, never as zero.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listRaplZones } from '../src/cpu/rapl-zones.js';
 import { packageRoot } from '../src/native/binding.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { configureSim } from './helpers/sim.js';
 
 /** Two packages, each with a dram sub-zone, laid out as /sys/class/powercap is (sub-zones also linked at the root). */
 function powercapTree(): string {
@@ -53,15 +54,38 @@ describe('RAPL zones', () => {
       const { listRaplZones } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'cpu', 'rapl-zones.js'))});
       listRaplZones(${JSON.stringify(path.join(tmpdir(), 'warm-up'))});
       if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
-      console.log(JSON.stringify(listRaplZones(${JSON.stringify(root)})));`;
+      const { RaplMeter } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'cpu', 'rapl-meter.js'))});
+      const meter = new RaplMeter(${JSON.stringify(root)});
+      meter.poll();
+      console.log(JSON.stringify({ zones: listRaplZones(${JSON.stringify(root)}), energy: meter.result() }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    const zones = JSON.parse(r.stdout) as Array<{ id: string; readable: boolean; problem: string | null }>;
+    const { zones, energy } = JSON.parse(r.stdout) as {
+      zones: Array<{ id: string; readable: boolean; problem: string | null }>;
+      energy: { cpuEnergyJ: number | null; dramEnergyJ: number | null; reason: string | null };
+    };
+    // One package only root may read: the packages' energy is unknown (null, with why), not the other package's alone.
+    expect(energy.cpuEnergyJ).toBeNull();
+    expect(energy.reason).toContain('is readable only by root');
+    expect(energy.dramEnergyJ).toBe(0);
     const pkg1 = zones.find((z) => z.id === 'intel-rapl:1')!;
     expect(pkg1.readable).toBe(false);
     expect(pkg1.problem).toContain(`${locked} is readable only by root (since CVE-2020-8694)`);
     expect(pkg1.problem).toMatch(/udev rule .*chmod o\+r/);
     expect(zones.filter((z) => z.readable).map((z) => z.id)).toEqual(['intel-rapl:0', 'intel-rapl:0:0', 'intel-rapl:1:0']);
+  });
+
+  it('a counter that reads empty mid-measurement makes the energy unknown, not zero (nor a wraparound)', async () => {
+    const { RaplMeter } = await import('../src/cpu/rapl-meter.js');
+    const root = powercapTree();
+    const meter = new RaplMeter(root);
+    meter.poll();
+    writeFileSync(path.join(root, 'intel-rapl:0', 'intel-rapl:0:0', 'energy_uj'), '');
+    meter.poll();
+    const result = meter.result();
+    expect(result.cpuEnergyJ).toBe(0);
+    expect(result.dramEnergyJ).toBeNull();
+    expect(result.reason).toMatch(/intel-rapl:0:0\/energy_uj held no energy reading/);
   });
 
   it('devices lists the zones (--cpu --json), and says when there is no RAPL at all', () => {
@@ -73,4 +97,44 @@ describe('RAPL zones', () => {
     expect(none.status).toBe(0);
     expect(none.stdout).toMatch(/CPU energy \(RAPL\): no zone under .*absent .*CPU energy is not measured/);
   });
+
+  it('measure --json: the packages and DRAM energy of a command, within 2% of a driven tree, across wraparounds', async () => {
+    const root = powercapTree();
+    // Package 1 wraps every 0.4 s (a 20 J range at 50 W); the test advances every counter from known power.
+    const powersW: Record<string, number> = { 'intel-rapl:0': 30, 'intel-rapl:0/intel-rapl:0:0': 8, 'intel-rapl:1': 50, 'intel-rapl:1/intel-rapl:1:0': 4 };
+    const rangesUj: Record<string, number> = { 'intel-rapl:1': 20e6 };
+    for (const [zone, range] of Object.entries(rangesUj)) writeFileSync(path.join(root, zone, 'max_energy_range_uj'), `${range}\n`);
+    const started = performance.now();
+    const advance = () => {
+      const elapsedS = (performance.now() - started) / 1000;
+      for (const [zone, watts] of Object.entries(powersW)) {
+        const uj = Math.floor(1000 + watts * elapsedS * 1e6) % (rangesUj[zone] ?? 262143328850);
+        // Whole, as sysfs answers a read: written beside, then renamed over.
+        writeFileSync(path.join(root, zone, 'energy_uj.next'), `${uj}\n`);
+        renameSync(path.join(root, zone, 'energy_uj.next'), path.join(root, zone, 'energy_uj'));
+      }
+    };
+    advance();
+    const timer = setInterval(advance, 5);
+    try {
+      configureSim();
+      const child = startCli(['measure', '--simulate', '--json', '--', 'sleep', '2'], { ...process.env, WATTSCOPE_POWERCAP_ROOT: root });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      const out = JSON.parse(stdout) as { durationS: number; cpuEnergyJ: number; dramEnergyJ: number; cpuReason: string | null };
+      expect(out.cpuReason).toBeNull();
+      expect(Math.abs(out.cpuEnergyJ - 80 * out.durationS) / (80 * out.durationS)).toBeLessThan(0.02);
+      expect(Math.abs(out.dramEnergyJ - 12 * out.durationS) / (12 * out.durationS)).toBeLessThan(0.02);
+    } finally {
+      clearInterval(timer);
+    }
+    const none = runCli(['measure', '--simulate', '--json', '--', 'true'], { ...process.env, WATTSCOPE_POWERCAP_ROOT: path.join(root, 'absent') });
+    expect(JSON.parse(none.stdout)).toMatchObject({
+      cpuEnergyJ: null,
+      dramEnergyJ: null,
+      cpuReason: expect.stringMatching(/no RAPL package zone under .*absent/),
+    });
+  }, 30_000);
 });

@@ -1,11 +1,16 @@
 /** `wattscope measure [--json] -- <command...>`: GPU energy of a whole command, like `time`. */
 import { spawn } from 'node:child_process';
 import { WattscopeError } from '../util/errors.js';
+import { RaplMeter } from '../cpu/rapl-meter.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
 
 export const measureHelp = `wattscope measure [--json] [--hz N] [--simulate] -- <command...>
-  Runs the command and reports GPU energy (J), duration and average power over its lifetime.`;
+  Runs the command and reports GPU energy (J), duration and average power over its lifetime, and the
+  CPU packages' and DRAM energy from RAPL where it is readable (null with the reason where not).`;
+
+/** How often the RAPL counters are read, ms: far more often than they can wrap. */
+const RAPL_POLL_MS = 100;
 
 export async function measureCommand(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
@@ -20,23 +25,16 @@ export async function measureCommand(argv: string[]): Promise<number> {
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give the command after "--", e.g. wattscope measure -- python3 infer.py');
   }
   const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), sampleHz: positiveNumber(str(values, 'hz'), 'hz', 1000) });
+  const rapl = new RaplMeter();
+  rapl.poll();
+  // Often enough to see each wraparound of the RAPL counters.
+  const raplTimer = setInterval(() => rapl.poll(), RAPL_POLL_MS);
   const scope = monitor.begin(command.join(' '));
-  const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
-  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  const status = await new Promise<number>((resolve) => {
-    child.on('error', (err) => {
-      process.stderr.write(`wattscope: could not start ${command[0]}: ${err.message}\n`);
-      resolve(127);
-    });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signalNumber[signal] ?? 1) : 1)));
-  });
-  process.off('SIGINT', onInt);
-  process.off('SIGTERM', onTerm);
+  const status = await runChild(command);
   scope.end();
+  clearInterval(raplTimer);
+  rapl.poll();
+  const cpu = rapl.result();
   const m = await scope.settled();
   await monitor.close();
   // How each GPU's figures were read: the power query and the energy counter's source.
@@ -65,6 +63,9 @@ export async function measureCommand(argv: string[]): Promise<number> {
         status: m.status,
         gpus,
         ...(m.status === 'unavailable' ? { reason: m.reason } : {}),
+        cpuEnergyJ: cpu.cpuEnergyJ,
+        dramEnergyJ: cpu.dramEnergyJ,
+        cpuReason: cpu.reason,
       }) + '\n',
     );
   } else {
@@ -74,8 +75,33 @@ export async function measureCommand(argv: string[]): Promise<number> {
         `GPU ${g.index}: ${fmt(g.energyJ, 3, ' J')} (+-${fmt(g.uncertaintyJ, 3, ' J')}), ${fmt(g.avgPowerW, 1, ' W')} average, ${g.method ?? 'unavailable'}\n`,
       );
     }
+    process.stderr.write(
+      `CPU packages: ${fmt(cpu.cpuEnergyJ, 3, ' J')}, DRAM: ${fmt(cpu.dramEnergyJ, 3, ' J')} (RAPL)${cpu.reason ? `: ${cpu.reason}` : ''}\n`,
+    );
   }
   return status;
 }
 
 const signalNumber: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+/** Runs the command with this terminal, forwarding Ctrl-C and SIGTERM; its exit status as a shell gives it. */
+async function runChild(command: string[]): Promise<number> {
+  const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit' });
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    return await new Promise<number>((resolve) => {
+      child.on('error', (err) => {
+        process.stderr.write(`wattscope: could not start ${command[0]}: ${err.message}\n`);
+        resolve(127);
+      });
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signalNumber[signal] ?? 1) : 1)));
+    });
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}

@@ -52,9 +52,10 @@ describe('RAPL zones', () => {
     // The addon is loaded first, then privileges are dropped (as root, every file is readable).
     const script = `
       const { listRaplZones } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'cpu', 'rapl-zones.js'))});
-      listRaplZones(${JSON.stringify(path.join(tmpdir(), 'warm-up'))});
-      if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
       const { RaplMeter } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'cpu', 'rapl-meter.js'))});
+      listRaplZones(${JSON.stringify(path.join(tmpdir(), 'warm-up'))});
+      // Everything is loaded: the package itself may sit where an unprivileged user cannot go.
+      if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
       const meter = new RaplMeter(${JSON.stringify(root)});
       meter.poll();
       console.log(JSON.stringify({ zones: listRaplZones(${JSON.stringify(root)}), energy: meter.result() }));`;

@@ -50,7 +50,8 @@ export function selectGpus(
   const { devices, migParent } = identities(session);
   const { visible, orderKnown } = cudaView(devices, cudaVisibleDevices, cudaDeviceOrder, migParent);
   const describe = (index: number, mig: string | null): SelectedGpu => {
-    const info = session.device(index);
+    // Its identity as read above: no second round of NVML queries per selected GPU.
+    const info = devices[index]!;
     const cuda = visible.findIndex((v) => v.index === index);
     return { index, cudaIndex: cuda >= 0 && orderKnown ? cuda : null, uuid: info.uuid, name: info.name, migInstance: mig };
   };

@@ -17,6 +17,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { WattscopeError } from '../util/errors.js';
 import { WattscopeReportSchema } from './report-schema.js';
+import type { WattscopeReport } from './report-types.js';
 
 export type ResultFormat = 'wattscope-report' | 'optimum-benchmark' | 'ai-energy-benchmarks' | 'energy-summary' | 'energy-wh-text';
 
@@ -57,12 +58,12 @@ export function badResult(file: string, why: string, field?: string, cause?: unk
   return new WattscopeError('WATTSCOPE_BAD_REPORT', `${file}: ${why}`, { file, ...(field ? { field } : {}), ...(cause ? { cause } : {}) });
 }
 
-/** Parses a JSON file; unreadable JSON is a WATTSCOPE_BAD_REPORT error naming the file. */
-export function readJsonFile(file: string): unknown {
+/** Parses a JSON file; unreadable JSON is a WATTSCOPE_BAD_REPORT error naming the file (and what to do, when given). */
+export function readJsonFile(file: string, remedy?: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw badResult(file, `not readable JSON (${(err as Error).message})`, undefined, err);
+    throw badResult(file, `not readable JSON (${(err as Error).message})${remedy ? `: ${remedy}` : ''}`, undefined, err);
   }
 }
 
@@ -109,7 +110,11 @@ function fromWattscopeReport(file: string, json: unknown): BenchmarkResult {
     const issue = parsed.error.issues[0]!;
     throw badResult(file, `not a wattscope report: ${issue.path.join('.')}: ${issue.message}`, issue.path.join('.'));
   }
-  const r = parsed.data;
+  return wattscopeReportResult(parsed.data, file);
+}
+
+/** A parsed wattscope report as a result: its mean per 1,000 queries, phases, model, task, date and hardware. */
+export function wattscopeReportResult(r: WattscopeReport, file: string): BenchmarkResult {
   if (!r.aggregate || r.aggregate.totalWhPer1000.n === 0) throw badResult(file, 'the report has no completed run', 'aggregate');
   const phases: Record<string, PhaseResult> = {};
   for (const [p, stat] of Object.entries(r.aggregate.phaseWhPer1000)) phases[p] = { energyWh: stat.mean, reason: null };

@@ -22,7 +22,18 @@ export interface ReportPageExtras {
   leaderboard?: string;
 }
 
-const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** Text made safe for HTML. */
+export const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** " · N of 5 stars against <leaderboard>", when rated. */
+export const starsHtml = (extras: ReportPageExtras): string =>
+  extras.stars
+    ? ` · <b data-testid="stars" data-value="${extras.stars}">${extras.stars} of 5 stars</b> against ${esc(extras.leaderboard ?? 'the leaderboard')}`
+    : '';
+
+/** The label beside the summary, when rated. */
+export const labelHtml = (extras: ReportPageExtras): string =>
+  extras.labelSvg ? `<div id="label">${extras.labelSvg.replace(/^<\?xml[^>]*>\s*/, '')}</div>` : '';
 const num = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 const cell = (id: string, v: number, d = 3) => `<td data-testid="${esc(id)}" data-value="${v}">${num(v, d)}</td>`;
 /** A figure that may be unknown: unknown shows a dash and carries no data-value (never a 0). */
@@ -125,13 +136,13 @@ ${PAGE_CSS}</style></head>
 <table><thead><tr><th>phase</th><th>mean Wh</th><th>95% CI low</th><th>95% CI high</th><th>CV %</th>${truthHead}</tr></thead><tbody>
 ${summaryRows}
 </tbody></table>
-<p>AI Energy Score (GPU_ENERGY_WH): <b data-testid="gpu-energy-wh" data-value="${report.aiEnergyScore?.gpuEnergyWh ?? ''}">${report.aiEnergyScore ? report.aiEnergyScore.gpuEnergyWh.toFixed(2) : 'n/a'}</b> Wh per 1,000 queries${extras.stars ? ` · <b data-testid="stars" data-value="${extras.stars}">${extras.stars} of 5 stars</b> against ${esc(extras.leaderboard ?? 'the leaderboard')}` : ''}</p>
+<p>AI Energy Score (GPU_ENERGY_WH): <b data-testid="gpu-energy-wh" data-value="${report.aiEnergyScore?.gpuEnergyWh ?? ''}">${report.aiEnergyScore ? report.aiEnergyScore.gpuEnergyWh.toFixed(2) : 'n/a'}</b> Wh per 1,000 queries${starsHtml(extras)}</p>
 <div class="kv"><span>idle power</span><span data-testid="idle-w" data-value="${report.idle?.powerW ?? ''}">${report.idle ? num(report.idle.powerW, 1) + ' W' : 'not measured'}</span>
 <span>driver</span><span>${esc(device.driverVersion ?? 'n/a')} (NVML ${esc(device.nvmlVersion ?? 'n/a')})</span>
 <span>sampling</span><span>${report.settings.sampleHz} Hz</span>
 <span>power sensor</span><span data-testid="sensor">${esc(sensors)}</span><span>method</span><span data-testid="method">${esc(methods)}</span>
 ${truth ? `<span>simulated</span><span data-testid="simulated-profile">sensor profile ${esc(truth.sensorProfile)}, counter ${esc(truth.counter)}</span>` : ''}<span>updated</span><span>${esc(report.updatedAt)}</span></div>
-</div>${extras.labelSvg ? `<div id="label">${extras.labelSvg.replace(/^<\?xml[^>]*>\s*/, '')}</div>` : ''}</div></section>
+</div>${labelHtml(extras)}</div></section>
 <section id="timeline"><h2>Power timeline</h2><p class="hint">Drag to zoom, double-click to reset. Phases: <span id="phase-legend"></span></p><div id="timeline-charts"></div></section>
 <section id="runs"><h2>Energy per run (Wh per 1,000 queries)</h2><div id="runs-chart"></div>
 <table><thead><tr><th>run</th>${phases.map((p) => `<th>${esc(p)}</th>`).join('')}<th>total</th><th>s</th><th>failed</th><th>method</th></tr></thead><tbody>

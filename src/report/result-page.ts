@@ -5,9 +5,7 @@
  * the label when rated. No timeline: such results carry none.
  */
 import type { BenchmarkResult } from '../formats/result-reader.js';
-import { PAGE_CSS, type ReportPageExtras } from './html.js';
-
-const esc = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { esc, labelHtml, PAGE_CSS, starsHtml, type ReportPageExtras } from './html.js';
 
 export function buildResultHtml(result: BenchmarkResult, extras: ReportPageExtras = {}): string {
   const title = `wattscope: ${result.model ?? 'a benchmark result'} (${result.format})`;
@@ -26,11 +24,11 @@ export function buildResultHtml(result: BenchmarkResult, extras: ReportPageExtra
 <header><h1>${esc(title)}</h1><p>read from ${esc(result.source)}${result.hardware ? ` · ${esc(result.hardware)}` : ''}${result.date ? ` · ${esc(result.date)}` : ''}</p></header>
 <main>
 <section id="summary"><h2>GPU energy per 1,000 queries (Wh)</h2><div class="score"><div>
-<p>GPU_ENERGY_WH: <b data-testid="gpu-energy-wh" data-value="${result.energyWh}">${result.energyWh.toFixed(2)}</b> Wh per 1,000 queries${extras.stars ? ` · <b data-testid="stars" data-value="${extras.stars}">${extras.stars} of 5 stars</b> against ${esc(extras.leaderboard ?? 'the leaderboard')}` : ''}</p>
+<p>GPU_ENERGY_WH: <b data-testid="gpu-energy-wh" data-value="${result.energyWh}">${result.energyWh.toFixed(2)}</b> Wh per 1,000 queries${starsHtml(extras)}</p>
 <table><thead><tr><th>phase</th><th>Wh per 1,000 queries</th></tr></thead><tbody>
 ${phaseRows}
 </tbody></table>
-</div>${extras.labelSvg ? `<div id="label">${extras.labelSvg.replace(/^<\?xml[^>]*>\s*/, '')}</div>` : ''}</div></section>
+</div>${labelHtml(extras)}</div></section>
 <section id="flags"><h2>Comparability</h2>${warnings ? `<ul data-testid="warnings">${warnings}</ul>` : '<p data-testid="no-flags">No warning.</p>'}</section>
 </main>
 </body></html>

@@ -2,12 +2,12 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { WattscopeError } from '../util/errors.js';
-import { badResult, readJsonFile, readResult } from '../formats/result-reader.js';
+import { badResult, readJsonFile, readResult, wattscopeReportResult, type BenchmarkResult } from '../formats/result-reader.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { WattscopeReportSchema } from '../formats/report-schema.js';
 import { labelSvg } from '../scoring/label.js';
 import { placeResult, readLeaderboard } from '../scoring/leaderboard.js';
-import { buildReportHtml } from './html.js';
+import { buildReportHtml, type ReportPageExtras } from './html.js';
 import { buildResultHtml } from './result-page.js';
 import type { TimelineFile } from '../formats/timeline-recorder.js';
 
@@ -34,24 +34,8 @@ export function writeReportPage(dir: string, options: ReportPageOptions = {}): s
   const report = parsed.data;
   const tlFile = path.join(dir, 'timeline.json');
   const timeline = existsSync(tlFile) ? readTimelineFile(tlFile) : null;
-  let extras = {};
-  if (options.leaderboard && report.aggregate && report.aggregate.totalWhPer1000.n > 0) {
-    const model = options.model ?? report.benchmark.model ?? 'this result';
-    const placed = placeResult(readLeaderboard(options.leaderboard), { model, energyWh: report.aggregate.totalWhPer1000.mean, class: options.class ?? null });
-    const names = [...new Set(report.device.gpus.map((g) => g.name ?? 'GPU'))].join(' + ');
-    extras = {
-      stars: placed.entry.stars,
-      leaderboard: path.basename(options.leaderboard),
-      labelSvg: labelSvg({
-        model,
-        date: report.updatedAt.slice(0, 10),
-        task: report.benchmark.task ?? 'unknown task',
-        hardware: (report.device.simulated ? 'simulated ' : '') + names,
-        energyWh: placed.entry.energyWh,
-        stars: placed.entry.stars,
-      }),
-    };
-  }
+  const rated = report.aggregate && report.aggregate.totalWhPer1000.n > 0;
+  const extras = rated ? ratingExtras(options, wattscopeReportResult(report, file)) : {};
   const out = options.out ?? path.join(dir, 'report.html');
   writeFileAtomic(out, buildReportHtml(report, timeline, extras));
   return out;
@@ -72,24 +56,33 @@ function readTimelineFile(file: string): TimelineFile {
 /** The summary page of a result wattscope did not measure (optimum-benchmark, ai_energy_benchmarks, a summary file). */
 function writeResultPage(dir: string, options: ReportPageOptions): string {
   const result = readResult(dir);
-  let extras = {};
-  if (options.leaderboard) {
-    const model = options.model ?? result.model ?? 'this result';
-    const placed = placeResult(readLeaderboard(options.leaderboard), { model, energyWh: result.energyWh, class: options.class ?? null });
-    extras = {
-      stars: placed.entry.stars,
-      leaderboard: path.basename(options.leaderboard),
-      labelSvg: labelSvg({
-        model,
-        date: result.date ?? new Date().toISOString().slice(0, 10),
-        task: result.task ?? 'unknown task',
-        hardware: result.hardware ?? 'unknown GPU',
-        energyWh: placed.entry.energyWh,
-        stars: placed.entry.stars,
-      }),
-    };
-  }
+  const extras = ratingExtras(options, result);
   const out = options.out ?? path.join(existsSync(dir) && statSync(dir).isDirectory() ? dir : path.dirname(dir), 'report.html');
   writeFileAtomic(out, buildResultHtml(result, extras));
   return out;
+}
+
+/** The stars and the label of a result rated against `options.leaderboard` (in its group), or nothing without one. */
+function ratingExtras(options: ReportPageOptions, result: BenchmarkResult): ReportPageExtras {
+  if (!options.leaderboard) return {};
+  const model = options.model ?? result.model ?? 'this result';
+  const placed = placeResult(readLeaderboard(options.leaderboard), {
+    model,
+    energyWh: result.energyWh,
+    class: options.class ?? null,
+    task: result.task,
+    reasoning: result.reasoning,
+  });
+  return {
+    stars: placed.entry.stars,
+    leaderboard: path.basename(options.leaderboard),
+    labelSvg: labelSvg({
+      model,
+      date: result.date ?? new Date().toISOString().slice(0, 10),
+      task: result.task ?? 'unknown task',
+      hardware: result.hardware ?? 'unknown GPU',
+      energyWh: placed.entry.energyWh,
+      stars: placed.entry.stars,
+    }),
+  };
 }

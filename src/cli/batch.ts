@@ -5,11 +5,12 @@
  * all, rewritten after each model. A model that fails keeps its row with the error and the batch
  * goes on; run again, it resumes (finished models are skipped, a model's own runs resume).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { toAiEnergyBenchmarksReport } from '../formats/ai-energy-benchmarks.js';
 import { masterResultsCsv, masterResultsRow, type MasterResultsRow } from '../formats/master-results.js';
 import { WattscopeReportSchema } from '../formats/report-schema.js';
+import { badResult, readJsonFile } from '../formats/result-reader.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { OpenAIStreamClient } from '../server/client.js';
@@ -32,12 +33,13 @@ export function modelDirName(entry: ModelListEntry): string {
   return `${entry.model.replace(/[\\/]/g, '_')}_${reasoningLabel(entry.reasoning)}`;
 }
 
-/** The finished report of a model's directory, or null. */
+/** The finished report of a model's directory, or null; a report of another shape is an error naming it. */
 function finishedReport(dir: string) {
   const file = path.join(dir, 'wattscope-report.json');
   if (!existsSync(file)) return null;
-  const report = WattscopeReportSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-  return report.status === 'complete' ? report : null;
+  const parsed = WattscopeReportSchema.safeParse(readJsonFile(file));
+  if (!parsed.success) throw badResult(file, `not a wattscope report: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+  return parsed.data.status === 'complete' ? parsed.data : null;
 }
 
 /** One model's row: its pass, or its recorded failure; null when it has not run yet. */
@@ -45,7 +47,9 @@ function rowOf(entry: ModelListEntry, dir: string): MasterResultsRow | null {
   const model = { model: entry.model, modelClass: entry.modelClass, task: entry.task, reasoningState: entry.reasoningText || reasoningLabel(entry.reasoning) };
   const errorFile = path.join(dir, ERROR_FILE);
   if (existsSync(errorFile)) {
-    const failure = JSON.parse(readFileSync(errorFile, 'utf8')) as { error: string; at: string };
+    const failure = readJsonFile(errorFile) as { error?: unknown; at?: unknown } | null;
+    if (typeof failure?.error !== 'string' || typeof failure.at !== 'string')
+      throw badResult(errorFile, 'expected {"error": "...", "at": "<ISO time>"}', 'error');
     return masterResultsRow(model, null, failure.error, failure.at);
   }
   const report = finishedReport(dir);
@@ -153,19 +157,21 @@ export async function batchCommand(argv: string[]): Promise<number> {
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'usage: wattscope batch MODELS.csv --endpoint URL --dataset FILE --out DIR');
   }
   const entries = readModelList(list);
+  const dirs = entries.map((e) => path.join(settings.out, modelDirName(e)));
+  // Each model's row, read once from its directory and replaced when the model runs.
+  const rows = entries.map((e, i) => (settings.fresh ? null : rowOf(e, dirs[i]!)));
   const monitor = await EnergyMonitor.open({ simulate: values.simulate === true });
   try {
     for (const [i, entry] of entries.entries()) {
-      const dir = path.join(settings.out, modelDirName(entry));
       const where = `model ${i + 1} of ${entries.length}: ${entry.model} (${reasoningLabel(entry.reasoning)})`;
-      if (!settings.fresh && finishedReport(dir) && !existsSync(path.join(dir, ERROR_FILE))) {
+      if (rows[i] && rows[i]!.error_message === '') {
         process.stderr.write(`wattscope: ${where}: done before, skipped\n`);
         continue;
       }
       process.stderr.write(`wattscope: ${where}: running\n`);
-      process.stderr.write(`wattscope: ${where}: ${await benchmarkModel(entry, dir, monitor, settings)}\n`);
-      const rows = entries.map((e) => rowOf(e, path.join(settings.out, modelDirName(e)))).filter((r): r is MasterResultsRow => r !== null);
-      writeFileAtomic(path.join(settings.out, 'master_results.csv'), masterResultsCsv(rows));
+      process.stderr.write(`wattscope: ${where}: ${await benchmarkModel(entry, dirs[i]!, monitor, settings)}\n`);
+      rows[i] = rowOf(entry, dirs[i]!);
+      writeFileAtomic(path.join(settings.out, 'master_results.csv'), masterResultsCsv(rows.filter((r): r is MasterResultsRow => r !== null)));
     }
   } finally {
     await monitor.close();

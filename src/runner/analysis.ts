@@ -16,7 +16,8 @@ export const TOO_SHORT_S = 1;
 function throttleReason(r: RunRecord): string {
   if (r.flags.includes('throttle-guessed'))
     return 'throttled: guessed (end temperature >= 85 C or mean power >= 98% of the limit): this driver reports no clocks event reasons';
-  return `throttled: ${(r.clocksEventReasons ?? []).filter((reason) => reason !== 'gpu-idle').join(', ')} (the driver's clocks event reasons)`;
+  // clocksEventReasons never holds gpu-idle (the run summary leaves it out).
+  return `throttled: ${(r.clocksEventReasons ?? []).join(', ')} (the driver's clocks event reasons)`;
 }
 
 export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { notes: string[] } {

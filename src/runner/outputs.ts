@@ -3,13 +3,14 @@
  * per completed run, and a state file for resuming after a crash. Every file is
  * written atomically, after every run, so a kill leaves completed runs readable.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { summarizeBenchmarkReport, toBenchmarkReport } from '../formats/ai-energy-score.js';
 import { summarizeAiEnergyBenchmarks, toAiEnergyBenchmarksReport } from '../formats/ai-energy-benchmarks.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { RunRecordSchema, type RunRecord, type WattscopeReport } from '../formats/report-schema.js';
 import { WattscopeError } from '../util/errors.js';
+import { readJsonFile } from '../formats/result-reader.js';
 
 export const FILES = {
   wh: 'GPU_ENERGY_WH.txt',
@@ -28,21 +29,8 @@ export interface RunnerState {
   updatedAt: string;
 }
 
-/** Reads a JSON file of the output directory; a file that is not JSON is an error naming it (never skipped). */
-function readJsonFile(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new WattscopeError(
-      'WATTSCOPE_BAD_REPORT',
-      `${file} cannot be read (${(err as Error).message}): move it away, or start clean (--fresh, resume: 'never')`,
-      {
-        file,
-        cause: err,
-      },
-    );
-  }
-}
+/** What to do about an output file that cannot be read. */
+const START_CLEAN = "move it away, or start clean (--fresh, resume: 'never')";
 
 const STATUSES: ReadonlyArray<RunnerState['status']> = ['running', 'complete', 'interrupted', 'failed'];
 
@@ -50,9 +38,9 @@ const STATUSES: ReadonlyArray<RunnerState['status']> = ['running', 'complete', '
 export function readState(outDir: string): RunnerState | null {
   const file = path.join(outDir, FILES.state);
   if (!existsSync(file)) return null;
-  const state = readJsonFile(file) as Partial<RunnerState> | null;
+  const state = readJsonFile(file, START_CLEAN) as Partial<RunnerState> | null;
   if (typeof state?.configHash !== 'string' || !STATUSES.includes(state.status as RunnerState['status'])) {
-    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${file} is not a wattscope resume state: move it away, or start clean (--fresh, resume: 'never')`, {
+    throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${file} is not a wattscope resume state: ${START_CLEAN}`, {
       file,
     });
   }
@@ -68,7 +56,7 @@ export function readCompletedRuns(outDir: string): RunRecord[] {
     .filter((n) => /^run-\d+\.json$/.test(n))
     .sort()) {
     const file = path.join(dir, f);
-    const parsed = RunRecordSchema.safeParse(readJsonFile(file));
+    const parsed = RunRecordSchema.safeParse(readJsonFile(file, START_CLEAN));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new WattscopeError(

@@ -22,3 +22,6 @@ export type { SensorInfo, SensorKind } from './measure/sensor-detect.js';
 export type { TimelineSamples } from './measure/types.js';
 export type { GpuEnergy, Measurement, MeasuredScope, UnavailableScope, ScopeOutcome, PhaseTotal, RunSummary, QueryRecord } from './measure/types.js';
 export { timelineToCsv, timelineToJson } from './measure/export.js';
+export { listRaplZones } from './cpu/rapl-zones.js';
+export type { RaplZone } from './cpu/rapl-zones.js';
+export type { CpuEnergy, CpuEnergyMethod } from './cpu/cpu-energy.js';

@@ -11,6 +11,8 @@ describe('parseMonitorOptions', () => {
       settleTimeoutMs: 2000,
       drainIntervalMs: 50,
       ifUnavailable: 'throw',
+      cpu: 'auto',
+      cpuSampleHz: 1000,
     });
     const onMeasurement = () => undefined;
     expect(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listRaplZones } from '../src/cpu/rapl-zones.js';
+import { EnergyMonitor } from '../src/index.js';
 import { packageRoot } from '../src/native/binding.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { configureSim } from './helpers/sim.js';
@@ -45,30 +46,31 @@ describe('RAPL zones', () => {
     expect(listRaplZones(path.join(tmpdir(), 'no-such-powercap'))).toEqual([]);
   });
 
-  it('an energy_uj only root may read: the zone says so, naming the file and the remedy (checked as an unprivileged user)', () => {
+  it("an energy_uj only root may read: the zone and a monitor's measurement say so, naming the file and the remedy (checked as an unprivileged user)", () => {
     const root = powercapTree();
     const locked = path.join(root, 'intel-rapl:1', 'energy_uj');
     chmodSync(locked, 0o400);
-    // The addon is loaded first, then privileges are dropped (as root, every file is readable).
+    configureSim();
+    // Everything is loaded first (the addon, and the simulated NVML through a monitor that stays
+    // open), then privileges are dropped: as root, every file is readable.
     const script = `
-      const { listRaplZones } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'cpu', 'rapl-zones.js'))});
-      const { RaplMeter } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'cpu', 'rapl-meter.js'))});
-      listRaplZones(${JSON.stringify(path.join(tmpdir(), 'warm-up'))});
-      // Everything is loaded: the package itself may sit where an unprivileged user cannot go.
+      const { listRaplZones, EnergyMonitor } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'index.js'))});
+      const loaded = await EnergyMonitor.open({ simulate: true, cpu: false });
       if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
-      const meter = new RaplMeter(${JSON.stringify(root)});
-      meter.poll();
-      console.log(JSON.stringify({ zones: listRaplZones(${JSON.stringify(root)}), energy: meter.result() }));`;
+      const monitor = await EnergyMonitor.open({ simulate: true, powercapRoot: ${JSON.stringify(root)} });
+      const { measurement } = await monitor.measure('pause', () => new Promise((r) => setTimeout(r, 30)));
+      await monitor.close();
+      await loaded.close();
+      console.log(JSON.stringify({ zones: listRaplZones(${JSON.stringify(root)}), cpu: measurement.cpu }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    const { zones, energy } = JSON.parse(r.stdout) as {
+    const { zones, cpu } = JSON.parse(r.stdout) as {
       zones: Array<{ id: string; readable: boolean; problem: string | null }>;
-      energy: { cpuEnergyJ: number | null; dramEnergyJ: number | null; reason: string | null };
+      cpu: { packageEnergyJ: number | null; dramEnergyJ: number | null; reason: string | null };
     };
     // One package only root may read: the packages' energy is unknown (null, with why), not the other package's alone.
-    expect(energy.cpuEnergyJ).toBeNull();
-    expect(energy.reason).toContain('is readable only by root');
-    expect(energy.dramEnergyJ).toBe(0);
+    expect(cpu.packageEnergyJ).toBeNull();
+    expect(cpu.reason).toContain(`${locked} is readable only by root (since CVE-2020-8694)`);
     const pkg1 = zones.find((z) => z.id === 'intel-rapl:1')!;
     expect(pkg1.readable).toBe(false);
     expect(pkg1.problem).toContain(`${locked} is readable only by root (since CVE-2020-8694)`);
@@ -77,16 +79,21 @@ describe('RAPL zones', () => {
   });
 
   it('a counter that reads empty mid-measurement makes the energy unknown, not zero (nor a wraparound)', async () => {
-    const { RaplMeter } = await import('../src/cpu/rapl-meter.js');
     const root = powercapTree();
-    const meter = new RaplMeter(root);
-    meter.poll();
-    writeFileSync(path.join(root, 'intel-rapl:0', 'intel-rapl:0:0', 'energy_uj'), '');
-    meter.poll();
-    const result = meter.result();
-    expect(result.cpuEnergyJ).toBe(0);
-    expect(result.dramEnergyJ).toBeNull();
-    expect(result.reason).toMatch(/intel-rapl:0:0\/energy_uj held no energy reading/);
+    configureSim();
+    const monitor = await EnergyMonitor.open({ simulate: true, powercapRoot: root });
+    try {
+      const { measurement } = await monitor.measure('emptied', async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        writeFileSync(path.join(root, 'intel-rapl:0', 'intel-rapl:0:0', 'energy_uj'), '');
+        await new Promise((r) => setTimeout(r, 20));
+      });
+      expect(measurement.cpu!.packageEnergyJ).toBe(0);
+      expect(measurement.cpu!.dramEnergyJ).toBeNull();
+      expect(measurement.cpu!.reason).toMatch(/intel-rapl:0:0\/energy_uj held no energy reading/);
+    } finally {
+      await monitor.close();
+    }
   });
 
   it('devices lists the zones (--cpu --json), and says when there is no RAPL at all', () => {

@@ -1,7 +1,9 @@
 // JS functions over the native sampler: start, drain in bulk (typed arrays), stats, stop.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "../core/rapl.h"
 #include "env_state.h"
 
 namespace wattscope {
@@ -38,6 +40,37 @@ const char* EnergySourceName(EnergySource e) {
   }
 }
 
+// Reads samplerStart's RAPL argument { root, zones: [ids], everyTicks } into `config`: each id must
+// name a zone found under root. False (a WATTSCOPE_INVALID_ARGUMENT error thrown) otherwise.
+bool ParseRaplArgs(Napi::Value arg, SamplerConfig* config, Napi::Env env) {
+  Napi::Object rapl = arg.IsObject() ? arg.As<Napi::Object>() : Napi::Object();
+  if (!arg.IsObject() || !rapl.Get("root").IsString() || !rapl.Get("zones").IsArray() ||
+      !rapl.Get("everyTicks").IsNumber()) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart: rapl must be { root, zones: string[], everyTicks }");
+    return false;
+  }
+  double everyTicks = rapl.Get("everyTicks").As<Napi::Number>().DoubleValue();
+  if (!(everyTicks >= 1) || everyTicks != std::floor(everyTicks) || everyTicks > 1e6) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart: rapl.everyTicks must be an integer from 1 to 1e6");
+    return false;
+  }
+  config->raplEveryTicks = static_cast<uint64_t>(everyTicks);
+  std::string root = rapl.Get("root").As<Napi::String>().Utf8Value();
+  std::vector<RaplZone> found = DiscoverRaplZones(root);
+  Napi::Array ids = rapl.Get("zones").As<Napi::Array>();
+  for (uint32_t i = 0; i < ids.Length(); ++i) {
+    std::string id = ids.Get(i).IsString() ? ids.Get(i).As<Napi::String>().Utf8Value() : "";
+    auto zone = std::find_if(found.begin(), found.end(), [&](const RaplZone& z) { return z.id == id; });
+    if (zone == found.end()) {
+      ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT",
+                 "samplerStart: rapl.zones[" + std::to_string(i) + "] is not a RAPL zone under " + root);
+      return false;
+    }
+    config->raplZones.push_back(*zone);
+  }
+  return true;
+}
+
 // Fills `config` from samplerStart's arguments; false (a WATTSCOPE_INVALID_ARGUMENT error thrown)
 // when any is wrong. Everything is checked before a thread can start.
 bool ParseSamplerArgs(const Napi::CallbackInfo& info, SamplerConfig* config) {
@@ -72,10 +105,10 @@ bool ParseSamplerArgs(const Napi::CallbackInfo& info, SamplerConfig* config) {
     return false;
   }
   config->capacity = static_cast<size_t>(capacity);
-  return true;
+  return info.Length() < 5 || info[4].IsUndefined() || ParseRaplArgs(info[4], config, env);
 }
 
-// samplerStart(session, indices[], hz, capacity)
+// samplerStart(session, indices[], hz, capacity, rapl?)
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SessionPtr* sessionData = HandleData<SessionCore>(env, info[0], kSessionHandleTag, "an NVML session handle");
@@ -157,6 +190,37 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// samplerDrainRapl(sampler) -> { zone, tNs, spanNs, energyUj, errno, dropped }: the RAPL reads since
+// the last drain (none when the sampler reads no zone).
+Napi::Value DrainRapl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Sampler* sampler = UnwrapSampler(info);
+  if (sampler == nullptr) return env.Undefined();
+  std::vector<RaplRecord> records;
+  uint64_t dropped = sampler->rapl() ? sampler->rapl()->Drain(&records) : 0;
+  size_t n = records.size();
+  Napi::Int32Array zone = Napi::Int32Array::New(env, n);
+  Napi::BigInt64Array t = Napi::BigInt64Array::New(env, n);
+  Napi::Float64Array span = Napi::Float64Array::New(env, n);
+  Napi::Float64Array energy = Napi::Float64Array::New(env, n);
+  Napi::Int32Array error = Napi::Int32Array::New(env, n);
+  for (size_t i = 0; i < n; ++i) {
+    zone[i] = records[i].zone;
+    t[i] = records[i].tNs;
+    span[i] = static_cast<double>(records[i].spanNs);
+    energy[i] = records[i].energyUj;
+    error[i] = records[i].readErrno;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("zone", zone);
+  out.Set("tNs", t);
+  out.Set("spanNs", span);
+  out.Set("energyUj", energy);
+  out.Set("errno", error);
+  out.Set("dropped", static_cast<double>(dropped));
+  return out;
+}
+
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Sampler* sampler = UnwrapSampler(info);
@@ -173,6 +237,8 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
     dropped.Set(static_cast<uint32_t>(i), static_cast<double>(s.dropped[i]));
   out.Set("dropped", dropped);
   out.Set("running", sampler->running());
+  out.Set("raplReads", static_cast<double>(sampler->rapl() ? sampler->rapl()->reads() : 0));
+  out.Set("raplReadNsTotal", static_cast<double>(sampler->rapl() ? sampler->rapl()->readNsTotal() : 0));
   return out;
 }
 
@@ -187,6 +253,7 @@ Napi::Value Stop(const Napi::CallbackInfo& info) {
 void RegisterSampler(Napi::Env env, Napi::Object exports) {
   exports.Set("samplerStart", Napi::Function::New(env, Start, "samplerStart"));
   exports.Set("samplerDrain", Napi::Function::New(env, Drain, "samplerDrain"));
+  exports.Set("samplerDrainRapl", Napi::Function::New(env, DrainRapl, "samplerDrainRapl"));
   exports.Set("samplerStats", Napi::Function::New(env, Stats, "samplerStats"));
   exports.Set("samplerStop", Napi::Function::New(env, Stop, "samplerStop"));
 }

@@ -7,6 +7,8 @@
 
 #if !defined(_WIN32)
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #endif
 
 namespace wattscope {
@@ -99,17 +101,41 @@ std::vector<RaplZone> DiscoverRaplZones(const std::string& root) {
 }
 
 bool ReadRaplEnergyUj(const RaplZone& zone, double* energyUj, int* error) {
-  std::string text;
   *error = 0;
-  if (!ReadLine(zone.path + "/energy_uj", &text, error)) return false;
+#if defined(_WIN32)
+  *error = ENOSYS;
+  return false;
+#else
+  // One open and one read, as sysfs serves an attribute whole on the first read (no stdio buffer:
+  // this runs on the sampler thread up to every tick).
+  const std::string file = zone.path + "/energy_uj";
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = errno;
+    return false;
+  }
+  char buf[64];
+  ssize_t got;
+  do {
+    got = read(fd, buf, sizeof(buf) - 1);
+  } while (got < 0 && errno == EINTR);
+  int readErrno = errno;
+  close(fd);
+  if (got < 0) {
+    *error = readErrno;
+    return false;
+  }
+  buf[got] = '\0';
+  // Digits only, then the end or a newline: an empty or partial read is no reading, never a 0.
   char* end = nullptr;
-  double value = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || value < 0) {
+  double value = std::strtod(buf, &end);
+  if (got == 0 || end == buf || buf[0] < '0' || buf[0] > '9' || (*end != '\0' && *end != '\n')) {
     *error = EINVAL;
     return false;
   }
   *energyUj = value;
   return true;
+#endif
 }
 
 double RaplAccumulator::Update(double rawUj) {

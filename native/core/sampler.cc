@@ -65,6 +65,15 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
     ring.data.resize(config.capacity < 16 ? 16 : config.capacity);
     s->rings_.push_back(std::move(ring));
   }
+  if (!config.raplZones.empty()) {
+    // Room for the RAPL reads of ten seconds between drains.
+    double readsPerS = config.hz / static_cast<double>(std::max<uint64_t>(1, config.raplEveryTicks));
+    size_t capacity = static_cast<size_t>(std::min(1e7, std::max(1024.0, readsPerS * 10 * config.raplZones.size())));
+    s->rapl_.reset(new RaplPoller(config.raplZones, capacity));
+    s->raplEveryTicks_ = std::max<uint64_t>(1, config.raplEveryTicks);
+    // A first read before Start returns: every instant after it lies between two reads.
+    s->rapl_->Poll();
+  }
   s->stats_.dropped.assign(s->rings_.size(), 0);
   s->stats_.startedNs = MonotonicNowNs();
   s->running_ = true;
@@ -180,6 +189,7 @@ void Sampler::PollOnce() {
     tick = stats_.ticks++;
   }
   if (tick % clocksEveryTicks_ == 0) PollClocksEvents();
+  if (rapl_ && tick % raplEveryTicks_ == 0) rapl_->Poll();
 }
 
 void Sampler::PollClocksEvents() {

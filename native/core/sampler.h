@@ -14,6 +14,7 @@
 
 #include "../nvml/nvml_loader.h"
 #include "device_queries.h"
+#include "rapl_poller.h"
 
 namespace wattscope {
 
@@ -44,6 +45,9 @@ struct SamplerConfig {
   std::vector<unsigned int> indices;
   double hz = 1000.0;
   size_t capacity = 16384;  // samples kept per GPU between drains
+  // RAPL zones read every raplEveryTicks ticks on the same thread (none: no CPU energy).
+  std::vector<RaplZone> raplZones;
+  uint64_t raplEveryTicks = 1;
 };
 
 struct SamplerSlotInfo {
@@ -82,6 +86,8 @@ class Sampler {
   void Drain(size_t slot, std::vector<SampleRecord>* out, std::vector<ClocksEventRecord>* clocksOut);
   SamplerStats stats() const;
   const std::vector<SamplerSlotInfo>& slots() const { return slotInfo_; }
+  // The RAPL zones' poller, or null when none was asked for.
+  RaplPoller* rapl() const { return rapl_.get(); }
 
  private:
   struct Ring {
@@ -105,6 +111,8 @@ class Sampler {
   std::vector<SamplerSlotInfo> slotInfo_;
   int64_t periodNs_ = 1000000;
   uint64_t clocksEveryTicks_ = 100;  // ticks between clocks event reads: about 10 per second
+  std::unique_ptr<RaplPoller> rapl_;
+  uint64_t raplEveryTicks_ = 1;
 
   mutable std::mutex mutex_;  // guards rings_ and stats_
   std::vector<Ring> rings_;

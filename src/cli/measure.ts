@@ -1,16 +1,12 @@
 /** `wattscope measure [--json] -- <command...>`: GPU energy of a whole command, like `time`. */
 import { spawn } from 'node:child_process';
 import { WattscopeError } from '../util/errors.js';
-import { RaplMeter } from '../cpu/rapl-meter.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
 
 export const measureHelp = `wattscope measure [--json] [--hz N] [--simulate] -- <command...>
   Runs the command and reports GPU energy (J), duration and average power over its lifetime, and the
   CPU packages' and DRAM energy from RAPL where it is readable (null with the reason where not).`;
-
-/** How often the RAPL counters are read, ms: far more often than they can wrap. */
-const RAPL_POLL_MS = 100;
 
 export async function measureCommand(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
@@ -25,17 +21,12 @@ export async function measureCommand(argv: string[]): Promise<number> {
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give the command after "--", e.g. wattscope measure -- python3 infer.py');
   }
   const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), sampleHz: positiveNumber(str(values, 'hz'), 'hz', 1000) });
-  const rapl = new RaplMeter();
-  rapl.poll();
-  // Often enough to see each wraparound of the RAPL counters.
-  const raplTimer = setInterval(() => rapl.poll(), RAPL_POLL_MS);
   const scope = monitor.begin(command.join(' '));
   const status = await runChild(command);
   scope.end();
-  clearInterval(raplTimer);
-  rapl.poll();
-  const cpu = rapl.result();
   const m = await scope.settled();
+  // The sampler thread read RAPL beside the GPUs (cpu: 'auto'): null figures carry the reason.
+  const cpu = m.cpu ?? { packageEnergyJ: null, packageUncertaintyJ: null, dramEnergyJ: null, dramUncertaintyJ: null, reason: 'CPU energy is not read' };
   await monitor.close();
   // How each GPU's figures were read: the power query and the energy counter's source.
   const sources = (index: number) => {
@@ -63,8 +54,10 @@ export async function measureCommand(argv: string[]): Promise<number> {
         status: m.status,
         gpus,
         ...(m.status === 'unavailable' ? { reason: m.reason } : {}),
-        cpuEnergyJ: cpu.cpuEnergyJ,
+        cpuEnergyJ: cpu.packageEnergyJ,
+        cpuUncertaintyJ: cpu.packageUncertaintyJ,
         dramEnergyJ: cpu.dramEnergyJ,
+        dramUncertaintyJ: cpu.dramUncertaintyJ,
         cpuReason: cpu.reason,
       }) + '\n',
     );
@@ -76,7 +69,7 @@ export async function measureCommand(argv: string[]): Promise<number> {
       );
     }
     process.stderr.write(
-      `CPU packages: ${fmt(cpu.cpuEnergyJ, 3, ' J')}, DRAM: ${fmt(cpu.dramEnergyJ, 3, ' J')} (RAPL)${cpu.reason ? `: ${cpu.reason}` : ''}\n`,
+      `CPU packages: ${fmt(cpu.packageEnergyJ, 3, ' J')}, DRAM: ${fmt(cpu.dramEnergyJ, 3, ' J')} (RAPL)${cpu.reason ? `: ${cpu.reason}` : ''}\n`,
     );
   }
   return status;

@@ -4,8 +4,9 @@
  * opened without a GPU (`ifUnavailable: 'noop'`) has none of this.
  */
 import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type NativeSamplerStats, type PowerSourceName } from '../native/binding.js';
-import type { NvmlSession } from '../nvml/session.js';
-import type { SelectedGpu } from './gpu-selection.js';
+import type { CpuSampling } from '../cpu/cpu-sampling.js';
+import { NvmlSession } from '../nvml/session.js';
+import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { ResolvedMonitorOptions } from './options.js';
 import type { SensorInfo } from './sensor-detect.js';
 import { PowerTimeline } from './timeline.js';
@@ -34,6 +35,30 @@ export function meansNoGpu(err: unknown): boolean {
   return NO_GPU_CODES.has(String((err as { code?: unknown } | null)?.code));
 }
 
+/**
+ * Opens NVML and selects the GPUs to measure; without a GPU (with `ifUnavailable: 'noop'`), why
+ * not instead. The session is closed again when selection fails.
+ */
+export function openGpus(o: ResolvedMonitorOptions): { session: NvmlSession; selected: SelectedGpu[] } | { unavailable: string } {
+  let session: NvmlSession;
+  try {
+    session = NvmlSession.open({ ...(o.simulate !== undefined ? { simulate: o.simulate } : {}), ...(o.library ? { library: o.library } : {}) });
+  } catch (err) {
+    if (o.ifUnavailable === 'noop' && meansNoGpu(err)) return { unavailable: (err as Error).message };
+    throw err;
+  }
+  try {
+    if (o.ifUnavailable === 'noop' && session.deviceCount() === 0) {
+      session.close();
+      return { unavailable: 'NVML reports no GPU on this machine' };
+    }
+    return { session, selected: selectGpus(session, o) };
+  } catch (err) {
+    session.close();
+    throw err;
+  }
+}
+
 export class GpuSampling {
   readonly session: NvmlSession;
   readonly gpus: MonitorGpu[];
@@ -41,11 +66,24 @@ export class GpuSampling {
   readonly #binding: NativeBinding;
   readonly #sampler: NativeHandle;
   readonly #timer: NodeJS.Timeout;
+  /** The RAPL zones the same thread reads, or null. */
+  readonly #cpu: CpuSampling | null;
   #stopped = false;
 
-  /** Starts sampling `gpus` (every device query first, so that nothing can throw once the thread runs). */
-  constructor(options: ResolvedMonitorOptions, session: NvmlSession, gpus: SelectedGpu[], originNs: bigint, onDrainTick: () => void) {
+  /**
+   * Starts sampling `gpus`, and the RAPL zones of `cpu` on the same thread (every device query
+   * first, so that nothing can throw once the thread runs).
+   */
+  constructor(
+    options: ResolvedMonitorOptions,
+    session: NvmlSession,
+    gpus: SelectedGpu[],
+    originNs: bigint,
+    onDrainTick: () => void,
+    cpu: CpuSampling | null = null,
+  ) {
     this.session = session;
+    this.#cpu = cpu?.measuring ? cpu : null;
     this.#binding = loadBinding();
     const powerLimitsW = gpus.map((g) => session.device(g.index).powerLimitW);
     const capacity = Math.max(1024, Math.ceil(options.sampleHz * 10));
@@ -54,6 +92,7 @@ export class GpuSampling {
       gpus.map((g) => g.index),
       options.sampleHz,
       capacity,
+      this.#cpu?.request(),
     );
     this.#sampler = started.handle;
     this.gpus = gpus.map((g, i) => ({
@@ -85,6 +124,7 @@ export class GpuSampling {
       );
       this.gpus[i]!.sensor = timeline.sensor;
     });
+    if (this.#cpu !== null) this.#cpu.append(this.#binding.samplerDrainRapl(this.#sampler));
   }
 
   /** The sampler's counters, or null once stopped. */
@@ -112,6 +152,8 @@ export function samplerFigures(sampling: GpuSampling | null, timelines: readonly
     lateTicks: s?.lateTicks ?? 0,
     droppedSamples: s ? s.dropped.reduce((a, b) => a + b, 0) : 0,
     meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
+    raplReads: s?.raplReads ?? 0,
+    meanRaplReadNs: s && s.raplReads ? s.raplReadNsTotal / s.raplReads : 0,
     bytesHeld: timelines.reduce((a, t) => a + t.bytes, 0),
   };
 }

@@ -4,6 +4,7 @@
  * phase scopes open in it, shared equally when several overlap (concurrent
  * requests), or to "unattributed" when none is; the parts add up to the total.
  */
+import type { CpuPoint } from '../cpu/cpu-sampling.js';
 import type { PointEstimate } from './estimate.js';
 import type { Measurement, PhaseTotal } from './types.js';
 
@@ -17,6 +18,8 @@ export interface Boundary {
   /** Per GPU slot: true if the GPU was lost before this boundary could be settled. */
   lost: boolean[];
   forced: boolean;
+  /** The CPU packages' and DRAM energy here, fixed with the GPUs' (null until then, or without CPU energy). */
+  cpu: CpuPoint | null;
   /** True once every GPU's estimate is fixed (or the GPU was lost). */
   settled: boolean;
 }
@@ -88,5 +91,5 @@ export function attribute(
 }
 
 export function emptyPhaseTotal(): PhaseTotal {
-  return { energyJ: 0, energyWh: 0, uncertaintyJ: 0, count: 0, durationS: 0, tokens: 0, samples: 0, energyPerTokenJ: null };
+  return { energyJ: 0, energyWh: 0, uncertaintyJ: 0, count: 0, durationS: 0, tokens: 0, samples: 0, energyPerTokenJ: null, cpu: null };
 }

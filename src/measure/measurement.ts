@@ -1,5 +1,7 @@
 /** Builds a Measurement from a scope record and the GPUs' timelines. */
-import type { ScopeRecord } from './ledger.js';
+import { cpuEnergyBetween, type CpuEnergy } from '../cpu/cpu-energy.js';
+import type { CpuSampling } from '../cpu/cpu-sampling.js';
+import type { Boundary, ScopeRecord } from './ledger.js';
 import type { EnergyMethod } from './estimate.js';
 import type { PowerTimeline } from './timeline.js';
 import type { GpuEnergy, Measurement } from './types.js';
@@ -16,8 +18,22 @@ export function worstMethod(items: ReadonlyArray<object>): EnergyMethod {
   return worst;
 }
 
+/** A boundary's CPU point: fixed when it settled, else as known now (provisional). */
+function cpuPointOf(b: Boundary, cpu: CpuSampling) {
+  if (b.cpu !== null) return b.cpu;
+  return cpu.readyAt(b.t) ? cpu.pointAt(b.t) : null;
+}
+
+/** The scope's CPU energy, or null when the monitor does not read the CPU. */
+export function scopeCpuEnergy(rec: ScopeRecord, cpu: CpuSampling | null): CpuEnergy | null {
+  if (cpu === null) return null;
+  const notMeasured = cpu.packageProblem ?? cpu.dramProblem;
+  if (!cpu.measuring) return cpuEnergyBetween(null, null, notMeasured ?? 'no RAPL zone is read');
+  return cpuEnergyBetween(cpuPointOf(rec.start, cpu), cpuPointOf(rec.end!, cpu), "no RAPL read after the scope's end yet");
+}
+
 /** What every measurement says of its scope, measured or not. */
-function measurementBase(rec: ScopeRecord) {
+function measurementBase(rec: ScopeRecord, cpu: CpuSampling | null) {
   const end = rec.end!;
   return {
     id: rec.id,
@@ -32,6 +48,7 @@ function measurementBase(rec: ScopeRecord) {
     error: rec.error,
     tokens: rec.tokens,
     samples: rec.samples,
+    cpu: scopeCpuEnergy(rec, cpu),
   };
 }
 
@@ -52,6 +69,7 @@ export function noGpuMeasurement(rec: ScopeRecord): Measurement {
     error: rec.error,
     tokens: rec.tokens,
     samples: rec.samples,
+    cpu: null,
     status: 'unavailable',
     energyJ: null,
     uncertaintyJ: null,
@@ -60,9 +78,9 @@ export function noGpuMeasurement(rec: ScopeRecord): Measurement {
   };
 }
 
-export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[]): Measurement {
+export function buildMeasurement(rec: ScopeRecord, timelines: PowerTimeline[], cpu: CpuSampling | null = null): Measurement {
   const end = rec.end!;
-  const base = measurementBase(rec);
+  const base = measurementBase(rec, cpu);
   const lost = timelines.findIndex((tl, i) => rec.start.lost[i] === true || end.lost[i] === true || (tl.lostAt !== null && tl.lostAt <= end.t));
   if (lost >= 0) {
     return {

@@ -2,10 +2,11 @@
  * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
  * GPU, and turns scope boundaries into measurements.
  */
+import { CpuSampling, type CpuStatus } from '../cpu/cpu-sampling.js';
 import { WattscopeError } from '../util/errors.js';
-import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
-import { GpuSampling, meansNoGpu, samplerFigures, type MonitorGpu } from './gpu-sampling.js';
-import { selectGpus, type SelectedGpu } from './gpu-selection.js';
+import type { DeviceStatus, LibraryInfo, NvmlSession } from '../nvml/session.js';
+import { GpuSampling, openGpus, samplerFigures, type MonitorGpu } from './gpu-sampling.js';
+import type { SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement, noGpuMeasurement } from './measurement.js';
 import { parseMonitorOptions, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
@@ -16,7 +17,7 @@ import { newBoundary, Settlement } from './settlement.js';
 import type { PowerTimeline } from './timeline.js';
 import type { Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
-export type { MonitorGpu, MonitorStats };
+export type { CpuStatus, MonitorGpu, MonitorStats };
 
 export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly options: ResolvedMonitorOptions;
@@ -27,6 +28,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #sampling: GpuSampling | null;
   readonly #timelines: PowerTimeline[];
   readonly #settlement: Settlement;
+  readonly #cpu: CpuSampling | null; // the RAPL zones read beside the GPUs (null: `cpu: false`, or no GPU)
   /** Why this monitor measures nothing (opened with `ifUnavailable: 'noop'` on a machine without a GPU), or null. */
   readonly unavailableReason: string | null;
   readonly #book: ScopeBook;
@@ -37,16 +39,18 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     this.originNs = process.hrtime.bigint();
     if ('unavailable' in gpus) {
       this.#sampling = null;
+      this.#cpu = null;
       this.unavailableReason = gpus.unavailable;
       this.library = { path: '', source: 'default', simulated: false, driverVersion: null, nvmlVersion: null, boundSymbols: [], missingSymbols: [] };
     } else {
-      this.#sampling = new GpuSampling(options, gpus.session, gpus.selected, this.originNs, () => this.#drain());
+      this.#cpu = options.cpu === false ? null : new CpuSampling(options, this.originNs);
+      this.#sampling = new GpuSampling(options, gpus.session, gpus.selected, this.originNs, () => this.#drain(), this.#cpu);
       this.unavailableReason = null;
       this.library = gpus.session.library;
     }
     this.gpus = this.#sampling?.gpus ?? [];
     this.#timelines = this.#sampling?.timelines ?? [];
-    this.#settlement = new Settlement(this.#timelines);
+    this.#settlement = new Settlement(this.#timelines, this.#cpu);
     this.#book = new ScopeBook({
       boundary: () => this.#boundary(),
       label: (b, label, tokens) => {
@@ -67,21 +71,10 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    */
   static async open(options: MonitorOptions = {}): Promise<EnergyMonitor> {
     const o = parseMonitorOptions(options);
-    const nvmlOptions = { ...(o.simulate !== undefined ? { simulate: o.simulate } : {}), ...(o.library ? { library: o.library } : {}) };
-    let session: NvmlSession;
+    const gpus = openGpus(o);
+    if ('unavailable' in gpus) return new EnergyMonitor(o, gpus);
     try {
-      session = NvmlSession.open(nvmlOptions);
-    } catch (err) {
-      if (o.ifUnavailable === 'noop' && meansNoGpu(err)) return new EnergyMonitor(o, { unavailable: (err as Error).message });
-      throw err;
-    }
-    try {
-      if (o.ifUnavailable === 'noop' && session.deviceCount() === 0) {
-        session.close();
-        return new EnergyMonitor(o, { unavailable: 'NVML reports no GPU on this machine' });
-      }
-      const selected = selectGpus(session, o);
-      const monitor = new EnergyMonitor(o, { session, selected });
+      const monitor = new EnergyMonitor(o, gpus);
       const none = monitor.gpus.find((g) => g.powerSource === 'none' && !g.hasEnergyCounter);
       if (none) {
         await monitor.close();
@@ -89,7 +82,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       }
       return monitor;
     } catch (err) {
-      session.close();
+      gpus.session.close();
       throw err;
     }
   }
@@ -177,17 +170,21 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** The retained power and counter samples of GPU `gpu` (NVML index) between two monotonic instants. */
   timeline(gpu: number, fromNs?: bigint, toNs?: bigint): TimelineSamples {
-    const tl = this.#timelines.find((t) => t.gpu === gpu);
-    if (!tl) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
+    const tl = this.#timelineOf(gpu);
     if (!this.closed) this.#drain();
     return tl.samples(fromNs, toNs);
+  }
+
+  #timelineOf(gpu: number): PowerTimeline {
+    const tl = this.#timelines.find((t) => t.gpu === gpu);
+    if (!tl) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
+    return tl;
   }
 
   /** A point-in-time NVML reading of a measured GPU (temperature, clocks, power). */
   deviceStatus(gpu: number): DeviceStatus {
     this.#checkOpen();
-    if (!this.gpus.some((g) => g.index === gpu))
-      throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
+    this.#timelineOf(gpu);
     return this.#sampling!.session.status(gpu);
   }
 
@@ -195,6 +192,11 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   latestPowerW(): number {
     if (this.#sampling === null) return NaN;
     return this.#timelines.reduce((s, t) => s + (Number.isFinite(t.lastPowerW) ? t.lastPowerW : 0), 0);
+  }
+
+  /** CPU energy as this monitor reads it (zones, why not, latest power); null with `cpu: false` or without a GPU. */
+  cpuStatus(): CpuStatus | null {
+    return this.#cpu?.status() ?? null;
   }
 
   stats(): MonitorStats {
@@ -233,7 +235,6 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   #closedSync = false;
 
   // ---- ScopeHost ----
-
   /** @internal */
   endScope(rec: ScopeRecord, outcome: Measurement['outcome'], counts: ScopeCounts = {}): void {
     this.#book.end(rec, outcome, counts);
@@ -243,7 +244,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   measurementOf(rec: ScopeRecord): Measurement {
     if (rec.final) return rec.final;
     if (this.#sampling === null) return (rec.final = noGpuMeasurement(rec));
-    const m = buildMeasurement(rec, this.#timelines);
+    const m = buildMeasurement(rec, this.#timelines, this.#cpu);
     // Extrapolated (forced) ends may still be settled later: not cached until they are.
     if (rec.settled && !rec.start.forced && !rec.end!.forced) rec.final = m;
     return m;
@@ -261,7 +262,6 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   // ---- internals ----
-
   #checkOpen(): void {
     if (this.#closed) throw new WattscopeError('WATTSCOPE_CLOSED', 'the EnergyMonitor is closed');
   }
@@ -295,6 +295,6 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     this.#book.runs.delete(run);
     // Boundaries settle in order: once the run's end has, every phase boundary before it has too.
     while (!end.settled && !this.#closedSync) await this.#tick();
-    return summarizeRun(run, end, this.#timelines, this.gpus, this.#settlement.monotonicity);
+    return summarizeRun(run, end, this.#timelines, this.gpus, this.#settlement.monotonicity, this.#cpu);
   }
 }

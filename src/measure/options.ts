@@ -34,13 +34,25 @@ export interface MonitorOptions {
   ifUnavailable?: 'throw' | 'noop';
   /** Called with every scope's final (settled) measurement. */
   onMeasurement?: (m: Measurement) => void;
+  /**
+   * CPU package and DRAM energy from RAPL (Linux powercap), read on the sampler's thread:
+   * 'auto' (default) where readable, else each measurement's `cpu` says why not; true: an error
+   * (WATTSCOPE_NO_RAPL) where it cannot be read; false: not read (`cpu: null`).
+   */
+  cpu?: boolean | 'auto';
+  /** Rate of the RAPL reads, Hz (1 to sampleHz; default: sampleHz). */
+  cpuSampleHz?: number;
+  /** The powercap tree to read (default: WATTSCOPE_POWERCAP_ROOT, else /sys/class/powercap). */
+  powercapRoot?: string;
 }
 
 /** The options with their defaults filled in. */
 export interface ResolvedMonitorOptions extends Omit<
   MonitorOptions,
-  'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable'
+  'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable' | 'cpu' | 'cpuSampleHz'
 > {
+  cpu: boolean | 'auto';
+  cpuSampleHz: number;
   gpus: 'all' | Array<number | string>;
   sampleHz: number;
   retentionS: number;
@@ -61,6 +73,9 @@ const MONITOR_OPTION_KEYS = [
   'library',
   'ifUnavailable',
   'onMeasurement',
+  'cpu',
+  'cpuSampleHz',
+  'powercapRoot',
 ] as const;
 
 /** `gpus`: 'all', or a non-empty array of CUDA indices (integers from 0) and UUIDs (non-empty strings). */
@@ -84,7 +99,12 @@ export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
     settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 2000),
     drainIntervalMs: reader.number('drainIntervalMs', { min: 1, max: 1000 }, 50),
     ifUnavailable: reader.choice('ifUnavailable', ['throw', 'noop'] as const, 'throw'),
+    cpu: reader.choice('cpu', [true, false, 'auto'] as const, 'auto'),
+    cpuSampleHz: 0,
   };
+  resolved.cpuSampleHz = reader.number('cpuSampleHz', { min: 1, max: resolved.sampleHz }, resolved.sampleHz);
+  const powercapRoot = reader.text('powercapRoot');
+  if (powercapRoot !== undefined) resolved.powercapRoot = powercapRoot;
   const cudaVisibleDevices = reader.raw('cudaVisibleDevices');
   if (cudaVisibleDevices !== undefined) {
     if (typeof cudaVisibleDevices !== 'string') throw reader.error('cudaVisibleDevices', 'expected a string');

@@ -7,7 +7,9 @@ import { attribute, emptyPhaseTotal, type Boundary, type ScopeRecord } from './l
 import type { MonitorGpu } from './monitor.js';
 import type { MonotonicityCheck } from './monotonicity.js';
 import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
+import type { CpuSampling } from '../cpu/cpu-sampling.js';
 import type { ClocksEventReason } from './clocks-events.js';
+import { runCpuEnergy } from './run-cpu.js';
 import type { PowerTimeline } from './timeline.js';
 import type { RunFlag, RunSummary } from './types.js';
 
@@ -28,6 +30,7 @@ export function summarizeRun(
   timelines: readonly PowerTimeline[],
   gpus: MonitorGpu[],
   monotonicity: MonotonicityCheck,
+  cpu: CpuSampling | null = null,
 ): RunSummary {
   const ended = run.phases.filter((p) => p.end);
   const regression = usesRegression(timelines);
@@ -51,6 +54,8 @@ export function summarizeRun(
       total.uncertaintyJ = regressionUncertaintyJ(timelines, name, where) ?? total.uncertaintyJ;
     }
   }
+  const cpuEnergy = runCpuEnergy(run.start, end, ended, cpu);
+  for (const [name, total] of Object.entries(phases)) total.cpu = cpuEnergy?.phases[name] ?? null;
   const flags = new Set<RunFlag>(timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
   if (run.start.forced || end.forced || ended.some((p) => p.start.forced || p.end!.forced)) flags.add('unsettled');
   if (timelines.some((t) => t.lostAt !== null)) flags.add('gpu-lost');
@@ -73,6 +78,8 @@ export function summarizeRun(
     totalUncertaintyJ: uncertaintyAt(end) + uncertaintyAt(run.start) + timelines.reduce((sum, tl) => sum + counterStepsUncertaintyJ(tl, run.start.t, end.t), 0),
     phases,
     unattributedEnergyJ: unattributedJ,
+    cpu: cpuEnergy?.total ?? null,
+    unattributedCpu: cpuEnergy?.unattributed ?? null,
     queries: run.queries,
     failedQueries: run.failedQueries,
     method,

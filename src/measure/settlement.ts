@@ -5,6 +5,7 @@
  * waiting at the settle timeout is forced (extrapolated, flagged `unsettled`) and settled again
  * once the counter has updated past it. Every settled point goes through the monotonicity check.
  */
+import type { CpuSampling } from '../cpu/cpu-sampling.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { MonotonicityCheck } from './monotonicity.js';
 import type { PowerTimeline } from './timeline.js';
@@ -17,7 +18,7 @@ const COMPACT_AFTER = 4096;
 
 /** A boundary at `tNs`, `originNs` being the monitor's origin, not yet settling. */
 export function newBoundary(tNs: bigint, originNs: bigint): Boundary {
-  return { tNs, t: Number(tNs - originNs), points: EMPTY, lost: NONE_LOST, forced: false, settled: false };
+  return { tNs, t: Number(tNs - originNs), points: EMPTY, lost: NONE_LOST, forced: false, cpu: null, settled: false };
 }
 
 /** A queue read from `head` on, compacted now and then. */
@@ -42,10 +43,13 @@ export class Settlement {
   readonly #timelines: readonly PowerTimeline[];
   readonly #boundaries = new Queue<Boundary>();
   readonly #scopes = new Queue<ScopeRecord>();
+  readonly #cpu: CpuSampling | null;
   #forced: Boundary[] = [];
 
-  constructor(timelines: readonly PowerTimeline[]) {
+  /** `cpu`: the RAPL zones read beside the GPUs (a boundary then also waits for a read past it), or null. */
+  constructor(timelines: readonly PowerTimeline[], cpu: CpuSampling | null = null) {
     this.#timelines = timelines;
+    this.#cpu = cpu?.measuring ? cpu : null;
   }
 
   /** Boundaries still waiting. */
@@ -113,6 +117,11 @@ export class Settlement {
         this.#forced.push(b);
       }
     });
+    if (done && this.#cpu !== null && b.cpu === null) {
+      // RAPL reads come at the sampler's rate or below it: past the GPUs' counters, or soon after.
+      if (this.#cpu.readyAt(b.t) || force) b.cpu = this.#cpu.pointAt(b.t);
+      else done = false;
+    }
     b.settled = done;
     return done;
   }

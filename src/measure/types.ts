@@ -1,10 +1,11 @@
 /** Result types of measurement scopes. */
+import type { CpuEnergy } from '../cpu/cpu-energy.js';
 import type { ClocksEventReason } from './clocks-events.js';
 import type { EnergyMethod, MeasurementFlag, RunFlag } from './estimate.js';
 import type { SelectedGpu } from './gpu-selection.js';
 import type { EnergyDecrease } from './monotonicity.js';
 
-export type { EnergyMethod, MeasurementFlag, RunFlag };
+export type { CpuEnergy, EnergyMethod, MeasurementFlag, RunFlag };
 
 /** Energy of one scope on one GPU. */
 export interface GpuEnergy {
@@ -41,6 +42,11 @@ interface MeasurementBase {
   tokens: number | null;
   /** Samples (inputs) processed, where given. */
   samples: number | null;
+  /**
+   * The CPU packages' and DRAM energy of the scope from RAPL (figures null with the reason where
+   * RAPL is not readable), or null when the monitor does not read the CPU (`cpu: false`, or no GPU).
+   */
+  cpu: CpuEnergy | null;
 }
 
 /** A scope whose energy could be estimated. */
@@ -87,6 +93,8 @@ export interface PhaseTotal {
   tokens: number;
   samples: number;
   energyPerTokenJ: number | null;
+  /** The phase's CPU packages' and DRAM energy (RAPL), or null when the monitor does not read the CPU. */
+  cpu: CpuEnergy | null;
 }
 
 /** A run (e.g. one pass over a dataset): phases plus unattributed energy equal the total. */
@@ -101,6 +109,10 @@ export interface RunSummary {
   phases: Record<string, PhaseTotal>;
   /** Energy in the gaps between phases (no phase scope open), J. */
   unattributedEnergyJ: number;
+  /** The run's CPU packages' and DRAM energy (RAPL), or null when the monitor does not read the CPU. */
+  cpu: CpuEnergy | null;
+  /** CPU energy in the gaps between phases, or null. */
+  unattributedCpu: CpuEnergy | null;
   queries: number;
   /** Queries whose function threw (their phases are still measured). */
   failedQueries: number;
@@ -138,6 +150,9 @@ export interface MonitorStats {
   lateTicks: number;
   droppedSamples: number;
   meanPollNs: number;
+  /** RAPL zone reads made by the sampler thread, and their mean duration, ns (0 without CPU energy). */
+  raplReads: number;
+  meanRaplReadNs: number;
   bytesHeld: number;
   pendingBoundaries: number;
   /** Times cumulative energy was seen to run backwards (always 0 unless something is wrong; see `energyDecreases`). */

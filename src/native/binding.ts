@@ -87,6 +87,27 @@ export interface NativeSamplerStats {
   startedNs: bigint;
   dropped: number[];
   running: boolean;
+  /** RAPL zone reads made, and the time they took, ns. */
+  raplReads: number;
+  raplReadNsTotal: number;
+}
+
+/** The sampler's RAPL reads since the last drain: zone index, monotonic ns, read span, cumulative µJ (NaN: failed, see errno). */
+export interface NativeRaplBatch {
+  zone: Int32Array;
+  tNs: BigInt64Array;
+  spanNs: Float64Array;
+  energyUj: Float64Array;
+  errno: Int32Array;
+  /** Reads dropped since the last drain because the buffer was full. */
+  dropped: number;
+}
+
+/** The RAPL zones the sampler thread reads, every `everyTicks` ticks. */
+export interface NativeRaplRequest {
+  root: string;
+  zones: string[];
+  everyTicks: number;
 }
 
 /** The addon's flat, handle-based surface. */
@@ -104,8 +125,15 @@ export interface NativeBinding {
   readInstantPowerMw(session: NativeHandle, index: number): number;
   powerSamples(session: NativeHandle, index: number, sinceUs: number): { timestampsUs: Float64Array; powerMw: Float64Array };
   indexByUuid(session: NativeHandle, uuid: string): { index: number; mig: boolean };
-  samplerStart(session: NativeHandle, indices: number[], hz: number, capacity: number): { handle: NativeHandle; slots: NativeSamplerSlot[] };
+  samplerStart(
+    session: NativeHandle,
+    indices: number[],
+    hz: number,
+    capacity: number,
+    rapl?: NativeRaplRequest,
+  ): { handle: NativeHandle; slots: NativeSamplerSlot[] };
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
+  samplerDrainRapl(sampler: NativeHandle): NativeRaplBatch;
   samplerStats(sampler: NativeHandle): NativeSamplerStats;
   samplerStop(sampler: NativeHandle): void;
   /** The RAPL zones of a powercap tree (errno: why energy_uj cannot be read, 0 when it can). */

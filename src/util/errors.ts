@@ -19,6 +19,7 @@ export type WattscopeErrorCode =
   | 'WATTSCOPE_BAD_LEADERBOARD'
   | 'WATTSCOPE_BAD_REPORT'
   | 'WATTSCOPE_LOCKED'
+  | 'WATTSCOPE_NO_RAPL'
   | 'WATTSCOPE_IO';
 
 export interface WattscopeErrorDetails {

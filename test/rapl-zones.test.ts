@@ -59,15 +59,24 @@ describe('RAPL zones', () => {
       if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
       const monitor = await EnergyMonitor.open({ simulate: true, powercapRoot: ${JSON.stringify(root)} });
       const { measurement } = await monitor.measure('pause', () => new Promise((r) => setTimeout(r, 30)));
+      const { runBenchmark, syntheticDataset } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'public', 'runner.js'))});
+      const report = await runBenchmark({ dataset: syntheticDataset(3), handler: (row, q) => q.phase('decode', () => {}), runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0 });
       await monitor.close();
       await loaded.close();
-      console.log(JSON.stringify({ zones: listRaplZones(${JSON.stringify(root)}), cpu: measurement.cpu }));`;
+      console.log(JSON.stringify({ zones: listRaplZones(${JSON.stringify(root)}), cpu: measurement.cpu, run: report.runs[0].cpu, notes: report.notes }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    const { zones, cpu } = JSON.parse(r.stdout) as {
+    type Cpu = { packageEnergyJ: number | null; dramEnergyJ: number | null; reason: string | null };
+    const { zones, cpu, run, notes } = JSON.parse(r.stdout) as {
       zones: Array<{ id: string; readable: boolean; problem: string | null }>;
-      cpu: { packageEnergyJ: number | null; dramEnergyJ: number | null; reason: string | null };
+      cpu: Cpu;
+      run: Cpu;
+      notes: string[];
     };
+    // And in a run's report: the run's CPU figures and the report's notes.
+    expect(run.packageEnergyJ).toBeNull();
+    expect(run.reason).toContain(`${locked} is readable only by root (since CVE-2020-8694)`);
+    expect(notes.join('\n')).toContain(`${locked} is readable only by root`);
     // One package only root may read: the packages' energy is unknown (null, with why), not the other package's alone.
     expect(cpu.packageEnergyJ).toBeNull();
     expect(cpu.reason).toContain(`${locked} is readable only by root (since CVE-2020-8694)`);

@@ -1,7 +1,7 @@
 /** `wattscope impact <result> [--pue ... --grid ... --region ... --volume ...]`: energy, carbon, water, ADPe, PE. */
 import { WattscopeError } from '../util/errors.js';
 import { estimateImpact, parseRegion, type ImpactFigures, type ImpactOptions } from '../scoring/impact.js';
-import { describePhases, readResult } from '../formats/result-reader.js';
+import { describePhases, readResult, type BenchmarkResult } from '../formats/result-reader.js';
 import { parse, str } from './common.js';
 
 export const impactHelp = `wattscope impact <result-dir> [--volume QUERIES_PER_DAY] [--pue N] [--grid G_CO2E_PER_KWH] [--wue L_PER_KWH]
@@ -44,16 +44,22 @@ export function impactCommand(argv: string[]): number {
   }
   const region = str(values, 'region');
   if (region) options.region = parseRegion(region);
+  const hostSource = useMeasuredHostEnergy(options, result.hostEnergy);
   const est = estimateImpact(options);
   if (values.json) {
     process.stdout.write(
-      JSON.stringify({ source: result.source, format: result.format, phases: result.phases, warnings: result.warnings, ...est }, null, 2) + '\n',
+      JSON.stringify(
+        { source: result.source, format: result.format, phases: result.phases, warnings: result.warnings, cpuRamSource: hostSource, ...est },
+        null,
+        2,
+      ) + '\n',
     );
     return 0;
   }
   const lines = [
     `from ${result.source}: GPU ${result.energyWh.toPrecision(4)} Wh per 1,000 queries; PUE ${est.inputs.pue}, grid ${est.inputs.gridGCo2ePerKwh} g CO2e/kWh${est.defaulted.gridGCo2ePerKwh ? ' (default: a gas combined-cycle plant, not a grid average; set --grid)' : ''}, WUE ${est.inputs.wueLPerKwh} L/kWh, region ${est.inputs.region} (ADPe and PE factors only)`,
     ...describePhases(result).map((l) => `  ${l}`),
+    `CPU and RAM: ${hostSource}`,
     ...result.warnings.map((w) => `warning: ${w}`),
     line('per 1,000 queries', est.per1000Queries),
   ];
@@ -61,4 +67,19 @@ export function impactCommand(argv: string[]): number {
   lines.push('defaults used:', ...Object.entries(est.defaulted).map(([k, v]) => `  ${k}: ${v}`));
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+/**
+ * Takes the result's measured CPU and RAM energy where it has them and no flag overrides them;
+ * says where the CPU and RAM figures come from: the flags, the result, or the fixed ratios.
+ */
+function useMeasuredHostEnergy(options: ImpactOptions, host: BenchmarkResult['hostEnergy']): string {
+  const given = options.cpuWhPer1000 !== undefined || options.ramWhPer1000 !== undefined;
+  if (!given && host !== null) {
+    options.cpuWhPer1000 = host.cpuWh;
+    options.ramWhPer1000 = host.ramWh;
+    return `${host.cpuWh.toPrecision(4)} and ${host.ramWh.toPrecision(4)} Wh per 1,000 queries, from the result (${host.source})`;
+  }
+  if (given) return 'as given (--cpu-wh, --ram-wh; a figure not given is a fixed ratio of the GPU energy)';
+  return 'not in the result: fixed ratios of the GPU energy (see the defaults below)';
 }

@@ -26,9 +26,11 @@ export interface AiEnergyBenchmarksReport {
   energy: {
     gpu_energy_wh: number;
     gpu_energy_kwh: number;
-    cpu_energy_wh: null;
-    ram_energy_wh: null;
-    total_energy_wh: null;
+    /** RAPL's CPU packages and DRAM over the pass, Wh; null where not read. */
+    cpu_energy_wh: number | null;
+    ram_energy_wh: number | null;
+    /** GPU + CPU + RAM, Wh, when both CPU and RAM are known; else null. */
+    total_energy_wh: number | null;
     energy_wh: number;
     emissions_g_co2eq: null;
     duration_seconds: number;
@@ -68,6 +70,10 @@ export function toAiEnergyBenchmarksReport(report: WattscopeReport): AiEnergyBen
   const runs = report.runs.filter((r) => r.included);
   if (runs.length === 0) return null;
   const gpuWh = mean(runs.map((r) => r.totalEnergyJ)) / 3600;
+  const cpuJ = meanOrNull(runs, (r) => r.cpu?.packageEnergyJ ?? null);
+  const ramJ = meanOrNull(runs, (r) => r.cpu?.dramEnergyJ ?? null);
+  const cpuWh = cpuJ === null ? null : cpuJ / 3600;
+  const ramWh = ramJ === null ? null : ramJ / 3600;
   const durationS = mean(runs.map((r) => r.durationS));
   const totalPrompts = Math.round(mean(runs.map((r) => r.queries)));
   const failed = Math.round(mean(runs.map((r) => r.failedQueries)));
@@ -102,9 +108,9 @@ export function toAiEnergyBenchmarksReport(report: WattscopeReport): AiEnergyBen
     energy: {
       gpu_energy_wh: gpuWh,
       gpu_energy_kwh: gpuWh / 1000,
-      cpu_energy_wh: null,
-      ram_energy_wh: null,
-      total_energy_wh: null,
+      cpu_energy_wh: cpuWh,
+      ram_energy_wh: ramWh,
+      total_energy_wh: cpuWh !== null && ramWh !== null ? gpuWh + cpuWh + ramWh : null,
       energy_wh: gpuWh,
       emissions_g_co2eq: null,
       duration_seconds: durationS,
@@ -113,7 +119,10 @@ export function toAiEnergyBenchmarksReport(report: WattscopeReport): AiEnergyBen
     wattscope: {
       runs_averaged: runs.length,
       runs_planned: report.benchmark.runsPlanned,
-      note: 'one pass = the mean of the included runs over the dataset; cpu, ram, total and emissions are not measured (null); per-phase figures are in wattscope-report.json',
+      note:
+        cpuWh !== null && ramWh !== null
+          ? "one pass = the mean of the included runs over the dataset; cpu and ram are RAPL's CPU packages and DRAM; emissions are not measured (null); per-phase figures are in wattscope-report.json"
+          : 'one pass = the mean of the included runs over the dataset; cpu and ram were not read (RAPL absent or unreadable: see wattscope-report.json), so they and total are null; emissions are not measured (null)',
     },
   };
 }

@@ -8,7 +8,10 @@ import { WattscopeError } from '../util/errors.js';
 
 const KWH_PER_J = 1 / 3.6e6;
 
-/** One energy object of optimum-benchmark (kWh). wattscope measures the GPU only: cpu and ram are null. */
+/**
+ * One energy object of optimum-benchmark (kWh). cpu and ram are RAPL's CPU packages and DRAM where
+ * they were read (else null); total is their sum with the GPU when both are known, else the GPU alone.
+ */
 export interface ObEnergy {
   unit: 'kWh';
   cpu: number | null;
@@ -28,7 +31,25 @@ export interface ObPhase {
 
 export type BenchmarkReport = Record<'preprocess' | 'prefill' | 'decode' | 'per_token', ObPhase>;
 
-const energyOf = (j: number): ObEnergy => ({ unit: 'kWh', cpu: null, ram: null, gpu: j * KWH_PER_J, total: j * KWH_PER_J });
+/** A phase's energy per 1,000 queries, J: the GPU's, and RAPL's CPU packages and DRAM (null where not read). */
+export interface PhaseEnergyInput {
+  energyJ: number;
+  cpuJ?: number | null;
+  ramJ?: number | null;
+  tokens: number | null;
+  samples: number | null;
+}
+
+function energyOf(gpuJ: number, cpuJ: number | null = null, ramJ: number | null = null): ObEnergy {
+  const cpu = cpuJ === null ? null : cpuJ * KWH_PER_J;
+  const ram = ramJ === null ? null : ramJ * KWH_PER_J;
+  const gpu = gpuJ * KWH_PER_J;
+  return { unit: 'kWh', cpu, ram, gpu, total: cpu !== null && ram !== null ? gpu + cpu + ram : gpu };
+}
+
+/** The mean of a figure every run has, or null when any run lacks it. */
+const meanOf = (values: Array<number | null | undefined>): number | null =>
+  values.every((v): v is number => typeof v === 'number') ? values.reduce((a, b) => a + b, 0) / values.length : null;
 
 const emptyPhase = (): ObPhase => ({ memory: null, latency: null, throughput: null, energy: null, efficiency: null, measures: null });
 
@@ -36,13 +57,13 @@ const emptyPhase = (): ObPhase => ({ memory: null, latency: null, throughput: nu
  * Builds benchmark_report.json from per-run phase energies, J per 1,000 queries.
  * `energy` is the mean over the included runs; `measures` lists every included run.
  */
-export function toBenchmarkReport(runs: Array<Record<string, { energyJ: number; tokens: number | null; samples: number | null }>>): BenchmarkReport {
+export function toBenchmarkReport(runs: Array<Record<string, PhaseEnergyInput>>): BenchmarkReport {
   const report: BenchmarkReport = { preprocess: emptyPhase(), prefill: emptyPhase(), decode: emptyPhase(), per_token: emptyPhase() };
   for (const phase of ['preprocess', 'prefill', 'decode'] as const) {
     const per = runs.map((r) => r[phase]).filter((p): p is NonNullable<typeof p> => p !== undefined);
     if (per.length === 0) continue;
     const meanJ = per.reduce((s, p) => s + p.energyJ, 0) / per.length;
-    const energy = energyOf(meanJ);
+    const energy = energyOf(meanJ, meanOf(per.map((p) => p.cpuJ)), meanOf(per.map((p) => p.ramJ)));
     // Counts are known only where every run counted them; otherwise the efficiency is null.
     const meanCount = (key: 'tokens' | 'samples') => (per.every((p) => p[key] !== null) ? per.reduce((s, p) => s + p[key]!, 0) / per.length : null);
     const tokens = meanCount('tokens');
@@ -52,7 +73,7 @@ export function toBenchmarkReport(runs: Array<Record<string, { energyJ: number; 
       ...emptyPhase(),
       energy,
       efficiency: count !== null && count > 0 && energy.total > 0 ? { unit: useTokens ? 'tokens/kWh' : 'samples/kWh', value: count / energy.total } : null,
-      measures: per.map((p) => energyOf(p.energyJ)),
+      measures: per.map((p) => energyOf(p.energyJ, p.cpuJ ?? null, p.ramJ ?? null)),
     };
   }
   return report;

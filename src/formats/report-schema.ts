@@ -22,6 +22,15 @@ const Stat = z.object({
 
 const Pct = z.object({ p50: z.number(), p90: z.number(), p99: z.number() });
 
+/** CPU packages' and DRAM energy from RAPL, J; a null figure has its reason. */
+const CpuRecordSchema = z.object({
+  packageEnergyJ: z.number().nullable(),
+  packageUncertaintyJ: z.number().nullable(),
+  dramEnergyJ: z.number().nullable(),
+  dramUncertaintyJ: z.number().nullable(),
+  reason: z.string().nullable(),
+});
+
 const RunPhase = z.object({
   energyJ: z.number(),
   uncertaintyJ: z.number(),
@@ -29,6 +38,8 @@ const RunPhase = z.object({
   count: z.number().int(),
   tokens: z.number(),
   samples: z.number(),
+  /** The phase's CPU energy (RAPL); null when not read, absent in reports of older versions. */
+  cpu: CpuRecordSchema.nullable().optional(),
 });
 
 export const RunRecordSchema = z.object({
@@ -48,6 +59,8 @@ export const RunRecordSchema = z.object({
   unattributedEnergyJ: z.number(),
   /** Per phase, as measured over this run's queries (not normalized). */
   phases: z.record(z.string(), RunPhase),
+  /** The run's CPU energy (RAPL); null when not read, absent in reports of older versions. */
+  cpu: CpuRecordSchema.nullable().optional(),
   /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
   phaseWhPer1000: z.record(z.string(), z.number()),
   method: z.enum(['energy-counter', 'counter-interpolated', 'counter-regression', 'power-integration']),

@@ -24,6 +24,15 @@ export interface LatencyPercentiles {
   p99: number;
 }
 
+/** CPU packages' and DRAM energy from RAPL, J, as measured (not normalized); a null figure has its reason. */
+export interface CpuRecord {
+  packageEnergyJ: number | null;
+  packageUncertaintyJ: number | null;
+  dramEnergyJ: number | null;
+  dramUncertaintyJ: number | null;
+  reason: string | null;
+}
+
 /** One phase over one run, as measured (not normalized). */
 export interface RunPhaseRecord {
   energyJ: number;
@@ -32,6 +41,8 @@ export interface RunPhaseRecord {
   count: number;
   tokens: number;
   samples: number;
+  /** The phase's CPU energy (RAPL); null when CPU energy was not read (absent in reports of older versions). */
+  cpu?: CpuRecord | null;
 }
 
 /** A run's serving metrics, when the handler measured a model server. */
@@ -71,6 +82,8 @@ export interface RunRecord {
   unattributedEnergyJ: number;
   /** Per phase, as measured over this run's queries (not normalized). */
   phases: Record<string, RunPhaseRecord>;
+  /** The run's CPU energy (RAPL), as measured; null when CPU energy was not read (absent in reports of older versions). */
+  cpu?: CpuRecord | null;
   /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
   phaseWhPer1000: Record<string, number>;
   method: 'energy-counter' | 'counter-interpolated' | 'counter-regression' | 'power-integration';

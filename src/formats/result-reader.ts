@@ -43,6 +43,12 @@ export interface BenchmarkResult {
   date: string | null;
   hardware: string | null;
   source: string;
+  /**
+   * CPU and RAM energy per 1,000 queries, Wh, where the result states both (RAPL in a wattscope
+   * report; CodeCarbon's figures in optimum-benchmark and ai_energy_benchmarks), with where they
+   * come from; null otherwise.
+   */
+  hostEnergy: { cpuWh: number; ramWh: number; source: string } | null;
 }
 
 /** The phases of the AI Energy Score methodology, listed in every result (null where unknown). */
@@ -96,7 +102,31 @@ const bare = (file: string, format: ResultFormat, energyWh: number, phases: Reco
   date: null,
   hardware: null,
   source: file,
+  hostEnergy: null,
 });
+
+/** A number at `field`, or null when it is null or absent (anything else is an error naming the field). */
+function optionalNumberAt(file: string, value: unknown, field: string): number | null {
+  return value === null || value === undefined ? null : numberAt(file, value, field);
+}
+
+/** Both CPU and RAM Wh, or null when either is unknown. */
+const hostEnergyOf = (cpuWh: number | null, ramWh: number | null, source: string): BenchmarkResult['hostEnergy'] =>
+  cpuWh !== null && ramWh !== null ? { cpuWh, ramWh, source } : null;
+
+/** A wattscope report's CPU packages and DRAM per 1,000 queries (mean of the included runs), or null where a run lacks them. */
+function reportHostEnergy(r: WattscopeReport): BenchmarkResult['hostEnergy'] {
+  const runs = r.runs.filter((run) => run.included);
+  const perRun = runs.map((run) => (run.cpu?.packageEnergyJ != null && run.cpu.dramEnergyJ != null ? run.cpu : null));
+  if (runs.length === 0 || perRun.some((c) => c === null)) return null;
+  const meanWh = (pick: (c: NonNullable<(typeof perRun)[number]>) => number) =>
+    (perRun.reduce((sum, c) => sum + pick(c!), 0) / perRun.length) * (r.benchmark.per1000Scale / 3600);
+  return hostEnergyOf(
+    meanWh((c) => c.packageEnergyJ!),
+    meanWh((c) => c.dramEnergyJ!),
+    "measured: RAPL's CPU packages and DRAM",
+  );
+}
 
 function fromWhText(file: string): BenchmarkResult {
   const text = readFileSync(file, 'utf8').trim();
@@ -126,6 +156,7 @@ export function wattscopeReportResult(r: WattscopeReport, file: string): Benchma
     reasoning: r.benchmark.reasoning === null ? null : r.benchmark.reasoning !== 'off',
     date: r.updatedAt.slice(0, 10),
     hardware: (r.device.simulated ? 'simulated ' : '') + names.join(' + '),
+    hostEnergy: reportHostEnergy(r),
   };
 }
 
@@ -133,6 +164,7 @@ function fromOptimum(file: string, json: Record<string, unknown>): BenchmarkResu
   const phases: Record<string, PhaseResult> = {};
   let total = 0;
   let measured = 0;
+  const host = { cpuWh: 0 as number | null, ramWh: 0 as number | null };
   for (const [name, value] of Object.entries(json)) {
     if (NOT_QUERY_PHASES.has(name) || !isObject(value) || !('energy' in value)) continue;
     const energy = value.energy;
@@ -142,13 +174,22 @@ function fromOptimum(file: string, json: Record<string, unknown>): BenchmarkResu
     }
     if (!isObject(energy)) throw badResult(file, `${name}.energy must be an object or null`, `${name}.energy`);
     const kwh = numberAt(file, energy.gpu, `${name}.energy.gpu`);
+    const cpuKwh = optionalNumberAt(file, energy.cpu, `${name}.energy.cpu`);
+    const ramKwh = optionalNumberAt(file, energy.ram, `${name}.energy.ram`);
+    host.cpuWh = host.cpuWh === null || cpuKwh === null ? null : host.cpuWh + cpuKwh * 1000;
+    host.ramWh = host.ramWh === null || ramKwh === null ? null : host.ramWh + ramKwh * 1000;
     phases[name] = { energyWh: kwh * 1000, reason: null };
     total += kwh * 1000;
     measured++;
   }
   if (measured === 0) throw badResult(file, 'no phase of this optimum-benchmark report has a GPU energy', 'energy.gpu');
-  return bare(file, 'optimum-benchmark', total, withScorePhases(phases, 'absent from the report'));
+  return {
+    ...bare(file, 'optimum-benchmark', total, withScorePhases(phases, 'absent from the report')),
+    hostEnergy: hostEnergyOf(host.cpuWh, host.ramWh, "the report's cpu and ram (CodeCarbon: RAPL, or its TDP estimate)"),
+  };
 }
+
+const perThousand = (wh: number | null, prompts: number) => (wh === null ? null : (wh / prompts) * 1000);
 
 function fromAiEnergyBenchmarks(file: string, json: Record<string, unknown>): BenchmarkResult {
   const energy = json.energy as Record<string, unknown>;
@@ -171,6 +212,11 @@ function fromAiEnergyBenchmarks(file: string, json: Record<string, unknown>): Be
     ...bare(file, 'ai-energy-benchmarks', (gpuWh / ok) * 1000, phases),
     warnings,
     model: typeof config.model === 'string' ? config.model : null,
+    hostEnergy: hostEnergyOf(
+      perThousand(optionalNumberAt(file, energy.cpu_energy_wh, 'energy.cpu_energy_wh'), ok),
+      perThousand(optionalNumberAt(file, energy.ram_energy_wh, 'energy.ram_energy_wh'), ok),
+      "the report's cpu_energy_wh and ram_energy_wh",
+    ),
   };
 }
 

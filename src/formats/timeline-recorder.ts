@@ -17,8 +17,29 @@ export interface TimelineFile {
   phases: string[];
   /** Phase spans, columnar: run index, phase (index into `phases`), start and end in ms after originNs. */
   spans: { run: number[]; phase: number[]; startMs: number[]; endMs: number[] };
-  /** Run windows in ms after originNs. */
-  runs: Array<{ index: number; startMs: number; endMs: number }>;
+  /**
+   * Run windows in ms after originNs, with the run's CPU packages' and DRAM energy and each
+   * phase's (RAPL, J; null figures with the reason; null when CPU energy is not read, absent in older files).
+   */
+  runs: Array<{ index: number; startMs: number; endMs: number; cpu?: TimelineCpu | null }>;
+}
+
+/** A run's CPU energy in timeline.json. */
+export interface TimelineCpu {
+  packageEnergyJ: number | null;
+  dramEnergyJ: number | null;
+  reason: string | null;
+  phases: Record<string, { packageEnergyJ: number | null; dramEnergyJ: number | null }>;
+}
+
+/** The CPU figures of a run summary as timeline.json keeps them. */
+function timelineCpu(summary: RunSummary): TimelineCpu | null {
+  if (summary.cpu === null) return null;
+  const phases: TimelineCpu['phases'] = {};
+  for (const [name, total] of Object.entries(summary.phases)) {
+    phases[name] = { packageEnergyJ: total.cpu?.packageEnergyJ ?? null, dramEnergyJ: total.cpu?.dramEnergyJ ?? null };
+  }
+  return { packageEnergyJ: summary.cpu.packageEnergyJ, dramEnergyJ: summary.cpu.dramEnergyJ, reason: summary.cpu.reason, phases };
 }
 
 export class TimelineRecorder {
@@ -84,7 +105,7 @@ export class TimelineRecorder {
   /** Adds a finished run's window and phase spans (the summary must come from startRun(..., { keepSpans: true })). */
   addRun(index: number, summary: RunSummary): void {
     const ms = (ns: bigint) => Math.round(Number(ns - this.#originNs) / 1e3) / 1e3;
-    this.#runs.push({ index, startMs: ms(summary.startNs), endMs: ms(summary.endNs) });
+    this.#runs.push({ index, startMs: ms(summary.startNs), endMs: ms(summary.endNs), cpu: timelineCpu(summary) });
     for (const sp of summary.spans ?? []) {
       let p = this.#phases.indexOf(sp.phase);
       if (p < 0) p = this.#phases.push(sp.phase) - 1;

@@ -10,7 +10,16 @@ export { loadDataset, TASK_INPUT_COLUMNS } from '../runner/dataset.js';
 export type { Dataset, DatasetRow, DatasetSpec, DatasetFormat } from '../runner/dataset.js';
 export { syntheticDataset, syntheticHandler, syntheticPhasePlan } from '../runner/synthetic.js';
 export { reportJsonSchema } from '../formats/report-json-schema.js';
-export type { WattscopeReport, RunRecord, RunStatistic, RunPhaseRecord, ServingRecord, LatencyPercentiles, ReportGpu } from '../formats/report-types.js';
+export type {
+  WattscopeReport,
+  RunRecord,
+  RunStatistic,
+  RunPhaseRecord,
+  CpuRecord,
+  ServingRecord,
+  LatencyPercentiles,
+  ReportGpu,
+} from '../formats/report-types.js';
 export { toBenchmarkReport, summarizeBenchmarkReport } from '../formats/ai-energy-score.js';
 export type { BenchmarkReport, EnergySummary } from '../formats/ai-energy-score.js';
 export { readResult } from '../formats/result-reader.js';

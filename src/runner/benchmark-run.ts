@@ -4,7 +4,8 @@
  * record: per-phase Wh per 1,000 queries, flags, errors and, through the runStats hook, serving
  * statistics.
  */
-import type { RunRecord } from '../formats/report-types.js';
+import type { CpuRecord, RunRecord } from '../formats/report-types.js';
+import type { CpuEnergy } from '../cpu/cpu-energy.js';
 import type { EnergyMonitor } from '../measure/monitor.js';
 import { THROTTLE_REASONS } from '../measure/clocks-events.js';
 import type { RunSummary } from '../measure/types.js';
@@ -172,9 +173,18 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     phases: Object.fromEntries(
       Object.entries(s.phases).map(([p, t]) => [
         p,
-        { energyJ: t.energyJ, uncertaintyJ: t.uncertaintyJ, durationS: t.durationS, count: t.count, tokens: t.tokens, samples: t.samples },
+        {
+          energyJ: t.energyJ,
+          uncertaintyJ: t.uncertaintyJ,
+          durationS: t.durationS,
+          count: t.count,
+          tokens: t.tokens,
+          samples: t.samples,
+          cpu: cpuRecord(t.cpu),
+        },
       ]),
     ),
+    cpu: cpuRecord(s.cpu),
     phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW),
     method: s.method,
     flags: runFlags(ctx, s, conditions, cooled, endTemperatureC),
@@ -184,4 +194,11 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     errors,
     serving: ctx.o.runStats ? ctx.o.runStats(results, window, ctx.o.concurrency) : null,
   };
+}
+
+/** A CPU energy as a run record keeps it (the method is always RAPL's counter), or null when not read. */
+function cpuRecord(cpu: CpuEnergy | null): CpuRecord | null {
+  if (cpu === null) return null;
+  const { packageEnergyJ, packageUncertaintyJ, dramEnergyJ, dramUncertaintyJ, reason } = cpu;
+  return { packageEnergyJ, packageUncertaintyJ, dramEnergyJ, dramUncertaintyJ, reason };
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { TimelineRecorder } from '../formats/timeline-recorder.js';
-import { EnergyMonitor } from '../measure/monitor.js';
+import { EnergyMonitor, type CpuStatus } from '../measure/monitor.js';
 import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
 import { VERSION } from '../util/version.js';
@@ -108,8 +108,15 @@ function settingsNotes(o: ResolvedBenchmarkOptions, queries: number): string[] {
     notes.push(`the dataset has ${queries} queries, not 1,000: energies are normalized to per-1,000-queries (x${(1000 / queries).toFixed(4)})`);
   if (o.subtractIdle) notes.push('idle power was subtracted from every phase (idle W x phase duration); the figures are not raw GPU energy');
   notes.push("phase energies sum each query's phase scopes; energy between phases is reported as unattributed, not added to any phase");
-  notes.push('benchmark_report.json: cpu and ram are null (wattscope measures the GPU); total equals gpu');
   return notes;
+}
+
+/** What the report says of CPU and RAM energy: RAPL's zones where read, else why not. */
+export function cpuNote(status: CpuStatus | null): string {
+  if (status === null) return 'benchmark_report.json: cpu and ram are null (the monitor does not read CPU energy: cpu: false); total equals gpu';
+  if (status.zones.length === 0 || status.reason !== null)
+    return `benchmark_report.json: cpu and ram are null where not read (${status.reason}); total equals gpu unless both are known`;
+  return `benchmark_report.json: cpu and ram are RAPL's CPU packages and DRAM (${status.zones.join(', ')}), as measured (never idle-subtracted); total is gpu + cpu + ram`;
 }
 
 /** The report as it starts: settings, environment, device, and the runs already completed. */
@@ -189,7 +196,7 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
     if (ownMonitor) await monitor.close();
     throw err;
   }
-  const notes = settingsNotes(o, dataset.rows.length);
+  const notes = [...settingsNotes(o, dataset.rows.length), cpuNote(monitor.cpuStatus())];
   const report = newReport(o, dataset, monitor, previous, notes);
   const state: RunnerState = { configHash, status: 'running', pid: process.pid, runsCompleted: previous.length, updatedAt: now() };
   const recorder = o.outDir ? new TimelineRecorder(monitor) : null;

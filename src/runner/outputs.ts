@@ -104,7 +104,10 @@ function per1000(report: WattscopeReport) {
           // A phase whose scopes reported no tokens has no token count (null), not zero tokens.
           const tokens = counted && counted.tokens > 0 ? counted.tokens * scale : null;
           const samples = counted ? (counted.samples > 0 ? counted.samples : counted.count) * scale : null;
-          return [p, { energyJ: wh * 3600, tokens, samples }];
+          // RAPL's figures as measured, scaled to 1,000 queries (never idle-subtracted); null where not read.
+          const cpuJ = counted?.cpu?.packageEnergyJ != null ? counted.cpu.packageEnergyJ * scale : null;
+          const ramJ = counted?.cpu?.dramEnergyJ != null ? counted.cpu.dramEnergyJ * scale : null;
+          return [p, { energyJ: wh * 3600, cpuJ, ramJ, tokens, samples }];
         }),
       ),
     );

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnergyMonitor } from '../src/index.js';
 import { haveCompiler, startDrivenTree, type DrivenTree } from './helpers/powercap.js';
+import { runCli } from './helpers/cli.js';
 import { configureSim } from './helpers/sim.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,4 +89,23 @@ describe.skipIf(!haveCompiler)('CPU energy of scopes from RAPL (skipped without 
       await monitor.close();
     }
   }, 30_000);
+
+  it("watch shows the CPU packages' and DRAM power over each interval", () => {
+    const watch = runCli(['watch', '--simulate', '--json', '--count', '3', '--interval', '0.4'], { ...process.env, WATTSCOPE_POWERCAP_ROOT: ideal.root });
+    expect(watch.status).toBe(0);
+    const cpuLines = watch.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { cpu?: { packageW: number; dramW: number; reason: string | null } })
+      .filter((line) => line.cpu);
+    expect(cpuLines).toHaveLength(3);
+    for (const { cpu } of cpuLines) {
+      expect(cpu!.reason).toBeNull();
+      // Packages: 30 W plus 20 or 80 W; DRAM: 8 W plus 4 or 6 W.
+      expect(cpu!.packageW).toBeGreaterThan(49);
+      expect(cpu!.packageW).toBeLessThan(111);
+      expect(cpu!.dramW).toBeGreaterThan(11.9);
+      expect(cpu!.dramW).toBeLessThan(14.1);
+    }
+  });
 });

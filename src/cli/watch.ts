@@ -1,9 +1,21 @@
-/** `wattscope watch`: live power and energy per GPU until Ctrl-C. */
+/** `wattscope watch`: live power and energy per GPU, and the CPU's power from RAPL, until Ctrl-C. */
+import { EnergyMonitor } from '../measure/monitor.js';
 import { NvmlSession } from '../nvml/session.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
 
 export const watchHelp = `wattscope watch [--interval SECONDS] [--count N] [--json] [--simulate] [--nvml-library PATH]
-  Prints power (W) and energy since start (J) per GPU every interval (default 1 s) until Ctrl-C.`;
+  Prints power (W) and energy since start (J) per GPU every interval (default 1 s) until Ctrl-C, and the
+  CPU packages' and DRAM power (W) over the interval from RAPL where it is readable (else why not, once).`;
+
+/** A line of CPU power (RAPL) for the interval just ended, or why there is none. */
+function cpuLine(monitor: EnergyMonitor | null, windowS: number, elapsedS: number, json: boolean): string {
+  const status = monitor?.cpuStatus(windowS) ?? null;
+  const packageW = status && status.zones.length > 0 && Number.isFinite(status.packageW) ? status.packageW : null;
+  const dramW = status && Number.isFinite(status.dramW) ? status.dramW : null;
+  const reason = status === null ? 'CPU energy is not read' : status.reason;
+  if (json) return JSON.stringify({ elapsedS, cpu: { packageW, dramW, reason } }) + '\n';
+  return `${fmt(elapsedS, 1, 's').padStart(8)}  CPU    ${fmt(packageW, 1, ' W').padStart(9)}  DRAM ${fmt(dramW, 1, ' W')}${reason ? `  (${reason})` : ''}\n`;
+}
 
 export async function watchCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ...nvmlFlags, interval: { type: 'string' }, count: { type: 'string' } });
@@ -17,13 +29,15 @@ export async function watchCommand(argv: string[]): Promise<number> {
   const n = session.deviceCount();
   const start = Array.from({ length: n }, (_, i) => session.status(i));
   const startNs = start[0]?.timestampNs ?? process.hrtime.bigint();
+  // The CPU's power comes from a monitor's sampler thread reading RAPL (10 reads a second).
+  const cpu = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), sampleHz: 10, ifUnavailable: 'noop' }).catch(() => null);
   let printed = 0;
   return await new Promise<number>((resolve) => {
     const stop = (code: number) => {
       clearInterval(timer);
       process.off('SIGINT', onSigint);
       session.close();
-      resolve(code);
+      void (cpu?.close() ?? Promise.resolve()).then(() => resolve(code));
     };
     const onSigint = () => {
       if (!values.json) process.stdout.write('\nstopped\n');
@@ -45,6 +59,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
           );
         }
       }
+      process.stdout.write(cpuLine(cpu, intervalS, elapsedS, values.json === true));
       if (++printed >= count) stop(0);
     };
     process.on('SIGINT', onSigint);

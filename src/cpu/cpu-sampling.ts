@@ -26,7 +26,7 @@ export interface CpuStatus {
   zones: string[];
   /** Why the packages' or DRAM energy is not measured, or null. */
   reason: string | null;
-  /** Mean power over the last half second, W (NaN where not measured). */
+  /** Mean power over the window asked for (default: the last half second), W (NaN where not measured). */
   packageW: number;
   dramW: number;
 }
@@ -131,8 +131,9 @@ export class CpuSampling {
     return point;
   }
 
-  status(): CpuStatus {
-    return { zones: this.series.map((z) => z.zoneId), reason: this.packageProblem ?? this.dramProblem, ...this.powerW() };
+  /** The zones read, why not, and the power over the last `windowS` seconds. */
+  status(windowS = 0.5): CpuStatus {
+    return { zones: this.series.map((z) => z.zoneId), reason: this.packageProblem ?? this.dramProblem, ...this.powerW(windowS) };
   }
 
   /** The packages' and DRAM power over the last `windowS` seconds, W (NaN where not measured). */

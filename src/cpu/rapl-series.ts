@@ -103,11 +103,13 @@ export class RaplSeries {
     return { energyJ, uncertaintyJ: Math.max(energyJ - lowJ, highJ - energyJ) };
   }
 
-  /** Mean power from the newest retained read back over `windowS`, W (NaN without two good reads). */
+  /** Mean power from the newest retained read back over `windowS` (or since the first read), W (NaN without two good reads). */
   powerW(windowS: number): number {
     const last = this.#lastGoodAtOrBefore(Infinity, this.#tNs.length);
     if (last < 0) return NaN;
-    const from = this.#lastGoodAtOrBefore(this.#tNs[last]! - windowS * 1e9, last);
+    // The window, or as much of it as the reads cover.
+    let from = this.#lastGoodAtOrBefore(this.#tNs[last]! - windowS * 1e9, last);
+    if (from < 0) from = this.#firstGoodAfter(-Infinity);
     if (from < 0 || from === last) return NaN;
     return (this.#energyJ[last]! - this.#energyJ[from]!) / ((this.#tNs[last]! - this.#tNs[from]!) / 1e9);
   }

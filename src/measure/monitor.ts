@@ -194,9 +194,9 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return this.#timelines.reduce((s, t) => s + (Number.isFinite(t.lastPowerW) ? t.lastPowerW : 0), 0);
   }
 
-  /** CPU energy as this monitor reads it (zones, why not, latest power); null with `cpu: false` or without a GPU. */
-  cpuStatus(): CpuStatus | null {
-    return this.#cpu?.status() ?? null;
+  /** CPU energy as this monitor reads it (zones, why not, power over the last `windowS`); null with `cpu: false` or without a GPU. */
+  cpuStatus(windowS = 0.5): CpuStatus | null {
+    return this.#cpu?.status(windowS) ?? null;
   }
 
   stats(): MonitorStats {

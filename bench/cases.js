@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { samplerCases } from './sampler-cases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist', 'index.js');
@@ -88,6 +89,7 @@ async function queryRun(suffix) {
 }
 
 const cases = {
+  ...samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row }),
   async 'addon-query'() {
     const b = loadBinding();
     const s = NvmlSession.open({ simulate: true });
@@ -165,45 +167,6 @@ const cases = {
   async 'query-run-ideal'() {
     process.env.WATTSCOPE_SIM_SENSOR = 'ideal';
     return queryRun(' (ideal sensor)');
-  },
-  async 'sampler-cpu'() {
-    const rows = [];
-    const windowMs = quick ? 500 : 3000;
-    const cpu = async () => {
-      const u0 = process.cpuUsage();
-      const t0 = now();
-      await sleep(windowMs);
-      const u = process.cpuUsage(u0);
-      return ((u.user + u.system) * 1000) / Number(now() - t0);
-    };
-    const b = benchAddon();
-    const idle = await cpu();
-    for (const hz of [100, 1000, 10000]) {
-      // Baseline: what a bare thread waking at this rate costs on this machine (the floor).
-      const floor = b.wakeFloor(hz, windowMs);
-      const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz });
-      await sleep(100);
-      const busy = await cpu();
-      await m.close();
-      rows.push(row(`sampler at ${hz} Hz, 1 GPU, incl. JS drain (vs a bare thread waking at ${hz} Hz)`, '% of a core', (busy - idle) * 100, floor));
-    }
-    return rows;
-  },
-  async 'sampler-rate'() {
-    // The highest rate the sampler sustains: achieved ticks per second for a requested rate.
-    const rows = [];
-    const windowMs = quick ? 500 : 2000;
-    for (const hz of [1000, 5000, 10000, 20000]) {
-      const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz });
-      const s0 = m.stats();
-      const t0 = now();
-      await sleep(windowMs);
-      const s1 = m.stats();
-      const achieved = (s1.ticks - s0.ticks) / (Number(now() - t0) / 1e9);
-      await m.close();
-      rows.push(row(`sampler rate achieved at ${hz} Hz requested (1 GPU, simulated)`, 'Hz', achieved, hz));
-    }
-    return rows;
   },
   async 'event-loop'() {
     const windowMs = quick ? 1000 : 4000;

@@ -16,6 +16,7 @@ const names = [
   'query-run',
   'query-run-ideal',
   'sampler-cpu',
+  'sampler-rapl',
   'sampler-rate',
   'event-loop',
   'cold-open',

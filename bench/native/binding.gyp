@@ -5,6 +5,8 @@
       "sources": [
         "bench_addon.cc",
         "../../native/core/device_queries.cc",
+        "../../native/core/rapl.cc",
+        "../../native/core/rapl_poller.cc",
         "../../native/core/sampler.cc",
         "../../native/nvml/nvml_codes.cc",
         "../../native/nvml/nvml_loader.cc"

@@ -1,0 +1,82 @@
+// The sampler's own cost: CPU share against a bare thread's wake-ups, RAPL on against off, and the
+// highest rate it sustains. Part of bench/cases.js (same rows: { name, unit, value, baseline, ratio }).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** The cases, given cases.js's helpers. */
+export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row }) {
+  return {
+    async 'sampler-cpu'() {
+      const rows = [];
+      const windowMs = quick ? 500 : 3000;
+      const cpu = async () => {
+        const u0 = process.cpuUsage();
+        const t0 = now();
+        await sleep(windowMs);
+        const u = process.cpuUsage(u0);
+        return ((u.user + u.system) * 1000) / Number(now() - t0);
+      };
+      const b = benchAddon();
+      const idle = await cpu();
+      for (const hz of [100, 1000, 10000]) {
+        // Baseline: what a bare thread waking at this rate costs on this machine (the floor).
+        const floor = b.wakeFloor(hz, windowMs);
+        const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz });
+        await sleep(100);
+        const busy = await cpu();
+        await m.close();
+        rows.push(row(`sampler at ${hz} Hz, 1 GPU, incl. JS drain (vs a bare thread waking at ${hz} Hz)`, '% of a core', (busy - idle) * 100, floor));
+      }
+      return rows;
+    },
+    // The sampler reading RAPL (4 zones: two packages and their DRAM, plain files laid out as
+    // /sys/class/powercap) at its rate, against the same sampler with CPU energy off.
+    async 'sampler-rapl'() {
+      const root = mkdtempSync(path.join(tmpdir(), 'wattscope-bench-powercap-'));
+      for (const zone of ['intel-rapl:0', 'intel-rapl:0/intel-rapl:0:0', 'intel-rapl:1', 'intel-rapl:1/intel-rapl:1:0']) {
+        mkdirSync(path.join(root, zone), { recursive: true });
+        writeFileSync(path.join(root, zone, 'name'), zone.includes('/') ? 'dram\n' : `package-${zone.slice(-1)}\n`);
+        writeFileSync(path.join(root, zone, 'energy_uj'), '123456789\n');
+        writeFileSync(path.join(root, zone, 'max_energy_range_uj'), '262143328850\n');
+      }
+      const windowMs = quick ? 500 : 3000;
+      const cpuShare = async (options) => {
+        const m = await EnergyMonitor.open({ simulate: true, sampleHz: 1000, powercapRoot: root, ...options });
+        await sleep(100);
+        const u0 = process.cpuUsage();
+        const t0 = now();
+        await sleep(windowMs);
+        const u = process.cpuUsage(u0);
+        const stats = m.stats();
+        await m.close();
+        return { share: ((u.user + u.system) * 1000) / Number(now() - t0), readNs: stats.meanRaplReadNs };
+      };
+      const off = await cpuShare({ cpu: false });
+      const on = await cpuShare({ cpu: true });
+      const tenth = await cpuShare({ cpu: true, cpuSampleHz: 100 });
+      return [
+        row('process CPU with RAPL read at 1 kHz, 4 zones, sampler at 1 kHz (vs RAPL off)', '% of a core', on.share * 100, off.share * 100),
+        row('process CPU with RAPL read at 100 Hz, 4 zones, sampler at 1 kHz (vs RAPL off)', '% of a core', tenth.share * 100, off.share * 100),
+        // A read of a tmpfs file: a real sysfs energy_uj read also reads an MSR (microseconds more).
+        { name: 'one RAPL zone read on the sampler thread (tmpfs file; no baseline)', unit: 'ns', value: on.readNs, baseline: null, ratio: null },
+      ];
+    },
+    async 'sampler-rate'() {
+      // The highest rate the sampler sustains: achieved ticks per second for a requested rate.
+      const rows = [];
+      const windowMs = quick ? 500 : 2000;
+      for (const hz of [1000, 5000, 10000, 20000]) {
+        const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz });
+        const s0 = m.stats();
+        const t0 = now();
+        await sleep(windowMs);
+        const s1 = m.stats();
+        const achieved = (s1.ticks - s0.ticks) / (Number(now() - t0) / 1e9);
+        await m.close();
+        rows.push(row(`sampler rate achieved at ${hz} Hz requested (1 GPU, simulated)`, 'Hz', achieved, hz));
+      }
+      return rows;
+    },
+  };
+}

@@ -154,4 +154,33 @@ describe('RAPL zones', () => {
       cpuReason: expect.stringMatching(/no RAPL package zone under .*absent/),
     });
   }, 30_000);
+
+  it("without RAPL, cpuEstimate fills in CodeCarbon's way, flagged estimate with its inputs; off by default; tdpW is required", async () => {
+    configureSim();
+    const absent = path.join(tmpdir(), 'no-powercap-here');
+    const estimating = await EnergyMonitor.open({ simulate: true, powercapRoot: absent, cpuEstimate: { tdpW: 200, ramGb: 16 } });
+    const plain = await EnergyMonitor.open({ simulate: true, powercapRoot: absent });
+    try {
+      const { measurement } = await estimating.measure('pause', () => new Promise((r) => setTimeout(r, 100)));
+      const cpu = measurement.cpu!;
+      expect(cpu.method).toBe('estimate');
+      expect(cpu.flags).toEqual(['estimate']);
+      expect(cpu.estimate).toMatchObject({ tdpW: 200, cpuShare: 0.5, cpuW: 100, ramGb: 16, wattsPerGb: 0.375, ramW: 6 });
+      // Power x time: 100 W and 6 W over the scope, uncertain by the whole figure.
+      expect(cpu.packageEnergyJ).toBeCloseTo(100 * measurement.durationS, 9);
+      expect(cpu.dramEnergyJ).toBeCloseTo(6 * measurement.durationS, 9);
+      expect(cpu.packageUncertaintyJ).toBe(cpu.packageEnergyJ);
+      expect(cpu.reason).toBeNull();
+      const { measurement: unestimated } = await plain.measure('pause', () => new Promise((r) => setTimeout(r, 10)));
+      expect(unestimated.cpu).toMatchObject({ packageEnergyJ: null, dramEnergyJ: null, flags: [], estimate: null });
+    } finally {
+      await estimating.close();
+      await plain.close();
+    }
+    await expect(EnergyMonitor.open({ simulate: true, cpuEstimate: { cpuShare: 0.5 } as never })).rejects.toMatchObject({
+      code: 'WATTSCOPE_INVALID_OPTIONS',
+      field: 'cpuEstimate.tdpW',
+    });
+    await expect(EnergyMonitor.open({ simulate: true, cpuEstimate: { tdpW: 100, share: 1 } as never })).rejects.toMatchObject({ field: 'cpuEstimate.share' });
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cpuEnergyBetween, sumCpuEnergy } from '../src/cpu/cpu-energy.js';
+import { resolveCpuEstimate } from '../src/cpu/cpu-estimate.js';
 import { RAPL_UPDATE_PERIOD_S, RaplSeries, SLOW_READ } from '../src/cpu/rapl-series.js';
 
 const MS = 1e6;
@@ -83,6 +84,9 @@ describe('CPU energy of an interval', () => {
     dramJ,
     dramUncertaintyJ: 0.01,
     reason,
+    estimate: null,
+    packageEstimated: false,
+    dramEstimated: false,
   });
 
   it('subtracts the two points and adds their half-widths', () => {
@@ -93,7 +97,21 @@ describe('CPU energy of an interval', () => {
       dramUncertaintyJ: 0.02,
       method: 'rapl-counter',
       reason: null,
+      flags: [],
+      estimate: null,
     });
+  });
+
+  it("an estimated figure (CodeCarbon's way, no RAPL for it) is flagged, carries its inputs, and is uncertain by its whole size", () => {
+    const inputs = resolveCpuEstimate({ tdpW: 200, ramGb: 64 });
+    expect(inputs).toMatchObject({ cpuShare: 0.5, cpuW: 100, wattsPerGb: 0.375, ramW: 24 });
+    // Packages read from RAPL, DRAM estimated (a CPU without a dram zone): 2 s of 24 W.
+    const at = (t: number, packageJ: number) => ({ ...point(packageJ, 24 * t), estimate: inputs, dramEstimated: true });
+    const energy = cpuEnergyBetween(at(1, 10), at(3, 25), 'x');
+    expect(energy).toMatchObject({ packageEnergyJ: 15, packageUncertaintyJ: 0.2, dramEnergyJ: 48, dramUncertaintyJ: 48 });
+    expect(energy).toMatchObject({ method: 'rapl-counter+estimate', flags: ['estimate'], estimate: inputs, reason: null });
+    const allEstimated = cpuEnergyBetween({ ...at(1, 100), packageEstimated: true }, { ...at(3, 300), packageEstimated: true }, 'x');
+    expect(allEstimated).toMatchObject({ method: 'estimate', packageEnergyJ: 200, packageUncertaintyJ: 200 });
   });
 
   it('a missing point or figure is null with the reason, never zero', () => {

@@ -151,7 +151,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     stop.abort();
   };
   process.on('SIGINT', onSigint);
-  const monitor = await EnergyMonitor.open({ simulate: config.simulate, gpus: config.gpus, sampleHz: config.sampleHz });
+  const monitor = await EnergyMonitor.open({
+    simulate: config.simulate,
+    gpus: config.gpus,
+    sampleHz: config.sampleHz,
+    cpu: config.cpu,
+    ...(config.cpuEstimate ? { cpuEstimate: config.cpuEstimate } : {}),
+  });
   const progress = progressHooks(values.json !== true);
   try {
     const report = await runBenchmark({

@@ -7,6 +7,7 @@
 import { constants } from 'node:os';
 import { WattscopeError } from '../util/errors.js';
 import type { NativeRaplBatch, NativeRaplRequest } from '../native/binding.js';
+import { resolveCpuEstimate, type CpuEstimateInputs, type CpuEstimateOptions } from './cpu-estimate.js';
 import { RaplSeries, SLOW_READ, type RaplGap, type RaplPoint } from './rapl-series.js';
 import { DEFAULT_POWERCAP_ROOT, listRaplZones, type RaplZone } from './rapl-zones.js';
 
@@ -18,6 +19,10 @@ export interface CpuPoint {
   dramUncertaintyJ: number;
   /** Why packageJ or dramJ is null, or null. */
   reason: string | null;
+  /** The estimate's inputs where a figure is estimated (no RAPL for it, `cpuEstimate` given), else null. */
+  estimate: CpuEstimateInputs | null;
+  packageEstimated: boolean;
+  dramEstimated: boolean;
 }
 
 /** CPU energy as a monitor reads it. */
@@ -29,6 +34,8 @@ export interface CpuStatus {
   /** Mean power over the window asked for (default: the last half second), W (NaN where not measured). */
   packageW: number;
   dramW: number;
+  /** The estimate filling in where RAPL does not measure (`cpuEstimate`), or null. */
+  estimate: CpuEstimateInputs | null;
 }
 
 /** What the monitor's options say of CPU energy. */
@@ -40,6 +47,8 @@ export interface CpuRequest {
   retentionS: number;
   /** The powercap tree (default WATTSCOPE_POWERCAP_ROOT, else /sys/class/powercap). */
   powercapRoot?: string;
+  /** Estimate what RAPL does not measure, CodeCarbon's way (off when absent). */
+  cpuEstimate?: CpuEstimateOptions;
 }
 
 export const isPackageZone = (z: RaplZone): boolean => z.subzone === null && z.name.startsWith('package');
@@ -61,6 +70,8 @@ export class CpuSampling {
   readonly #kinds: Array<'package' | 'dram'>;
   readonly #originNs: bigint;
   readonly everyTicks: number;
+  /** The estimate used where RAPL does not measure, or null. */
+  readonly estimate: CpuEstimateInputs | null;
   dropped = 0;
 
   /** Finds the zones (throwing WATTSCOPE_NO_RAPL with `cpu: true` when the packages cannot be read). */
@@ -77,6 +88,7 @@ export class CpuSampling {
     this.#kinds = measured.map((z) => (isPackageZone(z) ? 'package' : 'dram'));
     this.series = measured.map((z) => new RaplSeries(z.id, request.retentionS, (errno) => this.#readFailure(z, errno)));
     this.everyTicks = Math.max(1, Math.round(request.sampleHz / request.cpuSampleHz));
+    this.estimate = request.cpuEstimate ? resolveCpuEstimate(request.cpuEstimate) : null;
   }
 
   /** True when some zone is read (packages or DRAM). */
@@ -106,12 +118,17 @@ export class CpuSampling {
 
   /** The packages' and DRAM energy at `t`, summed over zones (a failed zone makes its kind null, with why). */
   pointAt(t: number): CpuPoint {
+    const packageEstimated = this.packageProblem !== null && this.estimate !== null;
+    const dramEstimated = this.dramProblem !== null && this.estimate !== null;
     const point: CpuPoint = {
-      packageJ: this.packageProblem === null ? 0 : null,
+      packageJ: packageEstimated ? (this.estimate!.cpuW * t) / 1e9 : this.packageProblem === null ? 0 : null,
       packageUncertaintyJ: 0,
-      dramJ: this.dramProblem === null ? 0 : null,
+      dramJ: dramEstimated ? (this.estimate!.ramW * t) / 1e9 : this.dramProblem === null ? 0 : null,
       dramUncertaintyJ: 0,
-      reason: this.packageProblem ?? this.dramProblem,
+      reason: (packageEstimated ? null : this.packageProblem) ?? (dramEstimated ? null : this.dramProblem),
+      estimate: packageEstimated || dramEstimated ? this.estimate : null,
+      packageEstimated,
+      dramEstimated,
     };
     this.series.forEach((s, i) => {
       const at: RaplPoint | RaplGap = s.pointAt(t);
@@ -133,7 +150,13 @@ export class CpuSampling {
 
   /** The zones read, why not, and the power over the last `windowS` seconds. */
   status(windowS = 0.5): CpuStatus {
-    return { zones: this.series.map((z) => z.zoneId), reason: this.packageProblem ?? this.dramProblem, ...this.powerW(windowS) };
+    const estimated = this.estimate !== null && (this.packageProblem !== null || this.dramProblem !== null);
+    return {
+      zones: this.series.map((z) => z.zoneId),
+      reason: this.packageProblem ?? this.dramProblem,
+      ...this.powerW(windowS),
+      estimate: estimated ? this.estimate : null,
+    };
   }
 
   /** The packages' and DRAM power over the last `windowS` seconds, W (NaN where not measured). */

@@ -29,6 +29,11 @@ const CpuRecordSchema = z.object({
   dramEnergyJ: z.number().nullable(),
   dramUncertaintyJ: z.number().nullable(),
   reason: z.string().nullable(),
+  method: z.enum(['rapl-counter', 'estimate', 'rapl-counter+estimate']).optional(),
+  estimate: z
+    .object({ tdpW: z.number(), cpuShare: z.number(), cpuW: z.number(), ramGb: z.number(), wattsPerGb: z.number(), ramW: z.number(), method: z.string() })
+    .nullable()
+    .optional(),
 });
 
 const RunPhase = z.object({

@@ -31,6 +31,10 @@ export interface CpuRecord {
   dramEnergyJ: number | null;
   dramUncertaintyJ: number | null;
   reason: string | null;
+  /** 'rapl-counter', or 'estimate' / 'rapl-counter+estimate' where CodeCarbon's estimate fills in (absent in older reports). */
+  method?: 'rapl-counter' | 'estimate' | 'rapl-counter+estimate';
+  /** The estimate's inputs where a figure is estimated, else null (absent in older reports). */
+  estimate?: { tdpW: number; cpuShare: number; cpuW: number; ramGb: number; wattsPerGb: number; ramW: number; method: string } | null;
 }
 
 /** One phase over one run, as measured (not normalized). */

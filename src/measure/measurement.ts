@@ -18,17 +18,15 @@ export function worstMethod(items: ReadonlyArray<object>): EnergyMethod {
   return worst;
 }
 
-/** A boundary's CPU point: fixed when it settled, else as known now (provisional). */
+/** A boundary's CPU point: fixed when it settled, else as known now (provisional); estimates need no read. */
 function cpuPointOf(b: Boundary, cpu: CpuSampling) {
   if (b.cpu !== null) return b.cpu;
-  return cpu.readyAt(b.t) ? cpu.pointAt(b.t) : null;
+  return !cpu.measuring || cpu.readyAt(b.t) ? cpu.pointAt(b.t) : null;
 }
 
 /** The scope's CPU energy, or null when the monitor does not read the CPU. */
 export function scopeCpuEnergy(rec: ScopeRecord, cpu: CpuSampling | null): CpuEnergy | null {
   if (cpu === null) return null;
-  const notMeasured = cpu.packageProblem ?? cpu.dramProblem;
-  if (!cpu.measuring) return cpuEnergyBetween(null, null, notMeasured ?? 'no RAPL zone is read');
   return cpuEnergyBetween(cpuPointOf(rec.start, cpu), cpuPointOf(rec.end!, cpu), "no RAPL read after the scope's end yet");
 }
 

@@ -4,6 +4,7 @@
  * default is stated here and in the README.
  */
 import { OptionReader } from '../util/option-reader.js';
+import type { CpuEstimateOptions } from '../cpu/cpu-estimate.js';
 import type { Measurement } from './types.js';
 
 export interface MonitorOptions {
@@ -44,6 +45,12 @@ export interface MonitorOptions {
   cpuSampleHz?: number;
   /** The powercap tree to read (default: WATTSCOPE_POWERCAP_ROOT, else /sys/class/powercap). */
   powercapRoot?: string;
+  /**
+   * Off by default. Where RAPL does not measure the packages or the DRAM (virtual machines),
+   * estimate them as CodeCarbon does: the CPU at `cpuShare` (0.5) of `tdpW` (required), the RAM at
+   * `wattsPerGb` (0.375: 3 W per 8 GB) of `ramGb` (this machine's). Always flagged `estimate`.
+   */
+  cpuEstimate?: CpuEstimateOptions;
 }
 
 /** The options with their defaults filled in. */
@@ -76,7 +83,25 @@ const MONITOR_OPTION_KEYS = [
   'cpu',
   'cpuSampleHz',
   'powercapRoot',
+  'cpuEstimate',
 ] as const;
+
+/** `cpuEstimate`: { tdpW (required), cpuShare, ramGb, wattsPerGb }, each a number in its range. */
+function readCpuEstimate(reader: OptionReader): CpuEstimateOptions | undefined {
+  const value = reader.raw('cpuEstimate');
+  if (value === undefined) return undefined;
+  const inner = new OptionReader(value, 'EnergyMonitor options', ['tdpW', 'cpuShare', 'ramGb', 'wattsPerGb'], 'cpuEstimate.');
+  const tdpW = inner.number('tdpW', { min: 1, max: 10000 }, undefined);
+  if (tdpW === undefined) throw reader.error('cpuEstimate.tdpW', "missing (the CPU packages' TDP in W, from the datasheet: no guess is made)");
+  const estimate: CpuEstimateOptions = { tdpW };
+  const cpuShare = inner.number('cpuShare', { min: 0, max: 1 }, undefined);
+  const ramGb = inner.number('ramGb', { min: 0, max: 1e6 }, undefined);
+  const wattsPerGb = inner.number('wattsPerGb', { min: 0, max: 100 }, undefined);
+  if (cpuShare !== undefined) estimate.cpuShare = cpuShare;
+  if (ramGb !== undefined) estimate.ramGb = ramGb;
+  if (wattsPerGb !== undefined) estimate.wattsPerGb = wattsPerGb;
+  return estimate;
+}
 
 /** `gpus`: 'all', or a non-empty array of CUDA indices (integers from 0) and UUIDs (non-empty strings). */
 function readGpus(reader: OptionReader): 'all' | Array<number | string> {
@@ -103,6 +128,8 @@ export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
     cpuSampleHz: 0,
   };
   resolved.cpuSampleHz = reader.number('cpuSampleHz', { min: 1, max: resolved.sampleHz }, resolved.sampleHz);
+  const cpuEstimate = readCpuEstimate(reader);
+  if (cpuEstimate) resolved.cpuEstimate = cpuEstimate;
   const powercapRoot = reader.text('powercapRoot');
   if (powercapRoot !== undefined) resolved.powercapRoot = powercapRoot;
   const cudaVisibleDevices = reader.raw('cudaVisibleDevices');

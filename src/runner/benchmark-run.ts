@@ -199,6 +199,6 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
 /** A CPU energy as a run record keeps it (the method is always RAPL's counter), or null when not read. */
 function cpuRecord(cpu: CpuEnergy | null): CpuRecord | null {
   if (cpu === null) return null;
-  const { packageEnergyJ, packageUncertaintyJ, dramEnergyJ, dramUncertaintyJ, reason } = cpu;
-  return { packageEnergyJ, packageUncertaintyJ, dramEnergyJ, dramUncertaintyJ, reason };
+  const { packageEnergyJ, packageUncertaintyJ, dramEnergyJ, dramUncertaintyJ, reason, method, estimate } = cpu;
+  return { packageEnergyJ, packageUncertaintyJ, dramEnergyJ, dramUncertaintyJ, reason, method, estimate };
 }

@@ -114,6 +114,8 @@ function settingsNotes(o: ResolvedBenchmarkOptions, queries: number): string[] {
 /** What the report says of CPU and RAM energy: RAPL's zones where read, else why not. */
 export function cpuNote(status: CpuStatus | null): string {
   if (status === null) return 'benchmark_report.json: cpu and ram are null (the monitor does not read CPU energy: cpu: false); total equals gpu';
+  if (status.estimate !== null)
+    return `benchmark_report.json: cpu and ram are ESTIMATED where RAPL does not measure (${status.reason}): ${status.estimate.method}, TDP ${status.estimate.tdpW} W x ${status.estimate.cpuShare}, RAM ${status.estimate.ramGb.toFixed(1)} GB x ${status.estimate.wattsPerGb} W/GB; total is gpu + cpu + ram`;
   if (status.zones.length === 0 || status.reason !== null)
     return `benchmark_report.json: cpu and ram are null where not read (${status.reason}); total equals gpu unless both are known`;
   return `benchmark_report.json: cpu and ram are RAPL's CPU packages and DRAM (${status.zones.join(', ')}), as measured (never idle-subtracted); total is gpu + cpu + ram`;

@@ -69,6 +69,18 @@ export const RunConfigSchema = z
     gpus: z.union([z.literal('all'), z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1)]).default('all'),
     sampleHz: z.number().min(1).max(20000).default(1000),
     simulate: z.boolean().default(false),
+    /** CPU packages' and DRAM energy from RAPL: 'auto' where readable (else null with the reason), true (required), false. */
+    cpu: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    /** Where RAPL does not measure: CodeCarbon's estimate (CPU at cpuShare of tdpW, RAM at wattsPerGb of ramGb); off when absent. */
+    cpuEstimate: z
+      .object({
+        tdpW: z.number().min(1).max(10000),
+        cpuShare: z.number().min(0).max(1).optional(),
+        ramGb: z.number().min(0).optional(),
+        wattsPerGb: z.number().min(0).optional(),
+      })
+      .strict()
+      .optional(),
     randomDelayMaxS: z.number().min(0).max(60).default(1),
     cooldown: CooldownSchema.optional(),
     idleMeasureS: z.number().min(0).max(600).default(5),

@@ -8,10 +8,15 @@ import { WattscopeError } from './errors.js';
 export class OptionReader {
   readonly #input: Record<string, unknown>;
   readonly #what: string;
+  readonly #fieldPrefix: string;
 
-  /** `input` must be a plain object (or undefined: no options) holding only `allowedKeys`. */
-  constructor(input: unknown, what: string, allowedKeys: readonly string[]) {
+  /**
+   * `input` must be a plain object (or undefined: no options) holding only `allowedKeys`; errors
+   * name a field as `fieldPrefix` + key (for a nested object: 'cpuEstimate.').
+   */
+  constructor(input: unknown, what: string, allowedKeys: readonly string[], fieldPrefix = '') {
     this.#what = what;
+    this.#fieldPrefix = fieldPrefix;
     if (input === undefined) input = {};
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw this.error('', `expected an object, got ${describe(input)}`);
     this.#input = input as Record<string, unknown>;
@@ -21,7 +26,8 @@ export class OptionReader {
   }
 
   /** The error for `field` (empty: the whole object). */
-  error(field: string, message: string): WattscopeError {
+  error(key: string, message: string): WattscopeError {
+    const field = key ? this.#fieldPrefix + key : this.#fieldPrefix.replace(/\.$/, '');
     return new WattscopeError('WATTSCOPE_INVALID_OPTIONS', `invalid ${this.#what}${field ? ` at "${field}"` : ''}: ${message}`, field ? { field } : {});
   }
 

@@ -16,6 +16,7 @@
 #include "../core/clock.h"
 #include "../core/device_queries.h"
 #include "../core/rapl.h"
+#include "../core/rapl_poller.h"
 #include "../core/sampler.h"
 #include "../nvml/nvml_codes.h"
 #include "../nvml/nvml_loader.h"
@@ -308,6 +309,45 @@ int main() {
     EXPECT(acc.Update(990) == 90);
     EXPECT(acc.Update(40) == 140);  // wrapped: 90, then 10 up to the range, then 40
     EXPECT(acc.Update(500) == 600);
+  });
+
+  Run("RAPL: the poller reads each zone with its span, undoes wraparounds, and records a bad read as such", [] {
+    char dir[] = "/tmp/wattscope-poller-XXXXXX";
+    EXPECT(mkdtemp(dir) != nullptr);
+    std::string zoneDir = std::string(dir) + "/intel-rapl:0";
+    EXPECT(mkdir(zoneDir.c_str(), 0755) == 0);
+    auto write = [&](const std::string& text) {
+      FILE* f = std::fopen((zoneDir + "/energy_uj").c_str(), "w");
+      std::fputs(text.c_str(), f);
+      std::fclose(f);
+    };
+    RaplZone zone;
+    zone.id = "intel-rapl:0";
+    zone.path = zoneDir;
+    zone.maxEnergyRangeUj = 1000;
+    RaplPoller poller({zone}, 16);
+    write("900\n");
+    poller.Poll();
+    write("50\n");  // wrapped: 100 up to the range, then 50
+    poller.Poll();
+    write("");  // an empty read: no value, never a 0 (nor a wraparound)
+    poller.Poll();
+    write("12ab\n");  // a partial number: no value either
+    poller.Poll();
+    write("70\n");
+    poller.Poll();
+    std::vector<RaplRecord> records;
+    EXPECT(poller.Drain(&records) == 0);
+    EXPECT(records.size() == 5);
+    if (records.size() != 5) return;
+    EXPECT(records[0].energyUj == 0 && records[1].energyUj == 150 && records[4].energyUj == 170);
+    EXPECT(std::isnan(records[2].energyUj) && records[2].readErrno == EINVAL);
+    EXPECT(std::isnan(records[3].energyUj) && records[3].readErrno == EINVAL);
+    EXPECT(records[1].tNs > records[0].tNs && records[0].spanNs > 0 && records[0].zone == 0);
+    EXPECT(poller.reads() == 5);
+    for (int i = 0; i < 20; ++i) poller.Poll();  // past the capacity of 16: counted as dropped
+    records.clear();
+    EXPECT(poller.Drain(&records) == 4 && records.size() == 16);
   });
 
   std::printf("%d passed, %d failed\n", g_passed, g_failed);

@@ -350,6 +350,41 @@ int main() {
     EXPECT(poller.Drain(&records) == 4 && records.size() == 16);
   });
 
+  Run("sampler reads RAPL zones on its thread every N ticks, with a first read before Start returns", [] {
+    ClearSimEnv();
+    auto lib = OpenSim();
+    char dir[] = "/tmp/wattscope-sampler-rapl-XXXXXX";
+    EXPECT(mkdtemp(dir) != nullptr);
+    std::string zoneDir = std::string(dir) + "/intel-rapl:0";
+    EXPECT(mkdir(zoneDir.c_str(), 0755) == 0);
+    for (const char* file : {"/name", "/energy_uj", "/max_energy_range_uj"}) {
+      FILE* f = std::fopen((zoneDir + file).c_str(), "w");
+      std::fputs(std::string(file) == "/name" ? "package-0\n" : "1000000\n", f);
+      std::fclose(f);
+    }
+    if (!lib) {
+      EXPECT(false);
+      return;
+    }
+    NvmlFailure f;
+    SamplerConfig cfg;
+    cfg.indices = {0};
+    cfg.hz = 1000;
+    cfg.raplZones = DiscoverRaplZones(dir);
+    cfg.raplEveryTicks = 10;
+    auto s = Sampler::Start(lib, cfg, &f);
+    EXPECT(s != nullptr && s->rapl() != nullptr);
+    if (!s || !s->rapl()) return;
+    EXPECT(s->rapl()->reads() >= 1);  // the read made inside Start
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    s->Stop();
+    std::vector<RaplRecord> records;
+    s->rapl()->Drain(&records);
+    // About 100 reads a second (every 10 ticks at 1 kHz), plus the first.
+    EXPECT(records.size() >= 10 && records.size() <= 26);
+    EXPECT(!records.empty() && records.back().energyUj == 0 && records.back().readErrno == 0);
+  });
+
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

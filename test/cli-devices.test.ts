@@ -1,4 +1,6 @@
 /** `wattscope devices` and `wattscope watch` as a user runs them. */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configureSim } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';
@@ -59,14 +61,19 @@ describe('wattscope devices', () => {
 });
 
 describe('wattscope watch', () => {
-  it('prints power and energy once per interval, energy growing with the trace', () => {
+  it('prints power and energy once per interval, energy growing with the trace, and the CPU line (here: why it is not measured)', () => {
     configureSim({ trace: '0:200' });
-    const r = runCli(['watch', '--simulate', '--json', '--interval', '0.25', '--count', '3']);
+    const absent = path.join(tmpdir(), 'no-powercap-here');
+    const r = runCli(['watch', '--simulate', '--json', '--interval', '0.25', '--count', '3'], { ...process.env, WATTSCOPE_POWERCAP_ROOT: absent });
     expect(r.status).toBe(0);
-    const lines = r.stdout
+    const all = r.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { powerW: number; energyJ: number });
+      .map((l) => JSON.parse(l) as { gpu?: number; powerW: number; energyJ: number; cpu?: { packageW: number | null; reason: string | null } });
+    const lines = all.filter((l) => l.gpu !== undefined);
+    const cpu = all.filter((l) => l.cpu !== undefined);
+    expect(cpu).toHaveLength(3);
+    expect(cpu[0]!.cpu).toEqual({ packageW: null, dramW: null, reason: expect.stringContaining(`no RAPL package zone under ${absent}`) });
     expect(lines).toHaveLength(3);
     expect(lines[2]!.powerW).toBe(200);
     expect(lines[2]!.energyJ).toBeGreaterThan(lines[0]!.energyJ);

@@ -184,7 +184,7 @@ describe('the README, run as written against the packed package', () => {
 
 /** The runtime names each subpath exports: the public API (types aside). */
 const PUBLIC_EXPORTS: Record<string, string[]> = {
-  wattscope: ['EnergyMonitor', 'NvmlError', 'NvmlSession', 'Scope', 'WattscopeError', 'listDevices', 'timelineToCsv', 'timelineToJson'],
+  wattscope: ['EnergyMonitor', 'NvmlError', 'NvmlSession', 'Scope', 'WattscopeError', 'listDevices', 'listRaplZones', 'timelineToCsv', 'timelineToJson'],
   'wattscope/runner': [
     'TASK_INPUT_COLUMNS',
     'loadDataset',

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnergyMonitor } from '../src/index.js';
+import { EnergyMonitor, type MonitorOptions } from '../src/index.js';
 import { runBenchmark } from '../src/runner/runner.js';
 import { syntheticDataset, syntheticHandler } from '../src/runner/synthetic.js';
 import { runCli } from './helpers/cli.js';
@@ -16,6 +16,18 @@ import { haveCompiler, startDrivenTree, type DrivenTree } from './helpers/powerc
 import { configureSim } from './helpers/sim.js';
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The synthetic workload on the simulated H100, with a monitor opened with `options`, written to `outDir`. */
+async function syntheticBenchmark(options: MonitorOptions, outDir: string, queries: number, runs: number) {
+  const sim = configureSim({ control: true });
+  const monitor = await EnergyMonitor.open({ simulate: true, ...options });
+  try {
+    const handler = syntheticHandler(sim);
+    return await runBenchmark({ dataset: syntheticDataset(queries), handler, runs, warmup: 0, outDir, monitor, idleMeasureS: 0, randomDelayMaxS: 0 });
+  } finally {
+    await monitor.close();
+  }
+}
 
 describe.skipIf(!haveCompiler)('CPU and RAM energy in the reports (skipped without a C compiler: the tree is driven by a C program)', () => {
   let tree: DrivenTree;
@@ -25,20 +37,8 @@ describe.skipIf(!haveCompiler)('CPU and RAM energy in the reports (skipped witho
   afterAll(() => tree?.stop());
 
   it('fills benchmark_report cpu/ram/total, the ai_energy_benchmarks figures, timeline.json and impact; GPU_ENERGY files stay GPU-only', async () => {
-    const sim = configureSim({ control: true });
     const outDir = mkdtempSync(path.join(tmpdir(), 'wattscope-rapl-report-'));
-    const monitor = await EnergyMonitor.open({ simulate: true, cpu: true, powercapRoot: tree.root });
-    const report = await runBenchmark({
-      dataset: syntheticDataset(20),
-      handler: syntheticHandler(sim),
-      runs: 2,
-      warmup: 0,
-      outDir,
-      monitor,
-      idleMeasureS: 0,
-      randomDelayMaxS: 0,
-    });
-    await monitor.close();
+    const report = await syntheticBenchmark({ cpu: true, powercapRoot: tree.root }, outDir, 20, 2);
     expect(report.status).toBe('complete');
     for (const run of report.runs) {
       expect(run.cpu!.reason).toBeNull();
@@ -92,21 +92,9 @@ describe.skipIf(!haveCompiler)('CPU and RAM energy in the reports (skipped witho
   }, 60_000);
 
   it('without RAPL, the runs, notes and formats say why and carry no zero; impact falls back to its ratios and says so', async () => {
-    const sim = configureSim({ control: true });
     const outDir = mkdtempSync(path.join(tmpdir(), 'wattscope-rapl-none-'));
     const absent = path.join(tree.root, 'absent');
-    const monitor = await EnergyMonitor.open({ simulate: true, powercapRoot: absent });
-    const report = await runBenchmark({
-      dataset: syntheticDataset(10),
-      handler: syntheticHandler(sim),
-      runs: 1,
-      warmup: 0,
-      outDir,
-      monitor,
-      idleMeasureS: 0,
-      randomDelayMaxS: 0,
-    });
-    await monitor.close();
+    const report = await syntheticBenchmark({ powercapRoot: absent }, outDir, 10, 1);
     const run = report.runs[0]!;
     expect(run.cpu).toMatchObject({ packageEnergyJ: null, dramEnergyJ: null, reason: expect.stringContaining(`no RAPL package zone under ${absent}`) });
     expect(report.notes.join('\n')).toMatch(/cpu and ram are null where not read \(no RAPL package zone/);

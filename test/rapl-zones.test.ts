@@ -51,16 +51,22 @@ describe('RAPL zones', () => {
     const locked = path.join(root, 'intel-rapl:1', 'energy_uj');
     chmodSync(locked, 0o400);
     configureSim();
-    // Everything is loaded first (the addon, and the simulated NVML through a monitor that stays
-    // open), then privileges are dropped: as root, every file is readable.
+    // Everything is loaded first (the addon, the simulated NVML through a monitor that stays open,
+    // and every module a benchmark run needs, by running one), then privileges are dropped: as
+    // root, every file is readable. The package itself may sit where the unprivileged user cannot
+    // go (CI's clone is in a 0700 directory): the second monitor names the loaded library's path,
+    // which the dynamic loader finds among the objects already loaded.
     const script = `
       const { listRaplZones, EnergyMonitor } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'index.js'))});
-      const loaded = await EnergyMonitor.open({ simulate: true, cpu: false });
-      if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
-      const monitor = await EnergyMonitor.open({ simulate: true, powercapRoot: ${JSON.stringify(root)} });
-      const { measurement } = await monitor.measure('pause', () => new Promise((r) => setTimeout(r, 30)));
       const { runBenchmark, syntheticDataset } = await import(${JSON.stringify(path.join(packageRoot, 'dist', 'public', 'runner.js'))});
-      const report = await runBenchmark({ dataset: syntheticDataset(3), handler: (row, q) => q.phase('decode', () => {}), runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0 });
+      const handler = (row, q) => q.phase('decode', () => {});
+      const bench = (monitor) => runBenchmark({ dataset: syntheticDataset(3), handler, runs: 1, warmup: 0, monitor, idleMeasureS: 0, randomDelayMaxS: 0 });
+      const loaded = await EnergyMonitor.open({ simulate: true, cpu: false });
+      await bench(loaded);
+      if (process.getuid() === 0) { process.setgid(65534); process.setuid(65534); }
+      const monitor = await EnergyMonitor.open({ library: loaded.library.path, powercapRoot: ${JSON.stringify(root)} });
+      const { measurement } = await monitor.measure('pause', () => new Promise((r) => setTimeout(r, 30)));
+      const report = await bench(monitor);
       await monitor.close();
       await loaded.close();
       console.log(JSON.stringify({ zones: listRaplZones(${JSON.stringify(root)}), cpu: measurement.cpu, run: report.runs[0].cpu, notes: report.notes }));`;

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exporterCases } from './exporter-cases.js';
 import { samplerCases } from './sampler-cases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,6 +91,7 @@ async function queryRun(suffix) {
 
 const cases = {
   ...samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row }),
+  ...exporterCases({ root, quick, timeAsync, timeSync, row }),
   async 'addon-query'() {
     const b = loadBinding();
     const s = NvmlSession.open({ simulate: true });

@@ -18,6 +18,7 @@ const names = [
   'sampler-cpu',
   'sampler-rapl',
   'sampler-rate',
+  'exporter-scrape',
   'event-loop',
   'cold-open',
   'memory-hour',

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(import.meta.dirname, '../src');
-const LAYERS = ['util', 'native', 'nvml', 'cpu', 'sim', 'measure', 'formats', 'runner', 'server', 'scoring', 'report', 'cli', 'public', '.'];
+const LAYERS = ['util', 'native', 'nvml', 'cpu', 'sim', 'measure', 'formats', 'runner', 'server', 'scoring', 'report', 'metrics', 'cli', 'public', '.'];
 
 /** Relative import specifiers of a source file: static imports, re-exports and dynamic import(). */
 export function relativeImports(source: string): string[] {

@@ -12,12 +12,14 @@ import { impactCommand, impactHelp } from './impact.js';
 import { reportCommand, reportHelp } from './report.js';
 import { watchCommand, watchHelp } from './watch.js';
 import { batchCommand, batchHelp } from './batch.js';
+import { exporterCommand, exporterHelp } from './exporter.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
 
 const commands: Record<string, Command> = {
   devices: { run: devicesCommand, help: devicesHelp },
   watch: { run: watchCommand, help: watchHelp },
+  exporter: { run: exporterCommand, help: exporterHelp },
   measure: { run: measureCommand, help: measureHelp },
   run: { run: runCommand, help: runHelp },
   batch: { run: batchCommand, help: batchHelp },

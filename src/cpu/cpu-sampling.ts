@@ -36,6 +36,8 @@ export interface CpuStatus {
   dramW: number;
   /** The estimate filling in where RAPL does not measure (`cpuEstimate`), or null. */
   estimate: CpuEstimateInputs | null;
+  /** Each read zone's energy since its first read, J (zones without a good read yet left out). */
+  zoneEnergyJ: Record<string, number>;
 }
 
 /** What the monitor's options say of CPU energy. */
@@ -156,6 +158,7 @@ export class CpuSampling {
       reason: this.packageProblem ?? this.dramProblem,
       ...this.powerW(windowS),
       estimate: estimated ? this.estimate : null,
+      zoneEnergyJ: Object.fromEntries(this.series.flatMap((z) => (z.latestEnergyJ === null ? [] : [[z.zoneId, z.latestEnergyJ]]))),
     };
   }
 

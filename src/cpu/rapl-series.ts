@@ -80,6 +80,12 @@ export class RaplSeries {
     return this.#tNs.length ? this.#tNs[this.#tNs.length - 1]! : -Infinity;
   }
 
+  /** The newest good read's energy, J since the zone's first read, or null before any. */
+  get latestEnergyJ(): number | null {
+    const last = this.#lastGoodAtOrBefore(Infinity, this.#tNs.length);
+    return last < 0 ? null : this.#energyJ[last]!;
+  }
+
   /** True once a read (good or failed) lies after `t`: the energy at `t` is then as known as it will be. */
   readyAt(t: number): boolean {
     return this.lastReadT > t;

@@ -1,0 +1,97 @@
+/**
+ * The Prometheus exporter: an HTTP server whose /metrics reads every GPU through NVML at scrape
+ * time (prom-client's text format), with a low-rate monitor for what needs samples (the power
+ * sensor's refresh period, the CPU's RAPL zones). Scrapes may run concurrently: each is one
+ * synchronous read of the registry's collectors. Memory is bounded by the monitor's retention.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { EnergyMonitor } from '../measure/monitor.js';
+import { NvmlSession, type NvmlOptions } from '../nvml/session.js';
+import { registerGpuMetrics } from './gpu-metrics.js';
+
+export interface ExporterOptions extends NvmlOptions {
+  /** TCP port (0: any free port; default 9400, as dcgm-exporter's). */
+  port?: number;
+  /** Address to listen on (default 127.0.0.1; 0.0.0.0 to be scraped from other hosts). */
+  host?: string;
+}
+
+export interface RunningExporter {
+  /** The metrics URL, e.g. http://127.0.0.1:9400/metrics. */
+  url: string;
+  registry: Registry;
+  /** Stops serving, then closes the monitor and NVML. */
+  close(): Promise<void>;
+}
+
+/** How often every energy counter is read between scrapes, so that a driver reload is bridged closely, ms. */
+const REFRESH_MS = 1000;
+
+/** Opens NVML, registers the metrics and starts serving them. */
+export async function startExporter(options: ExporterOptions = {}): Promise<RunningExporter> {
+  const nvml: NvmlOptions = {
+    ...(options.simulate !== undefined ? { simulate: options.simulate } : {}),
+    ...(options.library ? { library: options.library } : {}),
+  };
+  const session = NvmlSession.open(nvml);
+  const all = Array.from({ length: session.deviceCount() }, (_, i) => i).join(',');
+  // Every GPU NVML sees (as dcgm-exporter), whatever CUDA_VISIBLE_DEVICES says; 200 Hz tells a 100 ms sensor.
+  const monitor = await EnergyMonitor.open({
+    ...nvml,
+    sampleHz: 200,
+    retentionS: 5,
+    cudaVisibleDevices: all,
+    cudaDeviceOrder: 'PCI_BUS_ID',
+    ifUnavailable: 'noop',
+  });
+  const registry = new Registry();
+  const { refresh } = registerGpuMetrics(registry, session, monitor);
+  refresh();
+  const timer = setInterval(refresh, REFRESH_MS);
+  timer.unref();
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('wattscope exporter: GET /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+    );
+  });
+  try {
+    await listen(server, options.port ?? 9400, options.host ?? '127.0.0.1');
+  } catch (err) {
+    clearInterval(timer);
+    await monitor.close();
+    session.close();
+    throw err;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/metrics`,
+    registry,
+    close: async () => {
+      clearInterval(timer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await monitor.close();
+      session.close();
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

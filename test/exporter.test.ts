@@ -1,0 +1,100 @@
+/**
+ * `wattscope exporter`: Prometheus metrics of the simulated GPUs, scraped over HTTP. The energy
+ * counter's increase between two scrapes matches the simulator's truth; concurrent scrapes all
+ * answer the same metrics; SIGTERM stops it with status 0. The counter bridge is tested on
+ * synthetic readings.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CounterBridge } from '../src/metrics/counter-bridge.js';
+import { startCli } from './helpers/cli.js';
+import { configureSim } from './helpers/sim.js';
+
+/** The value of `metric` with label gpu="<gpu>" in a Prometheus text exposition, or null when absent. */
+function sampleOf(text: string, metric: string, gpu: number): number | null {
+  const line = text.split('\n').find((l) => l.startsWith(`${metric}{gpu="${gpu}"`));
+  return line === undefined ? null : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('counter bridge', () => {
+  it('keeps the total growing across a driver reload (the counter restarting from 0)', () => {
+    const bridge = new CounterBridge();
+    expect(bridge.totalJ).toBeNull();
+    expect(bridge.update(1000)).toBe(1000);
+    expect(bridge.update(1500)).toBe(1500);
+    expect(bridge.update(20)).toBe(1520); // reloaded: 1,500 J kept, 20 J since
+    expect(bridge.update(50)).toBe(1550);
+    expect(bridge.resets).toBe(1);
+  });
+});
+
+describe('wattscope exporter', () => {
+  it('serves each GPU energy counter, power and temperature; increase() over a window matches the truth within 2%', async () => {
+    // Two GPUs at 150 W, then 300 W from 1.5 s on (inside the window), the counter updating every 10 ms.
+    const sim = configureSim({ devices: 2, trace: '0:150,1.5:300', periodMs: 10 });
+    const child = startCli(['exporter', '--simulate', '--port', '0']);
+    try {
+      const url = await servingUrl(child);
+      const scrape = async () => {
+        const startNs = process.hrtime.bigint();
+        const response = await fetch(url);
+        const endNs = process.hrtime.bigint();
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+        return { text: await response.text(), atNs: (startNs + endNs) / 2n };
+      };
+      const first = await scrape();
+      await new Promise((r) => setTimeout(r, 2000));
+      const second = await scrape();
+      for (const gpu of [0, 1]) {
+        const increaseJ = sampleOf(second.text, 'wattscope_gpu_energy_joules_total', gpu)! - sampleOf(first.text, 'wattscope_gpu_energy_joules_total', gpu)!;
+        const truthJ = sim.energyJ(gpu, first.atNs, second.atNs);
+        expect(Math.abs(increaseJ - truthJ) / truthJ, `GPU ${gpu}: ${increaseJ} J, truth ${truthJ} J`).toBeLessThan(0.02);
+        expect(sampleOf(second.text, 'wattscope_gpu_power_watts', gpu)).toBe(300);
+        expect(sampleOf(second.text, 'wattscope_gpu_temperature_celsius', gpu)).toBeGreaterThan(0);
+      }
+      expect(second.text).toMatch(/wattscope_gpu_energy_joules_total\{gpu="1",uuid="GPU-[0-9a-f-]+",name="NVIDIA H100 80GB HBM3"\}/);
+      // Concurrent scrapes: every one answers, with every GPU's counter.
+      const all = await Promise.all(Array.from({ length: 20 }, () => fetch(url).then((r) => r.text())));
+      for (const text of all) expect([0, 1].map((gpu) => sampleOf(text, 'wattscope_gpu_energy_joules_total', gpu))).not.toContain(null);
+      expect((await fetch(url.replace('/metrics', '/'))).status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+  }, 30_000);
+
+  it("exports the power sensor's measured refresh period (an H100's: 0.1 s) and the CPU's RAPL zones where readable", async () => {
+    configureSim({ sensor: 'h100', noiseW: 5 });
+    const root = mkdtempSync(path.join(tmpdir(), 'wattscope-exporter-powercap-'));
+    mkdirSync(path.join(root, 'intel-rapl:0'));
+    writeFileSync(path.join(root, 'intel-rapl:0', 'name'), 'package-0\n');
+    writeFileSync(path.join(root, 'intel-rapl:0', 'energy_uj'), '5000000\n');
+    writeFileSync(path.join(root, 'intel-rapl:0', 'max_energy_range_uj'), '262143328850\n');
+    const child = startCli(['exporter', '--simulate', '--port', '0'], { ...process.env, WATTSCOPE_POWERCAP_ROOT: root });
+    try {
+      const url = await servingUrl(child);
+      await new Promise((r) => setTimeout(r, 2500));
+      const text = await (await fetch(url)).text();
+      expect(sampleOf(text, 'wattscope_gpu_power_sensor_refresh_seconds', 0)).toBeCloseTo(0.1, 2);
+      expect(text).toMatch(/^wattscope_cpu_energy_joules_total\{zone="intel-rapl:0"\} 0$/m);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await new Promise<number | null>((resolve) => child.on('exit', resolve))).toBe(0);
+  }, 30_000);
+});
+
+/** The metrics URL the exporter prints once it serves. */
+function servingUrl(child: ReturnType<typeof startCli>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      const match = /serving (\S+)/.exec(d.toString());
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`the exporter exited with ${code}`)));
+  });
+}

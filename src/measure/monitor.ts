@@ -15,6 +15,9 @@ import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './sc
 import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
 import type { PowerTimeline } from './timeline.js';
+import type { Registry } from 'prom-client';
+import { scopeMetricsRecorder } from './scope-metrics.js';
+import { lazyMeasured, lazyQueryRecord } from './lazy-records.js';
 import type { Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
 export type { CpuStatus, MonitorGpu, MonitorStats };
@@ -36,6 +39,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   private constructor(options: ResolvedMonitorOptions, gpus: { session: NvmlSession; selected: SelectedGpu[] } | { unavailable: string }) {
     this.options = options;
+    if (options.onMeasurement) this.#listeners.push(options.onMeasurement);
     this.originNs = process.hrtime.bigint();
     if ('unavailable' in gpus) {
       this.#sampling = null;
@@ -109,15 +113,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     const rec = this.#book.open(name, null);
     const result = await this.#book.runIn(rec, fn, options);
     if (options.settle !== false) return { result, measurement: await this.settledOf(rec) };
-    // Not waiting: the measurement is computed when first read (as known then).
-    let cached: Measurement | undefined;
-    const measurementOf = (r: ScopeRecord) => this.measurementOf(r);
-    return {
-      result,
-      get measurement() {
-        return (cached ??= measurementOf(rec));
-      },
-    };
+    return lazyMeasured(result, rec, (r) => this.measurementOf(r));
   }
 
   /**
@@ -137,18 +133,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       for (const run of this.#book.runs) run.failedQueries++;
       throw err;
     }
-    // Measurements are computed when first read, so a benchmark loop that ignores them pays nothing.
-    const measurementOf = (r: ScopeRecord) => this.measurementOf(r);
-    return {
-      id: queryId,
-      result,
-      get measurement() {
-        return measurementOf(rec);
-      },
-      get phases() {
-        return state.phases.map(measurementOf);
-      },
-    };
+    return lazyQueryRecord(queryId, result, rec, state.phases, (r) => this.measurementOf(r));
   }
 
   /**
@@ -233,6 +218,16 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   #closedSync = false;
+  /** Called with every settled measurement: onMeasurement, and the metrics recorders. */
+  readonly #listeners: Array<(m: Measurement) => void> = [];
+
+  /**
+   * Adds wattscope_scope_energy_joules_total{scope}, a histogram of J per scope and a count of
+   * unmeasured scopes to an application's prom-client `registry`, fed with every settled scope.
+   */
+  registerMetrics(registry: Registry): void {
+    this.#listeners.push(scopeMetricsRecorder(registry));
+  }
 
   // ---- ScopeHost ----
   /** @internal */
@@ -282,8 +277,8 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     if (this.#closedSync || this.#sampling === null) return;
     this.#sampling.drain();
     const overdueT = Number(process.hrtime.bigint() - this.originNs) - this.options.settleTimeoutMs * 1e6;
-    const onMeasurement = this.options.onMeasurement;
-    this.#settlement.settle(overdueT, force, (rec) => onMeasurement?.(this.measurementOf(rec)));
+    const listeners = this.#listeners;
+    this.#settlement.settle(overdueT, force, (rec) => listeners.length && listeners.forEach((l) => l(this.measurementOf(rec))));
   }
 
   async #finishRun(run: RunState): Promise<RunSummary> {

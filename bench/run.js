@@ -19,6 +19,7 @@ const names = [
   'sampler-rapl',
   'sampler-rate',
   'exporter-scrape',
+  'otel-no-sdk',
   'event-loop',
   'cold-open',
   'memory-hour',

@@ -51,7 +51,9 @@ describe('monitor.registerMetrics', () => {
     );
     expect(valueOf('prefill')).toBeGreaterThan(0);
     const histogram = metrics.find((m) => m.name === 'wattscope_scope_energy_joules')!;
-    const count = histogram.values.find((v) => v.metricName === 'wattscope_scope_energy_joules_count' && v.labels.scope === 'decode');
+    const count = histogram.values.find(
+      (v) => (v as { metricName?: string }).metricName === 'wattscope_scope_energy_joules_count' && v.labels.scope === 'decode',
+    );
     expect(count?.value).toBe(2);
     const unmeasured = metrics.find((m) => m.name === 'wattscope_scope_unmeasured_total')!;
     expect(unmeasured.values).toEqual([]);

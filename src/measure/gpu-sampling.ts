@@ -9,6 +9,7 @@ import { NvmlSession } from '../nvml/session.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { ResolvedMonitorOptions } from './options.js';
 import type { SensorInfo } from './sensor-detect.js';
+import type { OtelGpu } from './otel-bridge.js';
 import { PowerTimeline } from './timeline.js';
 
 /** Sampler facts per GPU. */
@@ -125,6 +126,18 @@ export class GpuSampling {
       this.gpus[i]!.sensor = timeline.sensor;
     });
     if (this.#cpu !== null) this.#cpu.append(this.#binding.samplerDrainRapl(this.#sampler));
+  }
+
+  /** Each GPU as OpenTelemetry reads it: its identity, NVML's energy counter and the latest sampled power. */
+  otelGpus(): OtelGpu[] {
+    if (this.#stopped) return [];
+    return this.gpus.map((g, i) => ({
+      index: g.index,
+      uuid: g.uuid,
+      name: g.name,
+      energyJ: () => (this.#stopped ? null : this.session.status(g.index).totalEnergyJ),
+      powerW: () => this.timelines[i]!.lastPowerW,
+    }));
   }
 
   /** The sampler's counters, or null once stopped. */

@@ -1,7 +1,4 @@
-/**
- * EnergyMonitor: owns an NVML session, the native sampler and one timeline per
- * GPU, and turns scope boundaries into measurements.
- */
+/** EnergyMonitor: owns an NVML session, the native sampler and one timeline per GPU, and turns scope boundaries into measurements. */
 import { CpuSampling, type CpuStatus } from '../cpu/cpu-sampling.js';
 import { WattscopeError } from '../util/errors.js';
 import type { DeviceStatus, LibraryInfo, NvmlSession } from '../nvml/session.js';
@@ -18,6 +15,7 @@ import type { PowerTimeline } from './timeline.js';
 import type { Registry } from 'prom-client';
 import { scopeMetricsRecorder } from './scope-metrics.js';
 import { lazyMeasured, lazyQueryRecord } from './lazy-records.js';
+import { openTelemetryBridge } from './otel-bridge.js';
 import type { Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
 export type { CpuStatus, MonitorGpu, MonitorStats };
@@ -61,6 +59,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
         for (const tl of this.#timelines) tl.markBoundary(b.t, label, tokens);
       },
       ended: (rec) => {
+        for (const hook of this.#endHooks) hook(rec);
         if (this.#sampling === null) rec.settled = true;
         else this.#settlement.addEndedScope(rec);
       },
@@ -169,8 +168,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   /** A point-in-time NVML reading of a measured GPU (temperature, clocks, power). */
   deviceStatus(gpu: number): DeviceStatus {
     this.#checkOpen();
-    this.#timelineOf(gpu);
-    return this.#sampling!.session.status(gpu);
+    return this.#sampling!.session.status(this.#timelineOf(gpu).gpu);
   }
 
   /** The latest sampled power summed over the measured GPUs, W (for live displays). */
@@ -218,15 +216,20 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   #closedSync = false;
-  /** Called with every settled measurement: onMeasurement, and the metrics recorders. */
+  /** Called with every settled measurement (onMeasurement, metrics), and as each scope ends (OpenTelemetry). */
   readonly #listeners: Array<(m: Measurement) => void> = [];
+  readonly #endHooks: Array<(rec: ScopeRecord) => void> = [];
 
-  /**
-   * Adds wattscope_scope_energy_joules_total{scope}, a histogram of J per scope and a count of
-   * unmeasured scopes to an application's prom-client `registry`, fed with every settled scope.
-   */
+  /** Adds energy per scope (counter, histogram) and unmeasured scopes to an application's prom-client `registry`. */
   registerMetrics(registry: Registry): void {
     this.#listeners.push(scopeMetricsRecorder(registry));
+  }
+
+  /** Reports to OpenTelemetry (hw.energy, hw.power per GPU; energy per scope; span attributes): needs @opentelemetry/api. */
+  registerOpenTelemetry(): void {
+    const bridge = openTelemetryBridge(() => this.#sampling?.otelGpus() ?? []);
+    this.#endHooks.push((rec) => bridge.scopeEnded(rec));
+    this.#listeners.push((m) => bridge.record(m));
   }
 
   // ---- ScopeHost ----

@@ -20,6 +20,7 @@ export type WattscopeErrorCode =
   | 'WATTSCOPE_BAD_REPORT'
   | 'WATTSCOPE_LOCKED'
   | 'WATTSCOPE_NO_RAPL'
+  | 'WATTSCOPE_MISSING_PEER'
   | 'WATTSCOPE_IO';
 
 export interface WattscopeErrorDetails {

@@ -26,7 +26,7 @@ async function servedMetricNames(): Promise<Set<string>> {
   scopeMetricsRecorder(registry);
   for (const m of await registry.getMetricsAsJSON()) {
     names.add(m.name);
-    if (m.type === 'histogram') for (const suffix of ['_sum', '_count', '_bucket']) names.add(m.name + suffix);
+    if (String(m.type) === 'histogram') for (const suffix of ['_sum', '_count', '_bucket']) names.add(m.name + suffix);
   }
   return names;
 }

@@ -3,7 +3,7 @@
  * between reads, the stated half-width as a bound, failed and slow reads as gaps, never values.
  */
 import { describe, expect, it } from 'vitest';
-import { cpuEnergyBetween, sumCpuEnergy } from '../src/cpu/cpu-energy.js';
+import { cpuEnergyBetween } from '../src/cpu/cpu-energy.js';
 import { resolveCpuEstimate } from '../src/cpu/cpu-estimate.js';
 import { RAPL_UPDATE_PERIOD_S, RaplSeries, SLOW_READ } from '../src/cpu/rapl-series.js';
 
@@ -121,13 +121,5 @@ describe('CPU energy of an interval', () => {
       dramEnergyJ: null,
       reason: 'no dram zone',
     });
-  });
-
-  it('sums parts; one unknown part makes the sum unknown', () => {
-    const known = cpuEnergyBetween(point(0, 0), point(1, 1), 'x');
-    expect(sumCpuEnergy([known, known])).toMatchObject({ packageEnergyJ: 2, dramEnergyJ: 2 });
-    const unknown = cpuEnergyBetween(null, null, 'lost');
-    expect(sumCpuEnergy([known, unknown])).toMatchObject({ packageEnergyJ: null, reason: 'lost' });
-    expect(sumCpuEnergy([])).toBeNull();
   });
 });

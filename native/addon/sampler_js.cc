@@ -1,5 +1,4 @@
 // JS functions over the native sampler: start, drain in bulk (typed arrays), stats, stop.
-#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -40,13 +39,13 @@ const char* EnergySourceName(EnergySource e) {
   }
 }
 
-// Reads samplerStart's RAPL argument { root, zones: [ids], everyTicks } into `config`: each id must
-// name a zone found under root. False (a WATTSCOPE_INVALID_ARGUMENT error thrown) otherwise.
+// Reads samplerStart's RAPL argument { zones: [{ id, path, maxEnergyRangeUj }], everyTicks } into
+// `config`: the zones as raplZones() found them (not discovered again). False (a
+// WATTSCOPE_INVALID_ARGUMENT error thrown) when any is malformed.
 bool ParseRaplArgs(Napi::Value arg, SamplerConfig* config, Napi::Env env) {
   Napi::Object rapl = arg.IsObject() ? arg.As<Napi::Object>() : Napi::Object();
-  if (!arg.IsObject() || !rapl.Get("root").IsString() || !rapl.Get("zones").IsArray() ||
-      !rapl.Get("everyTicks").IsNumber()) {
-    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart: rapl must be { root, zones: string[], everyTicks }");
+  if (!arg.IsObject() || !rapl.Get("zones").IsArray() || !rapl.Get("everyTicks").IsNumber()) {
+    ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT", "samplerStart: rapl must be { zones, everyTicks }");
     return false;
   }
   double everyTicks = rapl.Get("everyTicks").As<Napi::Number>().DoubleValue();
@@ -55,18 +54,23 @@ bool ParseRaplArgs(Napi::Value arg, SamplerConfig* config, Napi::Env env) {
     return false;
   }
   config->raplEveryTicks = static_cast<uint64_t>(everyTicks);
-  std::string root = rapl.Get("root").As<Napi::String>().Utf8Value();
-  std::vector<RaplZone> found = DiscoverRaplZones(root);
-  Napi::Array ids = rapl.Get("zones").As<Napi::Array>();
-  for (uint32_t i = 0; i < ids.Length(); ++i) {
-    std::string id = ids.Get(i).IsString() ? ids.Get(i).As<Napi::String>().Utf8Value() : "";
-    auto zone = std::find_if(found.begin(), found.end(), [&](const RaplZone& z) { return z.id == id; });
-    if (zone == found.end()) {
+  Napi::Array zones = rapl.Get("zones").As<Napi::Array>();
+  for (uint32_t i = 0; i < zones.Length(); ++i) {
+    Napi::Value entry = zones.Get(i);
+    Napi::Object zone = entry.IsObject() ? entry.As<Napi::Object>() : Napi::Object();
+    double range = entry.IsObject() && zone.Get("maxEnergyRangeUj").IsNumber()
+                       ? zone.Get("maxEnergyRangeUj").As<Napi::Number>().DoubleValue()
+                       : -1;
+    if (!entry.IsObject() || !zone.Get("id").IsString() || !zone.Get("path").IsString() || !(range >= 0)) {
       ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT",
-                 "samplerStart: rapl.zones[" + std::to_string(i) + "] is not a RAPL zone under " + root);
+                 "samplerStart: rapl.zones[" + std::to_string(i) + "] must be { id, path, maxEnergyRangeUj >= 0 }");
       return false;
     }
-    config->raplZones.push_back(*zone);
+    RaplZone parsed;
+    parsed.id = zone.Get("id").As<Napi::String>().Utf8Value();
+    parsed.path = zone.Get("path").As<Napi::String>().Utf8Value();
+    parsed.maxEnergyRangeUj = range;
+    config->raplZones.push_back(parsed);
   }
   return true;
 }

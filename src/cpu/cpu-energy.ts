@@ -75,19 +75,3 @@ export function cpuEnergyBetween(start: CpuPoint | null, end: CpuPoint | null, m
     { packageEstimated: start.packageEstimated, dramEstimated: start.dramEstimated, estimate: start.estimate, reason: start.reason ?? end.reason ?? missing },
   );
 }
-
-/** Sums CPU energies (of phases, of runs): a null figure in any part makes the sum null, with that part's reason. */
-export function sumCpuEnergy(parts: readonly CpuEnergy[]): CpuEnergy | null {
-  if (parts.length === 0) return null;
-  const add = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
-  return parts.reduce((sum, part) => ({
-    packageEnergyJ: add(sum.packageEnergyJ, part.packageEnergyJ),
-    packageUncertaintyJ: add(sum.packageUncertaintyJ, part.packageUncertaintyJ),
-    dramEnergyJ: add(sum.dramEnergyJ, part.dramEnergyJ),
-    dramUncertaintyJ: add(sum.dramUncertaintyJ, part.dramUncertaintyJ),
-    method: sum.method === part.method ? sum.method : 'rapl-counter+estimate',
-    reason: sum.reason ?? part.reason,
-    flags: [...new Set([...sum.flags, ...part.flags])],
-    estimate: sum.estimate ?? part.estimate,
-  }));
-}

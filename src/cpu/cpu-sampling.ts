@@ -9,7 +9,7 @@ import { WattscopeError } from '../util/errors.js';
 import type { NativeRaplBatch, NativeRaplRequest } from '../native/binding.js';
 import { resolveCpuEstimate, type CpuEstimateInputs, type CpuEstimateOptions } from './cpu-estimate.js';
 import { RaplSeries, SLOW_READ, type RaplGap, type RaplPoint } from './rapl-series.js';
-import { DEFAULT_POWERCAP_ROOT, listRaplZones, type RaplZone } from './rapl-zones.js';
+import { DEFAULT_POWERCAP_ROOT, errnoName, listRaplZones, type RaplZone } from './rapl-zones.js';
 
 /** CPU packages' and DRAM energy at one instant (J from the first read), or null with the reason. */
 export interface CpuPoint {
@@ -53,13 +53,8 @@ export interface CpuRequest {
   cpuEstimate?: CpuEstimateOptions;
 }
 
-export const isPackageZone = (z: RaplZone): boolean => z.subzone === null && z.name.startsWith('package');
-export const isDramZone = (z: RaplZone): boolean => z.name === 'dram';
-
-/** The errno's name (EACCES...), from Node's table. */
-function errnoName(errno: number): string {
-  return Object.entries(constants.errno).find(([, value]) => value === errno)?.[0] ?? `errno ${errno}`;
-}
+const isPackageZone = (z: RaplZone): boolean => z.subzone === null && z.name.startsWith('package');
+const isDramZone = (z: RaplZone): boolean => z.name === 'dram';
 
 export class CpuSampling {
   readonly root: string;
@@ -69,12 +64,13 @@ export class CpuSampling {
   readonly packageProblem: string | null;
   readonly dramProblem: string | null;
   readonly series: RaplSeries[];
+  /** The zones read, one per series. */
+  readonly #measured: RaplZone[];
   readonly #kinds: Array<'package' | 'dram'>;
   readonly #originNs: bigint;
   readonly everyTicks: number;
   /** The estimate used where RAPL does not measure, or null. */
   readonly estimate: CpuEstimateInputs | null;
-  dropped = 0;
 
   /** Finds the zones (throwing WATTSCOPE_NO_RAPL with `cpu: true` when the packages cannot be read). */
   constructor(request: CpuRequest, originNs: bigint) {
@@ -87,6 +83,7 @@ export class CpuSampling {
       throw new WattscopeError('WATTSCOPE_NO_RAPL', `cpu: true, but the CPU's energy cannot be measured: ${this.packageProblem}`, { field: 'cpu' });
     }
     const measured = this.zones.filter((z) => (isPackageZone(z) ? this.packageProblem === null : this.dramProblem === null));
+    this.#measured = measured;
     this.#kinds = measured.map((z) => (isPackageZone(z) ? 'package' : 'dram'));
     this.series = measured.map((z) => new RaplSeries(z.id, request.retentionS, (errno) => this.#readFailure(z, errno)));
     this.everyTicks = Math.max(1, Math.round(request.sampleHz / request.cpuSampleHz));
@@ -100,12 +97,12 @@ export class CpuSampling {
 
   /** What the sampler thread is to read. */
   request(): NativeRaplRequest {
-    return { root: this.root, zones: this.series.map((s) => s.zoneId), everyTicks: this.everyTicks };
+    const zones = this.#measured.map(({ id, path, maxEnergyRangeUj }) => ({ id, path, maxEnergyRangeUj }));
+    return { zones, everyTicks: this.everyTicks };
   }
 
   /** Files the sampler's RAPL reads into each zone's series. */
   append(batch: NativeRaplBatch): void {
-    this.dropped += batch.dropped;
     for (let i = 0; i < batch.zone.length; i++) {
       this.series[batch.zone[i]!]!.append(Number(batch.tNs[i]! - this.#originNs), batch.spanNs[i]!, batch.energyUj[i]!, batch.errno[i]!);
     }
@@ -151,7 +148,7 @@ export class CpuSampling {
   }
 
   /** The zones read, why not, and the power over the last `windowS` seconds. */
-  status(windowS = 0.5): CpuStatus {
+  status(windowS: number): CpuStatus {
     const estimated = this.estimate !== null && (this.packageProblem !== null || this.dramProblem !== null);
     return {
       zones: this.series.map((z) => z.zoneId),
@@ -163,7 +160,7 @@ export class CpuSampling {
   }
 
   /** The packages' and DRAM power over the last `windowS` seconds, W (NaN where not measured). */
-  powerW(windowS = 0.5): { packageW: number; dramW: number } {
+  powerW(windowS: number): { packageW: number; dramW: number } {
     const sum = (kind: 'package' | 'dram') =>
       this.series.reduce((total, s, i) => (this.#kinds[i] === kind ? total + s.powerW(windowS) : total), this.#kinds.includes(kind) ? 0 : NaN);
     return { packageW: sum('package'), dramW: sum('dram') };

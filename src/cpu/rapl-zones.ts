@@ -28,7 +28,7 @@ export interface RaplZone {
 }
 
 /** The errno's name (EACCES...), from Node's table. */
-function errnoName(errno: number): string {
+export function errnoName(errno: number): string {
   return Object.entries(constants.errno).find(([, value]) => value === errno)?.[0] ?? `errno ${errno}`;
 }
 

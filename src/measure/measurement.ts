@@ -19,7 +19,7 @@ export function worstMethod(items: ReadonlyArray<object>): EnergyMethod {
 }
 
 /** A boundary's CPU point: fixed when it settled, else as known now (provisional); estimates need no read. */
-function cpuPointOf(b: Boundary, cpu: CpuSampling) {
+export function cpuPointOf(b: Boundary, cpu: CpuSampling) {
   if (b.cpu !== null) return b.cpu;
   return !cpu.measuring || cpu.readyAt(b.t) ? cpu.pointAt(b.t) : null;
 }

@@ -57,7 +57,10 @@ export function openTelemetryBridge(gpus: () => OtelGpu[]): OtelBridge {
     }
   });
   meter.createObservableGauge('hw.power', { unit: 'W', description: "The GPU's latest sampled power" }).addCallback((result) => {
-    for (const g of gpus()) if (Number.isFinite(g.powerW())) result.observe(g.powerW(), gpuAttributes(g));
+    for (const g of gpus()) {
+      const powerW = g.powerW();
+      if (Number.isFinite(powerW)) result.observe(powerW, gpuAttributes(g));
+    }
   });
   const perScope = meter.createHistogram('wattscope.scope.energy', { unit: 'J', description: 'GPU energy per settled scope (phase, query, or scope name)' });
   const tracer = api.trace.getTracer('wattscope', VERSION);

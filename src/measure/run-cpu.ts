@@ -6,6 +6,7 @@
 import { cpuEnergyBetween, cpuEnergyOf, type CpuEnergy } from '../cpu/cpu-energy.js';
 import type { CpuPoint, CpuSampling } from '../cpu/cpu-sampling.js';
 import { attribute, type Boundary, type ScopeRecord } from './ledger.js';
+import { cpuPointOf } from './measurement.js';
 
 /** The run's CPU energy and each phase's, or null when the monitor does not read the CPU. */
 export interface RunCpuEnergy {
@@ -20,10 +21,10 @@ type Kind = 'package' | 'dram';
 /** The CPU energy of `run` from `start` to `end` with its phase scopes `ended` (all boundaries settled). */
 export function runCpuEnergy(start: Boundary, end: Boundary, ended: readonly ScopeRecord[], cpu: CpuSampling | null): RunCpuEnergy | null {
   if (cpu === null) return null;
-  // Settled boundaries carry their RAPL point; an estimate alone needs no read.
+  // Settled boundaries carry their RAPL point; an estimate alone needs no read (each computed once).
   const points = new Map<Boundary, CpuPoint | null>();
   const pointOf = (b: Boundary) => {
-    if (!points.has(b)) points.set(b, b.cpu ?? (cpu.measuring ? null : cpu.pointAt(b.t)));
+    if (!points.has(b)) points.set(b, cpuPointOf(b, cpu));
     return points.get(b)!;
   };
   const valueOf = (b: Boundary, kind: Kind) => (kind === 'package' ? pointOf(b)?.packageJ : pointOf(b)?.dramJ) ?? NaN;

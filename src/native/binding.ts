@@ -103,10 +103,9 @@ export interface NativeRaplBatch {
   dropped: number;
 }
 
-/** The RAPL zones the sampler thread reads, every `everyTicks` ticks. */
+/** The RAPL zones the sampler thread reads (as raplZones() found them), every `everyTicks` ticks. */
 export interface NativeRaplRequest {
-  root: string;
-  zones: string[];
+  zones: Array<{ id: string; path: string; maxEnergyRangeUj: number }>;
   everyTicks: number;
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CounterBridge } from '../src/metrics/counter-bridge.js';
 import { startCli } from './helpers/cli.js';
+import { servingUrl } from './helpers/prometheus.js';
 import { configureSim } from './helpers/sim.js';
 
 /** The value of `metric` with label gpu="<gpu>" in a Prometheus text exposition, or null when absent. */
@@ -87,14 +88,3 @@ describe('wattscope exporter', () => {
     expect(await new Promise<number | null>((resolve) => child.on('exit', resolve))).toBe(0);
   }, 30_000);
 });
-
-/** The metrics URL the exporter prints once it serves. */
-function servingUrl(child: ReturnType<typeof startCli>): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      const match = /serving (\S+)/.exec(d.toString());
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`the exporter exited with ${code}`)));
-  });
-}

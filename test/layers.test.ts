@@ -2,7 +2,7 @@
  * The source's layers only point down: a module may import its own layer or a lower one, never a
  * higher one. Lowest first: small shared utilities; the native addon and NVML; the simulated GPU's
  * controls; measurement; file formats (the report schema, the AI Energy Score and optimum formats,
- * timeline export); the benchmark runner; integrations (the OpenAI-compatible client, serving
+ * timeline export); other nodes' energy through Prometheus; the benchmark runner; integrations (the OpenAI-compatible client, serving
  * statistics); scoring; the report page; the CLI; the package's subpath entries (public/); and its
  * main entry.
  */
@@ -11,7 +11,24 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = path.resolve(import.meta.dirname, '../src');
-const LAYERS = ['util', 'native', 'nvml', 'cpu', 'sim', 'measure', 'formats', 'runner', 'server', 'scoring', 'report', 'metrics', 'cli', 'public', '.'];
+const LAYERS = [
+  'util',
+  'native',
+  'nvml',
+  'cpu',
+  'sim',
+  'measure',
+  'formats',
+  'fleet',
+  'runner',
+  'server',
+  'scoring',
+  'report',
+  'metrics',
+  'cli',
+  'public',
+  '.',
+];
 
 /** Relative import specifiers of a source file: static imports, re-exports and dynamic import(). */
 export function relativeImports(source: string): string[] {

@@ -43,6 +43,7 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
       `  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`,
     );
     lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);
+    lines.push(...nodeLines(included));
     for (const ex of a.excludedRuns) lines.push(`  run ${ex.index} excluded: ${ex.reasons.join('; ')}`);
   }
   if (report.aiEnergyScore) lines.push(`GPU_ENERGY_WH: ${report.aiEnergyScore.gpuEnergyWh.toFixed(2)} Wh per 1,000 queries`);
@@ -63,4 +64,19 @@ function meanMeasurementUncertaintyWh(report: WattscopeReport, phase: string): n
     .filter((r) => r.included && r.phases[phase] && r.queries > 0)
     .map((r) => (r.phases[phase]!.uncertaintyJ * (1000 / r.queries)) / 3600);
   return values.length ? values.reduce((s, v) => s + v, 0) / values.length : null;
+}
+
+/**
+ * Each node's GPU energy, Wh per 1,000 queries, mean over the included runs, when the benchmark
+ * spans nodes (the phases above hold every node's, the remote nodes' apportioned; their "+-" is this node's).
+ */
+function nodeLines(included: WattscopeReport['runs']): string[] {
+  const runs = included.filter((r) => r.nodes && r.queries > 0);
+  if (runs.length === 0) return [];
+  const perNode = runs[0]!.nodes!.shares.map(({ node }) => {
+    const values = runs.map((r) => r.nodes!.shares.find((s) => s.node === node)).map((s, i) => ((s?.energyJ ?? NaN) * (1000 / runs[i]!.queries)) / 3600);
+    const meanWh = values.reduce((sum, v) => sum + v, 0) / values.length;
+    return `${node} ${Number.isFinite(meanWh) ? fmt(meanWh, 3) : 'unknown'}`;
+  });
+  return [`  across nodes, GPU Wh/1000 queries: ${perNode.join(', ')} (the phases count every node's; their +- only this node's)`];
 }

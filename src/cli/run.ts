@@ -186,6 +186,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         ? { reasoning: reasoningLabel(parseReasoningState(config.handler.reasoning)) }
         : {}),
       ...(config.modelClass ? { modelClass: config.modelClass } : {}),
+      ...(config.nodes ? { nodes: config.nodes } : {}),
       onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });

@@ -69,7 +69,8 @@ function meanOrNull(runs: RunRecord[], figure: (run: RunRecord) => number | null
 export function toAiEnergyBenchmarksReport(report: WattscopeReport): AiEnergyBenchmarksReport | null {
   const runs = report.runs.filter((r) => r.included);
   if (runs.length === 0) return null;
-  const gpuWh = mean(runs.map((r) => r.totalEnergyJ)) / 3600;
+  // Every node's GPUs when the benchmark spans nodes.
+  const gpuWh = mean(runs.map((r) => r.nodes?.totalEnergyJ ?? r.totalEnergyJ)) / 3600;
   const cpuJ = meanOrNull(runs, (r) => r.cpu?.packageEnergyJ ?? null);
   const ramJ = meanOrNull(runs, (r) => r.cpu?.dramEnergyJ ?? null);
   const cpuWh = cpuJ === null ? null : cpuJ / 3600;

@@ -47,6 +47,35 @@ const RunPhase = z.object({
   cpu: CpuRecordSchema.nullable().optional(),
 });
 
+/** Each node's GPU energy over a run's window, when the benchmark spans nodes. */
+const RunNodesSchema = z.object({
+  windowStartMs: z.number(),
+  windowEndMs: z.number(),
+  shares: z.array(
+    z.object({
+      node: z.string(),
+      source: z.enum(['local', 'prometheus']),
+      energyJ: z.number().nullable(),
+      uncertaintyJ: z.number().nullable(),
+      gpus: z.array(
+        z.object({
+          gpu: z.string(),
+          uuid: z.string().nullable(),
+          energyJ: z.number().nullable(),
+          uncertaintyJ: z.number().nullable(),
+          resets: z.number().int(),
+          reason: z.string().nullable(),
+        }),
+      ),
+      flags: z.array(z.string()),
+      reason: z.string().nullable(),
+    }),
+  ),
+  totalEnergyJ: z.number(),
+  totalUncertaintyJ: z.number(),
+  complete: z.boolean(),
+});
+
 export const RunRecordSchema = z.object({
   index: z.number().int().min(0),
   startedAt: z.string(),
@@ -66,7 +95,9 @@ export const RunRecordSchema = z.object({
   phases: z.record(z.string(), RunPhase),
   /** The run's CPU energy (RAPL); null when not read, absent in reports of older versions. */
   cpu: CpuRecordSchema.nullable().optional(),
-  /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
+  /** Every node's GPU energy over the run, when the benchmark spans nodes (totalEnergyJ is this node's alone). */
+  nodes: RunNodesSchema.nullable().optional(),
+  /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on; across nodes, remote energy apportioned as the local GPUs'). */
   phaseWhPer1000: z.record(z.string(), z.number()),
   method: z.enum(['energy-counter', 'counter-interpolated', 'counter-regression', 'power-integration']),
   flags: z.array(z.string()),
@@ -133,6 +164,11 @@ export const WattscopeReportSchema = z.object({
     idleMeasureS: z.number(),
     subtractIdle: z.boolean(),
     excludeUnstable: z.boolean(),
+    /** The other nodes whose GPU energy each run adds, read from Prometheus (absent on one node). */
+    nodes: z
+      .object({ prometheus: z.string(), exporters: z.array(z.string()), clockSkewMs: z.number(), counterLagMs: z.number() })
+      .nullable()
+      .optional(),
   }),
   environment: z.object({ node: z.string(), platform: z.string(), arch: z.string(), hostname: z.string(), cpus: z.number().int() }),
   device: z.object({

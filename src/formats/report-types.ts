@@ -69,6 +69,49 @@ export interface ServingRecord {
   attribution: string;
 }
 
+/** One GPU of a remote node over a run's window, from its counter in Prometheus. */
+export interface NodeGpuRecord {
+  /** The exporter's `gpu` label (NVML's index on that node). */
+  gpu: string;
+  uuid: string | null;
+  energyJ: number | null;
+  uncertaintyJ: number | null;
+  /** Drops of the counter during the window (the energy between a scrape and the reset is lost). */
+  resets: number;
+  /** Why the energy is null. */
+  reason: string | null;
+}
+
+/** One node's GPU energy over a run's window. */
+export interface NodeShareRecord {
+  /** 'local' for the node that ran the benchmark, else the exporter's Prometheus `instance` (host:port). */
+  node: string;
+  /** 'local': this node's own monitor (its high-resolution figures); 'prometheus': the increase of the node's counters there. */
+  source: 'local' | 'prometheus';
+  /** The node's GPUs' energy, J; null when a GPU's is unknown (see gpus and reason). */
+  energyJ: number | null;
+  uncertaintyJ: number | null;
+  /** Per GPU, for a remote node (empty for the local one: see the run's phases). */
+  gpus: NodeGpuRecord[];
+  /** `node-counter-missing` (a GPU's counter had no scrape around an edge of the window, or the node none at all), `node-counter-reset`. */
+  flags: string[];
+  reason: string | null;
+}
+
+/** A run's GPU energy over every node, when the benchmark spans nodes. */
+export interface RunNodesRecord {
+  /** The run's window by this node's clock, Unix ms (what each remote node's counters were read over). */
+  windowStartMs: number;
+  windowEndMs: number;
+  /** The local node first, then each remote node. */
+  shares: NodeShareRecord[];
+  /** The sum of the known shares, J (every node's GPUs when complete). */
+  totalEnergyJ: number;
+  totalUncertaintyJ: number;
+  /** Whether every node's share is known (a run with an unknown share is flagged and left out of the means). */
+  complete: boolean;
+}
+
 export interface RunRecord {
   index: number;
   startedAt: string;
@@ -88,7 +131,16 @@ export interface RunRecord {
   phases: Record<string, RunPhaseRecord>;
   /** The run's CPU energy (RAPL), as measured; null when CPU energy was not read (absent in reports of older versions). */
   cpu?: CpuRecord | null;
-  /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). */
+  /**
+   * Every node's GPU energy over the run, when the benchmark spans nodes (null or absent otherwise):
+   * totalEnergyJ above is this node's alone.
+   */
+  nodes?: RunNodesRecord | null;
+  /**
+   * Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). Across
+   * nodes, every node's GPUs: the remote nodes' energy is apportioned to the phases as the local
+   * GPUs' energy is split between them.
+   */
   phaseWhPer1000: Record<string, number>;
   method: 'energy-counter' | 'counter-interpolated' | 'counter-regression' | 'power-integration';
   /** `throttled` comes from the clocks event reasons below; where the driver reports none, it is guessed (and `throttle-guessed` is set too). */
@@ -150,6 +202,8 @@ export interface WattscopeReport {
     idleMeasureS: number;
     subtractIdle: boolean;
     excludeUnstable: boolean;
+    /** The other nodes whose GPU energy each run adds, read from Prometheus (absent when the benchmark runs on one node). */
+    nodes?: { prometheus: string; exporters: string[]; clockSkewMs: number; counterLagMs: number } | null;
   };
   environment: { node: string; platform: string; arch: string; hostname: string; cpus: number };
   device: { simulated: boolean; libraryPath: string; driverVersion: string | null; nvmlVersion: string | null; missingSymbols: string[]; gpus: ReportGpu[] };

@@ -2,8 +2,8 @@
 import { median, summarize } from './stats.js';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 
-/** Flags from the measurement that mean the counter or sampling misbehaved during a run. */
-const ANOMALY_FLAGS = new Set(['counter-reset', 'unsettled', 'sampling-gap', 'gpu-lost']);
+/** Flags from the measurement that mean the counter or sampling misbehaved during a run (on this node or another). */
+const ANOMALY_FLAGS = new Set(['counter-reset', 'unsettled', 'sampling-gap', 'gpu-lost', 'node-counter-missing', 'node-counter-reset']);
 
 /** Reasons that exclude a run from the means (when excludeUnstable is on). */
 const EXCLUDING = new Set(['counter-anomaly', 'high-variation', 'failed-queries', 'interrupted']);

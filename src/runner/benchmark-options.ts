@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
+import { NodesOptionSchema } from '../fleet/remote-nodes.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import type { MonitorOptions } from '../measure/options.js';
 import type { SameType } from '../util/same-type.js';
@@ -95,6 +96,8 @@ export const BenchmarkOptionsSchema = z
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
     /** Called with lines worth telling a person (resuming, starting clean). */
     log: z.custom<(line: string) => void>((v) => typeof v === 'function').optional(),
+    /** The other nodes whose GPU energy each run adds, read from a Prometheus server scraping their exporters. */
+    nodes: NodesOptionSchema.optional(),
   })
   .strict();
 

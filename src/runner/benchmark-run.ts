@@ -11,6 +11,7 @@ import { THROTTLE_REASONS } from '../measure/clocks-events.js';
 import type { RunSummary } from '../measure/types.js';
 import type { MeasuredWindow } from './benchmark-options.js';
 import type { BenchmarkContext } from './benchmark-setup.js';
+import { apportionFactor, nodeFlags, runNodesRecord } from './run-nodes.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -126,9 +127,12 @@ function runFlags(ctx: BenchmarkContext, summary: RunSummary, conditions: RunCon
   return flags;
 }
 
-/** Each phase's Wh per 1,000 of the queries the run ran; a phase that never ran is absent (not 0). */
-function phaseWhPer1000(ctx: BenchmarkContext, summary: RunSummary, idleW: number | null): Record<string, number> {
-  const scale = summary.queries > 0 ? 1000 / summary.queries : 1000 / ctx.dataset.rows.length;
+/**
+ * Each phase's Wh per 1,000 of the queries the run ran; a phase that never ran is absent (not 0).
+ * `nodesFactor` turns the local GPUs' energy into every node's (1 on one node).
+ */
+function phaseWhPer1000(ctx: BenchmarkContext, summary: RunSummary, idleW: number | null, nodesFactor: number): Record<string, number> {
+  const scale = (summary.queries > 0 ? 1000 / summary.queries : 1000 / ctx.dataset.rows.length) * nodesFactor;
   const result: Record<string, number> = {};
   for (const p of ctx.o.phases) {
     const phase = summary.phases[p];
@@ -153,6 +157,7 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
   if (conditions.signal.aborted && s.queries === 0) return null;
   const window = ctx.o.runStats ? await measuredWindow(ctx, s, steady) : null;
   const endTemperatureC = ctx.temperatureOf();
+  const nodes = ctx.nodes ? await runNodesRecord(ctx.nodes, s, ctx.monitor.gpus.length, conditions.signal) : null;
   if (ctx.recorder) {
     ctx.recorder.pull();
     ctx.recorder.addRun(index, s);
@@ -185,9 +190,10 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
       ]),
     ),
     cpu: cpuRecord(s.cpu),
-    phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW),
+    ...(nodes ? { nodes } : {}),
+    phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW, apportionFactor(nodes, s.totalEnergyJ)),
     method: s.method,
-    flags: runFlags(ctx, s, conditions, cooled, endTemperatureC),
+    flags: [...runFlags(ctx, s, conditions, cooled, endTemperatureC), ...(nodes ? nodeFlags(nodes) : [])],
     clocksEventReasons: s.clocksEvents,
     unstable: [],
     included: true,

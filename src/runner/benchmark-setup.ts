@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { TimelineRecorder } from '../formats/timeline-recorder.js';
+import { RemoteNodes } from '../fleet/remote-nodes.js';
 import { EnergyMonitor, type CpuStatus } from '../measure/monitor.js';
 import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
@@ -20,6 +21,7 @@ import { loadDataset, type Dataset } from './dataset.js';
 import { lockOutputDir, type OutputLock } from './output-lock.js';
 import { clearOutputs, FILES, readCompletedRuns, readState, removeStaleTemporaries, writeReports, type RunnerState } from './outputs.js';
 import type { ProgressState } from './progress.js';
+import { nodesNote } from './run-nodes.js';
 
 /** What the benchmark's steps share. */
 export interface BenchmarkContext {
@@ -34,6 +36,8 @@ export interface BenchmarkContext {
   state: RunnerState;
   /** Notes for the report (the run classification's are added at each save). */
   notes: string[];
+  /** The other nodes whose GPU energy each run adds, or null on one node. */
+  nodes: RemoteNodes | null;
   /** The power timeline for timeline.json, recorded while the runs go (with an output directory). */
   recorder: TimelineRecorder | null;
   progress: Omit<ProgressState, 'phase' | 'powerW'>;
@@ -75,6 +79,7 @@ function settingsHash(o: ResolvedBenchmarkOptions, dataset: Dataset): string {
         model: o.model ?? null,
         workload: o.workload,
         subtractIdle: o.subtractIdle,
+        nodes: o.nodes ?? null,
       }),
     )
     .digest('hex')
@@ -122,7 +127,14 @@ export function cpuNote(status: CpuStatus | null): string {
 }
 
 /** The report as it starts: settings, environment, device, and the runs already completed. */
-function newReport(o: ResolvedBenchmarkOptions, dataset: Dataset, monitor: EnergyMonitor, previous: RunRecord[], notes: string[]): WattscopeReport {
+function newReport(
+  o: ResolvedBenchmarkOptions,
+  dataset: Dataset,
+  monitor: EnergyMonitor,
+  nodes: RemoteNodes | null,
+  previous: RunRecord[],
+  notes: string[],
+): WattscopeReport {
   const rows = dataset.rows.length;
   const library = monitor.library;
   return {
@@ -151,6 +163,7 @@ function newReport(o: ResolvedBenchmarkOptions, dataset: Dataset, monitor: Energ
       idleMeasureS: o.idleMeasureS,
       subtractIdle: o.subtractIdle,
       excludeUnstable: o.excludeUnstable,
+      nodes: nodes && { ...nodes.option, counterLagMs: nodes.timing.counterLagMs },
     },
     environment: { node: process.version, platform: process.platform, arch: process.arch, hostname: os.hostname(), cpus: os.cpus().length },
     device: {
@@ -185,7 +198,14 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
   if (o.subtractIdle && o.idleMeasureS === 0) {
     throw new WattscopeError('WATTSCOPE_INVALID_OPTIONS', 'subtractIdle needs the idle power: set idleMeasureS above 0', { field: 'subtractIdle' });
   }
+  if (o.subtractIdle && o.nodes) {
+    throw new WattscopeError('WATTSCOPE_INVALID_OPTIONS', "subtractIdle measures this node's idle power only: it cannot be used with nodes", {
+      field: 'subtractIdle',
+    });
+  }
   const dataset = isDataset(o.dataset) ? o.dataset : await loadDataset(o.dataset);
+  // Before the monitor opens: a node Prometheus does not scrape fails the benchmark before anything is measured.
+  const nodes = o.nodes ? await RemoteNodes.connect(o.nodes, o.signal) : null;
   const ownMonitor = !(o.monitor instanceof EnergyMonitor);
   const monitor = o.monitor instanceof EnergyMonitor ? o.monitor : await EnergyMonitor.open(o.monitor ?? {});
   const configHash = settingsHash(o, dataset);
@@ -198,8 +218,8 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
     if (ownMonitor) await monitor.close();
     throw err;
   }
-  const notes = [...settingsNotes(o, dataset.rows.length), cpuNote(monitor.cpuStatus())];
-  const report = newReport(o, dataset, monitor, previous, notes);
+  const notes = [...settingsNotes(o, dataset.rows.length), cpuNote(monitor.cpuStatus()), ...(nodes ? [nodesNote(nodes)] : [])];
+  const report = newReport(o, dataset, monitor, nodes, previous, notes);
   const state: RunnerState = { configHash, status: 'running', pid: process.pid, runsCompleted: previous.length, updatedAt: now() };
   const recorder = o.outDir ? new TimelineRecorder(monitor) : null;
   if (previous.length) notes.push(`resumed after ${previous.length} completed runs: timeline.json covers only the runs measured by the last process`);
@@ -213,6 +233,7 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
     report,
     state,
     notes,
+    nodes,
     recorder,
     progress,
     draw: (phase) => o.onProgress?.({ ...progress, phase, powerW: monitor.latestPowerW() }),
@@ -224,7 +245,7 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
       report.device.gpus.forEach((g, i) => (g.sensor = monitor.gpus[i]!.sensor));
       const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
       report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
-      report.notes = [...notes, ...classNotes];
+      report.notes = [...notes, ...classNotes, ...(nodes?.clockWarning ? [nodes.clockWarning] : [])];
       report.comparability = { ...assessComparability(report, o.modelClass ?? null), modelClass: o.modelClass ?? null };
       report.updatedAt = now();
       state.updatedAt = report.updatedAt;

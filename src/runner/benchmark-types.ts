@@ -96,4 +96,13 @@ export interface BenchmarkOptions {
   signal?: AbortSignal;
   /** Called with lines worth telling a person (resuming, starting clean). */
   log?: (line: string) => void;
+  /**
+   * A benchmark across nodes (a model too large for one machine): each other node runs
+   * `wattscope exporter`, the Prometheus server at `prometheus` scrapes them all, and each run adds
+   * the increase of their GPU energy counters over its window (`exporters`: their Prometheus
+   * `instance` labels, host:port). `clockSkewMs` (default 50): how far this node's clock and
+   * Prometheus's may differ; `waitS` (default 3 scrape intervals + 5 s): how long a run waits for
+   * the scrape that closes its window. Not with subtractIdle (idle power is this node's only).
+   */
+  nodes?: { prometheus: string; exporters: string[]; clockSkewMs?: number; waitS?: number };
 }

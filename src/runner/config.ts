@@ -1,18 +1,16 @@
 /** `wattscope run <config>`: the config file, validated with zod (errors name the field and the file). */
+import { NodesOptionSchema } from '../fleet/remote-nodes.js';
 import { CooldownSchema } from './benchmark-options.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { WattscopeError } from '../util/errors.js';
-import { parseOptions } from '../util/options.js';
+import { httpUrl, parseOptions } from '../util/options.js';
 
 /** An OpenAI-compatible endpoint to benchmark (settings like the AI Energy Score configs by default). */
 export const EndpointConfigSchema = z
   .object({
-    endpoint: z
-      .string()
-      .url()
-      .refine((u) => /^https?:/.test(u), 'expected an http(s) URL'),
+    endpoint: httpUrl(),
     model: z.string().min(1),
     api: z.enum(['chat', 'completions']).default('chat'),
     maxNewTokens: z.number().int().min(1).default(10),
@@ -90,6 +88,8 @@ export const RunConfigSchema = z
     modelClass: z.enum(['A', 'B', 'C']).optional(),
     /** AI Energy Score report formats: optimum, ai-energy-benchmarks, or both (default). */
     reportFormat: z.enum(['optimum', 'ai-energy-benchmarks', 'both']).default('both'),
+    /** Across nodes: the Prometheus server scraping the other nodes' exporters, and their instances (see runBenchmark's nodes). */
+    nodes: NodesOptionSchema.optional(),
   })
   .strict();
 

@@ -92,3 +92,10 @@ export function parseOptions<S extends z.ZodType>(
     ...(extra.file ? { file: extra.file } : {}),
   });
 }
+
+/** An http(s) URL (a server to send requests to). */
+export const httpUrl = () =>
+  z
+    .string()
+    .url()
+    .refine((u) => /^https?:/.test(u), 'expected an http(s) URL');

@@ -91,6 +91,8 @@ interface Change {
 /** Drives the simulated power and knows the true energy of any interval. */
 export class SimControl {
   file: string | undefined;
+  /** The process whose simulator applies the changes (default this one; an exporter's child process, for instance). */
+  simulatorPid: number = process.pid;
   readonly epochNs: bigint;
   readonly #history: Change[][];
   // The idle level and the trace's changes, before any run-time change.
@@ -132,7 +134,7 @@ export class SimControl {
    */
   #appliedHistory(gpu: number): PowerHistory | null {
     if (!this.file) return null;
-    const log = appliedLogPath(this.file);
+    const log = appliedLogPath(this.file, this.simulatorPid);
     const size = existsSync(log) ? statSync(log).size : 0;
     if (size === 0) return null;
     if (this.#applied?.size !== size) {

@@ -6,6 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exporterCases } from './exporter-cases.js';
+import { llamaCases } from './llama-cases.js';
 import { samplerCases } from './sampler-cases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -92,6 +93,7 @@ async function queryRun(suffix) {
 const cases = {
   ...samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row }),
   ...exporterCases({ root, quick, timeAsync, timeSync, row }),
+  ...llamaCases({ root, quick, now, row }),
   async 'addon-query'() {
     const b = loadBinding();
     const s = NvmlSession.open({ simulate: true });

@@ -20,6 +20,7 @@ const names = [
   'sampler-rate',
   'exporter-scrape',
   'otel-no-sdk',
+  'llama-token',
   'event-loop',
   'cold-open',
   'memory-hour',

@@ -34,13 +34,13 @@ describe('config errors', () => {
     expect(configError({ ...base, colour: 'red' }).message).toMatch(/unknown key "colour"$/);
   });
 
-  it('a missing handler says it needs a module path, an endpoint and model, or the synthetic workload', () => {
+  it('a missing handler says it needs a module path, an endpoint and model, a GGUF model, or the synthetic workload', () => {
     const { handler: _handler, ...withoutHandler } = base;
     for (const handler of [undefined, {}, { modul: 'h.mjs' }, 'h.mjs']) {
       const err = configError({ ...withoutHandler, ...(handler === undefined ? {} : { handler }) });
       expect(err.field).toBe('handler');
       expect(err.message).toMatch(
-        /at "handler" in bench\.json: expected \{"module": "<path to a module.*\{"endpoint": "<http\(s\) URL>", "model": "<model name>"\} or \{"synthetic": true\}/,
+        /at "handler" in bench\.json: expected \{"module": "<path to a module.*\{"endpoint": "<http\(s\) URL>", "model": "<model name>"\}, \{"llama": \{"modelPath": "<a GGUF file>"\}\} or \{"synthetic": true\}/,
       );
     }
   });

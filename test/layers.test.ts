@@ -3,7 +3,7 @@
  * higher one. Lowest first: small shared utilities; the native addon and NVML; the simulated GPU's
  * controls; measurement; file formats (the report schema, the AI Energy Score and optimum formats,
  * timeline export); other nodes' energy through Prometheus; the benchmark runner; integrations (the OpenAI-compatible client, serving
- * statistics); scoring; the report page; the CLI; the package's subpath entries (public/); and its
+ * statistics, node-llama-cpp); scoring; the report page; the CLI; the package's subpath entries (public/); and its
  * main entry.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const LAYERS = [
   'fleet',
   'runner',
   'server',
+  'llama',
   'scoring',
   'report',
   'metrics',

@@ -60,7 +60,9 @@ describe('the README, run as written against the packed package', () => {
     consumer = path.join(work, 'consumer');
     mkdirSync(consumer);
     writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'readme-consumer', private: true, type: 'module' }));
-    installLog = execFileSync(npm, ['install', path.join(work, packed), '--prefer-offline', '--no-audit', '--no-fund'], {
+    // node-llama-cpp too, as a user of wattscope/llama has it (an optional peer dependency; from npm's cache).
+    const llamaCpp = `node-llama-cpp@${(JSON.parse(readFileSync(path.join(root, 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8')) as { version: string }).version}`;
+    installLog = execFileSync(npm, ['install', path.join(work, packed), llamaCpp, '--prefer-offline', '--no-audit', '--no-fund'], {
       cwd: consumer,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -215,6 +217,7 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
     'readLeaderboard',
     'starRating',
   ],
+  'wattscope/llama': ['TINY_MODEL_SHAPE', 'endOfGenerationBan', 'llamaHandler', 'measureChatPrompt', 'measureSequenceGeneration', 'writeTinyGguf'],
   'wattscope/report': ['buildReportHtml', 'writeReportPage'],
   'wattscope/server': ['OpenAIStreamClient', 'RequestError', 'endpointHandler', 'servingRunStats', 'servingStats'],
   'wattscope/testing': ['SimPowerControl', 'simulatedNvmlPath', 'startFakeServer'],
@@ -238,7 +241,7 @@ describe('npm pack', () => {
     ]) {
       expect(files, needed).toContain(needed);
     }
-    for (const entry of ['runner', 'scoring', 'report', 'server', 'testing']) expect(files).toContain(`dist/public/${entry}.d.ts`);
+    for (const entry of ['runner', 'scoring', 'report', 'server', 'llama', 'testing']) expect(files).toContain(`dist/public/${entry}.d.ts`);
     // The prebuild (built by the README tests above when missing) ships for this platform.
     expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/wattscope.node`);
     expect(files.filter((f) => /^(src|test|bench|scripts|\.ci)\//.test(f))).toEqual([]);

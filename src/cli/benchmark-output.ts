@@ -23,6 +23,13 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
   const lines: string[] = [];
   const where = report.device.simulated ? 'simulated H100' : report.device.gpus.map((g) => g.name).join(', ');
   lines.push(`${report.benchmark.workload} on ${where}: ${report.runs.length} runs x ${report.benchmark.dataset.rows} queries`);
+  const engine = report.benchmark.engine;
+  if (engine) {
+    const m = engine.model;
+    lines.push(
+      `engine ${engine.name} ${engine.version} (llama.cpp ${engine.llamaCppRelease ?? 'unknown'}, ${engine.build}, ${engine.binary}, ${engine.gpuLayers} layers on the GPU); model ${m.file}, ${m.quantization ?? 'quantization unknown'}, ${m.sizeBytes} bytes, sha256 ${m.sha256.slice(0, 16)}…`,
+    );
+  }
   if (report.idle) lines.push(`idle power ${fmt(report.idle.powerW, 1)} W`);
   for (const g of report.device.gpus) lines.push(`GPU ${g.index} power sensor: ${describeSensor(g.sensor)}`);
   const truth = report.simulatedTruth;

@@ -12,24 +12,28 @@ import path from 'node:path';
 import { writeReportPage } from '../report/write.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { printBenchmark } from './benchmark-output.js';
+import { llamaDemo } from './demo-llama.js';
 import { DemoTruth } from './demo-truth.js';
 import { choice, parse, positiveInt, positiveNumber, REPORT_FORMATS, str } from './common.js';
 
 /** The demo's sampling rate, Hz. */
 export const DEMO_SAMPLE_HZ = 5000;
 
-export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h100|ideal] [--counter true|windowed] [--server] [--format F] [--json]
+export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h100|ideal] [--counter true|windowed] [--server | --engine llama] [--format F] [--json]
   Runs the AI Energy Score benchmark (default 10 runs x 1,000 queries) of a built-in synthetic
   workload whose phases draw known power from the simulated H100, and writes every output into DIR,
   with the simulator's true energy beside each estimate.
   --sensor: the simulated power sensor, h100 (default: refreshed every 100 ms, 25 ms windows) or ideal.
   --counter: what the simulated energy counter integrates, true (default) or windowed (the sampled windows only).
   --server: the same against an embedded fake OpenAI-compatible streaming server (prefill, decode).
+  --engine llama: the same run by node-llama-cpp on the CPU with a tiny random-weight GGUF model it
+  writes (default 3 runs x 50 queries; the simulated H100 draws its idle power over the real phases).
   --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
   ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
 
 const SENSORS = ['h100', 'ideal'];
 const COUNTERS = ['true', 'windowed'];
+const ENGINES = ['synthetic', 'llama'];
 
 /** The endpoint handler for the embedded fake server: chat, 10 new tokens exactly, temperature 0. */
 function fakeServerHandler(url: string): BenchmarkHandler {
@@ -49,28 +53,34 @@ function fakeServerHandler(url: string): BenchmarkHandler {
   return endpointHandler(client) as BenchmarkHandler;
 }
 
+const DEMO_FLAGS = {
+  out: { type: 'string' },
+  runs: { type: 'string' },
+  queries: { type: 'string' },
+  idle: { type: 'string' },
+  json: { type: 'boolean' },
+  fresh: { type: 'boolean' },
+  server: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  sensor: { type: 'string' },
+  counter: { type: 'string' },
+  format: { type: 'string' },
+  engine: { type: 'string' },
+} as const;
+
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    out: { type: 'string' },
-    runs: { type: 'string' },
-    queries: { type: 'string' },
-    idle: { type: 'string' },
-    json: { type: 'boolean' },
-    fresh: { type: 'boolean' },
-    server: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-    sensor: { type: 'string' },
-    counter: { type: 'string' },
-    format: { type: 'string' },
-  });
+  const { values } = parse(argv, DEMO_FLAGS);
   if (values.help) {
     process.stdout.write(demoHelp + '\n');
     return 0;
   }
   const outDir = str(values, 'out');
   if (!outDir) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give an output directory: wattscope demo --out DIR', { field: 'out' });
-  const runs = positiveInt(str(values, 'runs'), 'runs', 10);
-  const queries = positiveInt(str(values, 'queries'), 'queries', 1000);
+  const engine = choice(str(values, 'engine'), ENGINES, 'engine') ?? 'synthetic';
+  if (engine === 'llama' && values.server)
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give --server or --engine llama, not both', { field: 'engine' });
+  const runs = positiveInt(str(values, 'runs'), 'runs', engine === 'llama' ? 3 : 10);
+  const queries = positiveInt(str(values, 'queries'), 'queries', engine === 'llama' ? 50 : 1000);
   const idleS = positiveNumber(str(values, 'idle'), 'idle', 1);
   // The simulated H100 reads its configuration and control file's name when NVML initialises.
   const sensor = choice(str(values, 'sensor'), SENSORS, 'sensor') ?? process.env.WATTSCOPE_SIM_SENSOR ?? 'h100';
@@ -86,8 +96,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   process.on('SIGINT', onSigint);
+  const llama = engine === 'llama' ? await llamaDemo() : null;
   try {
-    const handler = server ? fakeServerHandler(server.url) : syntheticHandler(control);
+    const handler = server ? fakeServerHandler(server.url) : (llama?.handler ?? syntheticHandler(control));
     const progress = progressHooks(values.json !== true);
     const report = await runBenchmark({
       dataset: syntheticDataset(queries),
@@ -96,13 +107,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
       warmup: 10,
       outDir,
       signal: stop.signal,
-      workload: server ? `fake OpenAI-compatible server ${server.url}` : 'synthetic',
+      workload: server ? `fake OpenAI-compatible server ${server.url}` : llama ? `node-llama-cpp ${path.basename(llama.modelFile)} (CPU)` : 'synthetic',
       task: 'text-generation',
-      model: server ? 'wattscope/fake-server' : 'wattscope/synthetic',
+      model: server ? 'wattscope/fake-server' : llama ? 'wattscope/tiny-llama' : 'wattscope/synthetic',
       monitor,
       idleMeasureS: idleS,
       // The synthetic phases can be called again: calibrate them (used on a coarse sensor only).
-      ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats } : { calibration: {} }),
+      ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats } : llama ? {} : { calibration: {} }),
       resume: values.fresh ? 'never' : 'auto',
       reportFormat: choice(str(values, 'format'), REPORT_FORMATS, 'format') ?? 'both',
       onProgress: progress.onProgress,
@@ -111,7 +122,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     progress.finish();
     // The truth is known for the runs this process measured: all of them unless it resumed.
     const resumed = report.notes.some((n) => n.startsWith('resumed after'));
-    if (!server && !resumed && report.runs.length > 0) {
+    if (!server && !llama && !resumed && report.runs.length > 0) {
       report.simulatedTruth = truth.summarize(report, report.runs.length, control.file, sensor, counter);
       writeJsonAtomic(path.join(outDir, 'wattscope-report.json'), report);
     }
@@ -123,5 +134,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     await server?.close();
     await monitor.close();
+    await llama?.close();
   }
 }

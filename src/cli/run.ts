@@ -1,6 +1,6 @@
 /** `wattscope run [config.json] [--endpoint URL --model M ...]`: a benchmark from a config file and/or flags. */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WattscopeError } from '../util/errors.js';
@@ -69,6 +69,10 @@ function configFrom(values: Flags, file: string | undefined): RunConfig {
 function handlerIdentityOf(config: RunConfig): string {
   const h = config.handler;
   if ('synthetic' in h) return 'synthetic workload';
+  if ('llama' in h) {
+    const { size, mtimeMs } = statSync(h.llama.modelPath);
+    return `llama ${JSON.stringify(h.llama)} ${size} bytes, modified ${new Date(mtimeMs).toISOString()}`;
+  }
   if ('endpoint' in h) {
     const { endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature, reasoning, chatTemplate } = h;
     return `endpoint ${JSON.stringify({ endpoint, model, api, maxNewTokens, minNewTokens, ignoreEos, temperature, reasoning, chatTemplate })}`;
@@ -88,7 +92,16 @@ function reasoningSettings(e: EndpointConfig, where: string) {
   return reasoningClientSettings(reasoningRequest(state, e.chatTemplate, e.model));
 }
 
-/** The benchmark handler a config names: the synthetic workload, an endpoint, or a module's export. */
+/** The workload's name in the report. */
+function workloadOf(config: RunConfig): string {
+  const h = config.handler;
+  if ('synthetic' in h) return 'synthetic';
+  if ('endpoint' in h) return `endpoint ${h.endpoint}`;
+  if ('llama' in h) return `node-llama-cpp ${path.basename(h.llama.modelPath)}`;
+  return h.module;
+}
+
+/** The benchmark handler a config names: the synthetic workload, an endpoint, a GGUF model through node-llama-cpp, or a module's export. */
 async function handlerFrom(config: RunConfig, where: string): Promise<BenchmarkHandler> {
   if ('synthetic' in config.handler) {
     if (!config.simulate)
@@ -102,6 +115,17 @@ async function handlerFrom(config: RunConfig, where: string): Promise<BenchmarkH
     const e = config.handler;
     const apiKey = e.apiKeyEnv ? (process.env[e.apiKeyEnv] ?? null) : null;
     return endpointHandler(new OpenAIStreamClient({ ...e, apiKey, ...reasoningSettings(e, where) })) as BenchmarkHandler;
+  }
+  if ('llama' in config.handler) {
+    if (!existsSync(config.handler.llama.modelPath)) {
+      throw new WattscopeError('WATTSCOPE_BAD_CONFIG', `${where}: no model file at ${config.handler.llama.modelPath}`, {
+        field: 'handler.llama.modelPath',
+        file: where,
+      });
+    }
+    // Loaded here: node-llama-cpp, an optional peer dependency, is needed by this handler only.
+    const { llamaHandler } = await import('../llama/llama-handler.js');
+    return llamaHandler({ ...config.handler.llama, sequences: Math.max(config.handler.llama.sequences, config.concurrency) });
   }
   const mod = (await import(pathToFileURL(config.handler.module).href)) as Record<string, unknown>;
   const fn = mod[config.handler.export];
@@ -171,7 +195,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       outDir: config.outDir,
       ...(config.task ? { task: config.task } : {}),
       ...(config.model ? { model: config.model } : {}),
-      workload: 'synthetic' in config.handler ? 'synthetic' : 'endpoint' in config.handler ? `endpoint ${config.handler.endpoint}` : config.handler.module,
+      workload: workloadOf(config),
       monitor,
       concurrency: config.concurrency,
       signal: stop.signal,
@@ -199,5 +223,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     progress.finish();
     process.off('SIGINT', onSigint);
     await monitor.close();
+    await (handler as { close?: () => Promise<void> }).close?.();
   }
 }

@@ -156,6 +156,26 @@ export const WattscopeReportSchema = z.object({
     phases: z.array(z.string()),
     /** A reasoning model's state for this benchmark (off, on, on-high…), or null when not stated. */
     reasoning: z.string().nullable().default(null),
+    /** The inference engine, where the handler says (absent otherwise, and in older reports). */
+    engine: z
+      .object({
+        name: z.string(),
+        version: z.string(),
+        llamaCppRelease: z.string().nullable(),
+        build: z.string(),
+        binary: z.string(),
+        gpuLayers: z.number().int(),
+        model: z.object({
+          file: z.string(),
+          sizeBytes: z.number().int(),
+          sha256: z.string(),
+          quantization: z.string().nullable(),
+          architecture: z.string().nullable(),
+          name: z.string().nullable(),
+        }),
+      })
+      .nullable()
+      .optional(),
   }),
   settings: z.object({
     sampleHz: z.number(),

@@ -173,6 +173,30 @@ export interface ReportGpu {
   sensor?: { kind: 'instant' | 'periodic' | 'average-1s' | 'unknown'; refreshPeriodMs: number | null; changesSeen: number };
 }
 
+/** The inference engine a benchmark ran in, where its handler says (llamaHandler does). */
+export interface EngineRecord {
+  name: string;
+  version: string;
+  /** The llama.cpp release the engine's binary is built from. */
+  llamaCppRelease: string | null;
+  /** What the engine computes on: 'cuda', 'vulkan', 'metal' or 'cpu'. */
+  build: string;
+  /** 'prebuilt' (the engine's npm binaries) or 'localBuild'. */
+  binary: string;
+  /** Model layers offloaded to the GPU. */
+  gpuLayers: number;
+  model: {
+    /** The model file's name (not its path). */
+    file: string;
+    sizeBytes: number;
+    sha256: string;
+    /** GGUF's file type as llama.cpp names it (MOSTLY_Q4_K_M, ALL_F32…), or null when the file does not say. */
+    quantization: string | null;
+    architecture: string | null;
+    name: string | null;
+  };
+}
+
 export interface WattscopeReport {
   schemaVersion: 1;
   tool: { name: 'wattscope'; version: string };
@@ -194,6 +218,8 @@ export interface WattscopeReport {
     phases: string[];
     /** A reasoning model's state for this benchmark (`off`, `on`, `on-high`…), or null when not stated. */
     reasoning: string | null;
+    /** The inference engine, where the handler says (absent otherwise, and in older reports). */
+    engine?: EngineRecord | null;
   };
   settings: {
     sampleHz: number;

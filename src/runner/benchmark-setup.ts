@@ -17,6 +17,7 @@ import { VERSION } from '../util/version.js';
 import { aggregate, classifyRuns } from './analysis.js';
 import { assessComparability } from './comparability.js';
 import { BenchmarkOptionsSchema, isDataset, type BenchmarkOptions, type ResolvedBenchmarkOptions } from './benchmark-options.js';
+import type { DescribedHandler } from './benchmark-types.js';
 import { loadDataset, type Dataset } from './dataset.js';
 import { lockOutputDir, type OutputLock } from './output-lock.js';
 import { clearOutputs, FILES, readCompletedRuns, readState, removeStaleTemporaries, writeReports, type RunnerState } from './outputs.js';
@@ -53,7 +54,11 @@ const now = () => new Date().toISOString();
 
 /** What the handler is: the caller's statement (handlerIdentity), else a hash of the function's source. */
 function handlerIdentity(o: ResolvedBenchmarkOptions): string {
-  return o.handlerIdentity ?? `function ${o.handler.name || '(anonymous)'} sha256:${createHash('sha256').update(o.handler.toString()).digest('hex')}`;
+  return (
+    o.handlerIdentity ??
+    (o.handler as Partial<DescribedHandler>).identity ??
+    `function ${o.handler.name || '(anonymous)'} sha256:${createHash('sha256').update(o.handler.toString()).digest('hex')}`
+  );
 }
 
 /**
@@ -243,6 +248,8 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
     },
     save: () => {
       report.device.gpus.forEach((g, i) => (g.sensor = monitor.gpus[i]!.sensor));
+      const engine = (o.handler as Partial<DescribedHandler>).engine;
+      if (engine) report.benchmark.engine = engine;
       const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
       report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
       report.notes = [...notes, ...classNotes, ...(nodes?.clockWarning ? [nodes.clockWarning] : [])];

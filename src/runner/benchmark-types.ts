@@ -2,7 +2,7 @@
  * runBenchmark's public types, as plain TypeScript (the zod schema that validates the options,
  * benchmark-options.ts, is internal; a compile-time check there keeps the two the same).
  */
-import type { RunRecord, ServingRecord, WattscopeReport } from '../formats/report-types.js';
+import type { EngineRecord, RunRecord, ServingRecord, WattscopeReport } from '../formats/report-types.js';
 import type { EnergyMonitor } from '../measure/monitor.js';
 import type { MonitorOptions } from '../measure/options.js';
 import type { QueryContext } from '../measure/scope.js';
@@ -14,6 +14,15 @@ import type { ProgressState } from './progress.js';
  * `ctx.signal` aborts when the benchmark is stopped (Ctrl-C).
  */
 export type BenchmarkHandler = (row: DatasetRow, q: QueryContext, ctx: { signal: AbortSignal }) => unknown;
+
+/**
+ * A handler that says what it runs (llamaHandler is one): `engine`, once known, is recorded in the
+ * report; `identity` stands for the handler when a benchmark resumes (unless handlerIdentity is given).
+ */
+export interface DescribedHandler extends BenchmarkHandler {
+  readonly engine: EngineRecord | null;
+  readonly identity?: string;
+}
 
 /** A run's measured window: the whole run at concurrency 1, else the steady-state window. */
 export interface MeasuredWindow {

@@ -1,6 +1,7 @@
 /** `wattscope run <config>`: the config file, validated with zod (errors name the field and the file). */
 import { NodesOptionSchema } from '../fleet/remote-nodes.js';
 import { CooldownSchema } from './benchmark-options.js';
+import { LlamaHandlerOptionsSchema } from './llama-handler-options.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -44,16 +45,17 @@ export const RunConfigSchema = z
         limit: z.number().int().min(1).optional(),
       })
       .strict(),
-    /** The inference code: a module whose export (default: `default`) is a BenchmarkHandler, or the synthetic demo workload. */
+    /** The inference code: a module whose export (default: `default`) is a BenchmarkHandler, an endpoint, a GGUF model run by node-llama-cpp, or the synthetic demo workload. */
     handler: z.union(
       [
         z.object({ module: z.string().min(1), export: z.string().min(1).default('default') }).strict(),
         z.object({ synthetic: z.literal(true) }).strict(),
         EndpointConfigSchema,
+        z.object({ llama: LlamaHandlerOptionsSchema }).strict(),
       ],
       {
         error:
-          'expected {"module": "<path to a module whose default export handles one query>"}, {"endpoint": "<http(s) URL>", "model": "<model name>"} or {"synthetic": true}',
+          'expected {"module": "<path to a module whose default export handles one query>"}, {"endpoint": "<http(s) URL>", "model": "<model name>"}, {"llama": {"modelPath": "<a GGUF file>"}} or {"synthetic": true}',
       },
     ),
     /** Requests in flight at once against an endpoint (1: batch size 1, as AI Energy Score requires). */
@@ -109,5 +111,6 @@ export function loadRunConfig(file: string): RunConfig {
   config.dataset.path = path.resolve(dir, config.dataset.path);
   config.outDir = path.resolve(dir, config.outDir);
   if ('module' in config.handler) config.handler.module = path.resolve(dir, config.handler.module);
+  if ('llama' in config.handler) config.handler.llama.modelPath = path.resolve(dir, config.handler.llama.modelPath);
   return config;
 }

@@ -25,6 +25,7 @@ export type WattscopeErrorCode =
   | 'WATTSCOPE_PROMETHEUS_QUERY'
   | 'WATTSCOPE_PROMETHEUS_RESPONSE'
   | 'WATTSCOPE_NODE_NOT_SCRAPED'
+  | 'WATTSCOPE_ABORTED'
   | 'WATTSCOPE_IO';
 
 export interface WattscopeErrorDetails {

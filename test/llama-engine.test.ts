@@ -10,12 +10,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getLlama, LlamaChatSession, type Llama, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, LlamaChatSession, readGgufFileInfo, type Llama, type LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnergyMonitor, type Measurement } from '../src/index.js';
 import { measureChatPrompt, measureSequenceGeneration } from '../src/llama/generation.js';
 import { llamaHandler } from '../src/llama/llama-handler.js';
-import { writeTinyGguf } from '../src/llama/tiny-gguf.js';
+import { TINY_MODEL_SHAPE, tinyGgufBytes, writeTinyGguf } from '../src/llama/tiny-gguf.js';
 import type { Dataset } from '../src/runner/dataset.js';
 import { runBenchmark } from '../src/runner/runner.js';
 import { runCli } from './helpers/cli.js';
@@ -45,6 +45,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await llama?.dispose();
+});
+
+describe('the tiny GGUF writer', () => {
+  it('writes the same bytes for the same seed: GGUF v3, every tensor aligned, as node-llama-cpp reads it', async () => {
+    const bytes = tinyGgufBytes({ seed: 7 });
+    expect(bytes.equals(tinyGgufBytes({ seed: 7 }))).toBe(true);
+    expect(bytes.equals(tinyGgufBytes({ seed: 8 }))).toBe(false);
+    expect(bytes.subarray(0, 4).toString('latin1')).toBe('GGUF');
+    expect(bytes.readUInt32LE(4)).toBe(3);
+    const tensors = 3 + 9 * TINY_MODEL_SHAPE.blockCount;
+    expect(Number(bytes.readBigUInt64LE(8))).toBe(tensors);
+    const info = await readGgufFileInfo(modelPath);
+    expect(info.version).toBe(3);
+    expect(info.tensorInfo!.length).toBe(tensors);
+    expect(info.tensorInfo!.every((t) => Number(t.offset) % 32 === 0)).toBe(true);
+    expect(info.metadata.llama!.embedding_length).toBe(TINY_MODEL_SHAPE.embeddingLength);
+    expect(info.metadata.tokenizer.ggml.tokens.length).toBe(3 + 1 + 256);
+  });
 });
 
 describe('node-llama-cpp under the scopes', () => {

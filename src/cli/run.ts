@@ -20,7 +20,8 @@ import { choice, parse, positiveInt, REPORT_FORMATS, str, type Flags } from './c
 
 export const runHelp = `wattscope run [config.json] [--endpoint URL --model NAME] [--dataset PATH] [--task T] [--out DIR]
   [--runs N] [--concurrency N] [--max-new-tokens N] [--api chat|completions] [--reasoning STATE] [--class A|B|C] [--simulate] [--format F] [--json] [--fresh]
-  Runs a benchmark: a config file (dataset, handler module or endpoint, runs, phases, output directory),
+  Runs a benchmark: a config file (dataset, handler: a module, an endpoint or {"llama": {"modelPath": …}},
+  runs, phases, output directory),
   or an OpenAI-compatible endpoint given by flags. Ctrl-C stops cleanly and writes what was measured.
   --reasoning: a reasoning model's state, Off, On or On (Low|Medium|High) (off: 10 new tokens; on: up to 8,192).
   --class: the model's class, for the leaderboard comparability check (A and B run on one GPU there).

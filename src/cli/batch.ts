@@ -9,8 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { toAiEnergyBenchmarksReport } from '../formats/ai-energy-benchmarks.js';
 import { masterResultsCsv, masterResultsRow, type MasterResultsRow } from '../formats/master-results.js';
-import { WattscopeReportSchema } from '../formats/report-schema.js';
-import { badResult, readJsonFile } from '../formats/result-reader.js';
+import { badResult, parseWattscopeReport, readJsonFile } from '../formats/result-reader.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { OpenAIStreamClient } from '../server/client.js';
@@ -37,9 +36,8 @@ export function modelDirName(entry: ModelListEntry): string {
 function finishedReport(dir: string) {
   const file = path.join(dir, 'wattscope-report.json');
   if (!existsSync(file)) return null;
-  const parsed = WattscopeReportSchema.safeParse(readJsonFile(file));
-  if (!parsed.success) throw badResult(file, `not a wattscope report: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
-  return parsed.data.status === 'complete' ? parsed.data : null;
+  const report = parseWattscopeReport(file, readJsonFile(file));
+  return report.status === 'complete' ? report : null;
 }
 
 /** One model's row: its pass, or its recorded failure; null when it has not run yet. */

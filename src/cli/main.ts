@@ -13,6 +13,7 @@ import { reportCommand, reportHelp } from './report.js';
 import { watchCommand, watchHelp } from './watch.js';
 import { batchCommand, batchHelp } from './batch.js';
 import { exporterCommand, exporterHelp } from './exporter.js';
+import { compareCommand, compareHelp, exportCommand, exportHelp } from './mlenergy.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
 
@@ -29,6 +30,8 @@ const commands: Record<string, Command> = {
   label: { run: labelCommand, help: labelHelp },
   impact: { run: impactCommand, help: impactHelp },
   report: { run: reportCommand, help: reportHelp },
+  export: { run: exportCommand, help: exportHelp },
+  compare: { run: compareCommand, help: compareHelp },
 };
 
 function usage(): string {

@@ -115,8 +115,11 @@ export const RunRecordSchema = z.object({
       concurrency: z.number().int(),
       ttftMs: Pct.nullable(),
       itlMs: Pct.nullable(),
+      ttftMeanMs: z.number().nullable().optional(),
+      itlMeanMs: z.number().nullable().optional(),
       completedRequests: z.number().int(),
       generatedTokens: z.number(),
+      responseTokens: z.object({ mean: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }).nullable().optional(),
       window: z
         .object({
           kind: z.enum(['steady-state', 'whole-run']),
@@ -127,8 +130,14 @@ export const RunRecordSchema = z.object({
           jPerToken: z.number().nullable(),
           jPerRequest: z.number().nullable(),
           tokensPerS: z.number(),
+          meanRunningRequests: z.number().nullable().optional(),
+          energyUncertaintyJ: z.number().nullable().optional(),
         })
         .nullable(),
+      mlEnergyStability: z
+        .object({ isStable: z.boolean(), reasons: z.array(z.string()) })
+        .nullable()
+        .optional(),
       attribution: z.string(),
     })
     .nullable()

@@ -54,8 +54,13 @@ export interface ServingRecord {
   concurrency: number;
   ttftMs: LatencyPercentiles | null;
   itlMs: LatencyPercentiles | null;
+  /** Means of the same, ms (absent in older reports). */
+  ttftMeanMs?: number | null;
+  itlMeanMs?: number | null;
   completedRequests: number;
   generatedTokens: number;
+  /** Tokens per response: mean and percentiles (absent in older reports). */
+  responseTokens?: { mean: number; p50: number; p90: number; p99: number; max: number } | null;
   window: {
     kind: 'steady-state' | 'whole-run';
     durationS: number;
@@ -65,7 +70,13 @@ export interface ServingRecord {
     jPerToken: number | null;
     jPerRequest: number | null;
     tokensPerS: number;
+    /** Requests in flight, time-weighted over the window (absent in older reports). */
+    meanRunningRequests?: number | null;
+    /** The window energy's uncertainty, J (absent in older reports). */
+    energyUncertaintyJ?: number | null;
   } | null;
+  /** The ML.ENERGY Benchmark's stability rules for this run (absent in older reports). */
+  mlEnergyStability?: { isStable: boolean; reasons: string[] } | null;
   attribution: string;
 }
 

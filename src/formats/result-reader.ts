@@ -134,13 +134,18 @@ function fromWhText(file: string): BenchmarkResult {
   return bare(file, 'energy-wh-text', Number(text), withScorePhases({}, 'GPU_ENERGY_WH.txt holds only the total'));
 }
 
-function fromWattscopeReport(file: string, json: unknown): BenchmarkResult {
+/** A wattscope report, validated; another shape is an error naming the file and the field. */
+export function parseWattscopeReport(file: string, json: unknown): WattscopeReport {
   const parsed = WattscopeReportSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw badResult(file, `not a wattscope report: ${issue.path.join('.')}: ${issue.message}`, issue.path.join('.'));
   }
-  return wattscopeReportResult(parsed.data, file);
+  return parsed.data;
+}
+
+function fromWattscopeReport(file: string, json: unknown): BenchmarkResult {
+  return wattscopeReportResult(parseWattscopeReport(file, json), file);
 }
 
 /** A parsed wattscope report as a result: its mean per 1,000 queries, phases, model, task, date and hardware. */

@@ -11,6 +11,7 @@ import { THROTTLE_REASONS } from '../measure/clocks-events.js';
 import type { RunSummary } from '../measure/types.js';
 import type { MeasuredWindow } from './benchmark-options.js';
 import type { BenchmarkContext } from './benchmark-setup.js';
+import { InFlightMeter } from './in-flight.js';
 import { apportionFactor, nodeFlags, runNodesRecord } from './run-nodes.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -57,16 +58,21 @@ async function runQueries(ctx: BenchmarkContext, signal: AbortSignal) {
   // N workers take queries in dataset order; the steady-state window runs from when N are
   // first in flight until the tail begins (the dataset is exhausted and one finishes).
   let next = 0;
-  let inFlight = 0;
+  // Requests in flight, time-weighted over the steady state (over the whole run at concurrency 1).
+  const inFlight = new InFlightMeter();
   let steady: ReturnType<EnergyMonitor['begin']> | null = null;
   let steadyDone = o.concurrency === 1;
+  if (o.concurrency === 1) inFlight.open(process.hrtime.bigint());
   const worker = async () => {
     while (next < n && !signal.aborted) {
       const row = dataset.rows[next++]!;
       ctx.progress.query = next;
       ctx.draw('run');
-      inFlight++;
-      if (!steadyDone && !steady && inFlight === o.concurrency) steady = monitor.begin('steady-state');
+      inFlight.change(+1, process.hrtime.bigint());
+      if (!steadyDone && !steady && inFlight.count === o.concurrency) {
+        steady = monitor.begin('steady-state');
+        inFlight.open(steady.startNs);
+      }
       try {
         const rec = await monitor.query(row.id, (q) => o.handler(row, q, { signal }));
         if (o.runStats) results.push(rec.result);
@@ -75,24 +81,41 @@ async function runQueries(ctx: BenchmarkContext, signal: AbortSignal) {
         const key = typeof code === 'string' ? code : 'HANDLER_ERROR';
         errors[key] = (errors[key] ?? 0) + 1;
       }
-      inFlight--;
+      inFlight.change(-1, process.hrtime.bigint());
       if (steady && !steadyDone && next >= n) {
         steady.end();
+        inFlight.close(process.hrtime.bigint());
         steadyDone = true;
       }
       await yieldToLoop();
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
-  return { results, errors, steady: steadyDone ? steady : null };
+  if (o.concurrency === 1) inFlight.close(process.hrtime.bigint());
+  return { results, errors, steady: steadyDone ? steady : null, meanRunningRequests: inFlight.meanInWindow };
 }
 
 /** The window serving statistics are taken over: the whole run at concurrency 1, else the steady state. */
-async function measuredWindow(ctx: BenchmarkContext, summary: RunSummary, steady: ReturnType<EnergyMonitor['begin']> | null): Promise<MeasuredWindow | null> {
-  if (ctx.o.concurrency === 1) return { startNs: summary.startNs, endNs: summary.endNs, energyJ: summary.totalEnergyJ, kind: 'whole-run' };
+async function measuredWindow(
+  ctx: BenchmarkContext,
+  summary: RunSummary,
+  steady: ReturnType<EnergyMonitor['begin']> | null,
+  meanRunningRequests: number | null,
+): Promise<MeasuredWindow | null> {
+  if (ctx.o.concurrency === 1)
+    return {
+      startNs: summary.startNs,
+      endNs: summary.endNs,
+      energyJ: summary.totalEnergyJ,
+      energyUncertaintyJ: summary.totalUncertaintyJ,
+      kind: 'whole-run',
+      meanRunningRequests,
+    };
   if (!steady) return null;
   const m = await steady.settled();
-  return m.status === 'measured' ? { startNs: m.startNs, endNs: m.endNs, energyJ: m.energyJ, kind: 'steady-state' } : null;
+  return m.status === 'measured'
+    ? { startNs: m.startNs, endNs: m.endNs, energyJ: m.energyJ, energyUncertaintyJ: m.uncertaintyJ, kind: 'steady-state', meanRunningRequests }
+    : null;
 }
 
 /**
@@ -152,10 +175,10 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
   const startedAt = new Date().toISOString();
   const ledger = ctx.monitor.startRun(`run-${index}`, { keepSpans: ctx.recorder !== null });
   ctx.progress.run = index;
-  const { results, errors, steady } = await runQueries(ctx, conditions.signal);
+  const { results, errors, steady, meanRunningRequests } = await runQueries(ctx, conditions.signal);
   const s = await ledger.finish();
   if (conditions.signal.aborted && s.queries === 0) return null;
-  const window = ctx.o.runStats ? await measuredWindow(ctx, s, steady) : null;
+  const window = ctx.o.runStats ? await measuredWindow(ctx, s, steady, meanRunningRequests) : null;
   const endTemperatureC = ctx.temperatureOf();
   const nodes = ctx.nodes ? await runNodesRecord(ctx.nodes, s, ctx.monitor.gpus.length, conditions.signal) : null;
   if (ctx.recorder) {

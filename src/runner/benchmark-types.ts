@@ -30,6 +30,10 @@ export interface MeasuredWindow {
   endNs: bigint;
   energyJ: number;
   kind: 'steady-state' | 'whole-run';
+  /** Requests in flight, time-weighted over the window (null when unknown). */
+  meanRunningRequests?: number | null;
+  /** The window energy's uncertainty, J. */
+  energyUncertaintyJ?: number | null;
 }
 
 /** What a run's query results add to its record as `serving` (an endpoint's latencies, for instance). */

@@ -60,6 +60,8 @@ export const RunConfigSchema = z
     ),
     /** Requests in flight at once against an endpoint (1: batch size 1, as AI Energy Score requires). */
     concurrency: z.number().int().min(1).max(1024).default(1),
+    /** A sweep over the batch size (the ML.ENERGY Benchmark's): one benchmark per value, each in outDir/max_num_seqs-N. */
+    maxNumSeqs: z.array(z.number().int().min(1).max(1024)).min(1).optional(),
     outDir: z.string().min(1),
     runs: z.number().int().min(1).max(1000).default(10),
     warmup: z.number().int().min(0).default(10),

@@ -27,8 +27,11 @@ export interface FakeServerOptions {
   failFirst?: number;
   dropRequests?: number[];
   malformedRequests?: number[];
-  /** Tokens a request that does not ignore the end of generation gets before the model stops by itself (default 24). */
-  naturalTokens?: number;
+  /**
+   * Tokens a request that does not ignore the end of generation gets before the model stops by
+   * itself (default 24), or a function of the prompt (answers of varying length).
+   */
+  naturalTokens?: number | ((prompt: string) => number);
   /** The models served; a request for another gets HTTP 404 (default: any model). */
   models?: string[];
 }
@@ -126,6 +129,11 @@ function refusalOf(o: ResolvedOptions, body: RequestBody, n: number): { status: 
   return null;
 }
 
+/** Where the model stops by itself. */
+function naturalLength(natural: FakeServerOptions['naturalTokens'], prompt: string): number {
+  return typeof natural === 'function' ? Math.max(1, Math.round(natural(prompt))) : (natural ?? 24);
+}
+
 /** Request `n` as the server will answer it. */
 function fakeRequest(o: ResolvedOptions, body: RequestBody, n: number, chat: boolean): FakeRequest {
   const prompt = chat ? (body.messages?.at(-1)?.content ?? '') : (body.prompt ?? '');
@@ -134,7 +142,7 @@ function fakeRequest(o: ResolvedOptions, body: RequestBody, n: number, chat: boo
     id: `cmpl-${n}`,
     chat,
     // A model stops by itself unless told to ignore the end of generation.
-    maxTokens: Math.min(body.max_tokens ?? 16, body.ignore_eos === true ? Infinity : (o.naturalTokens ?? 24)),
+    maxTokens: Math.min(body.max_tokens ?? 16, body.ignore_eos === true ? Infinity : naturalLength(o.naturalTokens, prompt)),
     includeUsage: body.stream_options?.include_usage === true,
     promptTokens: prompt.split(/\s+/).filter(Boolean).length,
   };

@@ -7,8 +7,9 @@
 import type { LatencyPercentiles, ServingRecord } from '../formats/report-types.js';
 import type { QueryContext } from '../measure/scope.js';
 import type { DatasetRow } from '../runner/dataset.js';
-import type { RunStatsHook } from '../runner/runner.js';
+import type { MeasuredWindow, RunStatsHook } from '../runner/runner.js';
 import type { OpenAIStreamClient } from './client.js';
+import { judgeStability } from './mlenergy-stability.js';
 
 /** What the endpoint handler returns for each query (the runner recognises it). */
 export interface ServedQuery {
@@ -47,6 +48,8 @@ export function endpointHandler(client: OpenAIStreamClient) {
   };
 }
 
+const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
 /** Latency percentiles, ms: the report's own type. */
 export type Percentiles = LatencyPercentiles;
 
@@ -60,11 +63,7 @@ export function percentiles(xs: number[]): Percentiles | null {
 /** A run's serving metrics: the report's own record (wattscope-report.json's runs[].serving). */
 export type ServingStats = ServingRecord;
 
-export function servingStats(
-  results: ServedQuery[],
-  concurrency: number,
-  window: { startNs: bigint; endNs: bigint; energyJ: number; kind: 'steady-state' | 'whole-run' } | null,
-): ServingStats {
+export function servingStats(results: ServedQuery[], concurrency: number, window: MeasuredWindow | null): ServingStats {
   const ttft = results.map((r) => Number(r.firstTokenNs - r.sendNs) / 1e6);
   const itl: number[] = [];
   for (const r of results) for (let i = 1; i < r.tokenTimesNs.length; i++) itl.push(Number(r.tokenTimesNs[i]! - r.tokenTimesNs[i - 1]!) / 1e6);
@@ -83,15 +82,26 @@ export function servingStats(
       jPerToken: tokens ? window.energyJ / tokens : null,
       jPerRequest: requests ? window.energyJ / requests : null,
       tokensPerS: durationS > 0 ? tokens / durationS : 0,
+      meanRunningRequests: window.meanRunningRequests ?? null,
+      energyUncertaintyJ: window.energyUncertaintyJ ?? null,
     };
   }
+  const lengths = results.map((r) => r.completionTokens);
+  const lengthPercentiles = percentiles(lengths);
   return {
     concurrency,
     ttftMs: percentiles(ttft),
     itlMs: percentiles(itl),
+    ttftMeanMs: mean(ttft),
+    itlMeanMs: mean(itl),
     completedRequests: results.length,
     generatedTokens: results.reduce((s, r) => s + r.completionTokens, 0),
+    responseTokens: lengthPercentiles && { mean: mean(lengths)!, ...lengthPercentiles, max: Math.max(...lengths) },
     window: w,
+    mlEnergyStability: judgeStability({
+      maxNumSeqs: concurrency,
+      steadyState: w && { durationS: w.durationS, jPerToken: w.jPerToken, meanRunningRequests: w.meanRunningRequests ?? null },
+    }),
     attribution:
       concurrency > 1
         ? "requests overlap: the energy of each instant is shared equally among the phases in flight at that instant; per-token and per-request figures use the steady-state window's counter energy"

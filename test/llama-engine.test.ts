@@ -119,6 +119,25 @@ describe('node-llama-cpp under the scopes', () => {
     expect(JSON.parse(readFileSync(path.join(outDir, 'wattscope-report.json'), 'utf8')).benchmark.engine.model.sha256).toBe(engine.model.sha256);
   }, 120_000);
 
+  it('a model file the engine cannot load fails each query with WATTSCOPE_ENGINE_LOAD, naming the file', async () => {
+    configureSim();
+    const bad = path.join(mkdtempSync(path.join(tmpdir(), 'wattscope-llama-bad-')), 'not-a-model.gguf');
+    writeFileSync(bad, 'this is not GGUF');
+    const handler = llamaHandler({ modelPath: bad, ...ENGINE });
+    const report = await runBenchmark({
+      dataset: promptDataset(2),
+      handler,
+      runs: 1,
+      warmup: 0,
+      idleMeasureS: 0,
+      randomDelayMaxS: 0,
+      monitor: { simulate: true },
+    });
+    expect(report.runs[0]!.errors).toEqual({ WATTSCOPE_ENGINE_LOAD: 2 });
+    await expect(handler.load()).rejects.toMatchObject({ code: 'WATTSCOPE_ENGINE_LOAD', file: bad });
+    await handler.close();
+  });
+
   it("through the model's chat template, prefill counts the templated prompt the engine evaluated", async () => {
     configureSim();
     const monitor = await EnergyMonitor.open({ simulate: true });

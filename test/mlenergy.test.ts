@@ -11,11 +11,15 @@ import path from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnergyMonitor, type Measurement } from '../src/index.js';
 import { readMlEnergyRuns } from '../src/formats/mlenergy-file.js';
+import { diffusionBatch } from '../src/runner/diffusion.js';
+import { runBenchmark } from '../src/runner/runner.js';
+import { syntheticDataset } from '../src/runner/synthetic.js';
 import type { WattscopeReport } from '../src/formats/report-types.js';
 import { startFakeServer, type FakeServer } from '../src/public/testing.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { configureSim } from './helpers/sim.js';
+import { configureSim, sleep } from './helpers/sim.js';
 
 const SWEEP = [2, 4, 8];
 let server: FakeServer;
@@ -230,4 +234,69 @@ describe('compare with the ML.ENERGY dataset', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/missing\.parquet: row 2: gpu_model missing/);
   });
+});
+
+describe('image generation (diffusion) records', () => {
+  it('a handler returning diffusion batches gets energy per generation, batch latency and power per run, exported as V3 diffusion rows', async () => {
+    const sim = configureSim({ control: true });
+    const phases: Measurement[] = [];
+    const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 1000, onMeasurement: (m) => m.phase && phases.push(m) });
+    const outDir = path.join(dir, 'diffusion');
+    const report = await runBenchmark({
+      dataset: syntheticDataset(8),
+      handler: async (_row, q) => {
+        await q.phase('generate', () => (sim.setPower(650), sleep(40)), { samples: 4 });
+        sim.setPower(80);
+        return diffusionBatch(4, 1024, 768);
+      },
+      phases: ['generate'],
+      runs: 2,
+      warmup: 1,
+      idleMeasureS: 0,
+      randomDelayMaxS: 0,
+      outDir,
+      monitor,
+      task: 'text-to-image',
+      model: 'stabilityai/stable-diffusion-3.5-medium',
+    }).finally(() => monitor.close());
+    for (const run of report.runs) {
+      const d = run.diffusion!;
+      expect(d).toMatchObject({ batchSize: 4, height: 1024, width: 768, batches: 8, generations: 32, reason: null });
+      const mine = phases.filter((m) => m.phase === 'generate' && !String(m.queryId).startsWith('warmup'));
+      expect(mine.length).toBe(16);
+      expect(d.energyPerGenerationJ).toBeCloseTo(run.phases.generate!.energyJ / 32, 9);
+      expect(d.batchLatencyS!).toBeGreaterThan(0.035); // a 40 ms timer, as the phase boundaries place it
+      expect(d.batchLatencyS!).toBeLessThan(0.08);
+      expect(d.avgPowerW!).toBeGreaterThan(600);
+      expect(d.avgPowerW!).toBeLessThan(660);
+    }
+    const parquet = path.join(dir, 'diffusion.parquet');
+    const exported = runCli(['export', '--format', 'mlenergy', outDir, '--out', parquet]);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/wrote 1 ML\.ENERGY diffusion record/);
+    const runs = await readMlEnergyRuns(parquet);
+    expect(runs.llm).toEqual([]);
+    const meanOf = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    expect(runs.diffusion).toEqual([
+      {
+        task: 'text-to-image',
+        model_id: 'stabilityai/stable-diffusion-3.5-medium',
+        nickname: 'stable-diffusion-3.5-medium',
+        gpu_model: 'H100',
+        num_gpus: 1,
+        batch_size: 4,
+        height: 1024,
+        width: 768,
+        energy_per_generation_joules: meanOf(report.runs.map((r) => r.diffusion!.energyPerGenerationJ!)),
+        batch_latency_s: meanOf(report.runs.map((r) => r.diffusion!.batchLatencyS!)),
+        avg_power_watts: meanOf(report.runs.map((r) => r.diffusion!.avgPowerW!)),
+        row: 1,
+      },
+    ]);
+    const mixed = runCli(['export', '--format', 'mlenergy', outDir, path.join(sweepOut, 'max_num_seqs-2'), '--out', path.join(dir, 'mixed.parquet')]);
+    expect(mixed.status).toBe(1);
+    expect(mixed.stderr).toMatch(/export LLM and diffusion results to separate files/);
+    const compare = runCli(['compare', '--mlenergy', parquet, outDir]);
+    expect(compare.stderr).toMatch(/compare places LLM results by energy per token; this one is of image or video generation/);
+  }, 60_000);
 });

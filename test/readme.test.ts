@@ -189,6 +189,7 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
   wattscope: ['EnergyMonitor', 'NvmlError', 'NvmlSession', 'Scope', 'WattscopeError', 'listDevices', 'listRaplZones', 'timelineToCsv', 'timelineToJson'],
   'wattscope/runner': [
     'TASK_INPUT_COLUMNS',
+    'diffusionBatch',
     'loadDataset',
     'readResult',
     'reportJsonSchema',

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gpuShortName, type MlEnergyLlmRecord } from '../src/formats/mlenergy-records.js';
+import type { RunSummary } from '../src/measure/types.js';
+import { diffusionBatch, diffusionRecordOf } from '../src/runner/diffusion.js';
 import { InFlightMeter } from '../src/runner/in-flight.js';
 import { compareWithMlEnergy, parametersBillionsOf } from '../src/scoring/mlenergy-compare.js';
 import { judgeStability } from '../src/server/mlenergy-stability.js';
@@ -107,5 +109,36 @@ describe('comparison with the ML.ENERGY runs', () => {
   it('without peers, no rank', () => {
     const c = compareWithMlEnergy(record({ gpu_model: 'T4' }), runs);
     expect(c).toMatchObject({ peers: 0, rank: null, percentile: null, nearest: [] });
+  });
+});
+
+describe('diffusion records', () => {
+  const summary = { phases: { generate: { energyJ: 480, durationS: 0.8 }, decode: { energyJ: 120, durationS: 0.2 } } } as unknown as RunSummary;
+
+  it("divides the phases' energy by the generations, and their time by the batches", () => {
+    const record = diffusionRecordOf([diffusionBatch(4, 512, 512), diffusionBatch(4, 512, 512)], summary);
+    expect(record).toEqual({
+      batchSize: 4,
+      height: 512,
+      width: 512,
+      batches: 2,
+      generations: 8,
+      energyPerGenerationJ: 600 / 8,
+      batchLatencyS: 0.5,
+      avgPowerW: 600,
+      reason: null,
+    });
+    expect(diffusionRecordOf([], summary)).toBeNull();
+  });
+
+  it('a run mixing sizes or resolutions has no figures, and says why', () => {
+    const record = diffusionRecordOf([diffusionBatch(4, 512, 512), diffusionBatch(2, 1024, 1024)], summary)!;
+    expect(record.energyPerGenerationJ).toBeNull();
+    expect(record.reason).toBe('the run mixed batches of 4 x 512x512 and 2 x 1024x1024: one configuration per run');
+  });
+
+  it('a batch of no size is refused', () => {
+    expect(() => diffusionBatch(0, 512, 512)).toThrow(RangeError);
+    expect(() => diffusionBatch(2, 512.5, 512)).toThrow(/positive integer batchSize, height and width/);
   });
 });

@@ -5,28 +5,45 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readMlEnergyRuns, writeLlmRecords } from '../formats/mlenergy-file.js';
-import { llmRecordOf, type MlEnergyLlmRecord } from '../formats/mlenergy-records.js';
+import { readMlEnergyRuns, writeRecords, type MlEnergyRecords } from '../formats/mlenergy-file.js';
+import { diffusionRecordOfReport, isDiffusionResult, llmRecordOf } from '../formats/mlenergy-records.js';
+import type { WattscopeReport } from '../formats/report-types.js';
 import { parseWattscopeReport, readJsonFile } from '../formats/result-reader.js';
 import { compareWithMlEnergy } from '../scoring/mlenergy-compare.js';
 import { WattscopeError } from '../util/errors.js';
 import { parse, str } from './common.js';
 
 export const exportHelp = `wattscope export --format mlenergy RESULT_DIR... --out FILE.parquet|FILE.jsonl
-  Writes each result (its wattscope-report.json) as an ML.ENERGY Benchmark V3 LLM record: the
+  Writes each result (its wattscope-report.json) as an ML.ENERGY Benchmark V3 record. LLM: the
   steady state's energy per output token, throughput, average power, mean ITL and is_stable by
   their rules, then wattscope's own columns (latency percentiles, TTFT, energy per request,
-  response length, idle power, method and uncertainty).`;
+  response length, idle power, method and uncertainty). Image or video generation (a handler
+  returning diffusion batches): energy per generation, batch size, resolution, batch latency, power.`;
 
 export const compareHelp = `wattscope compare --mlenergy RUNS.parquet|RUNS.jsonl RESULT_DIR [--json]
   Places a result among the ML.ENERGY dataset's LLM runs of the same task and GPU model: its rank and
   percentile in energy per output token, and the nearest runs by model size and batch size.`;
 
-/** The LLM record of a result directory (or its wattscope-report.json). */
-function recordOfResult(target: string): MlEnergyLlmRecord {
+/** A result directory's (or wattscope-report.json's) report, with the file it came from. */
+function reportOfResult(target: string): { report: WattscopeReport; file: string } {
   const file = existsSync(target) && statSync(target).isDirectory() ? path.join(target, 'wattscope-report.json') : target;
   if (!existsSync(file)) throw new WattscopeError('WATTSCOPE_BAD_REPORT', `${file}: no such file (a result directory holds wattscope-report.json)`, { file });
-  return llmRecordOf(parseWattscopeReport(file, readJsonFile(file)), file);
+  return { report: parseWattscopeReport(file, readJsonFile(file)), file };
+}
+
+/** The results as records of one kind: LLM, or diffusion (image or video generation). */
+function recordsOfResults(targets: string[]): MlEnergyRecords {
+  const results = targets.map(reportOfResult);
+  const diffusion = results.filter((r) => isDiffusionResult(r.report));
+  if (diffusion.length === 0) return { kind: 'llm', records: results.map((r) => llmRecordOf(r.report, r.file)) };
+  if (diffusion.length === results.length) return { kind: 'diffusion', records: results.map((r) => diffusionRecordOfReport(r.report, r.file)) };
+  throw new WattscopeError(
+    'WATTSCOPE_INVALID_ARGUMENT',
+    `${diffusion[0]!.file} is of image or video generation and others are not: export LLM and diffusion results to separate files`,
+    {
+      field: 'RESULT_DIR',
+    },
+  );
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
@@ -40,9 +57,10 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const out = str(values, 'out');
   if (!out) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give the file to write: --out FILE.parquet or FILE.jsonl', { field: 'out' });
   if (positionals.length === 0) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give at least one result directory', { field: 'RESULT_DIR' });
-  const records = positionals.map(recordOfResult);
-  await writeLlmRecords(out, records);
-  process.stdout.write(`wrote ${records.length} ML.ENERGY LLM record${records.length === 1 ? '' : 's'} to ${out}\n`);
+  const records = recordsOfResults(positionals);
+  await writeRecords(out, records);
+  const count = records.records.length;
+  process.stdout.write(`wrote ${count} ML.ENERGY ${records.kind === 'llm' ? 'LLM' : 'diffusion'} record${count === 1 ? '' : 's'} to ${out}\n`);
   return 0;
 }
 
@@ -55,7 +73,15 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const dataset = str(values, 'mlenergy');
   if (!dataset) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give the ML.ENERGY runs: --mlenergy RUNS.parquet', { field: 'mlenergy' });
   if (positionals.length !== 1) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give one result directory to compare', { field: 'RESULT_DIR' });
-  const record = recordOfResult(positionals[0]!);
+  const { report, file } = reportOfResult(positionals[0]!);
+  if (isDiffusionResult(report)) {
+    throw new WattscopeError(
+      'WATTSCOPE_INVALID_ARGUMENT',
+      `${file}: compare places LLM results by energy per token; this one is of image or video generation`,
+      { field: 'RESULT_DIR' },
+    );
+  }
+  const record = llmRecordOf(report, file);
   const comparison = compareWithMlEnergy(record, (await readMlEnergyRuns(dataset)).llm);
   if (values.json) {
     process.stdout.write(JSON.stringify({ record, comparison }) + '\n');

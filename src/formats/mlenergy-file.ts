@@ -61,14 +61,19 @@ function formatOf(file: string): 'parquet' | 'jsonl' {
   throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `${file}: the extension chooses the format: .parquet or .jsonl`, { field: 'out', file });
 }
 
-/** Writes LLM records to `file` (.parquet or .jsonl), atomically. */
-export async function writeLlmRecords(file: string, records: MlEnergyLlmRecord[]): Promise<void> {
+/** Records of one kind, with their columns. */
+export type MlEnergyRecords = { kind: 'llm'; records: MlEnergyLlmRecord[] } | { kind: 'diffusion'; records: MlEnergyDiffusionRecord[] };
+
+/** Writes records of one kind to `file` (.parquet or .jsonl), atomically. */
+export async function writeRecords(file: string, { kind, records }: MlEnergyRecords): Promise<void> {
   if (formatOf(file) === 'jsonl') {
     writeFileAtomic(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     return;
   }
   const { parquetWriteBuffer } = await import('hyparquet-writer');
-  const columnData = LLM_COLUMNS.map((c) => ({ name: c.name, type: PARQUET_TYPE[c.type], nullable: c.nullable, data: records.map((r) => r[c.name]) }));
+  const columns: ReadonlyArray<{ name: string; type: FieldType; nullable?: boolean }> = kind === 'llm' ? LLM_COLUMNS : DIFFUSION_COLUMNS;
+  const rows = records as unknown as Array<Record<string, unknown>>;
+  const columnData = columns.map((c) => ({ name: c.name, type: PARQUET_TYPE[c.type], nullable: c.nullable ?? false, data: rows.map((r) => r[c.name]) }));
   writeFileAtomic(file, Buffer.from(parquetWriteBuffer({ columnData, codec: 'UNCOMPRESSED' })));
 }
 

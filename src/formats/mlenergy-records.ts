@@ -82,6 +82,25 @@ const meanOrNull = (values: Array<number | null | undefined>): number | null => 
   return known.length === values.length && known.length > 0 ? meanOf(known) : null;
 };
 
+/** The columns every V3 record starts with: task, model, GPU; a report lacking the model or the GPU's name is an error. */
+function identityOf(
+  report: WattscopeReport,
+  file: string,
+  defaultTask: string,
+): Pick<MlEnergyLlmRecord, 'task' | 'model_id' | 'nickname' | 'gpu_model' | 'num_gpus'> {
+  const model = report.benchmark.model;
+  if (!model) throw badResult(file, 'the benchmark names no model (benchmark.model): ML.ENERGY records are per model', 'benchmark.model');
+  const gpuName = report.device.gpus[0]?.name;
+  if (!gpuName) throw badResult(file, 'the report names no GPU (device.gpus[0].name)', 'device.gpus');
+  return {
+    task: report.benchmark.task ?? defaultTask,
+    model_id: model,
+    nickname: model.split('/').at(-1)!,
+    gpu_model: gpuShortName(gpuName),
+    num_gpus: report.device.gpus.length,
+  };
+}
+
 type ServedRun = RunRecord & { serving: NonNullable<RunRecord['serving']> & { window: NonNullable<NonNullable<RunRecord['serving']>['window']> } };
 
 /** The LLM record of one result (its wattscope-report.json at `file`). */
@@ -94,10 +113,6 @@ export function llmRecordOf(report: WattscopeReport, file: string): MlEnergyLlmR
       'runs.serving.window',
     );
   }
-  const model = report.benchmark.model;
-  if (!model) throw badResult(file, 'the benchmark names no model (benchmark.model): ML.ENERGY records are per model', 'benchmark.model');
-  const gpuName = report.device.gpus[0]?.name;
-  if (!gpuName) throw badResult(file, 'the report names no GPU (device.gpus[0].name)', 'device.gpus');
   const windows = runs.map((r) => r.serving.window);
   const itlMeans = runs.map((r) => r.serving.itlMeanMs);
   const meanItl = meanOrNull(itlMeans);
@@ -111,11 +126,7 @@ export function llmRecordOf(report: WattscopeReport, file: string): MlEnergyLlmR
   const reasons = stability.flatMap((s, i) => (s === null ? [`run ${runs[i]!.index}: not judged`] : s.reasons.map((why) => `run ${runs[i]!.index}: ${why}`)));
   const uncertainty = meanOrNull(windows.map((w) => (w.energyUncertaintyJ == null ? null : w.energyUncertaintyJ / w.tokens)));
   return {
-    task: report.benchmark.task ?? 'text-generation',
-    model_id: model,
-    nickname: model.split('/').at(-1)!,
-    gpu_model: gpuShortName(gpuName),
-    num_gpus: report.device.gpus.length,
+    ...identityOf(report, file, 'text-generation'),
     max_num_seqs: runs[0]!.serving.concurrency,
     energy_per_token_joules: meanOf(windows.map((w) => w.energyJ / w.tokens)),
     output_throughput_tokens_per_sec: meanOf(windows.map((w) => w.tokensPerS)),
@@ -135,5 +146,31 @@ export function llmRecordOf(report: WattscopeReport, file: string): MlEnergyLlmR
     measurement_method: `wattscope ${report.tool.version}: steady-state window, ${[...new Set(runs.map((r) => r.method))].join(', ')}`,
     energy_per_token_uncertainty_joules: uncertainty,
     runs: runs.length,
+  };
+}
+
+/** Whether a result is of image or video generation (its runs have diffusion records). */
+export function isDiffusionResult(report: WattscopeReport): boolean {
+  return report.runs.some((r) => r.diffusion != null);
+}
+
+/** The diffusion record of one result: means over its included runs; every run one configuration. */
+export function diffusionRecordOfReport(report: WattscopeReport, file: string): MlEnergyDiffusionRecord {
+  const runs = report.runs.filter((r) => r.included && r.diffusion?.energyPerGenerationJ != null);
+  if (runs.length === 0)
+    throw badResult(file, 'no included run has an energy per generation (runs[].diffusion): not an ML.ENERGY diffusion record', 'runs.diffusion');
+  const records = runs.map((r) => r.diffusion!);
+  const [first] = records as [NonNullable<RunRecord['diffusion']>];
+  if (records.some((d) => d.batchSize !== first.batchSize || d.height !== first.height || d.width !== first.width)) {
+    throw badResult(file, 'its runs differ in batch size or resolution: one V3 record is one configuration', 'runs.diffusion');
+  }
+  return {
+    ...identityOf(report, file, 'text-to-image'),
+    batch_size: first.batchSize,
+    energy_per_generation_joules: meanOf(records.map((d) => d.energyPerGenerationJ!)),
+    height: first.height,
+    width: first.width,
+    batch_latency_s: meanOf(records.map((d) => d.batchLatencyS!)),
+    avg_power_watts: meanOf(records.map((d) => d.avgPowerW!)),
   };
 }

@@ -142,6 +142,21 @@ export const RunRecordSchema = z.object({
     })
     .nullable()
     .default(null),
+  /** Image or video generation, when the handler returned diffusion batches. */
+  diffusion: z
+    .object({
+      batchSize: z.number().int(),
+      height: z.number().int(),
+      width: z.number().int(),
+      batches: z.number().int(),
+      generations: z.number().int(),
+      energyPerGenerationJ: z.number().nullable(),
+      batchLatencyS: z.number().nullable(),
+      avgPowerW: z.number().nullable(),
+      reason: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const WattscopeReportSchema = z.object({

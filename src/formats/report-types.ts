@@ -80,6 +80,21 @@ export interface ServingRecord {
   attribution: string;
 }
 
+/** A run of image or video generation: its batches and what they cost (the ML.ENERGY diffusion figures). */
+export interface DiffusionRecord {
+  batchSize: number;
+  height: number;
+  width: number;
+  batches: number;
+  generations: number;
+  /** The queries' phase energy over the generations, J; null when the run mixed configurations (see reason). */
+  energyPerGenerationJ: number | null;
+  /** Mean time per batch (its phases), s. */
+  batchLatencyS: number | null;
+  avgPowerW: number | null;
+  reason: string | null;
+}
+
 /** One GPU of a remote node over a run's window, from its counter in Prometheus. */
 export interface NodeGpuRecord {
   /** The exporter's `gpu` label (NVML's index on that node). */
@@ -169,6 +184,8 @@ export interface RunRecord {
   errors: Record<string, number>;
   /** Serving metrics, when the handler measured a model server. */
   serving: ServingRecord | null;
+  /** Image or video generation, when the handler returned diffusion batches (absent otherwise). */
+  diffusion?: DiffusionRecord | null;
 }
 
 export interface ReportGpu {

@@ -10,6 +10,7 @@ import type { EngineRecord } from '../formats/report-types.js';
 import type { DescribedHandler } from '../runner/benchmark-types.js';
 import type { DatasetRow } from '../runner/dataset.js';
 import { LlamaHandlerOptionsSchema, type LlamaHandlerOptions } from '../runner/llama-handler-options.js';
+import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
 import { engineRecordOf } from './engine-record.js';
 import { measureSequenceGeneration, type GenerationResult } from './generation.js';
@@ -59,12 +60,26 @@ export function llamaHandler(options: LlamaHandlerOptions): LlamaHandler {
     loaded = { llama, model, context, free, engine: await engineRecordOf(llama, model, o.modelPath) };
     return loaded;
   };
-  const ready = () => (loading ??= load());
+  const ready = () =>
+    (loading ??= load().catch((err: unknown) => {
+      throw new WattscopeError('WATTSCOPE_ENGINE_LOAD', `node-llama-cpp could not load ${o.modelPath}: ${(err as Error).message}`, {
+        file: o.modelPath,
+        cause: err,
+      });
+    }));
 
   const handler = (async (row: DatasetRow, q, ctx) => {
     const { free } = await ready();
     const sequence = free.pop();
-    if (!sequence) throw new Error(`llamaHandler: more queries in flight than its ${o.sequences} sequences (set sequences to the benchmark's concurrency)`);
+    if (!sequence) {
+      throw new WattscopeError(
+        'WATTSCOPE_INVALID_OPTIONS',
+        `llamaHandler: more queries in flight than its ${o.sequences} sequences (set sequences to the benchmark's concurrency)`,
+        {
+          field: 'sequences',
+        },
+      );
+    }
     try {
       await sequence.clearHistory();
       const result = await measureSequenceGeneration(q, sequence, row.text, { ...generation, signal: ctx.signal });
@@ -85,7 +100,8 @@ export function llamaHandler(options: LlamaHandlerOptions): LlamaHandler {
         const current = loading;
         loading = null;
         loaded = null;
-        if (current) await (await current).llama.dispose();
+        const engine = await current?.catch(() => null);
+        await engine?.llama.dispose();
       },
     },
   });

@@ -9,6 +9,8 @@ export type { ProgressState } from '../runner/progress.js';
 export { loadDataset, TASK_INPUT_COLUMNS } from '../runner/dataset.js';
 export type { Dataset, DatasetRow, DatasetSpec, DatasetFormat } from '../runner/dataset.js';
 export { syntheticDataset, syntheticHandler, syntheticPhasePlan } from '../runner/synthetic.js';
+export { diffusionBatch } from '../runner/diffusion.js';
+export type { DiffusionBatch } from '../runner/diffusion.js';
 export { reportJsonSchema } from '../formats/report-json-schema.js';
 export type {
   WattscopeReport,
@@ -17,6 +19,10 @@ export type {
   RunPhaseRecord,
   CpuRecord,
   ServingRecord,
+  DiffusionRecord,
+  RunNodesRecord,
+  NodeShareRecord,
+  EngineRecord,
   LatencyPercentiles,
   ReportGpu,
 } from '../formats/report-types.js';

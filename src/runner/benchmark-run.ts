@@ -11,6 +11,7 @@ import { THROTTLE_REASONS } from '../measure/clocks-events.js';
 import type { RunSummary } from '../measure/types.js';
 import type { MeasuredWindow } from './benchmark-options.js';
 import type { BenchmarkContext } from './benchmark-setup.js';
+import { diffusionRecordOf, isDiffusionBatch, type DiffusionBatch } from './diffusion.js';
 import { InFlightMeter } from './in-flight.js';
 import { apportionFactor, nodeFlags, runNodesRecord } from './run-nodes.js';
 
@@ -54,6 +55,7 @@ async function runQueries(ctx: BenchmarkContext, signal: AbortSignal) {
   const { o, monitor, dataset } = ctx;
   const n = dataset.rows.length;
   const results: unknown[] = [];
+  const batches: DiffusionBatch[] = [];
   const errors: Record<string, number> = {};
   // N workers take queries in dataset order; the steady-state window runs from when N are
   // first in flight until the tail begins (the dataset is exhausted and one finishes).
@@ -76,6 +78,7 @@ async function runQueries(ctx: BenchmarkContext, signal: AbortSignal) {
       try {
         const rec = await monitor.query(row.id, (q) => o.handler(row, q, { signal }));
         if (o.runStats) results.push(rec.result);
+        if (isDiffusionBatch(rec.result)) batches.push(rec.result);
       } catch (err) {
         const code = (err as { code?: unknown })?.code;
         const key = typeof code === 'string' ? code : 'HANDLER_ERROR';
@@ -92,7 +95,7 @@ async function runQueries(ctx: BenchmarkContext, signal: AbortSignal) {
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   if (o.concurrency === 1) inFlight.close(process.hrtime.bigint());
-  return { results, errors, steady: steadyDone ? steady : null, meanRunningRequests: inFlight.meanInWindow };
+  return { results, batches, errors, steady: steadyDone ? steady : null, meanRunningRequests: inFlight.meanInWindow };
 }
 
 /** The window serving statistics are taken over: the whole run at concurrency 1, else the steady state. */
@@ -175,7 +178,7 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
   const startedAt = new Date().toISOString();
   const ledger = ctx.monitor.startRun(`run-${index}`, { keepSpans: ctx.recorder !== null });
   ctx.progress.run = index;
-  const { results, errors, steady, meanRunningRequests } = await runQueries(ctx, conditions.signal);
+  const { results, batches, errors, steady, meanRunningRequests } = await runQueries(ctx, conditions.signal);
   const s = await ledger.finish();
   if (conditions.signal.aborted && s.queries === 0) return null;
   const window = ctx.o.runStats ? await measuredWindow(ctx, s, steady, meanRunningRequests) : null;
@@ -222,6 +225,7 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     included: true,
     errors,
     serving: ctx.o.runStats ? ctx.o.runStats(results, window, ctx.o.concurrency) : null,
+    ...(batches.length ? { diffusion: diffusionRecordOf(batches, s) } : {}),
   };
 }
 

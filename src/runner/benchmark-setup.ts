@@ -14,6 +14,7 @@ import { EnergyMonitor, type CpuStatus } from '../measure/monitor.js';
 import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
 import { VERSION } from '../util/version.js';
+import { SCORE_PHASES } from '../formats/result-reader.js';
 import { aggregate, classifyRuns } from './analysis.js';
 import { assessComparability } from './comparability.js';
 import { BenchmarkOptionsSchema, isDataset, type BenchmarkOptions, type ResolvedBenchmarkOptions } from './benchmark-options.js';
@@ -118,6 +119,10 @@ function settingsNotes(o: ResolvedBenchmarkOptions, queries: number): string[] {
     notes.push(`the dataset has ${queries} queries, not 1,000: energies are normalized to per-1,000-queries (x${(1000 / queries).toFixed(4)})`);
   if (o.subtractIdle) notes.push('idle power was subtracted from every phase (idle W x phase duration); the figures are not raw GPU energy');
   notes.push("phase energies sum each query's phase scopes; energy between phases is reported as unattributed, not added to any phase");
+  if (!o.phases.some((p) => (SCORE_PHASES as readonly string[]).includes(p)))
+    notes.push(
+      `none of the phases (${o.phases.join(', ')}) is preprocess, prefill or decode: no optimum-benchmark benchmark_report.json and no AI Energy Score figure`,
+    );
   return notes;
 }
 

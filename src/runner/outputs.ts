@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { summarizeBenchmarkReport, toBenchmarkReport } from '../formats/ai-energy-score.js';
+import { SCORE_PHASES } from '../formats/result-reader.js';
 import { summarizeAiEnergyBenchmarks, toAiEnergyBenchmarksReport } from '../formats/ai-energy-benchmarks.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { RunRecordSchema, type RunRecord, type WattscopeReport } from '../formats/report-schema.js';
@@ -131,11 +132,15 @@ function writeFormatFiles(dir: string, benchmark: unknown, summary: unknown, gpu
 
 /** Writes (atomically) the full report, and the AI Energy Score files of `format` once there is a run. */
 export function writeReports(outDir: string, report: WattscopeReport, state: RunnerState, format: ReportFormat = 'both'): void {
+  // optimum-benchmark's report holds the AI Energy Score's phases: a benchmark of none of them (image generation's) has none.
+  const scored = report.benchmark.phases.some((p) => (SCORE_PHASES as readonly string[]).includes(p));
   if (report.runs.some((r) => r.included)) {
-    const benchmark = toBenchmarkReport(per1000(report));
-    const optimum = summarizeBenchmarkReport(benchmark);
-    report.aiEnergyScore = { gpuEnergyWh: optimum.summary.total, summary: optimum.summary };
-    if (format !== 'ai-energy-benchmarks') writeFormatFiles(outDir, benchmark, optimum.summary, optimum.gpuEnergyWhText);
+    if (scored) {
+      const benchmark = toBenchmarkReport(per1000(report));
+      const optimum = summarizeBenchmarkReport(benchmark);
+      report.aiEnergyScore = { gpuEnergyWh: optimum.summary.total, summary: optimum.summary };
+      if (format !== 'ai-energy-benchmarks') writeFormatFiles(outDir, benchmark, optimum.summary, optimum.gpuEnergyWhText);
+    }
     const pass = toAiEnergyBenchmarksReport(report);
     if (pass && format !== 'optimum') {
       const { summary, gpuEnergyWhText } = summarizeAiEnergyBenchmarks(pass);

@@ -26,6 +26,7 @@ export type WattscopeErrorCode =
   | 'WATTSCOPE_PROMETHEUS_RESPONSE'
   | 'WATTSCOPE_NODE_NOT_SCRAPED'
   | 'WATTSCOPE_ABORTED'
+  | 'WATTSCOPE_ENGINE_LOAD'
   | 'WATTSCOPE_IO';
 
 export interface WattscopeErrorDetails {

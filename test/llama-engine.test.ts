@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getLlama, LlamaChatSession, readGgufFileInfo, type Llama, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, LlamaChatSession, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnergyMonitor, type Measurement } from '../src/index.js';
 import { measureChatPrompt, measureSequenceGeneration } from '../src/llama/generation.js';
@@ -46,6 +46,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await llama?.dispose();
 });
+
+/** Runs `body` with a simulated-GPU monitor and a one-thread context of the tiny model, both closed after. */
+async function withMonitorAndContext(
+  body: (monitor: EnergyMonitor, context: LlamaContext) => Promise<void>,
+  onMeasurement?: (m: Measurement) => void,
+): Promise<void> {
+  configureSim();
+  const monitor = await EnergyMonitor.open({ simulate: true, ...(onMeasurement ? { onMeasurement } : {}) });
+  const context = await model.createContext({ contextSize: ENGINE.contextSize, threads: ENGINE.threads });
+  try {
+    await body(monitor, context);
+  } finally {
+    await context.dispose();
+    await monitor.close();
+  }
+}
 
 describe('the tiny GGUF writer', () => {
   it('writes the same bytes for the same seed: GGUF v3, every tensor aligned, as node-llama-cpp reads it', async () => {
@@ -138,26 +154,16 @@ describe('node-llama-cpp under the scopes', () => {
     await handler.close();
   });
 
-  it("through the model's chat template, prefill counts the templated prompt the engine evaluated", async () => {
-    configureSim();
-    const monitor = await EnergyMonitor.open({ simulate: true });
-    const context = await model.createContext({ contextSize: 512, threads: 1 });
-    try {
+  it("through the model's chat template, prefill counts the templated prompt the engine evaluated", () =>
+    withMonitorAndContext(async (monitor, context) => {
       const text = 'How much energy?';
       const { result } = await monitor.query('templated', (q) => measureSequenceGeneration(q, context.getSequence(), text));
       expect(result!.newTokens).toBe(10);
       expect(result!.promptTokens).toBeGreaterThan(model.tokenize(text).length);
-    } finally {
-      await context.dispose();
-      await monitor.close();
-    }
-  });
+    }));
 
-  it('a LlamaChatSession prompt is measured the same way, its prefill ended by the first onToken', async () => {
-    configureSim();
-    const monitor = await EnergyMonitor.open({ simulate: true });
-    const context = await model.createContext({ contextSize: 512, threads: 1 });
-    try {
+  it('a LlamaChatSession prompt is measured the same way, its prefill ended by the first onToken', () =>
+    withMonitorAndContext(async (monitor, context) => {
       const session = new LlamaChatSession({ contextSequence: context.getSequence() });
       const record = await monitor.query('chat', (q) => measureChatPrompt(q, session, 'Say something'));
       expect(record.result!.newTokens).toBe(10);
@@ -177,37 +183,30 @@ describe('node-llama-cpp under the scopes', () => {
         measureChatPrompt(q, session, 'Say more', { maxNewTokens: 40, signal: controller.signal, onToken: (_t, index) => index === 4 && controller.abort() }),
       );
       await expect(stopped).rejects.toMatchObject({ code: 'WATTSCOPE_ABORTED' });
-    } finally {
-      await context.dispose();
-      await monitor.close();
-    }
-  });
+    }));
 
-  it('an abort mid-generation fails the query with the abort, its phases measured, never a zero', async () => {
-    configureSim();
+  it('an abort mid-generation fails the query with the abort, its phases measured, never a zero', () => {
     const measurements: Measurement[] = [];
-    const monitor = await EnergyMonitor.open({ simulate: true, onMeasurement: (m) => m.phase && measurements.push(m) });
-    const context = await model.createContext({ contextSize: 512, threads: 1 });
-    try {
-      const controller = new AbortController();
-      const generation = monitor.query('aborted', (q) =>
-        measureSequenceGeneration(q, context.getSequence(), 'Tell me a long story', {
-          maxNewTokens: 50,
-          signal: controller.signal,
-          onToken: (_token, index) => index === 3 && controller.abort(new Error('stopped by the test')),
-        }),
-      );
-      await expect(generation).rejects.toMatchObject({ code: 'WATTSCOPE_ABORTED', message: 'generation stopped after 4 new tokens: stopped by the test' });
-      await monitor.settle();
-      const decode = measurements.find((m) => m.phase === 'decode')!;
-      expect(decode.outcome).toBe('threw');
-      expect(decode.error).toMatchObject({ code: 'WATTSCOPE_ABORTED' });
-      expect(decode.status).toBe('measured');
-      expect(decode.energyJ).toBeGreaterThan(0);
-    } finally {
-      await context.dispose();
-      await monitor.close();
-    }
+    return withMonitorAndContext(
+      async (monitor, context) => {
+        const controller = new AbortController();
+        const generation = monitor.query('aborted', (q) =>
+          measureSequenceGeneration(q, context.getSequence(), 'Tell me a long story', {
+            maxNewTokens: 50,
+            signal: controller.signal,
+            onToken: (_token, index) => index === 3 && controller.abort(new Error('stopped by the test')),
+          }),
+        );
+        await expect(generation).rejects.toMatchObject({ code: 'WATTSCOPE_ABORTED', message: 'generation stopped after 4 new tokens: stopped by the test' });
+        await monitor.settle();
+        const decode = measurements.find((m) => m.phase === 'decode')!;
+        expect(decode.outcome).toBe('threw');
+        expect(decode.error).toMatchObject({ code: 'WATTSCOPE_ABORTED' });
+        expect(decode.status).toBe('measured');
+        expect(decode.energyJ).toBeGreaterThan(0);
+      },
+      (m) => m.phase && measurements.push(m),
+    );
   });
 
   it('a benchmark stopped mid-generation keeps the partial run, flagged, with the aborted query failed', async () => {

@@ -8,6 +8,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,7 +138,7 @@ describe('a max_num_seqs sweep', () => {
 });
 
 /** A V3-shaped Parquet: LLM rows (diffusion columns null) and diffusion rows (LLM columns null). */
-function v3Parquet(file: string, llm: Array<Record<string, unknown>>, diffusion: Array<Record<string, unknown>>): string {
+function v3Parquet(file: string, llm: Array<Record<string, unknown>>, diffusion: Array<Record<string, unknown>>, codec: 'SNAPPY' | 'GZIP' = 'SNAPPY'): string {
   const rows = [...llm, ...diffusion];
   const column = (name: string, type: 'STRING' | 'INT32' | 'DOUBLE' | 'BOOLEAN') => ({ name, type, nullable: true, data: rows.map((r) => r[name] ?? null) });
   const columnData = [
@@ -148,7 +149,8 @@ function v3Parquet(file: string, llm: Array<Record<string, unknown>>, diffusion:
     ),
     column('is_stable', 'BOOLEAN'),
   ];
-  writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData })));
+  const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) };
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData, codec, compressors })));
   return file;
 }
 
@@ -196,6 +198,12 @@ describe('compare with the ML.ENERGY dataset', () => {
     );
     const runs = await readMlEnergyRuns(file);
     expect(runs.llm).toHaveLength(4);
+    // A GZIP-compressed file (as published datasets often are) reads the same.
+    const gzipped = v3Parquet(path.join(dir, 'runs-gzip.parquet'), [llmRow('a/A-1B', 4, jPerToken / 2)], [diffusionRow], 'GZIP');
+    expect(
+      readFileSync(gzipped).equals(readFileSync(v3Parquet(path.join(dir, 'runs-snappy.parquet'), [llmRow('a/A-1B', 4, jPerToken / 2)], [diffusionRow]))),
+    ).toBe(false);
+    expect(await readMlEnergyRuns(gzipped)).toEqual({ llm: [runs.llm[0]], diffusion: [{ ...diffusionRow, row: 2 }] });
     expect(runs.diffusion).toEqual([{ ...diffusionRow, row: 5 }]);
     const r = runCli(['compare', '--mlenergy', file, path.join(sweepOut, 'max_num_seqs-4'), '--json']);
     expect(r.status, r.stderr).toBe(0);

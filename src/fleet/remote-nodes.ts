@@ -13,7 +13,8 @@ import { z } from 'zod';
 import type { NodeGpuRecord, NodeShareRecord } from '../formats/report-types.js';
 import { WattscopeError } from '../util/errors.js';
 import { httpUrl } from '../util/options.js';
-import { windowEnergy, type EdgeTiming } from './counter-window.js';
+import { sleep } from '../util/sleep.js';
+import { medianIntervalS, windowEnergy, type EdgeTiming } from './counter-window.js';
 import { promqlString, queryRangeVector, type PrometheusSeries } from './prometheus-api.js';
 
 /** The counter every node's exporter serves (`wattscope exporter`), J. */
@@ -38,8 +39,6 @@ export const NodesOptionSchema = z
   .strict();
 export type NodesOption = z.input<typeof NodesOptionSchema>;
 export type ResolvedNodesOption = z.output<typeof NodesOptionSchema>;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class RemoteNodes {
   readonly option: ResolvedNodesOption;
@@ -67,7 +66,8 @@ export class RemoteNodes {
         const { series } = await queryRangeVector(option.prometheus, `${selectorOf(instance)}[5m]`, Date.now(), signal);
         const scraped = series.filter((s) => s.samples.length >= 2);
         if (series.length > 0 && scraped.length === series.length) {
-          intervalsS.push(...scraped.map((s) => (s.samples.at(-1)!.timeMs - s.samples[0]!.timeMs) / 1000 / (s.samples.length - 1)));
+          // The same rule as each window's: the median gap between scrapes.
+          intervalsS.push(...scraped.map((s) => medianIntervalS(s.samples)!));
           break;
         }
         if (Date.now() > deadlineMs || signal?.aborted) {

@@ -7,6 +7,7 @@
  */
 import type { RunRecord, WattscopeReport } from './report-types.js';
 import { pyRound2 } from './ai-energy-score.js';
+import { mean, meanIfAll } from '../util/mean.js';
 
 /** benchmark_report.json in the ai_energy_benchmarks format. */
 export interface AiEnergyBenchmarksReport {
@@ -51,8 +52,6 @@ export interface AiEnergyBenchmarksSummary {
   decode_wh: number;
 }
 
-const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-
 /** A phase's token count summed over the run, or null when the phase counted none. */
 const tokensOf = (run: RunRecord, phase: string): number | null => {
   const tokens = run.phases[phase]?.tokens;
@@ -61,8 +60,7 @@ const tokensOf = (run: RunRecord, phase: string): number | null => {
 
 /** The mean of a per-run figure that every run has, or null when any run lacks it. */
 function meanOrNull(runs: RunRecord[], figure: (run: RunRecord) => number | null): number | null {
-  const values = runs.map(figure);
-  return values.every((v): v is number => v !== null) ? mean(values) : null;
+  return meanIfAll(runs.map(figure));
 }
 
 /** The report in the ai_energy_benchmarks format, from the included runs; null before the first. */

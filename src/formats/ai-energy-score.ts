@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { WattscopeError } from '../util/errors.js';
+import { meanIfAll } from '../util/mean.js';
 
 const KWH_PER_J = 1 / 3.6e6;
 
@@ -47,10 +48,6 @@ function energyOf(gpuJ: number, cpuJ: number | null = null, ramJ: number | null 
   return { unit: 'kWh', cpu, ram, gpu, total: cpu !== null && ram !== null ? gpu + cpu + ram : gpu };
 }
 
-/** The mean of a figure every run has, or null when any run lacks it. */
-const meanOf = (values: Array<number | null | undefined>): number | null =>
-  values.every((v): v is number => typeof v === 'number') ? values.reduce((a, b) => a + b, 0) / values.length : null;
-
 const emptyPhase = (): ObPhase => ({ memory: null, latency: null, throughput: null, energy: null, efficiency: null, measures: null });
 
 /**
@@ -63,7 +60,7 @@ export function toBenchmarkReport(runs: Array<Record<string, PhaseEnergyInput>>)
     const per = runs.map((r) => r[phase]).filter((p): p is NonNullable<typeof p> => p !== undefined);
     if (per.length === 0) continue;
     const meanJ = per.reduce((s, p) => s + p.energyJ, 0) / per.length;
-    const energy = energyOf(meanJ, meanOf(per.map((p) => p.cpuJ)), meanOf(per.map((p) => p.ramJ)));
+    const energy = energyOf(meanJ, meanIfAll(per.map((p) => p.cpuJ)), meanIfAll(per.map((p) => p.ramJ)));
     // Counts are known only where every run counted them; otherwise the efficiency is null.
     const meanCount = (key: 'tokens' | 'samples') => (per.every((p) => p[key] !== null) ? per.reduce((s, p) => s + p[key]!, 0) / per.length : null);
     const tokens = meanCount('tokens');

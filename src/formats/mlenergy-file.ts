@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { WattscopeError } from '../util/errors.js';
+import { readParquetObjects } from './parquet.js';
 import type { MlEnergyDiffusionRecord, MlEnergyLlmRecord } from './mlenergy-records.js';
 
 type FieldType = 'int' | 'float' | 'bool' | 'str';
@@ -122,9 +123,7 @@ export async function readMlEnergyRuns(file: string): Promise<MlEnergyRuns> {
         }
       });
   } else {
-    const { parquetReadObjects } = await import('hyparquet');
-    const bytes = readFileSync(file);
-    rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })) as Array<Record<string, unknown>>;
+    rows = await readParquetObjects(file, readFileSync(file));
   }
   const runs: MlEnergyRuns = { llm: [], diffusion: [] };
   rows.forEach((object, i) => {

@@ -9,6 +9,7 @@
  */
 import type { RunRecord, WattscopeReport } from './report-types.js';
 import { badResult } from './result-reader.js';
+import { mean, meanIfAll } from '../util/mean.js';
 
 /** The V3 columns of an LLM run, then wattscope's own (null where not measured). */
 export interface MlEnergyLlmRecord {
@@ -76,12 +77,6 @@ export function gpuShortName(nvmlName: string): string {
   return GPU_SHORT_NAMES.find(([pattern]) => pattern.test(nvmlName))?.[1] ?? nvmlName;
 }
 
-const meanOf = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-const meanOrNull = (values: Array<number | null | undefined>): number | null => {
-  const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  return known.length === values.length && known.length > 0 ? meanOf(known) : null;
-};
-
 /** The columns every V3 record starts with: task, model, GPU; a report lacking the model or the GPU's name is an error. */
 function identityOf(
   report: WattscopeReport,
@@ -115,7 +110,7 @@ export function llmRecordOf(report: WattscopeReport, file: string): MlEnergyLlmR
   }
   const windows = runs.map((r) => r.serving.window);
   const itlMeans = runs.map((r) => r.serving.itlMeanMs);
-  const meanItl = meanOrNull(itlMeans);
+  const meanItl = meanIfAll(itlMeans);
   if (meanItl === null)
     throw badResult(
       file,
@@ -124,24 +119,24 @@ export function llmRecordOf(report: WattscopeReport, file: string): MlEnergyLlmR
     );
   const stability = runs.map((r) => r.serving.mlEnergyStability ?? null);
   const reasons = stability.flatMap((s, i) => (s === null ? [`run ${runs[i]!.index}: not judged`] : s.reasons.map((why) => `run ${runs[i]!.index}: ${why}`)));
-  const uncertainty = meanOrNull(windows.map((w) => (w.energyUncertaintyJ == null ? null : w.energyUncertaintyJ / w.tokens)));
+  const uncertainty = meanIfAll(windows.map((w) => (w.energyUncertaintyJ == null ? null : w.energyUncertaintyJ / w.tokens)));
   return {
     ...identityOf(report, file, 'text-generation'),
     max_num_seqs: runs[0]!.serving.concurrency,
-    energy_per_token_joules: meanOf(windows.map((w) => w.energyJ / w.tokens)),
-    output_throughput_tokens_per_sec: meanOf(windows.map((w) => w.tokensPerS)),
-    avg_power_watts: meanOf(windows.map((w) => w.energyJ / w.durationS)),
+    energy_per_token_joules: mean(windows.map((w) => w.energyJ / w.tokens)),
+    output_throughput_tokens_per_sec: mean(windows.map((w) => w.tokensPerS)),
+    avg_power_watts: mean(windows.map((w) => w.energyJ / w.durationS)),
     mean_itl_ms: meanItl,
     is_stable: reasons.length === 0,
     stability_reasons: reasons.join('; '),
-    p50_itl_ms: meanOrNull(runs.map((r) => r.serving.itlMs?.p50)),
-    p90_itl_ms: meanOrNull(runs.map((r) => r.serving.itlMs?.p90)),
-    p99_itl_ms: meanOrNull(runs.map((r) => r.serving.itlMs?.p99)),
-    mean_ttft_ms: meanOrNull(runs.map((r) => r.serving.ttftMeanMs)),
-    p50_ttft_ms: meanOrNull(runs.map((r) => r.serving.ttftMs?.p50)),
-    p99_ttft_ms: meanOrNull(runs.map((r) => r.serving.ttftMs?.p99)),
-    energy_per_request_joules: meanOrNull(windows.map((w) => w.jPerRequest)),
-    mean_response_tokens: meanOrNull(runs.map((r) => r.serving.responseTokens?.mean)),
+    p50_itl_ms: meanIfAll(runs.map((r) => r.serving.itlMs?.p50)),
+    p90_itl_ms: meanIfAll(runs.map((r) => r.serving.itlMs?.p90)),
+    p99_itl_ms: meanIfAll(runs.map((r) => r.serving.itlMs?.p99)),
+    mean_ttft_ms: meanIfAll(runs.map((r) => r.serving.ttftMeanMs)),
+    p50_ttft_ms: meanIfAll(runs.map((r) => r.serving.ttftMs?.p50)),
+    p99_ttft_ms: meanIfAll(runs.map((r) => r.serving.ttftMs?.p99)),
+    energy_per_request_joules: meanIfAll(windows.map((w) => w.jPerRequest)),
+    mean_response_tokens: meanIfAll(runs.map((r) => r.serving.responseTokens?.mean)),
     idle_power_watts: report.idle?.powerW ?? null,
     measurement_method: `wattscope ${report.tool.version}: steady-state window, ${[...new Set(runs.map((r) => r.method))].join(', ')}`,
     energy_per_token_uncertainty_joules: uncertainty,
@@ -167,10 +162,10 @@ export function diffusionRecordOfReport(report: WattscopeReport, file: string): 
   return {
     ...identityOf(report, file, 'text-to-image'),
     batch_size: first.batchSize,
-    energy_per_generation_joules: meanOf(records.map((d) => d.energyPerGenerationJ!)),
+    energy_per_generation_joules: mean(records.map((d) => d.energyPerGenerationJ!)),
     height: first.height,
     width: first.width,
-    batch_latency_s: meanOf(records.map((d) => d.batchLatencyS!)),
-    avg_power_watts: meanOf(records.map((d) => d.avgPowerW!)),
+    batch_latency_s: mean(records.map((d) => d.batchLatencyS!)),
+    avg_power_watts: mean(records.map((d) => d.avgPowerW!)),
   };
 }

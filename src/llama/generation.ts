@@ -7,7 +7,7 @@
  * are generated when `forceNewTokens` bans the end-of-generation tokens through the engine's token
  * bias, as the AI Energy Score forces 10 new tokens.
  */
-import type { ChatHistoryItem, LlamaChatSession, LlamaContextSequence, LlamaModel, Token, TokenBias } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, LlamaChatSession, LlamaContextSequence, LlamaModel, Token, TokenBias } from 'node-llama-cpp';
 import { z } from 'zod';
 import type { QueryContext } from '../measure/scope.js';
 import { WattscopeError } from '../util/errors.js';
@@ -45,10 +45,8 @@ export interface GenerationResult {
   stopReason: 'max-tokens' | 'end-of-generation';
 }
 
-const chatWrappers = new WeakMap<
-  LlamaModel,
-  { generateContextState(o: { chatHistory: ChatHistoryItem[] }): { contextText: { tokenize(t: LlamaModel['tokenizer']): Token[] } } }
->();
+/** Each model's chat template, as node-llama-cpp resolves it (once per model). */
+const chatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
 
 /** The prompt as the engine will evaluate it: through the model's chat template, or tokenized as is. */
 async function promptTokensOf(model: LlamaModel, prompt: string | Token[], chatTemplate: boolean): Promise<Token[]> {

@@ -5,6 +5,7 @@
  * offline.
  */
 import type { MlEnergyLlmRecord } from '../formats/mlenergy-records.js';
+import { esc } from './html.js';
 
 export interface SweepPagePoint {
   maxNumSeqs: number;
@@ -16,8 +17,6 @@ export interface SweepPagePoint {
 const WIDTH = 640;
 const HEIGHT = 400;
 const MARGIN = 60;
-
-const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** The plot: x = mean ITL (ms), y = J per output token, both from 0. */
 function plotSvg(points: SweepPagePoint[]): string {
@@ -53,14 +52,14 @@ export function buildSweepHtml(title: string, points: SweepPagePoint[]): string 
   const rows = points
     .map((p) => {
       const r = p.record;
-      if (!r) return `<tr><td>${p.maxNumSeqs}</td><td colspan="5">${escapeHtml(p.error ?? 'no record')}</td></tr>`;
-      const stable = r.is_stable ? 'yes' : `no: ${escapeHtml(r.stability_reasons)}`;
+      if (!r) return `<tr><td>${p.maxNumSeqs}</td><td colspan="5">${esc(p.error ?? 'no record')}</td></tr>`;
+      const stable = r.is_stable ? 'yes' : `no: ${esc(r.stability_reasons)}`;
       return `<tr><td>${p.maxNumSeqs}</td><td>${r.energy_per_token_joules.toFixed(4)}</td><td>${r.mean_itl_ms.toFixed(2)}</td><td>${r.output_throughput_tokens_per_sec.toFixed(1)}</td><td>${p.onFrontier ? 'yes' : ''}</td><td>${stable}</td></tr>`;
     })
     .join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head>
-<body><h1>${escapeHtml(title)}</h1>
+<body><h1>${esc(title)}</h1>
 <p>Energy per output token against mean inter-token latency, one point per max_num_seqs (the requests in flight at once), from each benchmark's steady state. The dashed line joins the Pareto frontier: the points no other beats on both.</p>
 ${plotSvg(points)}
 <table><thead><tr><th>max_num_seqs</th><th>J/token</th><th>mean ITL, ms</th><th>tokens/s</th><th>frontier</th><th>stable (ML.ENERGY rules)</th></tr></thead><tbody>${rows}</tbody></table>

@@ -4,6 +4,7 @@
  * record: per-phase Wh per 1,000 queries, flags, errors and, through the runStats hook, serving
  * statistics.
  */
+import { sleep } from '../util/sleep.js';
 import type { CpuRecord, RunRecord } from '../formats/report-types.js';
 import type { CpuEnergy } from '../cpu/cpu-energy.js';
 import type { EnergyMonitor } from '../measure/monitor.js';
@@ -15,7 +16,6 @@ import { diffusionRecordOf, isDiffusionBatch, type DiffusionBatch } from './diff
 import { InFlightMeter } from './in-flight.js';
 import { apportionFactor, nodeFlags, runNodesRecord } from './run-nodes.js';
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** What the run knows before it starts. */

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WattscopeError } from '../util/errors.js';
+import { readParquetObjects } from '../formats/parquet.js';
 import { parseCsv } from '../util/csv.js';
 
 /** Input columns per AI Energy Score task (optimum-benchmark's energy_star configurations). */
@@ -162,16 +163,7 @@ export async function loadDataset(spec: DatasetSpec): Promise<Dataset> {
       rows.push(toRow(obj, rows.length, columns, file, rec.line, `line ${rec.line}`));
     }
   } else {
-    const { parquetReadObjects } = await import('hyparquet');
-    // Every codec Parquet writers use (GZIP, ZSTD, BROTLI, LZ4...), not only hyparquet's built-in SNAPPY.
-    const { compressors } = await import('hyparquet-compressors');
-    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-    let objects: Array<Record<string, unknown>>;
-    try {
-      objects = (await parquetReadObjects({ file: ab, compressors, ...(Number.isFinite(limit) ? { rowEnd: limit } : {}) })) as Array<Record<string, unknown>>;
-    } catch (err) {
-      throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: not a readable Parquet file (${(err as Error).message})`, { file, cause: err });
-    }
+    const objects = await readParquetObjects(file, buf, limit);
     objects.forEach((obj, i) => rows.push(toRow(obj, i, columns, file, i + 1, `row ${i + 1}`)));
   }
   if (rows.length === 0) throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: no rows`, { file });

@@ -5,6 +5,7 @@
  * retries, only before the first token (after it, energy was spent and a retry
  * would measure the query twice).
  */
+import { sleep } from '../util/sleep.js';
 import { RequestError } from './request-error.js';
 import { StreamingRequest } from './streaming-request.js';
 
@@ -46,8 +47,6 @@ export interface ActiveStream {
   /** Reads to the end of the stream. */
   rest(): Promise<StreamResult>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class OpenAIStreamClient {
   readonly settings: EndpointSettings;

@@ -5,6 +5,7 @@
  * It speaks the stream variants of vLLM, TGI, llama.cpp's server and Ollama, and
  * can inject faults: HTTP 500s, dropped streams, malformed events.
  */
+import { sleep } from '../util/sleep.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -43,8 +44,6 @@ export interface FakeServer {
   bodies: unknown[];
   close(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

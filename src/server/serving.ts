@@ -10,6 +10,7 @@ import type { DatasetRow } from '../runner/dataset.js';
 import type { MeasuredWindow, RunStatsHook } from '../runner/runner.js';
 import type { OpenAIStreamClient } from './client.js';
 import { judgeStability } from './mlenergy-stability.js';
+import { mean, meanIfAll } from '../util/mean.js';
 
 /** What the endpoint handler returns for each query (the runner recognises it). */
 export interface ServedQuery {
@@ -47,8 +48,6 @@ export function endpointHandler(client: OpenAIStreamClient) {
     };
   };
 }
-
-const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 /** Latency percentiles, ms: the report's own type. */
 export type Percentiles = LatencyPercentiles;
@@ -92,11 +91,11 @@ export function servingStats(results: ServedQuery[], concurrency: number, window
     concurrency,
     ttftMs: percentiles(ttft),
     itlMs: percentiles(itl),
-    ttftMeanMs: mean(ttft),
-    itlMeanMs: mean(itl),
+    ttftMeanMs: meanIfAll(ttft),
+    itlMeanMs: meanIfAll(itl),
     completedRequests: results.length,
     generatedTokens: results.reduce((s, r) => s + r.completionTokens, 0),
-    responseTokens: lengthPercentiles && { mean: mean(lengths)!, ...lengthPercentiles, max: Math.max(...lengths) },
+    responseTokens: lengthPercentiles && { mean: mean(lengths), ...lengthPercentiles, max: Math.max(...lengths) },
     window: w,
     mlEnergyStability: judgeStability({
       maxNumSeqs: concurrency,

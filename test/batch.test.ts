@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MASTER_RESULTS_COLUMNS } from '../src/formats/master-results.js';
+import { MASTER_RESULTS_COLUMNS, masterResultsCsv, masterResultsRow } from '../src/formats/master-results.js';
+import { modelDirName } from '../src/cli/batch.js';
 import { parseModelList } from '../src/server/model-list.js';
 import { parseCsv } from '../src/util/csv.js';
 import { startFakeServer, type FakeServer } from '../src/public/testing.js';
@@ -40,6 +41,25 @@ describe('the model list', () => {
     expect(() => parseModelList('Model,Class\nx,A', 'm.csv')).toThrow(/m\.csv: no "Models to Add" column/);
     expect(() => parseModelList(LIST.replace(',2,A,', ',2,Z,'), 'm.csv')).toThrow(expect.objectContaining({ line: 5, field: 'Class' }));
     expect(() => parseModelList(LIST.replace('On (High)', 'Maybe'), 'm.csv')).toThrow(expect.objectContaining({ line: 2, field: 'Reasoning State' }));
+  });
+});
+
+describe('batch outputs', () => {
+  it('org/model and org_model get directories of their own, and no name leaves the batch directory', () => {
+    const entry = (model: string) => ({ ...parseModelList(LIST, 'models.csv')[1]!, model });
+    const names = ['org/model', 'org_model', 'org%2Fmodel', 'org\\model', '../../etc'].map((m) => modelDirName(entry(m)));
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).not.toMatch(/[/\\]/);
+  });
+
+  it('master_results.csv: a cell a spreadsheet would run as a formula is prefixed to stay text; numbers stay numbers', () => {
+    const model = { model: '=HYPERLINK("http://x","click")', modelClass: 'A', task: 'text_gen', reasoningState: '+Off' };
+    const csv = masterResultsCsv([masterResultsRow(model, null, '@SUM(1+1) -server said no', '2026-12-04T00:00:00Z')]);
+    const row = parseCsv(csv, 'm.csv')[1]!.cells;
+    expect(row[MASTER_RESULTS_COLUMNS.indexOf('model_name')]).toBe(`'=HYPERLINK("http://x","click")`);
+    expect(row[MASTER_RESULTS_COLUMNS.indexOf('reasoning_state')]).toBe("'+Off");
+    expect(row[MASTER_RESULTS_COLUMNS.indexOf('error_message')]).toBe("'@SUM(1+1) -server said no");
+    for (const cell of row) expect(cell).not.toMatch(/^[=+\-@]/);
   });
 });
 
@@ -83,7 +103,7 @@ describe('wattscope batch', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/model 1 of 3: openai\/gpt-oss-20b \(on-high\): running/);
     expect(first.stderr).toMatch(/model 3 of 3: nobody\/missing-model \(off\): failed: no query was answered \(WATTSCOPE_HTTP_STATUS x6\)/);
-    for (const name of ['openai_gpt-oss-20b_on-high', 'HuggingFaceTB_SmolLM3-3B_off', 'nobody_missing-model_off'])
+    for (const name of ['openai%2Fgpt-oss-20b_on-high', 'HuggingFaceTB%2FSmolLM3-3B_off', 'nobody%2Fmissing-model_off'])
       expect(existsSync(path.join(out, name))).toBe(true);
 
     const records = parseCsv(readFileSync(path.join(out, 'master_results.csv'), 'utf8'), 'master_results.csv');

@@ -66,6 +66,26 @@ describe('wattscope demo', () => {
   }, 120_000);
 });
 
+describe('stopping a benchmark', () => {
+  it("SIGTERM (systemd's stop) stops it as Ctrl-C does: what was measured is written, the state says interrupted, exit 143", async () => {
+    configureSim();
+    const out = tmp();
+    const child = startCli(['demo', '--out', out, '--runs', '6', '--queries', '150', '--idle', '0.2']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const runsDir = path.join(out, 'runs');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(existsSync(runsDir) && readdirSync(runsDir).some((f) => /^run-\d+\.json$/.test(f)))) await sleep(20);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(143);
+    expect(JSON.parse(readFileSync(path.join(out, 'wattscope-state.json'), 'utf8')).status).toBe('interrupted');
+    const report = readReport(out);
+    expect(report.status).toBe('interrupted');
+    expect(report.runs.length).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+});
+
 describe('wattscope run <config>', () => {
   const dist = path.join(packageRoot, 'dist', 'public', 'testing.js');
 

@@ -38,7 +38,17 @@ describe('examples for operators', () => {
     const pod = daemonSet.spec.template;
     expect(daemonSet.spec.selector.matchLabels).toEqual(pod.metadata.labels);
     const container = pod.spec.containers[0];
-    expect(container.command.join(' ')).toMatch(/wattscope exporter --host 0\.0\.0\.0 --port 9400/);
+    expect(container.command.join(' ')).toMatch(/^wattscope exporter --host 0\.0\.0\.0 --port 9400$/);
+    // Nothing installed at pod start, nothing run as root: the image is built from the Dockerfile, at a pinned version.
+    expect(container.command.join(' ')).not.toMatch(/npm|install/);
+    expect(container.image).toMatch(/:\d+\.\d+\.\d+$/);
+    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false });
+    const dockerfile = read('kubernetes/Dockerfile');
+    const version = (JSON.parse(readFileSync(path.join(examples, '..', 'package.json'), 'utf8')) as { version: string }).version;
+    expect(dockerfile).toMatch(/^FROM node:\d+\.\d+-[a-z]+-slim$/m);
+    expect(dockerfile).toContain(`wattscope@${version}`);
+    expect(container.image.endsWith(`:${version}`)).toBe(true);
+    expect(dockerfile).toMatch(/^USER node$/m);
     expect(container.ports[0].containerPort).toBe(9400);
     expect(pod.metadata.annotations['prometheus.io/port']).toBe('9400');
     expect(container.volumeMounts[0].mountPath).toBe(container.env.find((e: Json) => e.name === 'WATTSCOPE_POWERCAP_ROOT').value);

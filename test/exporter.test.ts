@@ -68,6 +68,45 @@ describe('wattscope exporter', () => {
     expect(code).toBe(0);
   }, 30_000);
 
+  it('keeps serving for 10 s after a GPU is lost: that GPU is wattscope_gpu_up 0 with its other series dropped, the other GPU goes on', async () => {
+    configureSim({ devices: 2, trace: '0:200', faults: 'gpu_lost_after=2@1' });
+    const child = startCli(['exporter', '--simulate', '--port', '0']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const url = await servingUrl(child);
+      const before = await (await fetch(url)).text();
+      expect(sampleOf(before, 'wattscope_gpu_up', 1)).toBe(1);
+      expect(sampleOf(before, 'wattscope_gpu_energy_joules_total', 1)).not.toBeNull();
+      const startedMs = Date.now();
+      let lastEnergyJ = 0;
+      let scrapes = 0;
+      // 2.5 s to the loss, then 10 s past it: every scrape answers 200 with GPU 0's series.
+      while (Date.now() - startedMs < 12_500) {
+        const response = await fetch(url);
+        expect(response.status, stderr).toBe(200);
+        const text = await response.text();
+        expect(sampleOf(text, 'wattscope_gpu_up', 0)).toBe(1);
+        const energyJ = sampleOf(text, 'wattscope_gpu_energy_joules_total', 0)!;
+        expect(energyJ).toBeGreaterThanOrEqual(lastEnergyJ);
+        lastEnergyJ = energyJ;
+        scrapes++;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(scrapes).toBeGreaterThan(20);
+      const after = await (await fetch(url)).text();
+      expect(sampleOf(after, 'wattscope_gpu_up', 1)).toBe(0);
+      for (const metric of ['wattscope_gpu_energy_joules_total', 'wattscope_gpu_power_watts', 'wattscope_gpu_temperature_celsius']) {
+        expect(sampleOf(after, metric, 1), metric).toBeNull();
+        expect(sampleOf(after, metric, 0), metric).not.toBeNull();
+      }
+      expect(stderr).toMatch(/GPU 1 stopped answering \(NVML_ERROR_GPU_IS_LOST\)/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await new Promise<number | null>((resolve) => child.on('exit', resolve))).toBe(0);
+  }, 30_000);
+
   it("exports the power sensor's measured refresh period (an H100's: 0.1 s) and the CPU's RAPL zones where readable", async () => {
     configureSim({ sensor: 'h100', noiseW: 5 });
     const root = mkdtempSync(path.join(tmpdir(), 'wattscope-exporter-powercap-'));

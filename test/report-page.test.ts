@@ -97,6 +97,33 @@ describe.skipIf(!haveChromium)(
       }
     }, 120_000);
 
+    it('names from timeline.json reach the page as text: a handler planted in a GPU or phase name never runs', async () => {
+      const out = mkdtempSync(path.join(tmpdir(), 'wattscope-inject-'));
+      const base = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', 'report-minimal.json'), 'utf8')) as WattscopeReport;
+      const planted = '<img src=x onerror="document.body.dataset.pwned=1">';
+      const timeline: TimelineFile = {
+        schemaVersion: 1,
+        binMs: 1,
+        originNs: '0',
+        gpus: [{ index: 0, name: planted, powerW: [100, 200, 300, 200] }],
+        phases: [planted],
+        spans: { run: [0], phase: [0], startMs: [0], endMs: [2] },
+        runs: [{ index: 0, startMs: 0, endMs: 4 }],
+      };
+      const file = path.join(out, 'report.html');
+      writeFileAtomic(file, buildReportHtml(WattscopeReportSchema.parse(base), timeline));
+      const { browser, page } = await openPage(file);
+      try {
+        await page.waitForTimeout(300);
+        expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
+        expect(await page.locator('#timeline-charts h3').first().textContent()).toBe(`GPU 0 (${planted}): power, W`);
+        expect(await page.locator('#phase-legend').textContent()).toContain(planted);
+        expect(await page.locator('#timeline-charts img, #phase-legend img').count()).toBe(0);
+      } finally {
+        await browser.close();
+      }
+    }, 60_000);
+
     it('an hour-long 1 kHz timeline stays responsive (downsampled for display, full data inline)', async () => {
       const out = mkdtempSync(path.join(tmpdir(), 'wattscope-hour-'));
       const base = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', 'report-minimal.json'), 'utf8')) as WattscopeReport;
@@ -143,3 +170,27 @@ describe.skipIf(!haveChromium)(
     }, 120_000);
   },
 );
+
+describe('timeline.json validation', () => {
+  it('a timeline with an unknown key, a wrong type or a span out of range is an error naming the file and field', () => {
+    configureSim();
+    const out = mkdtempSync(path.join(tmpdir(), 'wattscope-timeline-bad-'));
+    expect(runCli(['demo', '--out', out, '--runs', '1', '--queries', '20', '--idle', '0.2']).status).toBe(0);
+    const tlFile = path.join(out, 'timeline.json');
+    const good = JSON.parse(readFileSync(tlFile, 'utf8')) as TimelineFile & Record<string, unknown>;
+    const cases: Array<[string, (t: TimelineFile & Record<string, unknown>) => void, string]> = [
+      ['an unknown key', (t) => (t.onload = 'alert(1)'), 'file'],
+      ['a GPU name of the wrong type', (t) => ((t.gpus[0] as unknown as Record<string, unknown>).name = { html: '<b>' }), 'gpus.0.name'],
+      ['a span naming no phase', (t) => (t.spans.phase[0] = t.phases.length + 3), 'spans.phase.0'],
+    ];
+    for (const [what, edit, field] of cases) {
+      const edited = structuredClone(good);
+      edit(edited);
+      writeFileAtomic(tlFile, JSON.stringify(edited));
+      const r = runCli(['report', out]);
+      expect(r.status, what).not.toBe(0);
+      expect(r.stderr, what).toContain(tlFile);
+      expect(r.stderr, what).toContain(field === 'file' ? 'Unrecognized key' : field);
+    }
+  }, 60_000);
+});

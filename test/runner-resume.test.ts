@@ -3,7 +3,7 @@
  * warmed up again; one writer per output directory.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -112,6 +112,44 @@ describe('what a resume reads is never skipped', () => {
     const report = await runBenchmark({ ...options, resume: 'never', log: (l) => lines.push(l) });
     expect(report.status).toBe('complete');
     expect(lines).toContain(`starting clean in ${outDir} (resume disabled)`);
+  });
+});
+
+describe('resume checks each run file against its name', () => {
+  it("a run file copied under another run's name (run-001.json holding run 0) is an error naming it, never run 0 counted twice", async () => {
+    configureSim();
+    const outDir = tmp();
+    const dataset = syntheticDataset(4);
+    await interruptedAfterOneRun(outDir, dataset, countingHandler().handler);
+    const copied = path.join(outDir, 'runs', 'run-001.json');
+    copyFileSync(path.join(outDir, 'runs', 'run-000.json'), copied);
+    await expect(runBenchmark({ ...base, dataset, handler: countingHandler().handler, outDir })).rejects.toMatchObject({
+      code: 'WATTSCOPE_BAD_REPORT',
+      file: copied,
+      field: 'index',
+      message: expect.stringContaining('holds run 0, not run 1'),
+    });
+  });
+});
+
+describe('--out clears only what wattscope wrote', () => {
+  it('a directory of other files (a TensorBoard runs/) is refused, naming it; nothing is deleted; resume: never writes beside them', async () => {
+    configureSim();
+    const outDir = tmp();
+    mkdirSync(path.join(outDir, 'runs'));
+    writeFileSync(path.join(outDir, 'runs', 'events.out.tfevents.1'), 'tensorboard');
+    writeFileSync(path.join(outDir, 'notes.txt'), 'mine');
+    const options = { ...base, runs: 1, dataset: syntheticDataset(3), handler: countingHandler().handler, outDir };
+    await expect(runBenchmark(options)).rejects.toMatchObject({ code: 'WATTSCOPE_OUT_NOT_OURS', file: outDir, message: expect.stringContaining('--fresh') });
+    expect(readdirSync(path.join(outDir, 'runs'))).toEqual(['events.out.tfevents.1']);
+    const report = await runBenchmark({ ...options, resume: 'never' });
+    expect(report.status).toBe('complete');
+    expect(readdirSync(path.join(outDir, 'runs')).sort()).toEqual(['events.out.tfevents.1', 'run-000.json']);
+    // A second, different benchmark there: the directory is wattscope's now; only its own files go.
+    const again = await runBenchmark({ ...options, runs: 2 });
+    expect(again.status).toBe('complete');
+    expect(readdirSync(path.join(outDir, 'runs')).sort()).toEqual(['events.out.tfevents.1', 'run-000.json', 'run-001.json']);
+    expect(existsSync(path.join(outDir, 'notes.txt'))).toBe(true);
   });
 });
 

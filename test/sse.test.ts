@@ -3,7 +3,7 @@
  * every byte, into two chunks and into single bytes: the events never change with the cut.
  */
 import { describe, expect, it } from 'vitest';
-import { sseEvents, type SseEvent } from '../src/server/sse.js';
+import { MAX_SSE_LINE_CHARS, sseEvents, type SseEvent } from '../src/server/sse.js';
 
 async function read(chunks: string[]): Promise<SseEvent[]> {
   const encoder = new TextEncoder();
@@ -43,5 +43,24 @@ describe('sseEvents', () => {
   it('a last event without its blank line, and one ending in a lone CR, still count', async () => {
     expect(await read(['data: x\n', 'data: y'])).toEqual([{ event: null, data: 'x\ny' }]);
     expect(await read(['data: x\r'])).toEqual([{ event: null, data: 'x' }]);
+  });
+
+  it('a line over 1 MB is refused (WATTSCOPE_BAD_SSE), whether it comes in one chunk or many, before it is all buffered', async () => {
+    const long = 'data: ' + 'x'.repeat(MAX_SSE_LINE_CHARS + 10);
+    await expect(read([long + '\n\n'])).rejects.toMatchObject({ code: 'WATTSCOPE_BAD_SSE' });
+    let chunksRead = 0;
+    async function* endless() {
+      const piece = new TextEncoder().encode('x'.repeat(64 * 1024));
+      for (;;) {
+        chunksRead++;
+        yield piece;
+      }
+    }
+    await expect(
+      (async () => {
+        for await (const _event of sseEvents(endless())) void _event;
+      })(),
+    ).rejects.toMatchObject({ code: 'WATTSCOPE_BAD_SSE' });
+    expect(chunksRead).toBe(Math.floor(MAX_SSE_LINE_CHARS / (64 * 1024)) + 1);
   });
 });

@@ -2,7 +2,7 @@
  * Atomic writes (reports, results): every byte lands however the kernel splits the write, and a
  * failure leaves the target as it was and no temporary file behind.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,19 @@ function shortWrites(maxBytes: number): AtomicWriteIo & { calls: number } {
 }
 
 describe('writeFileAtomic', () => {
+  it('a symlink planted at a predictable temporary name is not followed: the write lands in the target only', () => {
+    const dir = freshDir();
+    const file = path.join(dir, 'report.json');
+    const victim = path.join(freshDir(), 'victim.txt');
+    writeFileSync(victim, 'keep me\n');
+    // Every name a pid-and-counter scheme would pick for this process's next writes.
+    for (let count = 0; count < 50; count++) symlinkSync(victim, path.join(dir, `.report.json.${process.pid}.${count}.tmp`));
+    for (let write = 0; write < 5; write++) writeFileAtomic(file, text);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
+    expect(lstatSync(file).isSymbolicLink()).toBe(false);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
   it('writes every byte when each write call takes only 7 bytes', () => {
     const dir = freshDir();
     const file = path.join(dir, 'report.json');

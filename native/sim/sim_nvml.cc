@@ -49,7 +49,7 @@ int Check(nvmlDevice_t h, int* dev, int64_t* now, const char* query) {
   *dev = DeviceOf(h);
   if (*dev < 0) return NVML_ERROR_INVALID_ARGUMENT;
   *now = wattscope::MonotonicNowNs();
-  if (g_state.Lost(*now)) return NVML_ERROR_GPU_IS_LOST;
+  if (g_state.Lost(*dev, *now)) return NVML_ERROR_GPU_IS_LOST;
   // A query this driver exports but refuses for the device (fault not_supported= / not_found=).
   return g_state.Refusal(query);
 }

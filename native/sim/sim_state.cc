@@ -106,9 +106,12 @@ int SimState::Init() {
       config_.noPermission = true;
     else if (item == "driver_not_loaded")
       config_.driverNotLoaded = true;
-    else if (item.rfind("gpu_lost_after=", 0) == 0)
+    else if (item.rfind("gpu_lost_after=", 0) == 0) {
+      // gpu_lost_after=<s> loses every GPU; gpu_lost_after=<s>@<i> loses GPU i alone.
       config_.gpuLostAfterS = std::atof(item.c_str() + 15);
-    else if (item.rfind("counter_reset_at=", 0) == 0)
+      size_t at = item.find('@');
+      if (at != std::string::npos) config_.lostGpu = std::atoi(item.c_str() + at + 1);
+    } else if (item.rfind("counter_reset_at=", 0) == 0)
       config_.counterResetAtS = std::atof(item.c_str() + 17);
     else if (item.rfind("thermal_after=", 0) == 0)
       config_.thermalAfterS = std::atof(item.c_str() + 14);
@@ -216,7 +219,8 @@ bool SimState::ThermalSlowdown(int64_t nowNs) const {
   return config_.thermalAfterS >= 0 && nowNs >= config_.epochNs + static_cast<int64_t>(config_.thermalAfterS * 1e9);
 }
 
-bool SimState::Lost(int64_t nowNs) const {
+bool SimState::Lost(int dev, int64_t nowNs) const {
+  if (config_.lostGpu >= 0 && dev != config_.lostGpu) return false;
   return config_.gpuLostAfterS >= 0 && nowNs >= config_.epochNs + static_cast<int64_t>(config_.gpuLostAfterS * 1e9);
 }
 

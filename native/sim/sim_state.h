@@ -34,7 +34,8 @@
 //                                  count after the call) and "uninitialized <query>" for any
 //                                  device query made while NVML is not initialised (tests)
 //   WATTSCOPE_SIM_FAULTS           comma list: energy_not_supported, no_permission,
-//                                  driver_not_loaded, gpu_lost_after=<s>,
+//                                  driver_not_loaded, gpu_lost_after=<s>[@<gpu>] (every GPU,
+//                                  or that one alone),
 //                                  counter_reset_at=<s>, thermal_after=<s> (87 C and a
 //                                  thermal clocks event from then on), not_supported=<query>,
 //                                  not_found=<query>: the query answers NOT_SUPPORTED or
@@ -81,6 +82,7 @@ struct SimConfig {
   bool noPermission = false;
   bool driverNotLoaded = false;
   double gpuLostAfterS = -1;
+  int lostGpu = -1;  // the one GPU lost (gpu_lost_after=<s>@<i>), or -1: all of them
   double counterResetAtS = -1;
   double thermalAfterS = -1;  // from then on: 87 C, clocks slowed for temperature
   bool idealSensor = false;
@@ -109,7 +111,7 @@ class SimState {
   unsigned int count() const { return static_cast<unsigned int>(devices_.size()); }
 
   // Caller holds mutex().
-  bool Lost(int64_t nowNs) const;
+  bool Lost(int dev, int64_t nowNs) const;
   // True once the thermal_after= fault has begun (the GPU slows its clocks for temperature).
   bool ThermalSlowdown(int64_t nowNs) const;
   double PowerW(unsigned int dev, int64_t tNs);

@@ -1,7 +1,7 @@
 /**
  * `wattscope batch MODELS.csv --endpoint URL --dataset FILE --out DIR`: every model of the AI Energy
  * Score's model list, in each one's reasoning state, against one OpenAI-compatible endpoint, one
- * directory per model and state (`<model with / as _>_<state>`), and master_results.csv over them
+ * directory per model and state (`<model, its / as %2F>_<state>`), and master_results.csv over them
  * all, rewritten after each model. A model that fails keeps its row with the error and the batch
  * goes on; run again, it resumes (finished models are skipped, a model's own runs resume).
  */
@@ -27,9 +27,14 @@ export const batchHelp = `wattscope batch MODELS.csv --endpoint URL --dataset FI
 
 const ERROR_FILE = 'batch-error.json';
 
-/** Where a model's results go: <model with / as _>_<state>. */
+/**
+ * Where a model's results go: <model>_<state>, the model's name percent-encoded where it holds a
+ * path separator or a percent sign (org/model is org%2Fmodel), so that no two names share a
+ * directory (org_model stays org_model) and no name leaves the batch directory.
+ */
 export function modelDirName(entry: ModelListEntry): string {
-  return `${entry.model.replace(/[\\/]/g, '_')}_${reasoningLabel(entry.reasoning)}`;
+  const encoded = entry.model.replace(/[%/\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return `${encoded}_${reasoningLabel(entry.reasoning)}`;
 }
 
 /** The finished report of a model's directory, or null; a report of another shape is an error naming it. */

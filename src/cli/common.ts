@@ -84,3 +84,22 @@ export function choice<T extends string>(value: string | undefined, allowed: rea
 
 /** The AI Energy Score report formats `run` and `demo` write (--format). */
 export const REPORT_FORMATS = ['optimum', 'ai-energy-benchmarks', 'both'] as const;
+
+/** The exit status of a command stopped by a signal, as a shell gives it (128 + the signal's number). */
+export const STOPPED_STATUS: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Stops a benchmark on Ctrl-C (SIGINT) and on SIGTERM (systemd's, Kubernetes' or `kill`'s stop)
+ * alike: `stop` is called with the signal, and what was measured is written. Returns the function
+ * that stops listening.
+ */
+export function onStopSignals(stop: (signal: 'SIGINT' | 'SIGTERM') => void): () => void {
+  const listeners = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const listener = () => stop(signal);
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
+}

@@ -14,7 +14,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { printBenchmark } from './benchmark-output.js';
 import { llamaDemo } from './demo-llama.js';
 import { DemoTruth } from './demo-truth.js';
-import { choice, parse, positiveInt, positiveNumber, REPORT_FORMATS, str } from './common.js';
+import { choice, onStopSignals, parse, positiveInt, positiveNumber, REPORT_FORMATS, STOPPED_STATUS, str } from './common.js';
 
 /** The demo's sampling rate, Hz. */
 export const DEMO_SAMPLE_HZ = 5000;
@@ -94,8 +94,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   // --server: the same benchmark against an embedded fake OpenAI-compatible server on loopback.
   const server = values.server ? await startFakeServer({ power: control, prefillMs: 2, prefillMsPerWord: 0.005, itlMs: 1 }) : null;
   const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.on('SIGINT', onSigint);
+  let stoppedBy: 'SIGINT' | 'SIGTERM' = 'SIGINT';
+  const stopListening = onStopSignals((signal) => {
+    stoppedBy = signal;
+    stop.abort();
+  });
   const llama = engine === 'llama' ? await llamaDemo() : null;
   try {
     const handler = server ? fakeServerHandler(server.url) : (llama?.handler ?? syntheticHandler(control));
@@ -129,9 +132,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
     // The library writes data files only; the page is the CLI's.
     writeReportPage(outDir);
     printBenchmark(report, outDir, values.json === true);
-    return report.status === 'interrupted' ? 130 : 0;
+    return report.status === 'interrupted' ? STOPPED_STATUS[stoppedBy] : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
     await server?.close();
     await monitor.close();
     await llama?.close();

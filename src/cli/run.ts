@@ -9,7 +9,7 @@ import { servingRunStats } from '../server/serving.js';
 import { writeReportPage } from '../report/write.js';
 import { progressHooks } from './progress-bar.js';
 import { printBenchmark } from './benchmark-output.js';
-import { parse, str } from './common.js';
+import { onStopSignals, parse, STOPPED_STATUS, str } from './common.js';
 import { configFrom, handlerFrom, handlerIdentityOf, workloadOf } from './run-config.js';
 import { printSweep, runSweep } from './sweep.js';
 
@@ -104,11 +104,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const where = positionals[0] ?? 'flags';
   const handler = await handlerFrom(config, where);
   const stop = new AbortController();
-  const onSigint = () => {
-    process.stderr.write('\nwattscope: stopping: aborting the requests in flight and writing what was measured\n');
+  let stoppedBy: 'SIGINT' | 'SIGTERM' = 'SIGINT';
+  const stopListening = onStopSignals((signal) => {
+    stoppedBy = signal;
+    process.stderr.write(`\nwattscope: stopping (${signal}): aborting the requests in flight and writing what was measured\n`);
     stop.abort();
-  };
-  process.on('SIGINT', onSigint);
+  });
   const monitor = await EnergyMonitor.open({
     simulate: config.simulate,
     gpus: config.gpus,
@@ -125,15 +126,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       // The library writes data files only; the page is the CLI's.
       writeReportPage(config.outDir);
       printBenchmark(report, config.outDir, values.json === true);
-      return report.status === 'interrupted' ? 130 : 0;
+      return report.status === 'interrupted' ? STOPPED_STATUS[stoppedBy] : 0;
     }
     const sweep = await runSweep(config, config.maxNumSeqs, (pointConfig) => benchmarkOnce(pointConfig, options), stop.signal);
     progress.finish();
     printSweep(sweep, config.outDir, values.json === true);
-    return stop.signal.aborted ? 130 : 0;
+    return stop.signal.aborted ? STOPPED_STATUS[stoppedBy] : 0;
   } finally {
     progress.finish();
-    process.off('SIGINT', onSigint);
+    stopListening();
     await monitor.close();
     await (handler as { close?: () => Promise<void> }).close?.();
   }

@@ -72,8 +72,18 @@ export function masterResultsRow(model: MasterResultsModel, pass: AiEnergyBenchm
   };
 }
 
-/** A CSV cell: quoted when it holds a comma, a quote or a line break. */
-const csvCell = (value: string): string => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+/**
+ * A text cell that a spreadsheet would run as a formula (=, +, -, @, a tab or CR first: a model's
+ * name, a server's error text) gets a leading apostrophe, which spreadsheets show as text; numbers
+ * (a negative one included) are left as they are.
+ */
+export const formulaSafe = (value: string): string => (/^[=+\-@\t\r]/.test(value) && !Number.isFinite(Number(value)) ? `'${value}` : value);
+
+/** A CSV cell: formula-safe, quoted when it holds a comma, a quote or a line break. */
+const csvCell = (raw: string): string => {
+  const value = formulaSafe(raw);
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+};
 
 export function masterResultsCsv(rows: MasterResultsRow[]): string {
   const lines = [MASTER_RESULTS_COLUMNS.join(','), ...rows.map((row) => MASTER_RESULTS_COLUMNS.map((c) => csvCell(row[c])).join(','))];

@@ -4,11 +4,10 @@
  * columns, every field checked: a row with a field missing or of the wrong type is an error naming
  * the row (1-based) and the field, never a default.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { WattscopeError } from '../util/errors.js';
-import { readParquetObjects } from './parquet.js';
+import { readBoundedFile, readParquetObjects } from './parquet.js';
 import type { MlEnergyDiffusionRecord, MlEnergyLlmRecord } from './mlenergy-records.js';
 
 type FieldType = 'int' | 'float' | 'bool' | 'str';
@@ -112,7 +111,8 @@ function pick(object: Record<string, unknown>, columns: ReadonlyArray<{ name: st
 export async function readMlEnergyRuns(file: string): Promise<MlEnergyRuns> {
   let rows: Array<Record<string, unknown>>;
   if (formatOf(file) === 'jsonl') {
-    rows = readFileSync(file, 'utf8')
+    rows = readBoundedFile(file, 'results file')
+      .toString('utf8')
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line, i) => {
@@ -123,7 +123,7 @@ export async function readMlEnergyRuns(file: string): Promise<MlEnergyRuns> {
         }
       });
   } else {
-    rows = await readParquetObjects(file, readFileSync(file));
+    rows = await readParquetObjects(file, readBoundedFile(file, 'results file'));
   }
   const runs: MlEnergyRuns = { llm: [], diffusion: [] };
   rows.forEach((object, i) => {

@@ -16,6 +16,8 @@ export interface ExporterOptions extends NvmlOptions {
   port?: number;
   /** Address to listen on (default 127.0.0.1; 0.0.0.0 to be scraped from other hosts). */
   host?: string;
+  /** Where a GPU that stops answering is reported, one line per outage (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export interface RunningExporter {
@@ -47,7 +49,11 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Runn
     ifUnavailable: 'noop',
   });
   const registry = new Registry();
-  const { refresh } = registerGpuMetrics(registry, session, monitor);
+  const { refresh } = registerGpuMetrics(registry, session, monitor, (gpu, reason) =>
+    (options.log ?? ((line: string) => process.stderr.write(line + '\n')))(
+      `wattscope exporter: GPU ${gpu} stopped answering (${reason}); exported as wattscope_gpu_up 0`,
+    ),
+  );
   refresh();
   const timer = setInterval(refresh, REFRESH_MS);
   timer.unref();

@@ -1,35 +1,69 @@
 /**
  * The exporter's metrics on a prom-client registry, each read when scraped: per GPU (labels gpu,
- * uuid, name) the energy counter (bridged across driver resets), power, temperature and the
- * measured sensor refresh period; per RAPL zone the CPU's energy, where it is measured. A value
- * NVML cannot give is left out of the scrape (never exported as 0).
+ * uuid, name) whether it answers (`wattscope_gpu_up`), the energy counter (bridged across driver
+ * resets), power, temperature and the measured sensor refresh period; per RAPL zone the CPU's
+ * energy, where it is measured. A value NVML cannot give is left out of the scrape (never exported
+ * as 0). A GPU that stops answering (lost, fallen off the bus) is `wattscope_gpu_up 0` with its
+ * other series dropped; the other GPUs go on, and a scrape never fails as a whole for one GPU.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EnergyMonitor } from '../measure/monitor.js';
-import type { NvmlSession } from '../nvml/session.js';
+import type { DeviceStatus, NvmlSession } from '../nvml/session.js';
 import { CounterBridge } from './counter-bridge.js';
 
 type GpuLabels = 'gpu' | 'uuid' | 'name';
 
-/** One GPU's labels and its counter bridge. */
+/** One GPU's labels, its counter bridge and its latest reading (null: it did not answer). */
 interface ExportedGpu {
+  index: number;
   labels: Record<GpuLabels, string>;
   bridge: CounterBridge;
+  status: DeviceStatus | null;
+  /** Why the latest reading failed, e.g. NVML_ERROR_GPU_IS_LOST. */
+  failure: string | null;
 }
 
-/** Registers the metrics; `refresh()` reads every counter (call it often to keep resets bridged). */
-export function registerGpuMetrics(registry: Registry, session: NvmlSession, monitor: EnergyMonitor | null): { refresh: () => void } {
+/** Readings younger than this are reused: one NVML read per GPU serves every metric of a scrape, ms. */
+const READING_REUSE_MS = 50;
+
+/**
+ * Registers the metrics; `refresh()` reads every GPU (call it often to keep resets bridged). It never
+ * throws; `onGpuDown` hears of each GPU that stops answering, once per outage, with NVML's reason.
+ */
+export function registerGpuMetrics(
+  registry: Registry,
+  session: NvmlSession,
+  monitor: EnergyMonitor | null,
+  onGpuDown: (gpu: number, reason: string) => void = () => {},
+): { refresh: () => void } {
   const gpus: ExportedGpu[] = Array.from({ length: session.deviceCount() }, (_, index) => {
     const info = session.device(index);
-    return { labels: { gpu: String(index), uuid: info.uuid ?? '', name: info.name ?? '' }, bridge: new CounterBridge() };
+    return { index, labels: { gpu: String(index), uuid: info.uuid ?? '', name: info.name ?? '' }, bridge: new CounterBridge(), status: null, failure: null };
   });
+  let readAtMs = -Infinity;
   const refresh = () => {
-    for (const [index, gpu] of gpus.entries()) {
-      const energyJ = session.status(index).totalEnergyJ;
-      if (energyJ !== null) gpu.bridge.update(energyJ);
+    readAtMs = performance.now();
+    for (const gpu of gpus) {
+      const wasUp = gpu.failure === null;
+      readGpu(session, gpu);
+      if (wasUp && gpu.failure !== null) onGpuDown(gpu.index, gpu.failure);
     }
   };
+  const readIfStale = () => {
+    if (performance.now() - readAtMs > READING_REUSE_MS) refresh();
+  };
   const labelNames: GpuLabels[] = ['gpu', 'uuid', 'name'];
+  new Gauge({
+    name: 'wattscope_gpu_up',
+    help: 'Whether the GPU answered NVML at this scrape (1) or not (0: lost or unreachable; its other series are absent)',
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      readIfStale();
+      for (const gpu of gpus) this.set(gpu.labels, gpu.status === null ? 0 : 1);
+    },
+  });
   new Counter({
     name: 'wattscope_gpu_energy_joules_total',
     help: "GPU energy since the driver loaded, J (NVML's counter, bridged across driver reloads; DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION is the same counter in mJ)",
@@ -37,11 +71,11 @@ export function registerGpuMetrics(registry: Registry, session: NvmlSession, mon
     registers: [registry],
     collect() {
       this.reset();
-      refresh();
-      for (const gpu of gpus) if (gpu.bridge.totalJ !== null) this.inc(gpu.labels, gpu.bridge.totalJ);
+      readIfStale();
+      for (const gpu of gpus) if (gpu.status !== null && gpu.bridge.totalJ !== null) this.inc(gpu.labels, gpu.bridge.totalJ);
     },
   });
-  const statusGauge = (name: string, help: string, read: (index: number) => number | null) =>
+  const statusGauge = (name: string, help: string, read: (status: DeviceStatus, index: number) => number | null) =>
     new Gauge({
       name,
       help,
@@ -49,8 +83,10 @@ export function registerGpuMetrics(registry: Registry, session: NvmlSession, mon
       registers: [registry],
       collect() {
         this.reset();
-        for (const [index, gpu] of gpus.entries()) {
-          const value = read(index);
+        readIfStale();
+        for (const gpu of gpus) {
+          if (gpu.status === null) continue;
+          const value = read(gpu.status, gpu.index);
           if (value !== null && Number.isFinite(value)) this.set(gpu.labels, value);
         }
       },
@@ -58,22 +94,31 @@ export function registerGpuMetrics(registry: Registry, session: NvmlSession, mon
   statusGauge(
     'wattscope_gpu_power_watts',
     'GPU power, W (the instant reading where the driver has one, else the 1 s average that DCGM_FI_DEV_POWER_USAGE reports)',
-    (i) => {
-      const s = session.status(i);
-      return s.instantPowerW ?? s.powerW;
-    },
+    (status) => status.instantPowerW ?? status.powerW,
   );
-  statusGauge('wattscope_gpu_temperature_celsius', 'GPU temperature, degrees C (DCGM_FI_DEV_GPU_TEMP)', (i) => session.status(i).temperatureC);
+  statusGauge('wattscope_gpu_temperature_celsius', 'GPU temperature, degrees C (DCGM_FI_DEV_GPU_TEMP)', (status) => status.temperatureC);
   statusGauge(
     'wattscope_gpu_power_sensor_refresh_seconds',
     "How often the GPU's power reading changes, as measured from the samples (absent until known; about 0.1 s on an H100)",
-    (i) => {
-      const period = monitor?.gpus.find((g) => g.index === i)?.sensor.refreshPeriodMs ?? null;
+    (_status, index) => {
+      const period = monitor?.gpus.find((g) => g.index === index)?.sensor.refreshPeriodMs ?? null;
       return period === null ? null : period / 1000;
     },
   );
   registerCpuMetrics(registry, monitor);
   return { refresh };
+}
+
+/** Reads one GPU; a GPU that throws (lost, driver gone) is recorded as down, never thrown past the exporter. */
+function readGpu(session: NvmlSession, gpu: ExportedGpu): void {
+  try {
+    gpu.status = session.status(gpu.index);
+    gpu.failure = null;
+    if (gpu.status.totalEnergyJ !== null) gpu.bridge.update(gpu.status.totalEnergyJ);
+  } catch (err) {
+    gpu.status = null;
+    gpu.failure = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** The CPU packages' and DRAM energy per RAPL zone, where the monitor reads them. */
@@ -85,7 +130,13 @@ function registerCpuMetrics(registry: Registry, monitor: EnergyMonitor | null): 
     registers: [registry],
     collect() {
       this.reset();
-      for (const [zone, energyJ] of Object.entries(monitor?.cpuStatus()?.zoneEnergyJ ?? {})) this.inc({ zone }, energyJ);
+      let zones: Record<string, number> = {};
+      try {
+        zones = monitor?.cpuStatus()?.zoneEnergyJ ?? {};
+      } catch {
+        return; // the CPU's zones failing to read leave their series out, never the scrape
+      }
+      for (const [zone, energyJ] of Object.entries(zones)) this.inc({ zone }, energyJ);
     },
   });
 }

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describeSensor } from '../measure/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
-import { drawRunChart, drawTimelines, powerEnvelope, reportClient } from './page-client.js';
+import { drawPhaseLegend, drawRunChart, drawTimelines, powerEnvelope, reportClient } from './page-client.js';
 import type { TimelineFile } from '../formats/timeline-recorder.js';
 
 export const PHASE_COLORS: Record<string, string> = { preprocess: '#8e6cc9', prefill: '#e0752d', decode: '#2e9e44' };
@@ -152,7 +152,7 @@ ${runsTable}
 </main>
 <script>${js}</script>
 <script type="application/json" id="report-data">${inlineJson(data)}</script>
-<script>${[powerEnvelope, drawTimelines, drawRunChart, reportClient].map((f) => f.toString()).join('\n')}
+<script>${[powerEnvelope, drawTimelines, drawPhaseLegend, drawRunChart, reportClient].map((f) => f.toString()).join('\n')}
 reportClient(JSON.parse(document.getElementById('report-data').textContent));</script>
 </body></html>
 `;

@@ -90,7 +90,12 @@ export function drawTimelines(data: ReportData): void {
     for (const g of tl.gpus) {
       const wrap = document.createElement('div');
       wrap.className = 'chart';
-      wrap.innerHTML = `<h3>GPU ${g.index}${g.name ? ' (' + g.name + ')' : ''}: power, W</h3><div class="band-note"></div>`;
+      // Names from timeline.json reach the page as text only, never as markup.
+      const heading = document.createElement('h3');
+      heading.textContent = `GPU ${g.index}${g.name ? ' (' + g.name + ')' : ''}: power, W`;
+      const bandNote = document.createElement('div');
+      bandNote.className = 'band-note';
+      wrap.append(heading, bandNote);
       charts.appendChild(wrap);
       const totalMs = g.powerW.length * tl.binMs;
       let busy = false;
@@ -120,10 +125,20 @@ export function drawTimelines(data: ReportData): void {
       );
       wrap.addEventListener('dblclick', () => plot.setScale('x', { min: 0, max: totalMs / 1000 }));
     }
-    const legend = document.getElementById('phase-legend')!;
-    legend.innerHTML = tl.phases.map((p) => `<span class="swatch" style="background:${data.colors[p] ?? '#999'}"></span>${p}`).join(' ');
+    drawPhaseLegend(tl.phases, data.colors);
   } else {
     charts.textContent = 'No timeline was recorded for this result.';
+  }
+}
+
+/** The phases' colour legend; the names (from timeline.json) go in as text, never as markup. */
+export function drawPhaseLegend(phases: string[], colors: Record<string, string>): void {
+  const legend = document.getElementById('phase-legend')!;
+  for (const p of phases) {
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = colors[p] ?? '#999';
+    legend.append(swatch, document.createTextNode(`${p} `));
   }
 }
 

@@ -10,6 +10,7 @@ import { placeResult, readLeaderboard } from '../scoring/leaderboard.js';
 import { buildReportHtml, type ReportPageExtras } from './html.js';
 import { buildResultHtml } from './result-page.js';
 import type { TimelineFile } from '../formats/timeline-recorder.js';
+import { TimelineFileSchema } from '../formats/timeline-schema.js';
 
 export interface ReportPageOptions {
   /** A leaderboard CSV to rate the result against (adds stars and the label). */
@@ -43,14 +44,13 @@ export function writeReportPage(dir: string, options: ReportPageOptions = {}): s
 
 /** timeline.json as the runner writes it; any other shape is an error naming the file and field. */
 function readTimelineFile(file: string): TimelineFile {
-  const json = readJsonFile(file) as Partial<TimelineFile> | null;
-  if (!json || typeof json !== 'object' || json.schemaVersion !== 1)
-    throw badResult(file, 'not a wattscope timeline (schemaVersion 1 expected)', 'schemaVersion');
-  if (typeof json.binMs !== 'number' || !(json.binMs > 0)) throw badResult(file, 'binMs must be a positive number', 'binMs');
-  if (!Array.isArray(json.gpus) || !Array.isArray(json.runs) || !Array.isArray(json.phases) || typeof json.spans !== 'object') {
-    throw badResult(file, 'gpus, runs, phases and spans are required', 'gpus');
+  const parsed = TimelineFileSchema.safeParse(readJsonFile(file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join('.');
+    throw badResult(file, `not a wattscope timeline (${field || 'file'}: ${issue.message})`, field || undefined);
   }
-  return json as TimelineFile;
+  return parsed.data;
 }
 
 /** The summary page of a result wattscope did not measure (optimum-benchmark, ai_energy_benchmarks, a summary file). */

@@ -98,7 +98,7 @@ function resumeOrClear(o: ResolvedBenchmarkOptions, configHash: string, log: (li
   removeStaleTemporaries(o.outDir);
   if (o.resume === 'never') {
     if (existsSync(path.join(o.outDir, FILES.state))) log(`starting clean in ${o.outDir} (resume disabled)`);
-    clearOutputs(o.outDir);
+    clearOutputs(o.outDir, true);
     return [];
   }
   const state = readState(o.outDir);
@@ -108,7 +108,7 @@ function resumeOrClear(o: ResolvedBenchmarkOptions, configHash: string, log: (li
     return previous;
   }
   if (state) log(`starting clean in ${o.outDir} (${state.configHash !== configHash ? 'different settings' : 'the previous benchmark there was complete'})`);
-  clearOutputs(o.outDir);
+  clearOutputs(o.outDir, false);
   return [];
 }
 

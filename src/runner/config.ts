@@ -20,6 +20,8 @@ export const EndpointConfigSchema = z
     temperature: z.number().min(0).default(0),
     connectTimeoutMs: z.number().int().min(1).default(10_000),
     readTimeoutMs: z.number().int().min(1).default(60_000),
+    /** The longest one query may take, retries included, ms (10 minutes). */
+    queryDeadlineMs: z.number().int().min(1).default(600_000),
     retries: z.number().int().min(0).max(10).default(2),
     /**
      * A reasoning model's state for this benchmark: Off, On, or On (Low|Medium|High). Off sends

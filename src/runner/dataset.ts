@@ -4,10 +4,9 @@
  * Energy Score task table) or from an option; every row is validated, and a bad
  * row is an error naming the file, the row (line) and the field.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WattscopeError } from '../util/errors.js';
-import { readParquetObjects } from '../formats/parquet.js';
+import { readBoundedFile, readParquetObjects } from '../formats/parquet.js';
 import { parseCsv } from '../util/csv.js';
 
 /** Input columns per AI Energy Score task (optimum-benchmark's energy_star configurations). */
@@ -117,12 +116,7 @@ export async function loadDataset(spec: DatasetSpec): Promise<Dataset> {
   const columns = columnsOf(spec);
   const limit = spec.limit ?? Infinity;
   const rows: DatasetRow[] = [];
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    throw new WattscopeError('WATTSCOPE_BAD_DATASET', `${file}: cannot read the dataset (${(err as Error).message})`, { file, cause: err });
-  }
+  const buf = readBoundedFile(file, 'dataset');
   if (format === 'jsonl') {
     const lines = buf.toString('utf8').split('\n');
     for (let i = 0; i < lines.length && rows.length < limit; i++) {

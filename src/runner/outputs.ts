@@ -3,7 +3,7 @@
  * per completed run, and a state file for resuming after a crash. Every file is
  * written atomically, after every run, so a kill leaves completed runs readable.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { summarizeBenchmarkReport, toBenchmarkReport } from '../formats/ai-energy-score.js';
 import { SCORE_PHASES } from '../formats/result-reader.js';
@@ -12,6 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { RunRecordSchema, type RunRecord, type WattscopeReport } from '../formats/report-schema.js';
 import { WattscopeError } from '../util/errors.js';
 import { readJsonFile } from '../formats/result-reader.js';
+import { LOCK_FILE } from './output-lock.js';
 
 export const FILES = {
   wh: 'GPU_ENERGY_WH.txt',
@@ -29,6 +30,11 @@ export interface RunnerState {
   runsCompleted: number;
   updatedAt: string;
 }
+
+/** A temporary file of the atomic writer (`.<name>.<pid>.<random hex>.tmp`; older versions: a counter). */
+const TEMPORARY_FILE = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;
+/** A run's file, named by its index. */
+const RUN_FILE = /^run-(\d+)\.json$/;
 
 /** What to do about an output file that cannot be read. */
 const START_CLEAN = "move it away, or start clean (--fresh, resume: 'never')";
@@ -54,7 +60,7 @@ export function readCompletedRuns(outDir: string): RunRecord[] {
   if (!existsSync(dir)) return [];
   const runs: RunRecord[] = [];
   for (const f of readdirSync(dir)
-    .filter((n) => /^run-\d+\.json$/.test(n))
+    .filter((n) => RUN_FILE.test(n))
     .sort()) {
     const file = path.join(dir, f);
     const parsed = RunRecordSchema.safeParse(readJsonFile(file, START_CLEAN));
@@ -69,6 +75,14 @@ export function readCompletedRuns(outDir: string): RunRecord[] {
         },
       );
     }
+    const named = Number(RUN_FILE.exec(f)![1]);
+    if (parsed.data.index !== named) {
+      throw new WattscopeError(
+        'WATTSCOPE_BAD_REPORT',
+        `${file} holds run ${parsed.data.index}, not run ${named} as its name says (copied from another run?): move it away, or start clean`,
+        { file, field: 'index' },
+      );
+    }
     runs.push(parsed.data);
   }
   return runs.sort((a, b) => a.index - b.index);
@@ -78,13 +92,44 @@ export function readCompletedRuns(outDir: string): RunRecord[] {
 export function removeStaleTemporaries(outDir: string): void {
   for (const dir of [outDir, path.join(outDir, FILES.runsDir)]) {
     if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir)) if (/^\..+\.\d+\.\d+\.tmp$/.test(f)) rmSync(path.join(dir, f), { force: true });
+    for (const f of readdirSync(dir)) if (TEMPORARY_FILE.test(f)) rmSync(path.join(dir, f), { force: true });
   }
 }
 
-export function clearOutputs(outDir: string): void {
-  rmSync(path.join(outDir, FILES.runsDir), { recursive: true, force: true });
-  rmSync(path.join(outDir, AI_ENERGY_BENCHMARKS_DIR), { recursive: true, force: true });
+/** True when `outDir` holds a wattscope benchmark (its resume state or its report): wattscope wrote it. */
+function holdsWattscopeBenchmark(outDir: string): boolean {
+  return existsSync(path.join(outDir, FILES.state)) || existsSync(path.join(outDir, FILES.report));
+}
+
+/** Removes the named files of `dir` that exist, then `dir` itself if that left it empty. */
+function removeFilesThenEmptyDir(dir: string, isOurs: (name: string) => boolean): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) if (isOurs(name)) rmSync(path.join(dir, name), { force: true });
+  if (readdirSync(dir).length === 0) rmdirSync(dir);
+}
+
+/**
+ * Clears wattscope's own files from `outDir` before a fresh benchmark, and nothing else: the run
+ * files in runs/, the ai_energy_benchmarks files, the reports and the state (a folder is removed
+ * only when that empties it). A directory that holds files but no wattscope benchmark is refused
+ * (WATTSCOPE_OUT_NOT_OURS, naming it) unless `writeBeside` (--fresh): then wattscope writes beside them.
+ */
+export function clearOutputs(outDir: string, writeBeside: boolean): void {
+  if (!existsSync(outDir)) return;
+  if (!writeBeside && !holdsWattscopeBenchmark(outDir)) {
+    const foreign = readdirSync(outDir).filter((name) => name !== LOCK_FILE && !TEMPORARY_FILE.test(name));
+    if (foreign.length > 0) {
+      const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, and ${foreign.length - 3} more` : '');
+      throw new WattscopeError(
+        'WATTSCOPE_OUT_NOT_OURS',
+        `${outDir} holds files wattscope did not write (${shown}): choose a new or empty directory, or pass --fresh (resume: 'never') to write beside them`,
+        { file: outDir, field: 'outDir' },
+      );
+    }
+  }
+  removeFilesThenEmptyDir(path.join(outDir, FILES.runsDir), (name) => RUN_FILE.test(name) || TEMPORARY_FILE.test(name));
+  const formatFiles: string[] = [FILES.wh, FILES.summary, FILES.benchmark];
+  removeFilesThenEmptyDir(path.join(outDir, AI_ENERGY_BENCHMARKS_DIR), (name) => formatFiles.includes(name));
   for (const f of [FILES.wh, FILES.summary, FILES.benchmark, FILES.report, FILES.state]) rmSync(path.join(outDir, f), { force: true });
 }
 

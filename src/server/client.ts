@@ -7,7 +7,7 @@
  */
 import { sleep } from '../util/sleep.js';
 import { RequestError } from './request-error.js';
-import { StreamingRequest } from './streaming-request.js';
+import { DEFAULT_QUERY_DEADLINE_MS, StreamingRequest } from './streaming-request.js';
 
 export interface EndpointSettings {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:8000/v1 */
@@ -22,6 +22,11 @@ export interface EndpointSettings {
   readTimeoutMs: number;
   retries: number;
   apiKey: string | null;
+  /**
+   * The longest one query may take, retries included, from its first request to its last byte,
+   * ms (default {@link DEFAULT_QUERY_DEADLINE_MS}); past it the query fails with WATTSCOPE_QUERY_DEADLINE.
+   */
+  queryDeadlineMs?: number;
   /** Fields added to every request body (a reasoning model's reasoning_effort or chat_template_kwargs). */
   extraBody?: Record<string, unknown>;
   /** Written before every prompt (a reasoning switch such as /no_think). */
@@ -29,6 +34,7 @@ export interface EndpointSettings {
 }
 
 export { RequestError, type RequestErrorCode } from './request-error.js';
+export { DEFAULT_QUERY_DEADLINE_MS } from './streaming-request.js';
 
 export interface StreamResult {
   /** Generated tokens: from the stream's usage where given, else the content chunks counted. */
@@ -74,10 +80,11 @@ export class OpenAIStreamClient {
   /** Sends the request; resolves at the first token (retrying before it), or throws a RequestError. */
   async start(prompt: string, signal?: AbortSignal): Promise<ActiveStream> {
     let lastError: RequestError | null = null;
+    const deadlineAtMs = performance.now() + (this.settings.queryDeadlineMs ?? DEFAULT_QUERY_DEADLINE_MS);
     for (let attempt = 1; attempt <= this.settings.retries + 1; attempt++) {
       if (signal?.aborted) throw new RequestError('WATTSCOPE_ABORTED', 'stopped');
       try {
-        return await this.#attempt(prompt, attempt, signal);
+        return await this.#attempt(prompt, attempt, deadlineAtMs, signal);
       } catch (err) {
         if (!(err instanceof RequestError) || err.code === 'WATTSCOPE_ABORTED') throw err;
         lastError = err;
@@ -90,9 +97,9 @@ export class OpenAIStreamClient {
     throw lastError!;
   }
 
-  async #attempt(prompt: string, attempt: number, outer?: AbortSignal): Promise<ActiveStream> {
+  async #attempt(prompt: string, attempt: number, deadlineAtMs: number, outer?: AbortSignal): Promise<ActiveStream> {
     const s = this.settings;
-    const request = new StreamingRequest(s, outer);
+    const request = new StreamingRequest(s, deadlineAtMs, outer);
     const url = `${s.endpoint.replace(/\/+$/, '')}/${s.api === 'chat' ? 'chat/completions' : 'completions'}`;
     const tokens = await request.post(url, this.#body(prompt));
     if (!(await tokens.next())) {

@@ -10,6 +10,8 @@ export type RequestErrorCode =
   | 'WATTSCOPE_STREAM_DROPPED'
   | 'WATTSCOPE_BAD_SSE'
   | 'WATTSCOPE_NO_TOKENS'
+  | 'WATTSCOPE_QUERY_DEADLINE'
+  | 'WATTSCOPE_STREAM_TOO_LONG'
   | 'WATTSCOPE_ABORTED';
 
 export class RequestError extends WattscopeError {

@@ -3,6 +3,7 @@
  * kernel takes), fsync, rename, fsync the directory. On any failure the temporary file is removed
  * and the target is left as it was.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { WattscopeError } from './errors.js';
@@ -15,7 +16,13 @@ export interface AtomicWriteIo {
 
 const NODE_IO: AtomicWriteIo = { writeSync, renameSync };
 
-let temporaryFileCount = 0;
+/**
+ * A temporary name beside `file` that no one can guess ahead (random suffix): it is opened with
+ * `wx`, so a file or symlink planted at that name makes the write fail rather than follow it.
+ */
+export function unguessableSibling(file: string, purpose = 'tmp'): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(8).toString('hex')}.${purpose}`);
+}
 
 /** Writes all of `bytes` to `fd`, calling again after a short write. */
 function writeAll(io: AtomicWriteIo, fd: number, bytes: Uint8Array): void {
@@ -43,10 +50,12 @@ function fsyncDirectory(dir: string): void {
 /** Replaces `file` with `data` atomically; a failure is a WATTSCOPE_IO error naming the file. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, io: AtomicWriteIo = NODE_IO): void {
   const dir = path.dirname(file);
-  const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.${temporaryFileCount++}.tmp`);
+  const temporary = unguessableSibling(file);
+  let created = false;
   try {
     mkdirSync(dir, { recursive: true });
-    const fd = openSync(temporary, 'w');
+    const fd = openSync(temporary, 'wx', 0o644);
+    created = true;
     try {
       writeAll(io, fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       fsyncSync(fd);
@@ -55,7 +64,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, io: Ato
     }
     io.renameSync(temporary, file);
   } catch (err) {
-    rmSync(temporary, { force: true });
+    if (created) rmSync(temporary, { force: true });
     throw new WattscopeError('WATTSCOPE_IO', `cannot write ${file}: ${(err as Error).message}`, { file, cause: err });
   }
   fsyncDirectory(dir);

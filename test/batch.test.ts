@@ -4,6 +4,7 @@
  * columns, a failing model kept with its error, and a resume that skips what is done.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { modelDirName } from '../src/cli/batch.js';
 import { parseModelList } from '../src/server/model-list.js';
 import { parseCsv } from '../src/util/csv.js';
 import { startFakeServer, type FakeServer } from '../src/public/testing.js';
-import { startCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { configureSim } from './helpers/sim.js';
 
 const LIST = [
@@ -134,4 +135,107 @@ describe('wattscope batch', () => {
     expect(again.stderr).toMatch(/model 2 of 3: .*: done before, skipped/);
     expect(again.stderr).toMatch(/model 3 of 3: .*: running/);
   }, 120_000);
+});
+
+describe('the published model list, every form of its cells', () => {
+  const everyForm = path.join(import.meta.dirname, 'fixtures', 'model-list-every-form.csv');
+
+  it('reads every row: Off (N/A) and N/A are off, image-generation rows have no class nor state', () => {
+    const entries = parseModelList(readFileSync(everyForm, 'utf8'), everyForm);
+    expect(entries).toHaveLength(18);
+    const byState = (text: string) => entries.filter((e) => e.reasoningText === text).map((e) => e.reasoning);
+    for (const off of byState('Off (N/A)')) expect(off).toEqual({ enabled: false, effort: null });
+    expect(entries.find((e) => e.model === 'example-org/instruct-8b')).toBeDefined(); // the URL's trailing space
+    const images = entries.filter((e) => e.task === 'image_gen');
+    expect(images.map((e) => [e.modelClass, e.reasoning.enabled])).toEqual([
+      [null, false],
+      [null, false],
+    ]);
+  });
+
+  it('wattscope batch: every text row runs, each image row is reported with the reason; master_results.csv has a row for each', async () => {
+    const sim = configureSim({ control: true });
+    server = await startFakeServer({ power: sim, prefillMs: 1, itlMs: 1 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-batch-every-'));
+    writeFileSync(path.join(dir, 'd.jsonl'), Array.from({ length: 2 }, (_, i) => JSON.stringify({ text: `prompt ${i}` })).join('\n'));
+    const out = path.join(dir, 'out');
+    const run = await batch([
+      everyForm,
+      '--endpoint',
+      server.url,
+      '--dataset',
+      path.join(dir, 'd.jsonl'),
+      '--out',
+      out,
+      '--runs',
+      '1',
+      '--warmup',
+      '0',
+      '--simulate',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const records = parseCsv(readFileSync(path.join(out, 'master_results.csv'), 'utf8'), 'master_results.csv').slice(1);
+    expect(records).toHaveLength(18);
+    const rows = records.map((r) => Object.fromEntries(MASTER_RESULTS_COLUMNS.map((c, i) => [c, r.cells[i]!])));
+    const images = rows.filter((r) => r.task === 'image_gen');
+    expect(images).toHaveLength(2);
+    for (const row of images) {
+      expect(row.error_message).toMatch(/not text generation/);
+      expect(row.gpu_energy_wh).toBe('');
+    }
+    for (const row of rows.filter((r) => r.task === 'text_gen')) {
+      expect(row.error_message, row.model_name).toBe('');
+      expect(Number(row.gpu_energy_wh), row.model_name).toBeGreaterThan(0);
+    }
+  }, 180_000);
+});
+
+describe('failed work is never a score', () => {
+  it('run against a dead endpoint: one sentence naming the connection error, exit 1, no score file', async () => {
+    configureSim();
+    const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-dead-'));
+    writeFileSync(path.join(dir, 'two.jsonl'), '{"text":"a"}\n{"text":"b"}\n');
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const out = path.join(dir, 'out');
+    const endpoint = `http://127.0.0.1:${port}/v1`;
+    const r = runCli(['run', '--endpoint', endpoint, '--model', 'x', '--dataset', path.join(dir, 'two.jsonl'), '--runs', '2', '--out', out, '--simulate']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`cannot reach the endpoint ${endpoint} (connect ECONNREFUSED 127.0.0.1:${port}); nothing was measured`);
+    expect(existsSync(path.join(out, 'GPU_ENERGY_WH.txt'))).toBe(false);
+  });
+
+  it('a run whose every query fails: the report and run files stay, no GPU_ENERGY_WH.txt, one sentence, exit 1', async () => {
+    configureSim();
+    server = await startFakeServer({ prefillMs: 1, itlMs: 1, models: ['served/model'] });
+    const dir = mkdtempSync(path.join(tmpdir(), 'wattscope-unscored-'));
+    writeFileSync(path.join(dir, 'two.jsonl'), '{"text":"a"}\n{"text":"b"}\n');
+    const out = path.join(dir, 'out');
+    const child = startCli([
+      'run',
+      '--endpoint',
+      server.url,
+      '--model',
+      'not/served',
+      '--dataset',
+      path.join(dir, 'two.jsonl'),
+      '--runs',
+      '2',
+      '--out',
+      out,
+      '--simulate',
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/^wattscope: no run can be scored, so no GPU_ENERGY_WH\.txt was written \(run 0: failed-queries: 2 of 2 queries threw/m);
+    expect(existsSync(path.join(out, 'GPU_ENERGY_WH.txt'))).toBe(false);
+    expect(existsSync(path.join(out, 'wattscope-report.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'runs', 'run-000.json'))).toBe(true);
+  }, 60_000);
 });

@@ -2,12 +2,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { estimateImpact, labelPng, labelSvg } from '../src/public/scoring.js';
 import { runCli } from './helpers/cli.js';
+import { configureSim } from './helpers/sim.js';
 import { decodePng, differingPixels } from './helpers/png.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'wattscope-label-'));
+beforeEach(() => void configureSim());
 const data = {
   model: 'org/model-7b <beta>',
   date: '2026-11-23',
@@ -23,6 +25,26 @@ function pngSize(buf: Buffer): { width: number; height: number } {
 }
 
 describe('the label', () => {
+  it('a result not comparable with the leaderboard says so on its face, with the reasons; a comparable one has no band', () => {
+    const reasons = ['measured on the simulated H100, not a real GPU', "120 queries per run, not the methodology's 1,000"];
+    const marked = labelSvg({ ...data, notComparable: reasons });
+    expect(marked).toContain('NOT LEADERBOARD-COMPARABLE');
+    expect(marked).toContain('measured on the simulated H100, not a real GPU (+1 more)');
+    expect(marked).toContain(`Not comparable with the AI Energy Score leaderboard: ${reasons.join('; ').replace("'", '&apos;')}`);
+    expect(labelSvg(data)).not.toContain('NOT LEADERBOARD-COMPARABLE');
+  });
+
+  it('wattscope label of a demo result (simulated, few queries): the drawn label carries the band', () => {
+    const out = tmp();
+    expect(runCli(['demo', '--out', out, '--runs', '1', '--queries', '30', '--idle', '0.1']).status).toBe(0);
+    const svgOut = path.join(out, 'label.svg');
+    const r = runCli(['label', out, '--stars', '3', '--out', svgOut]);
+    expect(r.status, r.stderr).toBe(0);
+    const svg = readFileSync(svgOut, 'utf8');
+    expect(svg).toContain('NOT LEADERBOARD-COMPARABLE');
+    expect(svg).toMatch(/simulated H100/);
+  }, 60_000);
+
   it('SVG: design size, the fields, escaped text, five stars (filled and empty)', async () => {
     const svg = labelSvg(data);
     expect(svg).toMatch(/<svg [^>]*width="260" height="364"/);

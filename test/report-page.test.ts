@@ -74,6 +74,9 @@ describe.skipIf(!haveChromium)(
         expect(await value('gpu-energy-wh')).toBe(report.aiEnergyScore!.gpuEnergyWh);
         expect(await page.textContent('[data-testid="gpu-energy-wh"]')).toBe(readFileSync(path.join(out, 'GPU_ENERGY_WH.txt'), 'utf8').trim());
         expect(await value('stars')).toBeGreaterThanOrEqual(1);
+        // A simulated 120-query demo is not leaderboard-comparable: the page says so on its face, with every reason.
+        expect(await page.locator('[data-testid="not-comparable"] li').allTextContents()).toEqual(report.comparability.reasons);
+        expect(await page.locator('#label svg #not-comparable').count()).toBe(1);
         expect(await page.locator('#label svg').count()).toBe(1);
         // One timeline chart per GPU plus the per-run chart, drawn on canvases.
         expect(await page.locator('.uplot').count()).toBe(report.device.gpus.length + 1);

@@ -126,6 +126,6 @@ describe('result readers', () => {
     writeFileSync(path.join(good, 'timeline.json'), JSON.stringify({ schemaVersion: 1, binMs: 'one' }));
     const tl = runCli(['report', good]);
     expect(tl.status).toBe(1);
-    expect(tl.stderr).toMatch(/timeline\.json: binMs must be a positive number/);
+    expect(tl.stderr).toMatch(/timeline\.json: not a wattscope timeline \(binMs: /);
   });
 });

@@ -8,6 +8,7 @@ import { summarizeBenchmarkReport, pyRound2 } from '../src/formats/ai-energy-sco
 import { loadDataset } from '../src/runner/dataset.js';
 import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import { runBenchmark } from '../src/runner/runner.js';
+import { unscoredReason } from '../src/runner/analysis.js';
 import { tQuantile975 } from '../src/runner/stats.js';
 import { syntheticDataset, syntheticHandler } from '../src/runner/synthetic.js';
 import { configureSim } from './helpers/sim.js';
@@ -119,27 +120,46 @@ describe('runBenchmark on the simulated H100', () => {
     expect(onDisk.runs).toHaveLength(3);
   }, 120_000);
 
-  it('a handler that throws is counted per run, and the run is flagged and excluded', async () => {
+  it("failed queries: 1 of 20 (the methodology's 5%) still scores; 2 of 20 leave the run out, and no fallback puts it back", async () => {
     const sim = configureSim({ control: true });
     const monitor = await EnergyMonitor.open({ simulate: true });
     const base = syntheticHandler(sim);
+    let calls = 0;
+    const failing = new Set([8, 28, 29]); // run 0: one query; run 1: two
     const report = await runBenchmark({
-      dataset: syntheticDataset(50),
+      dataset: syntheticDataset(20),
       runs: 2,
       warmup: 0,
       monitor,
       idleMeasureS: 0,
       randomDelayMaxS: 0,
       handler: async (row, q, ctx) => {
-        if (row.index === 7) throw new Error('model crashed');
+        if (failing.has(++calls)) throw new Error('model crashed');
         await base(row, q, ctx);
       },
     });
     await monitor.close();
-    expect(report.runs[0]!.failedQueries).toBe(1);
-    expect(report.runs[0]!.unstable.join()).toMatch(/failed-queries: 1 of 50/);
-    // Every run is unstable the same way: all are kept and the report says so.
-    expect(report.notes.join(' ')).toMatch(/every run was unstable; all complete runs are included/);
+    expect(report.runs.map((r) => r.failedQueries)).toEqual([1, 2]);
+    expect(report.runs[0]!.unstable.join()).toMatch(/failed-queries-within-limit: 1 of 20/);
+    expect(report.runs[1]!.unstable.join()).toMatch(/failed-queries: 2 of 20 queries threw, over the 5% allowed/);
+    expect(report.runs.map((r) => r.included)).toEqual([true, false]);
+    expect(report.aggregate!.includedRuns).toEqual([0]);
+
+    // Every run failing beyond the limit: none is included, there is no score.
+    const allFail = await runBenchmark({
+      dataset: syntheticDataset(20),
+      runs: 2,
+      warmup: 0,
+      monitor: { simulate: true },
+      idleMeasureS: 0,
+      randomDelayMaxS: 0,
+      handler: async (row) => {
+        if (row.index % 4 === 0) throw new Error('model crashed');
+      },
+    });
+    expect(allFail.runs.map((r) => r.included)).toEqual([false, false]);
+    expect(allFail.aiEnergyScore).toBeNull();
+    expect(unscoredReason(allFail.runs)).toMatch(/^no run can be scored, so no GPU_ENERGY_WH\.txt was written \(run 0: failed-queries: 5 of 20/);
   }, 60_000);
 });
 

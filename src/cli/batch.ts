@@ -13,6 +13,8 @@ import { badResult, parseWattscopeReport, readJsonFile } from '../formats/result
 import { EnergyMonitor } from '../measure/monitor.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { OpenAIStreamClient } from '../server/client.js';
+import { checkEndpointAnswers } from '../server/endpoint-check.js';
+import { unscoredReason } from '../runner/analysis.js';
 import { readModelList, type ModelListEntry } from '../server/model-list.js';
 import { reasoningClientSettings, reasoningLabel, reasoningRequest } from '../server/reasoning.js';
 import { endpointHandler, servingRunStats } from '../server/serving.js';
@@ -45,9 +47,23 @@ function finishedReport(dir: string) {
   return report.status === 'complete' ? report : null;
 }
 
+/** A text task, which an OpenAI-compatible text endpoint serves: text_gen, text-generation, or none given. */
+const TEXT_TASK = /^(text[_-]?gen(eration)?)?$/i;
+
+/** Why the endpoint cannot serve this task (image generation, say), or null when it can. */
+function unservableTask(task: string): string | null {
+  if (TEXT_TASK.test(task.trim())) return null;
+  return `task "${task}" is not text generation: wattscope batch benchmarks an OpenAI-compatible text endpoint (measure this model with a handler of your own)`;
+}
+
+/** The master_results.csv identity of a list entry. */
+function modelOf(entry: ModelListEntry) {
+  return { model: entry.model, modelClass: entry.modelClass, task: entry.task, reasoningState: entry.reasoningText || reasoningLabel(entry.reasoning) };
+}
+
 /** One model's row: its pass, or its recorded failure; null when it has not run yet. */
 function rowOf(entry: ModelListEntry, dir: string): MasterResultsRow | null {
-  const model = { model: entry.model, modelClass: entry.modelClass, task: entry.task, reasoningState: entry.reasoningText || reasoningLabel(entry.reasoning) };
+  const model = modelOf(entry);
   const errorFile = path.join(dir, ERROR_FILE);
   if (existsSync(errorFile)) {
     const failure = readJsonFile(errorFile) as { error?: unknown; at?: unknown } | null;
@@ -109,6 +125,8 @@ async function benchmarkModel(entry: ModelListEntry, dir: string, monitor: Energ
       const codes = Object.entries(report.runs[0]?.errors ?? {}).map(([code, count]) => `${code} x${count}`);
       throw new Error(`no query was answered (${codes.join(', ') || 'no run completed'})`);
     }
+    const unscored = unscoredReason(report.runs);
+    if (unscored) throw new Error(unscored);
     return `${report.aiEnergyScore ? report.aiEnergyScore.gpuEnergyWh.toFixed(2) : 'n/a'} Wh per 1,000 queries`;
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
@@ -160,6 +178,7 @@ export async function batchCommand(argv: string[]): Promise<number> {
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'usage: wattscope batch MODELS.csv --endpoint URL --dataset FILE --out DIR');
   }
   const entries = readModelList(list);
+  await checkEndpointAnswers(settings.endpoint, 10_000);
   const dirs = entries.map((e) => path.join(settings.out, modelDirName(e)));
   // Each model's row, read once from its directory and replaced when the model runs.
   const rows = entries.map((e, i) => (settings.fresh ? null : rowOf(e, dirs[i]!)));
@@ -169,6 +188,13 @@ export async function batchCommand(argv: string[]): Promise<number> {
       const where = `model ${i + 1} of ${entries.length}: ${entry.model} (${reasoningLabel(entry.reasoning)})`;
       if (rows[i] && rows[i]!.error_message === '') {
         process.stderr.write(`wattscope: ${where}: done before, skipped\n`);
+        continue;
+      }
+      const unservable = unservableTask(entry.task);
+      if (unservable) {
+        process.stderr.write(`wattscope: ${where}: not run: ${unservable}\n`);
+        rows[i] = masterResultsRow(modelOf(entry), null, unservable, new Date().toISOString());
+        writeFileAtomic(path.join(settings.out, 'master_results.csv'), masterResultsCsv(rows.filter((r): r is MasterResultsRow => r !== null)));
         continue;
       }
       process.stderr.write(`wattscope: ${where}: running\n`);

@@ -1,6 +1,8 @@
 /** Helpers shared by the CLI commands: argument parsing, tables, exiting cleanly. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { WattscopeError } from '../util/errors.js';
+import { unscoredReason } from '../runner/analysis.js';
+import type { RunRecord } from '../formats/report-types.js';
 import type { NvmlOptions } from '../nvml/session.js';
 
 /** Flags every GPU-touching command accepts. */
@@ -19,8 +21,36 @@ export function parse(argv: string[], options: NonNullable<ParseArgsConfig['opti
     const r = parseArgs({ args: argv, options, allowPositionals, strict: true });
     return { values: r.values as Flags, positionals: r.positionals };
   } catch (err) {
+    const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec((err as Error).message)?.[1];
+    if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+      const nearest = nearestName(unknown.replace(/^-+/, ''), Object.keys(options));
+      throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `unknown option ${unknown}${nearest ? ` (did you mean --${nearest}?)` : ''}`, { field: unknown });
+    }
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', (err as Error).message);
   }
+}
+
+/** Edit distance (insertions, deletions, substitutions) between two strings. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The name nearest to `given` (within a third of its length, at least 2 edits), or null. */
+export function nearestName(given: string, names: string[]): string | null {
+  let best: { name: string; distance: number } | null = null;
+  for (const name of names) {
+    const distance = editDistance(given, name);
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(given.length / 3)) ? best.name : null;
 }
 
 /** A string flag's value (undefined when absent). */
@@ -102,4 +132,12 @@ export function onStopSignals(stop: (signal: 'SIGINT' | 'SIGTERM') => void): () 
   return () => {
     for (const [signal, listener] of listeners) process.off(signal, listener);
   };
+}
+
+/** 0 when a run was scored; else says why in one sentence on stderr and returns 1 (the report and run files stay). */
+export function exitUnscored(runs: RunRecord[], outDir: string | undefined): number {
+  const reason = unscoredReason(runs);
+  if (reason === null) return 0;
+  process.stderr.write(`wattscope: ${reason}${outDir ? `; the report and run files in ${outDir} say more` : ''}\n`);
+  return 1;
 }

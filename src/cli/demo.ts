@@ -14,7 +14,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { printBenchmark } from './benchmark-output.js';
 import { llamaDemo } from './demo-llama.js';
 import { DemoTruth } from './demo-truth.js';
-import { choice, onStopSignals, parse, positiveInt, positiveNumber, REPORT_FORMATS, STOPPED_STATUS, str } from './common.js';
+import { choice, exitUnscored, onStopSignals, parse, positiveInt, positiveNumber, REPORT_FORMATS, STOPPED_STATUS, str } from './common.js';
 
 /** The demo's sampling rate, Hz. */
 export const DEMO_SAMPLE_HZ = 5000;
@@ -132,7 +132,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     // The library writes data files only; the page is the CLI's.
     writeReportPage(outDir);
     printBenchmark(report, outDir, values.json === true);
-    return report.status === 'interrupted' ? STOPPED_STATUS[stoppedBy] : 0;
+    if (report.status === 'interrupted') return STOPPED_STATUS[stoppedBy];
+    return exitUnscored(report.runs, outDir);
   } finally {
     stopListening();
     await server?.close();

@@ -58,6 +58,7 @@ export async function labelCommand(argv: string[]): Promise<number> {
     energyWh: result.energyWh,
     date: str(values, 'date') ?? result.date ?? new Date().toISOString().slice(0, 10),
     hardware: str(values, 'hardware') ?? result.hardware ?? 'NVIDIA H100 80GB',
+    notComparable: result.warnings,
   });
   writeFileSync(out, out.toLowerCase().endsWith('.png') ? await labelPng(svg) : svg);
   process.stdout.write(`${out}: ${model}, ${result.energyWh.toPrecision(4)} Wh per 1,000 queries, ${stars} stars\n`);

@@ -14,6 +14,8 @@ import { watchCommand, watchHelp } from './watch.js';
 import { batchCommand, batchHelp } from './batch.js';
 import { exporterCommand, exporterHelp } from './exporter.js';
 import { compareCommand, compareHelp, exportCommand, exportHelp } from './mlenergy.js';
+import { nearestName } from './common.js';
+import { VERSION } from '../util/version.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
 
@@ -46,16 +48,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name === undefined ? 1 : 0;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`wattscope ${VERSION}\n`);
+    return 0;
+  }
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`wattscope: unknown command "${name}"\n${usage()}\n`);
+    const nearest = nearestName(name, Object.keys(commands));
+    process.stderr.write(`wattscope: unknown command "${name}"${nearest ? ` (did you mean ${nearest}?)` : ''}\n${usage()}\n`);
     return 1;
   }
   try {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof WattscopeError) {
-      process.stderr.write(`wattscope: ${err.message}\n`);
+      const help = err.code === 'WATTSCOPE_INVALID_ARGUMENT' ? `; wattscope ${name} --help lists its options` : '';
+      process.stderr.write(`wattscope: ${err.message}${help}\n`);
       if (process.env.WATTSCOPE_DEBUG) process.stderr.write(String(err.stack) + '\n');
       return 1;
     }

@@ -12,6 +12,13 @@ export async function measureCommand(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
   const own = sep >= 0 ? argv.slice(0, sep) : argv;
   const command = sep >= 0 ? argv.slice(sep + 1) : [];
+  // An argument that is neither a flag nor a flag's value: a command given without "--".
+  const takesValue = (arg: string | undefined) => arg === '--hz' || arg === '--nvml-library';
+  const stray = sep < 0 ? argv.find((arg, i) => !arg.startsWith('-') && !takesValue(argv[i - 1])) : undefined;
+  if (stray !== undefined) {
+    const rest = argv.slice(argv.indexOf(stray)).join(' ');
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `put the command to measure after "--": wattscope measure -- ${rest}`);
+  }
   const { values } = parse(own, { ...nvmlFlags, hz: { type: 'string' } });
   if (values.help) {
     process.stdout.write(measureHelp + '\n');

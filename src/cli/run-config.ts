@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WattscopeError } from '../util/errors.js';
+import { checkEndpointAnswers } from '../server/endpoint-check.js';
 import { parseOptions } from '../util/options.js';
 import { EndpointConfigSchema, loadRunConfig, RunConfigSchema, type EndpointConfig, type RunConfig } from '../runner/config.js';
 import { parseReasoningState, reasoningClientSettings, reasoningRequest } from '../server/reasoning.js';
@@ -117,6 +118,8 @@ export async function handlerFrom(config: RunConfig, where: string): Promise<Ben
   if ('endpoint' in config.handler) {
     const e = config.handler;
     const apiKey = e.apiKeyEnv ? (process.env[e.apiKeyEnv] ?? null) : null;
+    // Before anything is measured (idle power included): a dead endpoint is one sentence, not a score.
+    await checkEndpointAnswers(e.endpoint, e.connectTimeoutMs, apiKey);
     return endpointHandler(new OpenAIStreamClient({ ...e, apiKey, ...reasoningSettings(e, where) })) as BenchmarkHandler;
   }
   if ('llama' in config.handler) {

@@ -9,7 +9,7 @@ import { servingRunStats } from '../server/serving.js';
 import { writeReportPage } from '../report/write.js';
 import { progressHooks } from './progress-bar.js';
 import { printBenchmark } from './benchmark-output.js';
-import { onStopSignals, parse, STOPPED_STATUS, str } from './common.js';
+import { exitUnscored, onStopSignals, parse, STOPPED_STATUS, str } from './common.js';
 import { configFrom, handlerFrom, handlerIdentityOf, workloadOf } from './run-config.js';
 import { printSweep, runSweep } from './sweep.js';
 
@@ -126,7 +126,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       // The library writes data files only; the page is the CLI's.
       writeReportPage(config.outDir);
       printBenchmark(report, config.outDir, values.json === true);
-      return report.status === 'interrupted' ? STOPPED_STATUS[stoppedBy] : 0;
+      if (report.status === 'interrupted') return STOPPED_STATUS[stoppedBy];
+      return exitUnscored(report.runs, config.outDir);
     }
     const sweep = await runSweep(config, config.maxNumSeqs, (pointConfig) => benchmarkOnce(pointConfig, options), stop.signal);
     progress.finish();

@@ -162,6 +162,7 @@ export function wattscopeReportResult(r: WattscopeReport, file: string): Benchma
     date: r.updatedAt.slice(0, 10),
     hardware: (r.device.simulated ? 'simulated ' : '') + names.join(' + '),
     hostEnergy: reportHostEnergy(r),
+    warnings: r.comparability.leaderboardComparable ? [] : r.comparability.reasons,
   };
 }
 

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { NvmlSession, type NvmlOptions } from '../nvml/session.js';
 import { registerGpuMetrics } from './gpu-metrics.js';
+import { WattscopeError } from '../util/errors.js';
 
 export interface ExporterOptions extends NvmlOptions {
   /** TCP port (0: any free port; default 9400, as dcgm-exporter's). */
@@ -67,18 +68,33 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Runn
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
     );
   });
+  const port = options.port ?? 9400;
+  const host = options.host ?? '127.0.0.1';
   try {
-    await listen(server, options.port ?? 9400, options.host ?? '127.0.0.1');
+    await listen(server, port, host);
   } catch (err) {
     clearInterval(timer);
     await monitor.close();
     session.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const why =
+        code === 'EADDRINUSE'
+          ? 'is in use (by another exporter? dcgm-exporter also listens on 9400)'
+          : code === 'EACCES'
+            ? 'needs privileges'
+            : 'is not an address of this machine';
+      throw new WattscopeError('WATTSCOPE_PORT_UNAVAILABLE', `cannot listen on ${host}:${port}: it ${why}; choose another with --port or --host`, {
+        field: 'port',
+        cause: err,
+      });
+    }
     throw err;
   }
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}/metrics`,
+    url: `http://${shownHost}:${address.port}/metrics`,
     registry,
     close: async () => {
       clearInterval(timer);

@@ -63,6 +63,7 @@ td,th{padding:4px 10px;border-bottom:1px solid #eef0f3;text-align:right}th{text-
 tr.excluded{color:#9aa3af}.swatch{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .kv{display:grid;grid-template-columns:max-content auto;gap:3px 14px;font-size:13px}.score{display:flex;gap:24px;align-items:flex-start}
 .band-note{font-size:12px;color:#8a5a00;min-height:14px}.hint{font-size:12px;color:#5b6472}
+section.not-comparable{background:#fdecea;border-color:#b3261e}section.not-comparable h2{color:#b3261e}
 `;
 
 /** The summary table's rows: each phase's mean and interval (with the simulator's truth when known), the total, the unattributed rest. */
@@ -82,6 +83,13 @@ function summaryRowsHtml(report: WattscopeReport, colors: Record<string, string>
     `<tr><th>unattributed (between phases)</th>${cell('unattributed-mean', a.unattributedWhPer1000.mean)}${cell('unattributed-ci-low', a.unattributedWhPer1000.ci95[0])}${cell('unattributed-ci-high', a.unattributedWhPer1000.ci95[1])}<td></td></tr>`,
   );
   return rows.join('\n');
+}
+
+/** A banner on the page's face when the result is not comparable with the leaderboard, with every reason. */
+function notComparableHtml(comparability: WattscopeReport['comparability']): string {
+  if (comparability.leaderboardComparable) return '';
+  const reasons = comparability.reasons.map((r) => `<li>${esc(r)}</li>`).join('');
+  return `<section id="not-comparable" data-testid="not-comparable" class="not-comparable"><h2>Not comparable with the AI Energy Score leaderboard</h2><ul>${reasons}</ul></section>`;
 }
 
 export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile | null, extras: ReportPageExtras = {}): string {
@@ -131,6 +139,7 @@ ${PAGE_CSS}</style></head>
 <body>
 <header><h1>${esc(title)}</h1><p>${esc(report.benchmark.workload)} · ${report.benchmark.dataset.rows} queries × ${report.runs.length} of ${report.benchmark.runsPlanned} runs · ${device.simulated ? 'simulated ' : ''}${esc(device.gpus.map((g) => g.name ?? 'GPU').join(', '))} · status <span data-testid="status">${report.status}</span></p></header>
 <main>
+${notComparableHtml(report.comparability)}
 <section id="summary"><h2>GPU energy per 1,000 queries (Wh), mean over included runs</h2>
 <div class="score"><div>
 <table><thead><tr><th>phase</th><th>mean Wh</th><th>95% CI low</th><th>95% CI high</th><th>CV %</th>${truthHead}</tr></thead><tbody>

@@ -83,6 +83,7 @@ function ratingExtras(options: ReportPageOptions, result: BenchmarkResult): Repo
       hardware: result.hardware ?? 'unknown GPU',
       energyWh: placed.entry.energyWh,
       stars: placed.entry.stars,
+      notComparable: result.warnings,
     }),
   };
 }

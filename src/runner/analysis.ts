@@ -9,6 +9,8 @@ const ANOMALY_FLAGS = new Set(['counter-reset', 'unsettled', 'sampling-gap', 'gp
 const EXCLUDING = new Set(['counter-anomaly', 'high-variation', 'failed-queries', 'interrupted']);
 
 export const HIGH_VARIATION_FRACTION = 0.1;
+/** The share of a run's queries that may fail with the run still scored: the AI Energy Score methodology's 5%. */
+export const MAX_FAILED_QUERY_FRACTION = 0.05;
 export const TOO_SHORT_S = 1;
 
 /** Recomputes every run's `unstable` reasons and `included` from all runs so far. */
@@ -18,6 +20,25 @@ function throttleReason(r: RunRecord): string {
     return 'throttled: guessed (end temperature >= 85 C or mean power >= 98% of the limit): this driver reports no clocks event reasons';
   // clocksEventReasons never holds gpu-idle (the run summary leaves it out).
   return `throttled: ${(r.clocksEventReasons ?? []).join(', ')} (the driver's clocks event reasons)`;
+}
+
+/** More of the run's queries failed than the methodology allows: the run is never in a mean. */
+export function failedBeyondLimit(r: Pick<RunRecord, 'failedQueries' | 'queries'>): boolean {
+  return r.failedQueries > MAX_FAILED_QUERY_FRACTION * r.queries;
+}
+
+/**
+ * Why no run of a benchmark can be scored, in one sentence naming each run's first reason, or
+ * null when a run is included.
+ */
+export function unscoredReason(runs: RunRecord[]): string | null {
+  if (runs.some((r) => r.included)) return null;
+  if (runs.length === 0) return 'no run was completed, so there is no score';
+  // Each run's reason that left it out, failed queries first (never overruled by the fallback).
+  const why = (r: RunRecord) =>
+    r.unstable.find((x) => x.startsWith('failed-queries:')) ?? r.unstable.find((x) => EXCLUDING.has(x.split(':')[0]!)) ?? r.unstable[0] ?? 'excluded';
+  const each = runs.map((r) => `run ${r.index}: ${why(r)}`).join('; ');
+  return `no run can be scored, so no GPU_ENERGY_WH.txt was written (${each})`;
 }
 
 export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { notes: string[] } {
@@ -32,7 +53,10 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     if (Number.isFinite(mid) && mid > 0 && Math.abs(totals[i]! - mid) / mid > HIGH_VARIATION_FRACTION) {
       reasons.push(`high-variation: ${totals[i]!.toFixed(3)} Wh/1000 is ${(((totals[i]! - mid) / mid) * 100).toFixed(1)}% from the median run`);
     }
-    if (r.failedQueries > 0) reasons.push(`failed-queries: ${r.failedQueries} of ${r.queries} queries threw`);
+    if (failedBeyondLimit(r))
+      reasons.push(`failed-queries: ${r.failedQueries} of ${r.queries} queries threw, over the ${MAX_FAILED_QUERY_FRACTION * 100}% allowed`);
+    else if (r.failedQueries > 0)
+      reasons.push(`failed-queries-within-limit: ${r.failedQueries} of ${r.queries} queries threw (at most ${MAX_FAILED_QUERY_FRACTION * 100}% allowed)`);
     if (r.flags.includes('throttled')) reasons.push(throttleReason(r));
     if (r.flags.includes('interrupted')) reasons.push('interrupted: the benchmark was stopped during this run');
     if (r.flags.includes('cooldown-timeout'))
@@ -44,9 +68,11 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     r.included = !excludeUnstable || !reasons.some((x) => EXCLUDING.has(x.split(':')[0]!));
   }
   if (runs.length > 0 && runs.every((r) => !r.included)) {
-    // Keep the unstable runs rather than report nothing, but never a partial (interrupted) one.
-    for (const r of runs) r.included = !r.flags.includes('interrupted');
-    notes.push("every run was unstable; all complete runs are included in the means, see each run's reasons");
+    // Keep the unstable runs rather than report nothing, but never a partial (interrupted) one nor
+    // one whose queries failed beyond the limit: failed work is never a score.
+    for (const r of runs) r.included = !r.flags.includes('interrupted') && !failedBeyondLimit(r);
+    if (runs.some((r) => r.included))
+      notes.push("every run was unstable; the complete runs whose queries succeeded are included in the means, see each run's reasons");
   }
   return { notes };
 }

@@ -256,7 +256,8 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
       const engine = (o.handler as Partial<DescribedHandler>).engine;
       if (engine) report.benchmark.engine = engine;
       const { notes: classNotes } = classifyRuns(report.runs, o.excludeUnstable);
-      report.aggregate = report.runs.length ? aggregate(report.runs, o.phases) : null;
+      // No aggregate without an included run: failed work is never a mean.
+      report.aggregate = report.runs.some((r) => r.included) ? aggregate(report.runs, o.phases) : null;
       report.notes = [...notes, ...classNotes, ...(nodes?.clockWarning ? [nodes.clockWarning] : [])];
       report.comparability = { ...assessComparability(report, o.modelClass ?? null), modelClass: o.modelClass ?? null };
       report.updatedAt = now();

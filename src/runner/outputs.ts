@@ -191,6 +191,11 @@ export function writeReports(outDir: string, report: WattscopeReport, state: Run
       const { summary, gpuEnergyWhText } = summarizeAiEnergyBenchmarks(pass);
       writeFormatFiles(format === 'both' ? path.join(outDir, AI_ENERGY_BENCHMARKS_DIR) : outDir, pass, summary, gpuEnergyWhText);
     }
+  } else {
+    // No run can be scored (a resumed benchmark's earlier score included): no score file stands.
+    report.aiEnergyScore = null;
+    for (const dir of [outDir, path.join(outDir, AI_ENERGY_BENCHMARKS_DIR)])
+      for (const f of [FILES.wh, FILES.summary, FILES.benchmark]) rmSync(path.join(dir, f), { force: true });
   }
   writeJsonAtomic(path.join(outDir, FILES.report), report);
   writeJsonAtomic(path.join(outDir, FILES.state), state);

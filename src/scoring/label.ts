@@ -21,6 +21,11 @@ export interface LabelData {
   /** GPU energy per 1,000 queries, Wh. */
   energyWh: number;
   stars: Stars;
+  /**
+   * Why the result is not comparable with the leaderboard (simulated GPU, too few queries or runs,
+   * failed queries...); when any, the label says so on its face, across the stars.
+   */
+  notComparable?: string[];
 }
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -77,9 +82,17 @@ export function labelSvg(d: LabelData): string {
   <text id="energy" x="130" y="250" ${font} font-size="30" font-weight="bold" fill="#1d2330" text-anchor="middle">${formatWh(d.energyWh)}</text>
   <g id="stars">${stars}</g>
   <text x="130" y="322" ${font} font-size="10" fill="#1d2330" text-anchor="middle">${d.stars} of 5 stars</text>
+  ${notComparableBand(d.notComparable ?? [], font)}
   <text id="link" x="130" y="348" ${font} font-size="7.5" fill="#2f6fc0" text-anchor="middle">${escapeXml(LEADERBOARD_URL.replace('https://', ''))}</text>
 </svg>
 `;
+}
+
+/** A red band across the stars saying the result is not leaderboard-comparable, with the first reason; nothing when it is. */
+function notComparableBand(reasons: string[], font: string): string {
+  if (reasons.length === 0) return '';
+  const more = reasons.length > 1 ? ` (+${reasons.length - 1} more)` : '';
+  return `<g id="not-comparable"><title>Not comparable with the AI Energy Score leaderboard: ${escapeXml(reasons.join('; '))}</title><rect x="8" y="258" width="244" height="40" fill="#b3261e" opacity="0.92"/><text x="130" y="274" ${font} font-size="10.5" font-weight="bold" fill="#ffffff" text-anchor="middle">NOT LEADERBOARD-COMPARABLE</text><text x="130" y="290" ${font} font-size="7.5" fill="#ffffff" text-anchor="middle">${escapeXml(fit(reasons[0]! + more, 62))}</text></g>`;
 }
 
 /** Renders the label SVG to PNG at `scale` (2 by default: 520 x 728) with the bundled fonts. */

@@ -39,8 +39,9 @@ const EFFORT = /\b(low|medium|high)\b/i;
 
 /** The "Reasoning State" column: Off, On, On (High), High, Low, N/A or empty (off). */
 export function parseReasoningState(text: string): ReasoningState {
+  // "Off (N/A)" and "N/A (default)" are off too: a parenthesised remark after off, n/a, no or false.
   const value = text.trim().toLowerCase();
-  if (value === '' || value === 'n/a' || value === 'off' || value === 'no' || value === 'false') return { enabled: false, effort: null };
+  if (value === '' || /^(n\/a|off|no|false)(\s*\(.*\))?$/.test(value)) return { enabled: false, effort: null };
   const effort = EFFORT.exec(value)?.[1]?.toLowerCase() as ReasoningEffort | undefined;
   if (value.startsWith('on') || value === 'yes' || value === 'true' || effort) return { enabled: true, effort: effort ?? null };
   throw new Error(`not a reasoning state: "${text}" (expected Off, On, or On with Low, Medium or High)`);

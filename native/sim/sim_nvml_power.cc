@@ -3,11 +3,75 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <random>
 #include <string>
 
+#include "../core/clock.h"
 #include "sim_entry.h"
 
 using namespace wattscope_sim;
+
+namespace {
+
+// Profile h200: a counter read keeps the caller busy for the measured time (base plus a lognormal
+// part, capped: p10 2.5, p50 3.1, p90 5.6 ms against the recording's 2.6, 3.1, 5.7), and the driver
+// serves one counter read at a time. Nothing else waits: the cheap fields are served meanwhile.
+std::mutex g_counterReadMutex;
+
+void SpinLikeCounterRead() {
+  const SimConfig& c = g_state.config();
+  if (!c.h200 || (c.counterReadBaseMs <= 0 && c.counterReadMedianMs <= 0)) return;
+  std::lock_guard<std::mutex> lock(g_counterReadMutex);
+  static std::mt19937_64 random(c.seed);
+  double ms = c.counterReadBaseMs;
+  if (c.counterReadMedianMs > 0) {
+    std::lognormal_distribution<double> spread(std::log(c.counterReadMedianMs), c.counterReadSigma);
+    ms += spread(random);
+  }
+  int64_t until = wattscope::MonotonicNowNs() + static_cast<int64_t>(std::min(ms, c.counterReadMaxMs) * 1e6);
+  while (wattscope::MonotonicNowNs() < until) {
+  }
+}
+
+// The 1 s average as NVML states it: on profile h200, refreshed every 100 ms (its value at the last
+// refresh); elsewhere the current 1 s average.
+double OneSecondAverageW(unsigned int dev, int64_t now) {
+  const SimConfig& c = g_state.config();
+  if (!c.h200) return g_state.AverageW(dev, now, 1000000000);
+  int64_t since = now - c.epochNs;
+  int64_t refreshedAt = since < 0 ? now : c.epochNs + (since / c.refreshNs) * c.refreshNs;
+  return g_state.AverageW(dev, refreshedAt, 1000000000);
+}
+
+#ifndef WATTSCOPE_SIM_LEGACY
+// Profile h200's sample buffer: the jittered samples after lastSeenUs (NVML's wall-clock us).
+nvmlReturn_t DriverSampleBuffer(unsigned int dev, int64_t now, unsigned long long lastSeenUs, int* valueType,
+                                unsigned int* count, nvmlSample_t* samples) {
+  int64_t afterNs = now - 10000000000;  // older than the buffer holds
+  std::vector<std::pair<int64_t, double>> held = g_state.DriverSamples(dev, afterNs, now);
+  size_t first = 0;
+  while (first < held.size() && WallClockUs(held[first].first) <= lastSeenUs) ++first;
+  unsigned int available = static_cast<unsigned int>(held.size() - first);
+  *valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
+  if (available == 0) {
+    *count = 0;
+    return NVML_ERROR_NOT_FOUND;
+  }
+  if (samples == nullptr) {
+    *count = available;
+    return NVML_SUCCESS;
+  }
+  unsigned int n = std::min(*count, available);
+  for (unsigned int i = 0; i < n; ++i) {
+    samples[i].timeStamp = WallClockUs(held[first + i].first);
+    samples[i].sampleValue.uiVal = static_cast<unsigned int>(std::lround(held[first + i].second * 1000));
+  }
+  *count = n;
+  return NVML_SUCCESS;
+}
+#endif
+
+}  // namespace
 
 SIM_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t h, unsigned long long* mj) {
   int dev;
@@ -16,6 +80,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t h, unsi
   if (ret != NVML_SUCCESS) return ret;
   if (mj == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   if ((ret = PowerFieldReturn()) != NVML_SUCCESS) return ret;
+  SpinLikeCounterRead();
   std::lock_guard<std::mutex> lock(g_state.mutex());
   *mj = static_cast<unsigned long long>(g_state.CounterMj(static_cast<unsigned int>(dev), now));
   return NVML_SUCCESS;
@@ -31,7 +96,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t h, unsigned int* mw
   std::lock_guard<std::mutex> lock(g_state.mutex());
   // Ampere/Hopper report a 1 s average here; pre-Volta GPUs (no energy counter) an instantaneous reading.
   unsigned int d = static_cast<unsigned int>(dev);
-  double w = g_state.config().energyNotSupported ? g_state.PowerW(d, now) : g_state.AverageW(d, now, 1000000000);
+  double w = g_state.config().energyNotSupported ? g_state.PowerW(d, now) : OneSecondAverageW(d, now);
   *mw = static_cast<unsigned int>(std::lround(w * 1000));
   return NVML_SUCCESS;
 }
@@ -43,6 +108,11 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t h, int count, nvml
   int ret = Check(h, &dev, &now, "nvmlDeviceGetFieldValues");
   if (ret != NVML_SUCCESS) return ret;
   if (values == nullptr || count < 0) return NVML_ERROR_INVALID_ARGUMENT;
+  for (int i = 0; i < count; ++i)
+    if (values[i].fieldId == NVML_FI_DEV_TOTAL_ENERGY_CONSUMPTION) {
+      SpinLikeCounterRead();  // the counter as a field costs what the function costs
+      break;
+    }
   std::lock_guard<std::mutex> lock(g_state.mutex());
   for (int i = 0; i < count; ++i) {
     nvmlFieldValue_t& f = values[i];
@@ -63,7 +133,7 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t h, int count, nvml
         break;
       case NVML_FI_DEV_POWER_AVERAGE:
         f.valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
-        f.value.uiVal = static_cast<unsigned int>(std::lround(g_state.AverageW(d, now, 1000000000) * 1000));
+        f.value.uiVal = static_cast<unsigned int>(std::lround(OneSecondAverageW(d, now) * 1000));
         break;
       default: f.nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
     }
@@ -81,6 +151,8 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned 
   if (count == nullptr || valueType == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
   if ((ret = PowerFieldReturn()) != NVML_SUCCESS) return ret;
   std::lock_guard<std::mutex> lock(g_state.mutex());
+  if (g_state.config().h200)
+    return DriverSampleBuffer(static_cast<unsigned int>(dev), now, lastSeenUs, valueType, count, samples);
   const int64_t period = g_state.config().samplePeriodNs;
   const int64_t epoch = g_state.config().epochNs;
   const int64_t depth = 120;  // the driver keeps the last 120 samples

@@ -83,6 +83,8 @@ int SimState::Init() {
   config_.energyStartMj = EnvDouble("WATTSCOPE_SIM_ENERGY_START_MJ", 123456789.0);
   config_.controlPath = Env("WATTSCOPE_SIM_CONTROL");
   config_.idealSensor = Env("WATTSCOPE_SIM_SENSOR") == "ideal";
+  config_.h200 = Env("WATTSCOPE_SIM_SENSOR") == "h200";
+  if (config_.h200) ReadProfileH200();
   config_.windowedCounter = Env("WATTSCOPE_SIM_COUNTER") == "windowed";
   config_.refreshNs =
       std::max<int64_t>(1000000, static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_REFRESH_MS", 100) * 1e6));
@@ -136,6 +138,7 @@ int SimState::Init() {
     d.history.push_back({config_.epochNs, config_.idleW, 0.0});
     std::string own = Env(("WATTSCOPE_SIM_TRACE_" + std::to_string(i)).c_str());
     ParseTrace(&d, own.empty() ? common : own);
+    if (config_.h200) d.response = std::make_shared<PowerResponse>(config_.response, config_.epochNs);
     devices_.push_back(std::move(d));
   }
   return NVML_SUCCESS;
@@ -224,7 +227,7 @@ bool SimState::Lost(int dev, int64_t nowNs) const {
   return config_.gpuLostAfterS >= 0 && nowNs >= config_.epochNs + static_cast<int64_t>(config_.gpuLostAfterS * 1e9);
 }
 
-double SimState::EnergyMj(unsigned int dev, int64_t tNs) {
+double SimState::WorkloadEnergyMj(unsigned int dev, int64_t tNs) const {
   const std::vector<PowerChange>& h = devices_[dev].history;
   if (tNs <= h.front().tNs) return 0.0;
   auto pos = std::upper_bound(h.begin(), h.end(), tNs, [](int64_t t, const PowerChange& c) { return t < c.tNs; });
@@ -232,12 +235,26 @@ double SimState::EnergyMj(unsigned int dev, int64_t tNs) {
   return c.cumMj + c.watts * static_cast<double>(tNs - c.tNs) * 1e-6;
 }
 
-double SimState::PowerW(unsigned int dev, int64_t tNs) {
-  PollControl(tNs);
-  if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
+double SimState::WorkloadW(unsigned int dev, int64_t tNs) const {
   const std::vector<PowerChange>& h = devices_[dev].history;
   auto pos = std::upper_bound(h.begin(), h.end(), tNs, [](int64_t t, const PowerChange& c) { return t < c.tNs; });
   return pos == h.begin() ? h.front().watts : (pos - 1)->watts;
+}
+
+double SimState::EnergyMj(unsigned int dev, int64_t tNs) {
+  SimDevice& d = devices_[dev];
+  if (!d.response) return WorkloadEnergyMj(dev, tNs);
+  d.response->AdvanceTo(tNs, [this, dev](int64_t t) { return WorkloadW(dev, t); });
+  return d.response->EnergyMj(tNs);
+}
+
+double SimState::PowerW(unsigned int dev, int64_t tNs) {
+  PollControl(tNs);
+  if (tNs > lastEvalNs_) lastEvalNs_ = tNs;
+  SimDevice& d = devices_[dev];
+  if (!d.response) return WorkloadW(dev, tNs);
+  d.response->AdvanceTo(tNs + PowerResponse::kStepNs, [this, dev](int64_t t) { return WorkloadW(dev, t); });
+  return d.response->PowerW(tNs);
 }
 
 int64_t SimState::RefreshIndex(int64_t tNs) const {

@@ -26,6 +26,13 @@
 //           WATTSCOPE_SIM_NOISE_W (0) W standard deviation. nvmlDeviceGetPowerUsage and field 185
 //           are the true 1 s average.
 //     ideal: every power reading is the exact instantaneous power.
+//     h200: the measured H200 (../shared/data/h200): the h100 fields on top of the power the
+//           GPU draws (sim_response.h: lag, response, boost), idle 122.5 W with a CUDA context
+//           (WATTSCOPE_SIM_CONTEXT=none: 79 W), the sample buffer one sample every 10-30 ms
+//           (mean 20) holding the mean power since the sample before, nvmlDeviceGetPowerUsage and
+//           field 185 the 1 s average refreshed every 100 ms, and the counter read (function or
+//           field 83) spinning the caller 2.6-5.7 ms (p10-p90; WATTSCOPE_SIM_COUNTER_READ_MS=0
+//           for none), one reader at a time.
 //   WATTSCOPE_SIM_COUNTER          what the energy counter integrates: true (default; the exact
 //                                  integral, stepped every period) or windowed (only the sensor's
 //                                  sampled windows, each window's mean times the refresh period)
@@ -45,10 +52,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "sim_response.h"
 
 namespace wattscope_sim {
 
@@ -65,6 +76,11 @@ struct SimDevice {
   // because reads move forward and the past never changes.
   int64_t windowedRefreshes = 0;
   double windowedMj = 0;
+  // Profile h200: the power the GPU draws in response to the workload (null on other profiles),
+  // and the driver's power samples' instants (jittered, 10-30 ms apart), oldest first.
+  std::shared_ptr<PowerResponse> response;
+  std::deque<int64_t> sampleTimesNs;
+  int64_t samplesMade = 0;
 };
 
 struct SimConfig {
@@ -86,6 +102,14 @@ struct SimConfig {
   double counterResetAtS = -1;
   double thermalAfterS = -1;  // from then on: 87 C, clocks slowed for temperature
   bool idealSensor = false;
+  // Profile h200 (the measured H200): a power response, jittered samples, slow counter reads.
+  bool h200 = false;
+  ResponseParams response;
+  // The counter read's time (profile h200): base + a lognormal part (median, log-sd), capped.
+  double counterReadBaseMs = 2.3;
+  double counterReadMedianMs = 0.8;
+  double counterReadSigma = 1.1;
+  double counterReadMaxMs = 17.0;
   bool windowedCounter = false;
   int64_t refreshNs = 100000000;
   int64_t windowNs = 25000000;
@@ -115,6 +139,9 @@ class SimState {
   // True once the thermal_after= fault has begun (the GPU slows its clocks for temperature).
   bool ThermalSlowdown(int64_t nowNs) const;
   double PowerW(unsigned int dev, int64_t tNs);
+  // Profile h200: the driver's power samples whose instants fall in (afterNs, tNs], oldest first,
+  // each the mean power since the sample before it (at most the last 120), as (instant, W).
+  std::vector<std::pair<int64_t, double>> DriverSamples(unsigned int dev, int64_t afterNs, int64_t tNs);
   // Energy counter as the driver reports it at tNs (stepped, after faults), mJ.
   double CounterMj(unsigned int dev, int64_t tNs);
   // Average power over [tNs - windowNs, tNs], W.
@@ -125,6 +152,10 @@ class SimState {
 
  private:
   double EnergyMj(unsigned int dev, int64_t tNs);
+  // The workload's own power and energy (the trace and control file), before any response.
+  double WorkloadW(unsigned int dev, int64_t tNs) const;
+  double WorkloadEnergyMj(unsigned int dev, int64_t tNs) const;
+  void ReadProfileH200();
   // Energy the counter has integrated from the epoch to tNs (true or windowed), mJ.
   double CountedMj(unsigned int dev, int64_t tNs);
   // Index of the last sensor refresh at or before tNs (-1 before the first), and its instant.

@@ -32,6 +32,13 @@ const SIM_VARS = [
   'WATTSCOPE_SIM_POWER_PHASE_MS',
   'WATTSCOPE_SIM_SEED',
   'WATTSCOPE_SIM_LIFECYCLE_LOG',
+  'WATTSCOPE_SIM_CONTEXT',
+  'WATTSCOPE_SIM_LAG_MS',
+  'WATTSCOPE_SIM_RESPONSE_MS',
+  'WATTSCOPE_SIM_BOOST_W',
+  'WATTSCOPE_SIM_BOOST_ABOVE_W',
+  'WATTSCOPE_SIM_BOOST_CREDIT_MS',
+  'WATTSCOPE_SIM_COUNTER_READ_MS',
 ];
 
 export interface SimSetup {
@@ -44,10 +51,11 @@ export interface SimSetup {
   control?: boolean;
   /**
    * The power sensor profile: 'ideal' (exact instantaneous power; the default here, chosen
-   * explicitly for the tests written against it) or 'h100' (the simulated H100's default: refreshed
-   * every 100 ms, each value a 25 ms mean).
+   * explicitly for the tests written against it), 'h100' (the published H100 model: refreshed
+   * every 100 ms, each value a 25 ms mean) or 'h200' (the measured H200: its power response,
+   * 20 ms driver samples and slow counter reads).
    */
-  sensor?: 'ideal' | 'h100';
+  sensor?: 'ideal' | 'h100' | 'h200';
   /** What the counter integrates on the h100 profile: the true power, or the sampled windows only. */
   counter?: 'true' | 'windowed';
   noiseW?: number;

@@ -17,7 +17,8 @@
       "native/sim/sim_nvml_power.cc",
       "native/sim/sim_state.cc",
       "native/sim/sim_response.cc",
-      "native/sim/sim_profile_h200.cc"
+      "native/sim/sim_profile_h200.cc",
+      "native/sim/sim_replay.cc"
     ]
   },
   "targets": [

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot, simulatedNvmlPath } from '../src/native/binding.js';
 import { configureSim } from './helpers/sim.js';
+import { readRecording } from '../src/sim/recording.js';
 
 const compiler = spawnSync('cc', ['--version'], { encoding: 'utf8' });
 const haveCompiler = compiler.status === 0;
@@ -82,5 +83,31 @@ describe.skipIf(!haveCompiler)('a C client using only the documented NVML ABI (s
     const { status, values } = runClient(simulatedNvmlPath('legacy'));
     expect(status).toBe(3);
     expect(values.get('missing')).toBe('nvmlInitWithFlags');
+  });
+
+  it("replaying a real H200's recording (WATTSCOPE_SIM_REPLAY), the C client reads the recorded counter and power", () => {
+    configureSim();
+    const { plainPrefix, counter } = readRecording(path.join(packageRoot, 'test', 'fixtures', 'h200', 'trace'));
+    // Replay from 20 s into the recording: the client's reads fall within its first second there.
+    const startNs = counter[0]!.tNs + 20_000_000_000n;
+    process.env.WATTSCOPE_SIM_REPLAY = plainPrefix;
+    process.env.WATTSCOPE_SIM_REPLAY_START_NS = String(startNs);
+    try {
+      const { status, values, stdout } = runClient(simulatedNvmlPath(), 250);
+      expect(status, stdout).toBe(0);
+      expect(values.get('count')).toBe('1');
+      expect(values.get('gpu0.name')).toBe('NVIDIA H200 (replayed)');
+      const recorded = counter.filter((r) => r.tNs >= startNs && r.tNs <= startNs + 2_000_000_000n).map((r) => r.energyMj);
+      const [ret, field83] = values.get('gpu0.field83')!.split(',');
+      expect(ret).toBe('0');
+      expect(recorded).toContain(Number(field83));
+      // 250 ms of the recorded counter: the real GPU's energy over those steps, not a simulated level.
+      const deltaMj = Number(values.get('gpu0.energyDeltaMj'));
+      expect(deltaMj).toBeGreaterThan(0);
+      expect(recorded.some((a) => recorded.some((b) => b - a === deltaMj))).toBe(true);
+    } finally {
+      delete process.env.WATTSCOPE_SIM_REPLAY;
+      delete process.env.WATTSCOPE_SIM_REPLAY_START_NS;
+    }
   });
 });

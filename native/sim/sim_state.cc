@@ -85,6 +85,19 @@ int SimState::Init() {
   config_.idealSensor = Env("WATTSCOPE_SIM_SENSOR") == "ideal";
   config_.h200 = Env("WATTSCOPE_SIM_SENSOR") == "h200";
   if (config_.h200) ReadProfileH200();
+  recording_ = Recording();
+  config_.replayPrefix = Env("WATTSCOPE_SIM_REPLAY");
+  if (!config_.replayPrefix.empty()) {
+    std::string error;
+    if (!recording_.Load(config_.replayPrefix, &error)) {
+      std::fprintf(stderr, "wattscope simulated GPU: cannot replay %s\n", error.c_str());
+      return NVML_ERROR_UNKNOWN;
+    }
+    std::string start = Env("WATTSCOPE_SIM_REPLAY_START_NS");
+    config_.replayStartNs = start.empty() ? recording_.firstNs() : std::strtoll(start.c_str(), nullptr, 10);
+    config_.deviceCount = 1;  // the recording is of one GPU
+    config_.names.assign(1, Env("WATTSCOPE_SIM_NAME").empty() ? std::string("NVIDIA H200 (replayed)") : config_.name);
+  }
   config_.windowedCounter = Env("WATTSCOPE_SIM_COUNTER") == "windowed";
   config_.refreshNs =
       std::max<int64_t>(1000000, static_cast<int64_t>(EnvDouble("WATTSCOPE_SIM_POWER_REFRESH_MS", 100) * 1e6));

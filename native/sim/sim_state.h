@@ -59,6 +59,7 @@
 #include <string>
 #include <vector>
 
+#include "sim_replay.h"
 #include "sim_response.h"
 
 namespace wattscope_sim {
@@ -110,6 +111,9 @@ struct SimConfig {
   double counterReadMedianMs = 0.8;
   double counterReadSigma = 1.1;
   double counterReadMaxMs = 17.0;
+  // Replay of a recording (sim_replay.h): its path prefix, and the recording's instant at the epoch.
+  std::string replayPrefix;
+  int64_t replayStartNs = -1;
   bool windowedCounter = false;
   int64_t refreshNs = 100000000;
   int64_t windowNs = 25000000;
@@ -133,6 +137,9 @@ class SimState {
     return it == config_.refusals.end() ? 0 : it->second;
   }
   unsigned int count() const { return static_cast<unsigned int>(devices_.size()); }
+  // The recording being replayed (null when none), and the recording's instant for a simulated one.
+  const Recording* replay() const { return recording_.loaded() ? &recording_ : nullptr; }
+  int64_t RecordingNs(int64_t simNs) const { return config_.replayStartNs + (simNs - config_.epochNs); }
 
   // Caller holds mutex().
   bool Lost(int dev, int64_t nowNs) const;
@@ -167,6 +174,7 @@ class SimState {
   void ParseTrace(SimDevice* d, const std::string& spec);
 
   SimConfig config_;
+  Recording recording_;
   std::vector<SimDevice> devices_;
   std::mutex mutex_;
   long controlOffset_ = 0;

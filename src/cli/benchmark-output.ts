@@ -5,6 +5,13 @@ import { describeSensor } from '../measure/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { fmt } from './common.js';
 
+/** What each profile of the simulated GPU is modelled from. */
+const PROFILE_SOURCES: Record<string, string> = {
+  h100: 'the H100 as published: a 25 ms power window every 100 ms, SC24',
+  h200: "the H200 as measured: a real GPU's recorded response, samples and read times",
+  ideal: 'an ideal sensor: the exact instantaneous power',
+};
+
 export function printBenchmark(report: WattscopeReport, outDir: string | undefined, json: boolean): void {
   if (json) {
     process.stdout.write(
@@ -33,7 +40,10 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
   if (report.idle) lines.push(`idle power ${fmt(report.idle.powerW, 1)} W`);
   for (const g of report.device.gpus) lines.push(`GPU ${g.index} power sensor: ${describeSensor(g.sensor)}`);
   const truth = report.simulatedTruth;
-  if (truth) lines.push(`simulated sensor profile ${truth.sensorProfile}, counter ${truth.counter}; "truth" is the simulator's exact energy`);
+  if (truth)
+    lines.push(
+      `simulated sensor profile ${truth.sensorProfile} (${PROFILE_SOURCES[truth.sensorProfile] ?? 'a profile of the simulated GPU'}), counter ${truth.counter}; "truth" is the simulator's exact energy`,
+    );
   if (a) {
     const included = report.runs.filter((r) => r.included);
     lines.push(`  methods: ${[...new Set(included.map((r) => r.method))].join(', ')}; "+-" is the mean per-run measurement uncertainty (95%)`);

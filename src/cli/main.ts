@@ -15,6 +15,7 @@ import { batchCommand, batchHelp } from './batch.js';
 import { exporterCommand, exporterHelp } from './exporter.js';
 import { compareCommand, compareHelp, exportCommand, exportHelp } from './mlenergy.js';
 import { nearestName } from './common.js';
+import { replayCommand, replayHelp } from './replay.js';
 import { VERSION } from '../util/version.js';
 
 type Command = { run: (argv: string[]) => number | Promise<number>; help: string };
@@ -34,6 +35,7 @@ const commands: Record<string, Command> = {
   report: { run: reportCommand, help: reportHelp },
   export: { run: exportCommand, help: exportHelp },
   compare: { run: compareCommand, help: compareHelp },
+  replay: { run: replayCommand, help: replayHelp },
 };
 
 function usage(): string {

@@ -16,6 +16,7 @@ const names = [
   'query-run',
   'query-run-ideal',
   'sampler-cpu',
+  'sampler-h200',
   'sampler-rapl',
   'sampler-rate',
   'exporter-scrape',

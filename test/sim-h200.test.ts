@@ -13,6 +13,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NvmlSession } from '../src/nvml/session.js';
+import { EnergyMonitor } from '../src/index.js';
 import { configureSim, sleep } from './helpers/sim.js';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'h200');
@@ -251,4 +252,24 @@ describe('profile h200: the driver as measured', () => {
     await sleep(150);
     expect(session.status(0).instantPowerW).toBeCloseTo(79, 0);
   });
+
+  it('the sampler on profile h200 asked for 1 kHz: its stats tell the counter reads it made, their time and the CPU it used (the real H200: 188 Hz, 84.5% of a core)', async () => {
+    configureSim({ sensor: 'h200' });
+    const before = process.cpuUsage();
+    const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 1000 });
+    try {
+      await sleep(2000);
+      const stats = monitor.stats();
+      const used = process.cpuUsage(before);
+      const [gpu] = stats.gpus;
+      // Each read busy-waits ~3 ms, so 1 kHz cannot be reached, and the thread spins most of the time.
+      expect(gpu!.counterReadsPerS).toBeLessThan(400);
+      expect(gpu!.meanCounterReadNs).toBeGreaterThan(2_500_000);
+      expect(stats.samplerCpuFraction).toBeGreaterThan(0.15);
+      // The thread's CPU, as the stats state it, is within what this whole process used.
+      expect(stats.samplerCpuFraction * 2).toBeLessThanOrEqual((used.user + used.system) / 1e6 + 0.05);
+    } finally {
+      await monitor.close();
+    }
+  }, 20_000);
 });

@@ -235,6 +235,15 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   out.Set("lateTicks", static_cast<double>(s.lateTicks));
   out.Set("pollNsTotal", static_cast<double>(s.pollNsTotal));
   out.Set("pollNsMax", static_cast<double>(s.pollNsMax));
+  Napi::Array energyReads = Napi::Array::New(env);
+  Napi::Array energyReadNsTotal = Napi::Array::New(env);
+  for (size_t i = 0; i < s.energyReads.size(); ++i) {
+    energyReads.Set(static_cast<uint32_t>(i), static_cast<double>(s.energyReads[i]));
+    energyReadNsTotal.Set(static_cast<uint32_t>(i), static_cast<double>(s.energyReadNsTotal[i]));
+  }
+  out.Set("energyReads", energyReads);
+  out.Set("energyReadNsTotal", energyReadNsTotal);
+  out.Set("threadCpuNs", static_cast<double>(s.threadCpuNs));
   out.Set("startedNs", Napi::BigInt::New(env, static_cast<int64_t>(s.startedNs)));
   Napi::Array dropped = Napi::Array::New(env);
   for (size_t i = 0; i < s.dropped.size(); ++i)

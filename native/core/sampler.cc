@@ -1,5 +1,7 @@
 #include "sampler.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -7,13 +9,20 @@
 #include <limits>
 
 #include "clock.h"
-
 #if defined(__linux__)
 #include <sys/prctl.h>
-#include <time.h>
 #endif
 
 namespace wattscope {
+
+int64_t ThreadCpuNs() {
+#if defined(__linux__) || defined(__APPLE__)
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+#endif
+  return -1;
+}
 
 void SleepUntilNs(int64_t deadlineNs) {
 #if defined(__linux__)
@@ -75,6 +84,8 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
     s->rapl_->Poll();
   }
   s->stats_.dropped.assign(s->rings_.size(), 0);
+  s->stats_.energyReads.assign(s->rings_.size(), 0);
+  s->stats_.energyReadNsTotal.assign(s->rings_.size(), 0);
   s->stats_.startedNs = MonotonicNowNs();
   s->running_ = true;
   s->thread_ = std::thread(&Sampler::Run, s.get());
@@ -149,9 +160,11 @@ void Sampler::PollOnce() {
     const SamplerSlotInfo& info = slotInfo_[i];
     int64_t t0 = MonotonicNowNs();
     SampleRecord rec{0, nan, nan, NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_NOT_SUPPORTED};
+    int64_t energyReadNs = -1;
     if (info.hasEnergyCounter) {
       Query<double> e = info.energySource == EnergySource::kField ? queries_->EnergyFieldMj(devices_[i])
                                                                   : queries_->TotalEnergyMj(devices_[i]);
+      energyReadNs = MonotonicNowNs() - t0;
       rec.energyRet = e.ret;
       if (e.ok()) rec.energyMj = e.value;
     }
@@ -180,6 +193,10 @@ void Sampler::PollOnce() {
       ++ring.dropped;
     }
     uint64_t took = static_cast<uint64_t>(t1 - t0);
+    if (energyReadNs >= 0) {
+      ++stats_.energyReads[i];
+      stats_.energyReadNsTotal[i] += static_cast<uint64_t>(energyReadNs);
+    }
     stats_.pollNsTotal += took;
     if (took > stats_.pollNsMax) stats_.pollNsMax = took;
   }
@@ -190,6 +207,9 @@ void Sampler::PollOnce() {
   }
   if (tick % clocksEveryTicks_ == 0) PollClocksEvents();
   if (rapl_ && tick % raplEveryTicks_ == 0) rapl_->Poll();
+  int64_t cpuNs = ThreadCpuNs();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (cpuNs >= 0) stats_.threadCpuNs = static_cast<uint64_t>(cpuNs);
 }
 
 void Sampler::PollClocksEvents() {

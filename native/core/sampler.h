@@ -32,6 +32,9 @@ struct ClocksEventRecord {
   unsigned long long reasons;
 };
 
+// The calling thread's CPU time, ns, or -1 where the platform has no per-thread clock.
+int64_t ThreadCpuNs();
+
 // Sleeps until the monotonic instant `deadlineNs` (MonotonicNowNs's clock).
 void SleepUntilNs(int64_t deadlineNs);
 
@@ -63,6 +66,9 @@ struct SamplerStats {
   uint64_t lateTicks = 0;    // ticks skipped because polling fell behind
   uint64_t pollNsTotal = 0;  // time spent inside NVML calls
   uint64_t pollNsMax = 0;
+  std::vector<uint64_t> energyReads;        // per slot: counter reads made
+  std::vector<uint64_t> energyReadNsTotal;  // per slot: the time they took
+  uint64_t threadCpuNs = 0;                 // the sampler thread's own CPU time so far
   int64_t startedNs = 0;
   std::vector<uint64_t> dropped;  // per slot: samples overwritten before a drain
 };

@@ -22,13 +22,37 @@ function raplLines(zones: RaplZone[]): string[] {
   return zones.map((z) => `RAPL ${z.id} (${z.name || 'unnamed'}): ${z.readable ? 'readable' : `not readable: ${z.problem}`}`);
 }
 
-/** Each GPU's sensor as learnt from `durationMs` of sampling at 1 kHz, by NVML index. */
-async function probeSensors(values: Record<string, string | boolean | undefined>, durationMs: number): Promise<Map<number, SensorInfo>> {
+/** What the sampler cost for one GPU: each kind of reading's rate, the counter read's time, the sampler thread's CPU. */
+interface SamplerCost {
+  powerReadsPerS: number;
+  counterReadsPerS: number;
+  meanCounterReadMs: number;
+  /** The sampler thread's CPU (all GPUs), as a share of one core. */
+  samplerCpuFraction: number;
+}
+
+/** Each GPU's sensor as learnt from `durationMs` of sampling at 1 kHz, and what the sampling cost, by NVML index. */
+async function probeSensors(
+  values: Record<string, string | boolean | undefined>,
+  durationMs: number,
+): Promise<Map<number, { sensor: SensorInfo; sampler: SamplerCost }>> {
   const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), gpus: 'all' });
   try {
     await new Promise((resolve) => setTimeout(resolve, durationMs));
     await monitor.settle();
-    return new Map(monitor.gpus.map((gpu) => [gpu.index, gpu.sensor]));
+    const stats = monitor.stats();
+    return new Map(
+      monitor.gpus.map((gpu) => {
+        const own = stats.gpus.find((g) => g.gpu === gpu.index);
+        const sampler = {
+          powerReadsPerS: own?.powerReadsPerS ?? 0,
+          counterReadsPerS: own?.counterReadsPerS ?? 0,
+          meanCounterReadMs: (own?.meanCounterReadNs ?? 0) / 1e6,
+          samplerCpuFraction: stats.samplerCpuFraction,
+        };
+        return [gpu.index, { sensor: gpu.sensor, sampler }];
+      }),
+    );
   } finally {
     await monitor.close();
   }
@@ -48,7 +72,9 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   const { library, devices } = listDevices(nvmlOptionsFrom(values));
   const sensors = values.sensor ? await probeSensors(values, positiveNumber(str(values, 'sensor-ms'), 'sensor-ms', 1500)) : null;
   if (values.json) {
-    const withSensor = sensors ? devices.map((d) => ({ ...d, sensor: sensors.get(d.index) ?? null })) : devices;
+    const withSensor = sensors
+      ? devices.map((d) => ({ ...d, sensor: sensors.get(d.index)?.sensor ?? null, sampler: sensors.get(d.index)?.sampler ?? null }))
+      : devices;
     process.stdout.write(JSON.stringify(withSensor, null, 2) + '\n');
     return 0;
   }
@@ -66,7 +92,12 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   const source = library.simulated ? 'simulated GPU' : library.path;
   process.stdout.write(`NVML ${library.nvmlVersion ?? '?'}, driver ${library.driverVersion ?? '?'} (${source})\n`);
   process.stdout.write(table(['GPU', 'name', 'uuid', 'pci', 'energy_J', 'power_W', 'instant_W', 'temp_C', 'sm_MHz'], rows) + '\n');
-  for (const [index, sensor] of sensors ?? []) process.stdout.write(`GPU ${index} power sensor: ${describeSensor(sensor)}\n`);
+  for (const [index, { sensor, sampler }] of sensors ?? []) {
+    process.stdout.write(`GPU ${index} power sensor: ${describeSensor(sensor)}\n`);
+    process.stdout.write(
+      `GPU ${index} sampler: power read ${fmt(sampler.powerReadsPerS, 0)}/s, energy counter read ${fmt(sampler.counterReadsPerS, 0)}/s taking ${fmt(sampler.meanCounterReadMs, 3)} ms each; the sampler thread used ${fmt(sampler.samplerCpuFraction * 100, 1)}% of a core\n`,
+    );
+  }
   if (library.missingSymbols.length > 0) {
     process.stdout.write(`not available in this NVML: ${library.missingSymbols.join(', ')}\n`);
   }

@@ -155,16 +155,30 @@ export class GpuSampling {
   }
 }
 
-/** The sampler's figures for monitor.stats(): its achieved rate, ticks, late ticks, drops, poll cost, and the memory the timelines hold. */
+/**
+ * The sampler's figures for monitor.stats(): its achieved rate, ticks, late ticks, drops, poll
+ * cost, counter reads (rate, mean time), its thread's CPU, and the memory the timelines hold.
+ */
 export function samplerFigures(sampling: GpuSampling | null, timelines: readonly PowerTimeline[], originNs: bigint) {
   const s = sampling?.stats() ?? null;
-  const elapsedS = Number(process.hrtime.bigint() - originNs) / 1e9;
+  const nowNs = process.hrtime.bigint();
+  const elapsedS = Number(nowNs - originNs) / 1e9;
+  // The sampler thread's own figures count from its start.
+  const sinceStartS = s ? Number(nowNs - s.startedNs) / 1e9 : 0;
   return {
     achievedHz: s ? s.ticks / Math.max(elapsedS, 1e-9) : 0,
     ticks: s?.ticks ?? 0,
     lateTicks: s?.lateTicks ?? 0,
     droppedSamples: s ? s.dropped.reduce((a, b) => a + b, 0) : 0,
     meanPollNs: s && s.ticks ? s.pollNsTotal / s.ticks : 0,
+    samplerCpuFraction: s ? s.threadCpuNs / 1e9 / Math.max(sinceStartS, 1e-9) : 0,
+    // Per GPU (sampler slots are the timelines' order): each kind of reading's rate and cost.
+    gpus: timelines.map((timeline, slot) => ({
+      gpu: timeline.gpu,
+      powerReadsPerS: s ? s.ticks / Math.max(sinceStartS, 1e-9) : 0,
+      counterReadsPerS: s ? (s.energyReads[slot] ?? 0) / Math.max(sinceStartS, 1e-9) : 0,
+      meanCounterReadNs: s && s.energyReads[slot] ? s.energyReadNsTotal[slot]! / s.energyReads[slot]! : 0,
+    })),
     raplReads: s?.raplReads ?? 0,
     meanRaplReadNs: s && s.raplReads ? s.raplReadNsTotal / s.raplReads : 0,
     bytesHeld: timelines.reduce((a, t) => a + t.bytes, 0),

@@ -150,6 +150,13 @@ export interface MonitorStats {
   lateTicks: number;
   droppedSamples: number;
   meanPollNs: number;
+  /** The share of one CPU core the sampler thread has used since it started (0.5: half a core). */
+  samplerCpuFraction: number;
+  /**
+   * Per GPU, each kind of reading: power reads per second, energy counter reads per second and
+   * their mean duration, ns (about 3 ms on an H200, whose driver busy-waits).
+   */
+  gpus: Array<{ gpu: number; powerReadsPerS: number; counterReadsPerS: number; meanCounterReadNs: number }>;
   /** RAPL zone reads made by the sampler thread, and their mean duration, ns (0 without CPU energy). */
   raplReads: number;
   meanRaplReadNs: number;

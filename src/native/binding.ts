@@ -84,6 +84,11 @@ export interface NativeSamplerStats {
   lateTicks: number;
   pollNsTotal: number;
   pollNsMax: number;
+  /** Per sampler slot (GPU): counter reads made, and the time they took, ns. */
+  energyReads: number[];
+  energyReadNsTotal: number[];
+  /** The sampler thread's own CPU time so far, ns (0 where the platform has no per-thread clock). */
+  threadCpuNs: number;
   startedNs: bigint;
   dropped: number[];
   running: boolean;

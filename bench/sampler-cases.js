@@ -6,17 +6,19 @@ import path from 'node:path';
 
 /** The cases, given cases.js's helpers. */
 export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row }) {
+  /** This process's CPU over `windowMs`, as a share of one core. */
+  const cpuShareOver = async (windowMs) => {
+    const u0 = process.cpuUsage();
+    const t0 = now();
+    await sleep(windowMs);
+    const u = process.cpuUsage(u0);
+    return ((u.user + u.system) * 1000) / Number(now() - t0);
+  };
   return {
     async 'sampler-cpu'() {
       const rows = [];
       const windowMs = quick ? 500 : 3000;
-      const cpu = async () => {
-        const u0 = process.cpuUsage();
-        const t0 = now();
-        await sleep(windowMs);
-        const u = process.cpuUsage(u0);
-        return ((u.user + u.system) * 1000) / Number(now() - t0);
-      };
+      const cpu = () => cpuShareOver(windowMs);
       const b = benchAddon();
       const idle = await cpu();
       for (const hz of [100, 1000, 10000]) {
@@ -49,13 +51,9 @@ export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row
           const floor = b.wakeFloor(hz, windowMs);
           const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz, gpus: 'all' });
           await sleep(100);
-          const u0 = process.cpuUsage();
-          const t0 = now();
-          await sleep(windowMs);
-          const u = process.cpuUsage(u0);
+          const share = await cpuShareOver(windowMs);
           const stats = m.stats();
           await m.close();
-          const share = ((u.user + u.system) * 1000) / Number(now() - t0);
           rows.push(
             row(
               `sampler on profile h200 asked for ${hz} Hz, ${gpus} GPU${gpus > 1 ? 's' : ''}: reached ${stats.gpus[0].counterReadsPerS.toFixed(0)} counter reads/s per GPU (vs a bare thread waking at ${hz} Hz)`,
@@ -89,13 +87,10 @@ export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row
       const cpuShare = async (options) => {
         const m = await EnergyMonitor.open({ simulate: true, sampleHz: 1000, powercapRoot: root, ...options });
         await sleep(100);
-        const u0 = process.cpuUsage();
-        const t0 = now();
-        await sleep(windowMs);
-        const u = process.cpuUsage(u0);
+        const share = await cpuShareOver(windowMs);
         const stats = m.stats();
         await m.close();
-        return { share: ((u.user + u.system) * 1000) / Number(now() - t0), readNs: stats.meanRaplReadNs };
+        return { share, readNs: stats.meanRaplReadNs };
       };
       const off = await cpuShare({ cpu: false });
       const on = await cpuShare({ cpu: true });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EnergyMonitor, type Measurement } from '../src/index.js';
-import { OpenAIStreamClient, endpointHandler, servingRunStats } from '../src/public/server.js';
+import { endpointHandler, servingRunStats } from '../src/public/server.js';
 import { sseEvents } from '../src/server/sse.js';
 import { startFakeServer, type FakeServer, type ServerVariant } from '../src/public/testing.js';
 import { syntheticDataset } from '../src/public/runner.js';
@@ -16,22 +16,9 @@ import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import type { RunRecord } from '../src/formats/report-types.js';
 import { configureSim, sleep } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';
+import { testClient } from './helpers/stream-client.js';
 
-const client = (url: string, extra: Partial<ConstructorParameters<typeof OpenAIStreamClient>[0]> = {}) =>
-  new OpenAIStreamClient({
-    endpoint: url,
-    model: 'fake',
-    api: 'chat',
-    maxNewTokens: 10,
-    minNewTokens: 10,
-    ignoreEos: true,
-    temperature: 0,
-    connectTimeoutMs: 2000,
-    readTimeoutMs: 2000,
-    retries: 2,
-    apiKey: null,
-    ...extra,
-  });
+const client = testClient;
 const bytes = (chunks: string[]) =>
   (async function* () {
     for (const c of chunks) yield new TextEncoder().encode(c);

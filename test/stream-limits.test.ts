@@ -6,8 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OpenAIStreamClient } from '../src/public/server.js';
 import { CHUNK_ALLOWANCE, MAX_CHUNKS_PER_REQUESTED_TOKEN } from '../src/server/streaming-request.js';
+import { testClient } from './helpers/stream-client.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -24,21 +24,7 @@ async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 }
 
-const client = (endpoint: string, extra: object = {}) =>
-  new OpenAIStreamClient({
-    endpoint,
-    model: 'm',
-    api: 'chat',
-    maxNewTokens: 10,
-    minNewTokens: 10,
-    ignoreEos: true,
-    temperature: 0,
-    connectTimeoutMs: 2000,
-    readTimeoutMs: 2000,
-    retries: 0,
-    apiKey: null,
-    ...extra,
-  });
+const client = (endpoint: string, extra: object = {}) => testClient(endpoint, { retries: 0, ...extra });
 
 const chunk = (delta: object) => `data: ${JSON.stringify({ choices: [{ delta }] })}\n\n`;
 

@@ -217,27 +217,11 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t h, int type, unsigned 
   const int64_t epoch = g_state.config().epochNs;
   const int64_t depth = 120;  // the driver keeps the last 120 samples
   int64_t last = now < epoch ? -1 : (now - epoch) / period;
-  int64_t first = std::max<int64_t>(0, last - depth + 1);
-  // Skip samples at or before lastSeenUs.
-  while (first <= last && WallClockUs(epoch + first * period) <= lastSeenUs) ++first;
-  unsigned int available = last >= first ? static_cast<unsigned int>(last - first + 1) : 0;
-  *valueType = NVML_VALUE_TYPE_UNSIGNED_INT;
-  if (available == 0) {
-    *count = 0;
-    return NVML_ERROR_NOT_FOUND;
+  std::vector<std::pair<int64_t, double>> held;
+  for (int64_t k = std::max<int64_t>(0, last - depth + 1); k <= last; ++k) {
+    int64_t t = epoch + k * period;
+    held.emplace_back(t, g_state.SensorW(static_cast<unsigned int>(dev), t));
   }
-  if (samples == nullptr) {
-    *count = available;
-    return NVML_SUCCESS;
-  }
-  unsigned int n = std::min(*count, available);
-  for (unsigned int i = 0; i < n; ++i) {
-    int64_t t = epoch + (first + i) * period;
-    samples[i].timeStamp = WallClockUs(t);
-    samples[i].sampleValue.uiVal =
-        static_cast<unsigned int>(std::lround(g_state.SensorW(static_cast<unsigned int>(dev), t) * 1000));
-  }
-  *count = n;
-  return NVML_SUCCESS;
+  return AnswerSamples(held, lastSeenUs, valueType, count, samples);
 }
 #endif  // WATTSCOPE_SIM_LEGACY

@@ -4,6 +4,7 @@
       "target_name": "wattscope_bench",
       "sources": [
         "bench_addon.cc",
+        "../../native/core/counter_schedule.cc",
         "../../native/core/device_queries.cc",
         "../../native/core/rapl.cc",
         "../../native/core/rapl_poller.cc",

@@ -109,10 +109,19 @@ bool ParseSamplerArgs(const Napi::CallbackInfo& info, SamplerConfig* config) {
     return false;
   }
   config->capacity = static_cast<size_t>(capacity);
+  if (info.Length() >= 6 && !info[5].IsUndefined()) {
+    std::string reads = info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
+    if (reads != "every-tick" && reads != "around-steps") {
+      ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT",
+                 "samplerStart: counterReads must be 'every-tick' or 'around-steps'");
+      return false;
+    }
+    config->counterReads = reads == "around-steps" ? CounterReads::kAroundSteps : CounterReads::kEveryTick;
+  }
   return info.Length() < 5 || info[4].IsUndefined() || ParseRaplArgs(info[4], config, env);
 }
 
-// samplerStart(session, indices[], hz, capacity, rapl?)
+// samplerStart(session, indices[], hz, capacity, rapl?, counterReads?)
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SessionPtr* sessionData = HandleData<SessionCore>(env, info[0], kSessionHandleTag, "an NVML session handle");

@@ -70,6 +70,7 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
     info.hasEnergyCounter = info.energySource != EnergySource::kNone;
     s->devices_.push_back(h.value);
     s->slotInfo_.push_back(info);
+    s->counterSchedules_.emplace_back(config.counterReads);
     Ring ring;
     ring.data.resize(config.capacity < 16 ? 16 : config.capacity);
     s->rings_.push_back(std::move(ring));
@@ -161,12 +162,16 @@ void Sampler::PollOnce() {
     int64_t t0 = MonotonicNowNs();
     SampleRecord rec{0, nan, nan, NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_NOT_SUPPORTED};
     int64_t energyReadNs = -1;
-    if (info.hasEnergyCounter) {
+    if (info.hasEnergyCounter && !counterSchedules_[i].ShouldRead(t0)) {
+      rec.energyRet = kCounterNotRead;
+    } else if (info.hasEnergyCounter) {
       Query<double> e = info.energySource == EnergySource::kField ? queries_->EnergyFieldMj(devices_[i])
                                                                   : queries_->TotalEnergyMj(devices_[i]);
-      energyReadNs = MonotonicNowNs() - t0;
+      int64_t readEnd = MonotonicNowNs();
+      energyReadNs = readEnd - t0;
       rec.energyRet = e.ret;
       if (e.ok()) rec.energyMj = e.value;
+      counterSchedules_[i].Observe(t0, readEnd, rec.energyMj);
     }
     if (info.powerSource == PowerSource::kInstantField) {
       Query<double> p = queries_->InstantPowerMw(devices_[i]);

@@ -13,14 +13,18 @@
 #include <vector>
 
 #include "../nvml/nvml_loader.h"
+#include "counter_schedule.h"
 #include "device_queries.h"
 #include "rapl_poller.h"
 
 namespace wattscope {
 
+// energyRet of a sample whose counter was not read at that tick (the schedule skipped it).
+constexpr int32_t kCounterNotRead = -1;
+
 struct SampleRecord {
   int64_t tNs;        // monotonic midpoint of the two reads
-  double energyMj;    // NaN when the counter read failed or is unsupported
+  double energyMj;    // NaN when the counter read failed, is unsupported or was not made
   double powerMw;     // NaN when the power read failed
   int32_t energyRet;  // nvmlReturn_t of the counter read
   int32_t powerRet;   // nvmlReturn_t of the power read
@@ -51,6 +55,8 @@ struct SamplerConfig {
   // RAPL zones read every raplEveryTicks ticks on the same thread (none: no CPU energy).
   std::vector<RaplZone> raplZones;
   uint64_t raplEveryTicks = 1;
+  // When the energy counter is read: every tick, or around its expected steps (counter_schedule.h).
+  CounterReads counterReads = CounterReads::kEveryTick;
 };
 
 struct SamplerSlotInfo {
@@ -115,6 +121,7 @@ class Sampler {
   std::unique_ptr<DeviceQueries> queries_;
   std::vector<nvmlDevice_t> devices_;
   std::vector<SamplerSlotInfo> slotInfo_;
+  std::vector<CounterSchedule> counterSchedules_;  // per slot
   int64_t periodNs_ = 1000000;
   uint64_t clocksEveryTicks_ = 100;  // ticks between clocks event reads: about 10 per second
   std::unique_ptr<RaplPoller> rapl_;

@@ -11,7 +11,7 @@
  */
 import type { CounterStep, TokenCovariate } from './coarse-step.js';
 import { Column } from './columns.js';
-import type { ReadingRange } from './sample-store.js';
+import type { ReadingRange, SampleStore } from './sample-store.js';
 
 /** The label of instants where several phases overlap. */
 export const MIXED_LABEL = '*mixed';
@@ -130,6 +130,12 @@ export class BoundaryPowerModel {
     prior.meanW += ((p0 + p) / 2 - prior.meanW) / Math.min(prior.samples + 1, PRIOR_MEMORY);
     prior.samples++;
     this.#priors.set(label, prior);
+  }
+
+  /** The integral of power from the samples' origin to x (up to sample last + 1), J. */
+  integralToJ(samples: SampleStore, x: number, last: number): number {
+    const j = Math.min(last, Math.max(0, samples.floorIndex(x)));
+    return samples.integralJ(j) + this.integralJ(samples.timeNs(j), samples.timeNs(j + 1), samples.powerW(j), samples.powerW(j + 1), x);
   }
 
   /**

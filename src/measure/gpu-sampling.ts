@@ -94,6 +94,7 @@ export class GpuSampling {
       options.sampleHz,
       capacity,
       this.#cpu?.request(),
+      options.counterReads === 'around-steps' ? 'around-steps' : 'every-tick',
     );
     this.#sampler = started.handle;
     this.gpus = gpus.map((g, i) => ({
@@ -175,6 +176,8 @@ export function samplerFigures(sampling: GpuSampling | null, timelines: readonly
     // Per GPU (sampler slots are the timelines' order): each kind of reading's rate and cost.
     gpus: timelines.map((timeline, slot) => ({
       gpu: timeline.gpu,
+      powerReads: s?.ticks ?? 0,
+      counterReads: s?.energyReads[slot] ?? 0,
       powerReadsPerS: s ? s.ticks / Math.max(sinceStartS, 1e-9) : 0,
       counterReadsPerS: s ? (s.energyReads[slot] ?? 0) / Math.max(sinceStartS, 1e-9) : 0,
       meanCounterReadNs: s && s.energyReads[slot] ? s.energyReadNsTotal[slot]! / s.energyReads[slot]! : 0,

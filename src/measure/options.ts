@@ -12,6 +12,14 @@ export interface MonitorOptions {
   gpus?: 'all' | Array<number | string>;
   /** Sampler rate, Hz (1 to 20,000; default 1,000). */
   sampleHz?: number;
+  /**
+   * When the sampler reads each GPU's energy counter: 'every-sample' (default: at every tick) or
+   * 'around-steps' (the counter's update grid learnt, then read only from just before each
+   * expected update until it is seen: a few reads per 100 ms update instead of one per tick; on a
+   * driver whose counter read busy-waits milliseconds, as an H200's does, this is most of the
+   * sampler's CPU).
+   */
+  counterReads?: 'every-sample' | 'around-steps';
   /** Seconds of full-rate samples kept for timelines and estimates (5 to 86,400; default 120). */
   retentionS?: number;
   /** How long to wait for the counter to update past a boundary before extrapolating, ms (0 to 60,000; default 2,000). */
@@ -56,8 +64,9 @@ export interface MonitorOptions {
 /** The options with their defaults filled in. */
 export interface ResolvedMonitorOptions extends Omit<
   MonitorOptions,
-  'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable' | 'cpu' | 'cpuSampleHz'
+  'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable' | 'cpu' | 'cpuSampleHz' | 'counterReads'
 > {
+  counterReads: 'every-sample' | 'around-steps';
   cpu: boolean | 'auto';
   cpuSampleHz: number;
   gpus: 'all' | Array<number | string>;
@@ -71,6 +80,7 @@ export interface ResolvedMonitorOptions extends Omit<
 const MONITOR_OPTION_KEYS = [
   'gpus',
   'sampleHz',
+  'counterReads',
   'retentionS',
   'settleTimeoutMs',
   'drainIntervalMs',
@@ -120,6 +130,7 @@ export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
   const resolved: ResolvedMonitorOptions = {
     gpus: readGpus(reader),
     sampleHz: reader.number('sampleHz', { min: 1, max: 20000 }, 1000),
+    counterReads: reader.choice('counterReads', ['every-sample', 'around-steps'] as const, 'every-sample'),
     retentionS: reader.number('retentionS', { min: 5, max: 86400 }, 120),
     settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 2000),
     drainIntervalMs: reader.number('drainIntervalMs', { min: 1, max: 1000 }, 50),

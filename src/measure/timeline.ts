@@ -25,6 +25,7 @@ import { SampleStore } from './sample-store.js';
 import { counterStepEvidence, SensorDetector, type SensorInfo } from './sensor-detect.js';
 import { PowerEstimator } from './power-estimate.js';
 import type { TimelineSamples } from './types.js';
+import { COUNTER_NOT_READ } from '../native/binding.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;
 /** Sampling gaps of at least this long are flagged (sampling-gap), ns. */
@@ -62,6 +63,8 @@ export class PowerTimeline {
   readonly #coarse: CoarseStepEstimator;
   readonly #power: PowerEstimator;
   #lastCounterJ = NaN;
+  /** When the counter was last read (ns rel; NaN before the first read). */
+  #lastCounterReadT = NaN;
   #lastPowerW = NaN;
   #minReadingW = Infinity;
   #maxReadingW = -Infinity;
@@ -168,7 +171,7 @@ export class PowerTimeline {
         if (!Number.isFinite(p)) continue;
       }
       const c = energyMj[i]! / 1000;
-      if (this.hasCounter && !Number.isFinite(c)) this.readErrors++;
+      if (this.hasCounter && !Number.isFinite(c) && energyRet[i] !== COUNTER_NOT_READ) this.readErrors++;
       this.#push(t, p, c);
     }
     this.#evict();
@@ -191,19 +194,19 @@ export class PowerTimeline {
     if (p < this.#minReadingW) this.#minReadingW = p;
     if (p > this.#maxReadingW) this.#maxReadingW = p;
     if (!this.hasCounter || !Number.isFinite(c)) return;
-    const previousCounterJ = this.#lastCounterJ;
-    this.#lastCounterJ = c;
+    const [previousCounterJ, previousReadT] = [this.#lastCounterJ, this.#lastCounterReadT];
+    [this.#lastCounterJ, this.#lastCounterReadT] = [c, t];
     if (Number.isNaN(previousCounterJ) || c === previousCounterJ || n === 0) return;
-    this.#addAnchor(n, previousCounterJ, c);
+    this.#addAnchor(n, previousCounterJ, c, previousReadT);
   }
 
-  /** The counter changed between samples n - 1 and n: places the update and records its anchor. */
-  #addAnchor(n: number, previousRawJ: number, rawJ: number): void {
+  /** The counter changed between its last read (previousReadT) and sample n: places the update, records its anchor. */
+  #addAnchor(n: number, previousRawJ: number, rawJ: number, previousReadT: number): void {
     const samples = this.#samples;
-    const tPrev = samples.timeNs(n - 1);
+    const tPrev = Math.max(Number.isNaN(previousReadT) ? samples.timeNs(n - 1) : previousReadT, samples.timeNs(0));
     const t = samples.timeNs(n);
     const { atNs, halfWidthNs } = this.#grid.place(tPrev, t);
-    const integralJ = samples.integralJ(n - 1) + this.#boundaries.integralJ(tPrev, t, samples.powerW(n - 1), samples.powerW(n), atNs);
+    const integralJ = this.#boundaries.integralToJ(samples, atNs, n - 1);
     const update = { atNs, halfWidthNs, rawJ, previousRawJ, integralJ, powerW: samples.powerW(n) };
     const resetFromNs = this.#anchors.recordUpdate(update, { timeNs: samples.timeNs(0), integralJ: samples.integralJ(0) });
     if (resetFromNs !== null) this.resets.push([resetFromNs, t]);
@@ -289,9 +292,8 @@ export class PowerTimeline {
 
   /** Retained samples in [fromNs, toNs] (absolute monotonic ns). */
   samples(fromNs?: bigint, toNs?: bigint): TimelineSamples {
-    const from = fromNs === undefined ? -Infinity : Number(fromNs - this.originNs);
-    const to = toNs === undefined ? Infinity : Number(toNs - this.originNs);
-    const copy = this.#samples.between(from, to);
+    const relative = (t: bigint | undefined, none: number) => (t === undefined ? none : Number(t - this.originNs));
+    const copy = this.#samples.between(relative(fromNs, -Infinity), relative(toNs, Infinity));
     const tNs = BigInt64Array.from(copy.timeNs, (t) => this.originNs + BigInt(Math.round(t)));
     return { gpu: this.gpu, tNs, powerW: copy.powerW, counterJ: copy.counterJ };
   }

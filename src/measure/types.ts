@@ -153,10 +153,11 @@ export interface MonitorStats {
   /** The share of one CPU core the sampler thread has used since it started (0.5: half a core). */
   samplerCpuFraction: number;
   /**
-   * Per GPU, each kind of reading: power reads per second, energy counter reads per second and
-   * their mean duration, ns (about 3 ms on an H200, whose driver busy-waits).
+   * Per GPU, each kind of reading since the sampler started: power and energy counter reads (how
+   * many, and per second), and the counter read's mean duration, ns (about 3 ms on an H200, whose
+   * driver busy-waits).
    */
-  gpus: Array<{ gpu: number; powerReadsPerS: number; counterReadsPerS: number; meanCounterReadNs: number }>;
+  gpus: Array<{ gpu: number; powerReads: number; counterReads: number; powerReadsPerS: number; counterReadsPerS: number; meanCounterReadNs: number }>;
   /** RAPL zone reads made by the sampler thread, and their mean duration, ns (0 without CPU energy). */
   raplReads: number;
   meanRaplReadNs: number;

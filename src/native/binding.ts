@@ -9,6 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NvmlError, WattscopeError } from '../util/errors.js';
 
+/** A sample's energyRet when the sampler's schedule did not read the counter at that tick (not a failure). */
+export const COUNTER_NOT_READ = -1;
+
 /** An opaque native handle (a napi External). */
 export type NativeHandle = { readonly __brand: 'NativeHandle' };
 
@@ -135,6 +138,7 @@ export interface NativeBinding {
     hz: number,
     capacity: number,
     rapl?: NativeRaplRequest,
+    counterReads?: 'every-tick' | 'around-steps',
   ): { handle: NativeHandle; slots: NativeSamplerSlot[] };
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
   samplerDrainRapl(sampler: NativeHandle): NativeRaplBatch;

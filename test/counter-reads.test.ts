@@ -1,0 +1,68 @@
+/**
+ * counterReads: 'around-steps': the sampler learns the energy counter's update grid and reads the
+ * counter only around each expected update. Through the simulated GPU: on a fast driver (ideal
+ * profile) a scope's energy is still within the uncertainty it states, with far fewer counter
+ * reads than ticks; on the measured H200's driver (each read busy-waits ~3 ms) it reads the counter
+ * fewer times than at every sample, with the same figures. The schedule's own logic is tested on
+ * synthetic counters in native/test/counter_schedule_tests.cc.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { EnergyMonitor } from '../src/index.js';
+import { configureSim, sleep } from './helpers/sim.js';
+
+let monitor: EnergyMonitor | null = null;
+afterEach(async () => {
+  await monitor?.close();
+  monitor = null;
+});
+
+describe("counterReads: 'around-steps'", () => {
+  it('a fast driver: every scope within its stated uncertainty of the truth, and far fewer counter reads than samples', async () => {
+    const sim = configureSim({ control: true });
+    monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 1000, counterReads: 'around-steps' });
+    await sleep(800); // the grid is learnt from the first steps
+    const learnt = monitor.stats().gpus[0]!;
+    const levels = [150, 420, 260, 600, 90, 330];
+    for (const [i, watts] of levels.entries()) {
+      sim.setPower(watts);
+      const { measurement } = await monitor.measure(`scope ${i}`, () => sleep(60 + i * 70));
+      const truthJ = sim.energyJ(0, measurement.startNs, measurement.endNs);
+      expect(measurement.status).toBe('measured');
+      if (measurement.status !== 'measured') continue;
+      expect(Math.abs(measurement.energyJ - truthJ), `scope ${i}: ${measurement.energyJ} J, truth ${truthJ} J`).toBeLessThanOrEqual(measurement.uncertaintyJ);
+      expect(measurement.flags).not.toContain('sampling-gap');
+    }
+    // Once the grid is learnt: a few counter reads per 100 ms update, against a power read per 1 ms tick.
+    const [gpu] = monitor.stats().gpus;
+    expect(gpu!.counterReads - learnt.counterReads).toBeLessThan((gpu!.powerReads - learnt.powerReads) / 8);
+  }, 30_000);
+
+  it("the measured H200's driver: fewer counter reads than at every sample, the same energy within the stated uncertainty", async () => {
+    const readsAndEnergy = async (counterReads: 'every-sample' | 'around-steps') => {
+      configureSim({ sensor: 'h200', trace: '0:300' });
+      monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 1000, counterReads });
+      await sleep(800);
+      // A steady 300 W (below the boost level: the GPU draws exactly that once settled).
+      const { measurement } = await monitor.measure('steady', () => sleep(2000));
+      const stats = monitor.stats();
+      await monitor.close();
+      monitor = null;
+      if (measurement.status !== 'measured') throw new Error(`not measured: ${measurement.status}`);
+      const truthJ = (300 * Number(measurement.endNs - measurement.startNs)) / 1e9;
+      expect(Math.abs(measurement.energyJ - truthJ), `${counterReads}: ${measurement.energyJ} J, truth ${truthJ} J`).toBeLessThanOrEqual(
+        measurement.uncertaintyJ,
+      );
+      return stats.gpus[0]!.counterReadsPerS;
+    };
+    const everySample = await readsAndEnergy('every-sample');
+    const aroundSteps = await readsAndEnergy('around-steps');
+    expect(aroundSteps).toBeLessThan(0.7 * everySample);
+  }, 30_000);
+
+  it('is validated with the other options', async () => {
+    await expect(EnergyMonitor.open({ simulate: true, counterReads: 'sometimes' as 'every-sample' })).rejects.toMatchObject({
+      code: 'WATTSCOPE_INVALID_OPTIONS',
+      field: 'counterReads',
+    });
+  });
+});

@@ -13,6 +13,7 @@ describe('parseMonitorOptions', () => {
       ifUnavailable: 'throw',
       cpu: 'auto',
       cpuSampleHz: 1000,
+      counterReads: 'every-sample',
     });
     const onMeasurement = () => undefined;
     expect(

@@ -29,7 +29,7 @@ describe('assessComparability', () => {
   it('each departure is one reason, named', () => {
     const simulated = leaderboardLike();
     simulated.device.simulated = true;
-    expect(assessComparability(simulated, 'A').reasons).toEqual(['measured on the simulated H100, not a real GPU']);
+    expect(assessComparability(simulated, 'A').reasons).toEqual(['measured on the simulated GPU, not a real one']);
 
     const a100 = leaderboardLike();
     a100.device.gpus[0]!.name = 'NVIDIA A100-SXM4-80GB';

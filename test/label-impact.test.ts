@@ -26,10 +26,10 @@ function pngSize(buf: Buffer): { width: number; height: number } {
 
 describe('the label', () => {
   it('a result not comparable with the leaderboard says so on its face, with the reasons; a comparable one has no band', () => {
-    const reasons = ['measured on the simulated H100, not a real GPU', "120 queries per run, not the methodology's 1,000"];
+    const reasons = ['measured on the simulated GPU, not a real one', "120 queries per run, not the methodology's 1,000"];
     const marked = labelSvg({ ...data, notComparable: reasons });
     expect(marked).toContain('NOT LEADERBOARD-COMPARABLE');
-    expect(marked).toContain('measured on the simulated H100, not a real GPU (+1 more)');
+    expect(marked).toContain('measured on the simulated GPU, not a real one (+1 more)');
     expect(marked).toContain(`Not comparable with the AI Energy Score leaderboard: ${reasons.join('; ').replace("'", '&apos;')}`);
     expect(labelSvg(data)).not.toContain('NOT LEADERBOARD-COMPARABLE');
   });
@@ -42,7 +42,7 @@ describe('the label', () => {
     expect(r.status, r.stderr).toBe(0);
     const svg = readFileSync(svgOut, 'utf8');
     expect(svg).toContain('NOT LEADERBOARD-COMPARABLE');
-    expect(svg).toMatch(/simulated H100/);
+    expect(svg).toMatch(/simulated GPU/);
   }, 60_000);
 
   it('SVG: design size, the fields, escaped text, five stars (filled and empty)', async () => {

@@ -68,7 +68,7 @@ describe("EnergyMonitor.open({ ifUnavailable: 'noop' }) without a GPU", () => {
     await monitor.close();
   });
 
-  it('a machine with a GPU still gets a measuring monitor (the simulated H100 here)', async () => {
+  it('a machine with a GPU still gets a measuring monitor (the simulated GPU here)', async () => {
     delete process.env.WATTSCOPE_NVML_LIBRARY;
     const monitor = await EnergyMonitor.open({ ifUnavailable: 'noop', simulate: true });
     try {

@@ -78,6 +78,22 @@ describe.skipIf(!haveCompiler)('a C client using only the documented NVML ABI (s
     expect(values.get('gpu0.temperatureC')).toBe('87');
   });
 
+  it('unconfigured, the library is the measured H200 (profile h200); an unknown profile fails nvmlInit', () => {
+    configureSim();
+    delete process.env.WATTSCOPE_SIM_SENSOR;
+    const { status, values, stdout } = runClient(simulatedNvmlPath(), 250);
+    expect(status, stdout).toBe(0);
+    expect(values.get('gpu0.name')).toBe('NVIDIA H200');
+    // Idle with a CUDA context: 122.5 W (the h100 profile's idle is 70 W).
+    const deltaMj = Number(values.get('gpu0.energyDeltaMj'));
+    expect(deltaMj).toBeGreaterThanOrEqual(122.5 * 150);
+    expect(deltaMj).toBeLessThanOrEqual(122.5 * 350);
+    process.env.WATTSCOPE_SIM_SENSOR = 'a100';
+    const unknown = runClient(simulatedNvmlPath(), 10);
+    expect(unknown.status).toBe(4);
+    expect(unknown.values.get('error')).toMatch(/^nvmlInitWithFlags:999:/);
+  });
+
   it("the old driver's library lacks nvmlInitWithFlags, and the client says so", () => {
     configureSim();
     const { status, values } = runClient(simulatedNvmlPath('legacy'));

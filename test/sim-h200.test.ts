@@ -15,9 +15,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NvmlSession } from '../src/nvml/session.js';
 import { EnergyMonitor } from '../src/index.js';
 import { configureSim, sleep } from './helpers/sim.js';
+import { counterSteps } from './helpers/counter-steps.js';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'h200');
-const COUNTER_PERIOD_NS = 100_000_000n;
 /** gemm's steady power on the H200 (the recording's 3 s step), W: the replayed workload's level. */
 const GEMM_W = 692;
 /** Prefill (gemm) and decode (copy) as the trace's phases run alone drew them (README: 3619.7 J over 5.210 s, 3623.0 J over 9.071 s), W. */
@@ -39,29 +39,6 @@ interface Segment {
 /** A WATTSCOPE_SIM_TRACE of busy segments (seconds after the epoch) over idle. */
 function traceOf(segments: Segment[]): string {
   return segments.flatMap((s) => [`${s.startS.toFixed(6)}:${s.watts}`, `${s.endS.toFixed(6)}:${IDLE_W}`]).join(',');
-}
-
-/**
- * Reads the counter every few ms until `untilS` after the epoch; returns its value (J) at each
- * 100 ms step it saw. A read is used only when it starts at least 5 ms from a step (so that which
- * step it reports is certain), and every read inside one step must agree.
- */
-async function counterSteps(epochNs: bigint, untilS: number): Promise<Map<number, number>> {
-  const steps = new Map<number, number>();
-  while (true) {
-    const beforeNs = process.hrtime.bigint();
-    const sinceNs = beforeNs - epochNs;
-    if (Number(sinceNs) / 1e9 > untilS) return steps;
-    const energyJ = session!.status(0).totalEnergyJ!;
-    const intoStepNs = sinceNs % COUNTER_PERIOD_NS;
-    if (intoStepNs > 5_000_000n && intoStepNs < COUNTER_PERIOD_NS - 5_000_000n) {
-      const step = Number(sinceNs / COUNTER_PERIOD_NS);
-      const seen = steps.get(step);
-      if (seen !== undefined) expect(energyJ, `step ${step}`).toBe(seen);
-      steps.set(step, energyJ);
-    }
-    await sleep(4);
-  }
 }
 
 /** Energy above idle between two counter steps, J. */
@@ -110,7 +87,7 @@ describe('profile h200: the recorded sensor session replayed', () => {
     }
     const epochNs = configureSim({ sensor: 'h200', trace: traceOf(segments) }).epochNs;
     session = NvmlSession.open({ simulate: true });
-    const steps = await counterSteps(epochNs, squareFromStep / 10 + 1.25);
+    const steps = await counterSteps(session, epochNs, squareFromStep / 10 + 1.25);
     for (const label of Object.keys(measuredJ)) {
       const mine = pulseSteps.filter((p) => p.label === label).map((p) => excessJ(steps, p.step, p.step + 3));
       const meanJ = mine.reduce((a, b) => a + b, 0) / mine.length;
@@ -165,7 +142,7 @@ describe('profile h200: the recorded benchmark trace replayed', () => {
     }
     const epochNs = configureSim({ sensor: 'h200', trace: traceOf(segments) }).epochNs;
     session = NvmlSession.open({ simulate: true });
-    const steps = await counterSteps(epochNs, next / 10);
+    const steps = await counterSteps(session, epochNs, next / 10);
     const interleavedJ = excessJ(steps, runFromStep, runEndStep);
     const aloneJ = alone.reduce((sum, a) => sum + excessJ(steps, a.fromStep, a.toStep), 0);
     // Idle included on both sides over the same busy time (the recorded phases' own spans).

@@ -82,8 +82,15 @@ int SimState::Init() {
   if (config_.samplePeriodNs < 1000000) config_.samplePeriodNs = 1000000;
   config_.energyStartMj = EnvDouble("WATTSCOPE_SIM_ENERGY_START_MJ", 123456789.0);
   config_.controlPath = Env("WATTSCOPE_SIM_CONTROL");
-  config_.idealSensor = Env("WATTSCOPE_SIM_SENSOR") == "ideal";
-  config_.h200 = Env("WATTSCOPE_SIM_SENSOR") == "h200";
+  // The profile: h200 (the measured GPU) unless h100 (the published model) or ideal is chosen.
+  const std::string sensor = Env("WATTSCOPE_SIM_SENSOR");
+  if (!sensor.empty() && sensor != "h200" && sensor != "h100" && sensor != "ideal") {
+    std::fprintf(stderr, "wattscope simulated GPU: WATTSCOPE_SIM_SENSOR must be h200, h100 or ideal, got \"%s\"\n",
+                 sensor.c_str());
+    return NVML_ERROR_UNKNOWN;
+  }
+  config_.idealSensor = sensor == "ideal";
+  config_.h200 = sensor.empty() || sensor == "h200";
   if (config_.h200) ReadProfileH200();
   recording_ = Recording();
   config_.replayPrefix = Env("WATTSCOPE_SIM_REPLAY");

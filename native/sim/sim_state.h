@@ -3,7 +3,8 @@
 //
 // Environment (read at the first nvmlInit):
 //   WATTSCOPE_SIM_DEVICES          number of GPUs (default 1)
-//   WATTSCOPE_SIM_NAME             device name (default "NVIDIA H100 80GB HBM3")
+//   WATTSCOPE_SIM_NAME             device name (default "NVIDIA H200" on profile h200, else
+//                                  "NVIDIA H100 80GB HBM3")
 //   WATTSCOPE_SIM_NAME_<i>         GPU i's name (a machine of mixed models)
 //   WATTSCOPE_SIM_IDLE_W           power before any trace point, W (default 70)
 //   WATTSCOPE_SIM_TRACE            "t_s:W,t_s:W,..." piecewise-constant power, all GPUs
@@ -17,7 +18,8 @@
 //                                  earlier than the simulator's last read); each change as
 //                                  applied is logged to <file>.applied.<pid> (the truth)
 //   WATTSCOPE_SIM_MIG              "MIG-uuid@parentIndex;..." MIG instances
-//   WATTSCOPE_SIM_SENSOR           power sensor profile: h100 (default) or ideal
+//   WATTSCOPE_SIM_SENSOR           the GPU's profile: h200 (default), h100 or ideal (anything else:
+//                                  nvmlInit fails, saying so on stderr)
 //     h100: the power fields (186, 185's instant part) and the sample buffer are refreshed
 //           every WATTSCOPE_SIM_POWER_REFRESH_MS (100) on a grid whose phase
 //           (WATTSCOPE_SIM_POWER_PHASE_MS, default derived from WATTSCOPE_SIM_SEED) is independent
@@ -26,7 +28,7 @@
 //           WATTSCOPE_SIM_NOISE_W (0) W standard deviation. nvmlDeviceGetPowerUsage and field 185
 //           are the true 1 s average.
 //     ideal: every power reading is the exact instantaneous power.
-//     h200: the measured H200 (../shared/data/h200): the h100 fields on top of the power the
+//     h200 (default): the measured H200 (../shared/data/h200): the h100 fields on top of the power the
 //           GPU draws (sim_response.h: lag, response, boost), idle 122.5 W with a CUDA context
 //           (WATTSCOPE_SIM_CONTEXT=none: 79 W), the sample buffer one sample every 10-30 ms
 //           (mean 20) holding the mean power since the sample before, nvmlDeviceGetPowerUsage and

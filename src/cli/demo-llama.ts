@@ -1,7 +1,7 @@
 /**
  * `wattscope demo --engine llama`: the demo's benchmark run by a real engine, node-llama-cpp, on
  * the CPU, with a tiny random-weight GGUF model written for the occasion (nothing downloaded). The
- * simulated H100 is not driven by anything: it draws its idle power, and the phases' energies are
+ * simulated GPU is not driven by anything: it draws its idle power, and the phases' energies are
  * that power over the engine's real phase durations.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

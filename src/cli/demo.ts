@@ -1,4 +1,4 @@
-/** `wattscope demo --out DIR`: the full 10 x 1,000 benchmark of the synthetic workload on the simulated H100. */
+/** `wattscope demo --out DIR`: the full 10 x 1,000 benchmark of the synthetic workload on the simulated GPU (profile h200: the H200 as measured). */
 import { EnergyMonitor } from '../measure/monitor.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { OpenAIStreamClient } from '../server/client.js';
@@ -14,24 +14,27 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { printBenchmark } from './benchmark-output.js';
 import { llamaDemo } from './demo-llama.js';
 import { DemoTruth } from './demo-truth.js';
+import { responseParamsFromEnv } from '../sim/drawn-power.js';
 import { choice, exitUnscored, onStopSignals, parse, positiveInt, positiveNumber, REPORT_FORMATS, STOPPED_STATUS, str } from './common.js';
 
 /** The demo's sampling rate, Hz. */
 export const DEMO_SAMPLE_HZ = 5000;
 
-export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h100|ideal] [--counter true|windowed] [--server | --engine llama] [--format F] [--json]
+export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h200|h100|ideal] [--counter true|windowed] [--server | --engine llama] [--format F] [--json]
   Runs the AI Energy Score benchmark (default 10 runs x 1,000 queries) of a built-in synthetic
-  workload whose phases draw known power from the simulated H100, and writes every output into DIR,
+  workload whose phases ask known power of the simulated GPU, and writes every output into DIR,
   with the simulator's true energy beside each estimate.
-  --sensor: the simulated power sensor, h100 (default: refreshed every 100 ms, 25 ms windows) or ideal.
+  --sensor: the simulated GPU's profile: h200 (default: the H200 as measured, its power 9 ms late
+  with a 3 ms response and a boost, its counter read 3 ms; the truth is the energy it drew during
+  each phase), h100 (the H100 as published: refreshed every 100 ms, 25 ms windows) or ideal.
   --counter: what the simulated energy counter integrates, true (default) or windowed (the sampled windows only).
   --server: the same against an embedded fake OpenAI-compatible streaming server (prefill, decode).
   --engine llama: the same run by node-llama-cpp on the CPU with a tiny random-weight GGUF model it
-  writes (default 3 runs x 50 queries; the simulated H100 draws its idle power over the real phases).
+  writes (default 3 runs x 50 queries; the simulated GPU draws its idle power over the real phases).
   --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
   ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
 
-const SENSORS = ['h100', 'ideal'];
+const SENSORS = ['h200', 'h100', 'ideal'];
 const COUNTERS = ['true', 'windowed'];
 const ENGINES = ['synthetic', 'llama'];
 
@@ -82,13 +85,15 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const runs = positiveInt(str(values, 'runs'), 'runs', engine === 'llama' ? 3 : 10);
   const queries = positiveInt(str(values, 'queries'), 'queries', engine === 'llama' ? 50 : 1000);
   const idleS = positiveNumber(str(values, 'idle'), 'idle', 1);
-  // The simulated H100 reads its configuration and control file's name when NVML initialises.
-  const sensor = choice(str(values, 'sensor'), SENSORS, 'sensor') ?? process.env.WATTSCOPE_SIM_SENSOR ?? 'h100';
+  // The simulated GPU reads its configuration and control file's name when NVML initialises.
+  const sensor = choice(str(values, 'sensor') ?? process.env.WATTSCOPE_SIM_SENSOR, SENSORS, 'sensor') ?? 'h200';
   const counter = choice(str(values, 'counter'), COUNTERS, 'counter') ?? process.env.WATTSCOPE_SIM_COUNTER ?? 'true';
   process.env.WATTSCOPE_SIM_SENSOR = sensor;
   process.env.WATTSCOPE_SIM_COUNTER = counter;
   const control = SimPowerControl.create();
-  const truth = new DemoTruth(Number(process.env.WATTSCOPE_SIM_IDLE_W ?? 70));
+  // The work's power between queries: the simulated GPU's idle (h200: with a CUDA context).
+  const idleW = sensor === 'h200' ? responseParamsFromEnv().idleW : Number(process.env.WATTSCOPE_SIM_IDLE_W ?? 70);
+  const truth = new DemoTruth(idleW);
   // 5 kHz: the synthetic phases last 1-2.4 ms, several samples each.
   const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: DEMO_SAMPLE_HZ, onMeasurement: truth.onMeasurement });
   // --server: the same benchmark against an embedded fake OpenAI-compatible server on loopback.
@@ -101,7 +106,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
   const llama = engine === 'llama' ? await llamaDemo() : null;
   try {
-    const handler = server ? fakeServerHandler(server.url) : (llama?.handler ?? syntheticHandler(control));
+    const handler = server ? fakeServerHandler(server.url) : (llama?.handler ?? syntheticHandler(control, idleW));
     const progress = progressHooks(values.json !== true);
     const report = await runBenchmark({
       dataset: syntheticDataset(queries),

@@ -30,7 +30,7 @@ export interface MonitorOptions {
   cudaVisibleDevices?: string;
   /** CUDA_DEVICE_ORDER to honour: 'PCI_BUS_ID', or CUDA's default 'FASTEST_FIRST' (default: the environment's). */
   cudaDeviceOrder?: string;
-  /** Use the simulated H100 shipped with wattscope (`'legacy'`: an old driver's NVML). */
+  /** Use the simulated GPU shipped with wattscope (profile h200, the measured H200, unless WATTSCOPE_SIM_SENSOR chooses h100 or ideal; `'legacy'`: an old driver's NVML). */
   simulate?: boolean | 'h100' | 'legacy';
   /** Path of the NVML library (also WATTSCOPE_NVML_LIBRARY). */
   library?: string;

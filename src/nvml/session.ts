@@ -9,7 +9,7 @@ import { OptionReader } from '../util/option-reader.js';
 export interface NvmlOptions {
   /** Path of an NVML library to load instead of the default (also `WATTSCOPE_NVML_LIBRARY`). */
   library?: string;
-  /** Use the simulated H100 shipped with wattscope. Never chosen silently. */
+  /** Use the simulated GPU shipped with wattscope (profile h200 unless WATTSCOPE_SIM_SENSOR says otherwise). Never chosen silently. */
   simulate?: boolean | 'h100' | 'legacy';
 }
 

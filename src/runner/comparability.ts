@@ -26,7 +26,7 @@ export function assessComparability(report: WattscopeReport, modelClass: ModelCl
   const reasons: string[] = [];
   const gpus = report.device.gpus;
   const names = [...new Set(gpus.map((g) => g.name ?? 'an unnamed GPU'))];
-  if (report.device.simulated) reasons.push('measured on the simulated H100, not a real GPU');
+  if (report.device.simulated) reasons.push('measured on the simulated GPU, not a real one');
   else if (names.some((n) => !/H100/i.test(n))) reasons.push(`measured on ${names.join(' + ')}, not an NVIDIA H100`);
   if (gpus.length > 1) {
     if (modelClass === 'A' || modelClass === 'B')

@@ -18,6 +18,17 @@ export class PowerHistory {
     this.#watts.push(watts);
   }
 
+  /** The power set at `tNs`, W (the initial power before the first change). */
+  powerW(tNs: bigint): number {
+    const index = this.#lastAtOrBefore(tNs);
+    return index >= 0 ? this.#watts[index]! : this.#initialW;
+  }
+
+  /** The first change's instant, or null before any. */
+  firstChangeNs(): bigint | null {
+    return this.#tNs[0] ?? null;
+  }
+
   /** The exact energy between two monotonic instants, J. */
   energyJ(fromNs: bigint, toNs: bigint): number {
     if (toNs <= fromNs) return 0;

@@ -14,6 +14,7 @@ describe('parseMonitorOptions', () => {
       cpu: 'auto',
       cpuSampleHz: 1000,
       counterReads: 'every-sample',
+      powerResponseMs: 20,
     });
     const onMeasurement = () => undefined;
     expect(
@@ -33,6 +34,7 @@ describe('parseMonitorOptions', () => {
     [{ sampleHz: '1000' }, 'sampleHz', /expected a number, got "1000"/],
     [{ retentionS: Number.NaN }, 'retentionS', /expected a number/],
     [{ settleTimeoutMs: 70000 }, 'settleTimeoutMs', /from 0 to 60000/],
+    [{ powerResponseMs: -5 }, 'powerResponseMs', /from 0 to 1000, got -5/],
     [{ gpus: [] }, 'gpus', /non-empty array/],
     [{ gpus: [-1] }, 'gpus', /integers from 0/],
     [{ simulate: 'a100' }, 'simulate', /expected one of true, false, "h100", "legacy", got "a100"/],

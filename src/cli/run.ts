@@ -114,6 +114,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     simulate: config.simulate,
     gpus: config.gpus,
     sampleHz: config.sampleHz,
+    powerResponseMs: config.powerResponseMs,
     cpu: config.cpu,
     ...(config.cpuEstimate ? { cpuEstimate: config.cpuEstimate } : {}),
   });

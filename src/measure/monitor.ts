@@ -141,7 +141,15 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    */
   startRun(label = 'run', options: { keepSpans?: boolean } = {}): { finish: () => Promise<RunSummary> } {
     this.#checkOpen();
-    const run: RunState = { label, start: this.#boundary(), phases: [], queries: 0, failedQueries: 0, keepSpans: options.keepSpans === true };
+    const run: RunState = {
+      label,
+      start: this.#boundary(),
+      phases: [],
+      queries: 0,
+      failedQueries: 0,
+      keepSpans: options.keepSpans === true,
+      powerResponseS: this.options.powerResponseMs / 1000,
+    };
     this.#book.runs.add(run);
     let finished: Promise<RunSummary> | null = null;
     return { finish: () => (finished ??= this.#finishRun(run)) };

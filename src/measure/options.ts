@@ -20,6 +20,15 @@ export interface MonitorOptions {
    * sampler's CPU).
    */
   counterReads?: 'every-sample' | 'around-steps';
+  /**
+   * How late the GPU's drawn power may follow its work, ms (the mean delay of its power response;
+   * 0 to 1,000; default 20). A measured H200 draws a phase's power 9 ms and more after the phase
+   * began and goes on drawing it ~40 ms after it ended (12-20 ms mean delay). On a coarse sensor,
+   * where each phase's power is learnt from the counter's steps, a phase's interval then includes
+   * the energy this delay may move across its boundaries; 0 states that the power follows the work
+   * at once (a model, such as the simulated GPU's `h100` and `ideal` profiles, not a real GPU).
+   */
+  powerResponseMs?: number;
   /** Seconds of full-rate samples kept for timelines and estimates (5 to 86,400; default 120). */
   retentionS?: number;
   /** How long to wait for the counter to update past a boundary before extrapolating, ms (0 to 60,000; default 2,000). */
@@ -64,8 +73,9 @@ export interface MonitorOptions {
 /** The options with their defaults filled in. */
 export interface ResolvedMonitorOptions extends Omit<
   MonitorOptions,
-  'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable' | 'cpu' | 'cpuSampleHz' | 'counterReads'
+  'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable' | 'cpu' | 'cpuSampleHz' | 'counterReads' | 'powerResponseMs'
 > {
+  powerResponseMs: number;
   counterReads: 'every-sample' | 'around-steps';
   cpu: boolean | 'auto';
   cpuSampleHz: number;
@@ -81,6 +91,7 @@ const MONITOR_OPTION_KEYS = [
   'gpus',
   'sampleHz',
   'counterReads',
+  'powerResponseMs',
   'retentionS',
   'settleTimeoutMs',
   'drainIntervalMs',
@@ -131,6 +142,7 @@ export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
     gpus: readGpus(reader),
     sampleHz: reader.number('sampleHz', { min: 1, max: 20000 }, 1000),
     counterReads: reader.choice('counterReads', ['every-sample', 'around-steps'] as const, 'every-sample'),
+    powerResponseMs: reader.number('powerResponseMs', { min: 0, max: 1000 }, 20),
     retentionS: reader.number('retentionS', { min: 5, max: 86400 }, 120),
     settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 2000),
     drainIntervalMs: reader.number('drainIntervalMs', { min: 1, max: 1000 }, 50),

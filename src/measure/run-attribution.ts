@@ -60,6 +60,8 @@ export interface PhaseInRun {
   durationS: number;
   /** Seconds x token covariate summed over the phase's scopes (per GPU timeline's covariate). */
   covariateSeconds: (tl: PowerTimeline) => number;
+  /** Each scope's duration or the power's response time, whichever is shorter, summed, s. */
+  responseOverlapS: number;
   shareOfRun: number;
   runStartT: number;
   runEndT: number;
@@ -72,8 +74,10 @@ export interface PhaseInRun {
  * windows, each step would be off by about the regression's residual), plus the model's own
  * limit: it takes the power to change exactly at scope boundaries, which real work (and the
  * simulator, which applies a change at its next read) does only to within microseconds; that is
- * held to 0.5% of the phase's energy. Null where a GPU's regression does not know the phase (the
- * caller keeps its bound-based uncertainty then).
+ * held to 0.5% of the phase's energy where the power follows the work at once. A real GPU's
+ * power follows it late (responseShiftJ), and the energy drawn while a phase ran then differs from
+ * its learnt power times its time by up to that shift. Null where a GPU's regression does not know
+ * the phase (the caller keeps its bound-based uncertainty then).
  */
 export function regressionUncertaintyJ(timelines: readonly PowerTimeline[], phase: string, where: PhaseInRun): number | null {
   let total = MODEL_LIMIT * Math.abs(where.energyJ);
@@ -85,8 +89,30 @@ export function regressionUncertaintyJ(timelines: readonly PowerTimeline[], phas
     const slope = fit.powers.get(perTokensLabel(phase));
     const slopeJ = slope && Number.isFinite(slope.standardErrorW) ? 2 * slope.standardErrorW * Math.abs(where.covariateSeconds(tl)) : 0;
     total += 2 * learnt.standardErrorW * where.durationS + slopeJ + where.shareOfRun * counterStepsUncertaintyJ(tl, where.runStartT, where.runEndT);
+    total += responseShiftJ(learnt.powerW, tl.powerRange(), where.responseOverlapS);
   }
   return total;
+}
+
+/**
+ * The most energy a late power response can move into or out of a phase's scopes, J. Inside a
+ * scope of length d the drawn power is a weighted mean of the work's power over the response time
+ * before each instant: it stays in the GPU's power range, and differs from the scope's own learnt
+ * power only for min(d, the mean delay) in all. So the shift is at most the wider gap from the
+ * learnt power to the range's edges times responseOverlapS. Systematic (every query runs its phases
+ * in the same order), so it is added, not combined in quadrature.
+ */
+export function responseShiftJ(learntW: number, range: { minW: number; maxW: number }, responseOverlapS: number): number {
+  if (!(responseOverlapS > 0)) return 0;
+  const widestGapW = Math.max(learntW - range.minW, range.maxW - learntW, 0);
+  return widestGapW * responseOverlapS;
+}
+
+/** Each scope's duration or the response time, whichever is shorter, summed over the scopes, s. */
+export function responseOverlapS(scopes: readonly ScopeRecord[], responseS: number): number {
+  let sum = 0;
+  for (const s of scopes) if (s.end) sum += Math.min(Number(s.end.tNs - s.start.tNs) / 1e9, responseS);
+  return sum;
 }
 
 /** ~95% half-width of the counter's own error over [a, b] if each step were off by the residual, J. */

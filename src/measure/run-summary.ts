@@ -6,7 +6,7 @@
 import { attribute, emptyPhaseTotal, type Boundary, type ScopeRecord } from './ledger.js';
 import type { MonitorGpu } from './monitor.js';
 import type { MonotonicityCheck } from './monotonicity.js';
-import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, usesRegression } from './run-attribution.js';
+import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, responseOverlapS, usesRegression } from './run-attribution.js';
 import type { CpuSampling } from '../cpu/cpu-sampling.js';
 import type { ClocksEventReason } from './clocks-events.js';
 import { runCpuEnergy } from './run-cpu.js';
@@ -21,6 +21,8 @@ export interface RunState {
   queries: number;
   failedQueries: number;
   keepSpans: boolean;
+  /** How late the GPU's drawn power may follow its work, s (the monitor's `powerResponseMs`). */
+  powerResponseS: number;
 }
 
 /** The summary of `run`, ended at the settled boundary `end`. */
@@ -47,6 +49,7 @@ export function summarizeRun(
         energyJ: total.energyJ,
         durationS: total.durationS,
         covariateSeconds: (tl: PowerTimeline) => covariateSeconds(tl, scopes),
+        responseOverlapS: responseOverlapS(scopes, run.powerResponseS),
         shareOfRun: runEnergyJ > 0 ? Math.max(0, total.energyJ / runEnergyJ) : 1,
         runStartT: run.start.t,
         runEndT: end.t,

@@ -72,6 +72,8 @@ export const RunConfigSchema = z
     model: z.string().optional(),
     gpus: z.union([z.literal('all'), z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1)]).default('all'),
     sampleHz: z.number().min(1).max(20000).default(1000),
+    /** How late the GPU's drawn power may follow its work, ms (the monitor's option of that name). */
+    powerResponseMs: z.number().min(0).max(1000).default(20),
     simulate: z.boolean().default(false),
     /** CPU packages' and DRAM energy from RAPL: 'auto' where readable (else null with the reason), true (required), false. */
     cpu: z.union([z.boolean(), z.literal('auto')]).default('auto'),

@@ -14,6 +14,8 @@ const PHASES = ['preprocess', 'prefill', 'decode'] as const;
 export async function phaseAccuracy(counter: 'true' | 'windowed', runs: number, queries: number, calibrate = true) {
   const sim = configureSim({ control: true, sensor: 'h100', counter, seed: 5 });
   const measured: Measurement[] = [];
+  // The default powerResponseMs: the simulated h100 applies a power change at its next read, which a
+  // busy machine delays by milliseconds, so even this model's power does not follow the work at once.
   const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 5000, onMeasurement: (m) => m.phase && measured.push(m) });
   const report = await runBenchmark({
     dataset: syntheticDataset(queries),
@@ -32,7 +34,7 @@ export async function phaseAccuracy(counter: 'true' | 'windowed', runs: number, 
       PHASES.map((p) => {
         const truthJ = inRun.filter((m) => m.phase === p).reduce((s, m) => s + sim.energyJ(0, m.startNs, m.endNs), 0);
         const phase = run.phases[p]!;
-        return [p, { truthJ, estimateJ: phase.energyJ, uncertaintyJ: phase.uncertaintyJ, method: run.method }];
+        return [p, { truthJ, estimateJ: phase.energyJ, uncertaintyJ: phase.uncertaintyJ, method: run.method, unattributedJ: run.unattributedEnergyJ }];
       }),
     );
   });
@@ -64,8 +66,10 @@ describe('per-phase totals on the H100 sensor', () => {
     rows.forEach((r, i) => {
       const truthJ = PHASES.reduce((s, p) => s + r[p]!.truthJ, 0);
       const phasesJ = PHASES.reduce((s, p) => s + r[p]!.estimateJ, 0);
-      // The counter still gives the total: phases together within 1% (unattributed gaps aside).
-      expect(Math.abs(phasesJ - truthJ) / truthJ, `run ${i}`).toBeLessThan(0.01);
+      // The counter still gives the total: phases together within 1%, give or take the energy of the
+      // gaps between them (which the steps cannot tell from the phases without calibration; on a
+      // busy machine the gaps grow, and this bound with them).
+      expect(Math.abs(phasesJ - truthJ), `run ${i}`).toBeLessThanOrEqual(0.01 * truthJ + r.decode!.unattributedJ);
     });
   }, 180_000);
 });

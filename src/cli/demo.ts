@@ -95,10 +95,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const idleW = sensor === 'h200' ? responseParamsFromEnv().idleW : Number(process.env.WATTSCOPE_SIM_IDLE_W ?? 70);
   const truth = new DemoTruth(idleW);
   // 5 kHz: the synthetic phases last 1-2.4 ms, several samples each.
-  // The simulated GPU's power follows the work late on h200 (as a real GPU's: the default allowance)
-  // and at once on h100 and ideal, which the demo may state.
-  const powerResponseMs = sensor === 'h200' ? 20 : 0;
-  const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: DEMO_SAMPLE_HZ, powerResponseMs, onMeasurement: truth.onMeasurement });
+  const monitor = await EnergyMonitor.open({ simulate: true, sampleHz: DEMO_SAMPLE_HZ, onMeasurement: truth.onMeasurement });
   // --server: the same benchmark against an embedded fake OpenAI-compatible server on loopback.
   const server = values.server ? await startFakeServer({ power: control, prefillMs: 2, prefillMsPerWord: 0.005, itlMs: 1 }) : null;
   const stop = new AbortController();

@@ -26,7 +26,7 @@ export interface MonitorOptions {
    * began and goes on drawing it ~40 ms after it ended (12-20 ms mean delay). On a coarse sensor,
    * where each phase's power is learnt from the counter's steps, a phase's interval then includes
    * the energy this delay may move across its boundaries; 0 states that the power follows the work
-   * at once (a model, such as the simulated GPU's `h100` and `ideal` profiles, not a real GPU).
+   * at once, which no real GPU does (even the simulated one applies a change at its next read).
    */
   powerResponseMs?: number;
   /** Seconds of full-rate samples kept for timelines and estimates (5 to 86,400; default 120). */

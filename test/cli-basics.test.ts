@@ -36,7 +36,7 @@ describe('the CLI basics', () => {
       const r = runCli(['exporter', '--simulate', '--port', String(port)]);
       expect(r.status).toBe(1);
       expect(oneSentence(r.stderr)).toBe(
-        `wattscope: cannot listen on 127.0.0.1:${port}: it is in use (by another exporter? dcgm-exporter also listens on 9400); choose another with --port or --host`,
+        `wattscope: cannot listen on 127.0.0.1:${port}: it is in use (by another exporter?); choose another with --port or --host`,
       );
     } finally {
       holder.close();

@@ -1,5 +1,5 @@
 /** `wattscope measure -- <command>`: energy of a whole command, exit status passed through. */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,21 @@ describe('wattscope measure', () => {
     const r = runCli(['measure', '--simulate', '--', 'sh', '-c', 'exit 7']);
     expect(r.status).toBe(7);
     expect(r.stderr).toMatch(/GPU 0: .* J/);
+  });
+
+  it('--output FILE writes the JSON there and leaves stdout to the command; --gpus measures the GPUs named', () => {
+    configureSim({ devices: 3 });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'wattscope-measure-out-')), 'energy.json');
+    const r = runCli(['measure', '--simulate', '--gpus', '0,2', '--output', file, '--json', '--', 'sh', '-c', 'echo from the command']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('from the command\n');
+    const out = JSON.parse(readFileSync(file, 'utf8')) as { exitStatus: number; gpus: Array<{ index: number; energyJ: number }> };
+    expect(out.exitStatus).toBe(0);
+    expect(out.gpus.map((g) => g.index)).toEqual([0, 2]);
+    for (const g of out.gpus) expect(g.energyJ).toBeGreaterThan(0);
+    const bad = runCli(['measure', '--simulate', '--gpus', '0,,1', '--', 'true']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--gpus takes CUDA indices or UUIDs separated by commas, got "0,,1"/);
   });
 
   it('without a command: a clear error', () => {

@@ -32,13 +32,13 @@ async function servedMetricNames(): Promise<Set<string>> {
 }
 
 describe('examples for operators', () => {
-  it('the DaemonSet runs the exporter on 9400 and is annotated for scraping there', () => {
+  it('the DaemonSet runs the exporter on 9402 and is annotated for scraping there', () => {
     const daemonSet = parse(read('kubernetes/wattscope-exporter-daemonset.yaml')) as Json;
     expect(daemonSet).toMatchObject({ apiVersion: 'apps/v1', kind: 'DaemonSet' });
     const pod = daemonSet.spec.template;
     expect(daemonSet.spec.selector.matchLabels).toEqual(pod.metadata.labels);
     const container = pod.spec.containers[0];
-    expect(container.command.join(' ')).toMatch(/^wattscope exporter --host 0\.0\.0\.0 --port 9400$/);
+    expect(container.command.join(' ')).toMatch(/^wattscope exporter --host 0\.0\.0\.0 --port 9402$/);
     // Nothing installed at pod start, nothing run as root: the image is built from the Dockerfile, at a pinned version.
     expect(container.command.join(' ')).not.toMatch(/npm|install/);
     expect(container.image).toMatch(/:\d+\.\d+\.\d+$/);
@@ -49,16 +49,16 @@ describe('examples for operators', () => {
     expect(dockerfile).toContain(`wattscope@${version}`);
     expect(container.image.endsWith(`:${version}`)).toBe(true);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(container.ports[0].containerPort).toBe(9400);
-    expect(pod.metadata.annotations['prometheus.io/port']).toBe('9400');
+    expect(container.ports[0].containerPort).toBe(9402);
+    expect(pod.metadata.annotations['prometheus.io/port']).toBe('9402');
     expect(container.volumeMounts[0].mountPath).toBe(container.env.find((e: Json) => e.name === 'WATTSCOPE_POWERCAP_ROOT').value);
   });
 
-  it('the Prometheus config scrapes /metrics on 9400 and keeps the DaemonSet pods', () => {
+  it('the Prometheus config scrapes /metrics on 9402 and keeps the DaemonSet pods', () => {
     const config = parse(read('prometheus/prometheus.yml')) as Json;
     const [staticJob, podsJob] = config.scrape_configs;
     expect(staticJob.metrics_path).toBe('/metrics');
-    for (const target of staticJob.static_configs[0].targets) expect(target).toMatch(/:9400$/);
+    for (const target of staticJob.static_configs[0].targets) expect(target).toMatch(/:9402$/);
     const keep = podsJob.relabel_configs.find((r: Json) => r.action === 'keep');
     const daemonSet = parse(read('kubernetes/wattscope-exporter-daemonset.yaml')) as Json;
     expect(keep.regex).toBe(daemonSet.spec.template.metadata.labels['app.kubernetes.io/name']);

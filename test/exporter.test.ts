@@ -5,7 +5,7 @@
  * synthetic readings.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CounterBridge } from '../src/metrics/counter-bridge.js';
@@ -56,7 +56,13 @@ describe('wattscope exporter', () => {
         expect(sampleOf(second.text, 'wattscope_gpu_power_watts', gpu)).toBe(300);
         expect(sampleOf(second.text, 'wattscope_gpu_temperature_celsius', gpu)).toBeGreaterThan(0);
       }
-      expect(second.text).toMatch(/wattscope_gpu_energy_joules_total\{gpu="1",uuid="GPU-[0-9a-f-]+",name="NVIDIA H100 80GB HBM3"\}/);
+      // dcgm-exporter's label names, so that its dashboards' joins find these series.
+      expect(second.text).toMatch(
+        new RegExp(`wattscope_gpu_energy_joules_total\\{gpu="1",UUID="GPU-[0-9a-f-]+",modelName="NVIDIA H100 80GB HBM3",Hostname="${hostname()}"\\}`),
+      );
+      // The instant reading and the 1 s average are two series, each saying which it is.
+      expect(second.text).toMatch(/# HELP wattscope_gpu_power_watts GPU power, W: the driver's instant reading/);
+      expect(sampleOf(second.text, 'wattscope_gpu_power_average_watts', 0)).toBeGreaterThan(0);
       // Concurrent scrapes: every one answers, with every GPU's counter.
       const all = await Promise.all(Array.from({ length: 20 }, () => fetch(url).then((r) => r.text())));
       for (const text of all) expect([0, 1].map((gpu) => sampleOf(text, 'wattscope_gpu_energy_joules_total', gpu))).not.toContain(null);
@@ -101,6 +107,30 @@ describe('wattscope exporter', () => {
         expect(sampleOf(after, metric, 0), metric).not.toBeNull();
       }
       expect(stderr).toMatch(/GPU 1 stopped answering \(NVML_ERROR_GPU_IS_LOST\)/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await new Promise<number | null>((resolve) => child.on('exit', resolve))).toBe(0);
+  }, 30_000);
+
+  it('answers in OpenMetrics when asked: each family named once, every GPU series labelled as dcgm-exporter labels its own', async () => {
+    configureSim({ devices: 2, trace: '0:180' });
+    const child = startCli(['exporter', '--simulate', '--port', '0']);
+    try {
+      const url = await servingUrl(child);
+      const response = await fetch(url, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+      expect(response.headers.get('content-type')).toMatch(/^application\/openmetrics-text; version=1\.0\.0/);
+      const text = await response.text();
+      expect(text.trimEnd().endsWith('# EOF')).toBe(true);
+      const families = [...text.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]!);
+      expect(families).toEqual(expect.arrayContaining(['wattscope_gpu_energy_joules', 'wattscope_gpu_power_watts', 'wattscope_gpu_power_average_watts']));
+      expect(new Set(families).size).toBe(families.length);
+      const gpuSeries = text.split('\n').filter((line) => line.startsWith('wattscope_gpu_'));
+      expect(gpuSeries.length).toBeGreaterThanOrEqual(8);
+      for (const line of gpuSeries) {
+        const labelNames = [...line.slice(line.indexOf('{') + 1, line.indexOf('}')).matchAll(/(\w+)="/g)].map((m) => m[1]);
+        expect(labelNames, line).toEqual(['gpu', 'UUID', 'modelName', 'Hostname']);
+      }
     } finally {
       child.kill('SIGTERM');
     }

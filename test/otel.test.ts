@@ -61,7 +61,13 @@ describe('monitor.registerOpenTelemetry', () => {
     const points = metricExporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
     const energy = points.find((m) => m.descriptor.name === 'hw.energy')!;
     expect(energy.descriptor.unit).toBe('J');
-    expect(energy.dataPoints[0]!.attributes).toMatchObject({ 'hw.type': 'gpu', 'hw.id': monitor.gpus[0]!.uuid });
+    // The hardware semantic conventions: the product name in hw.model, with hw.vendor; nothing empty.
+    expect(energy.dataPoints[0]!.attributes).toEqual({
+      'hw.type': 'gpu',
+      'hw.id': monitor.gpus[0]!.uuid,
+      'hw.vendor': 'NVIDIA',
+      'hw.model': monitor.gpus[0]!.name,
+    });
     expect(energy.dataPoints[0]!.value).toBeGreaterThan(0);
     const power = points.find((m) => m.descriptor.name === 'hw.power')!;
     expect(power.dataPoints[0]!.value).toBe(250);
@@ -80,5 +86,32 @@ describe('monitor.registerOpenTelemetry', () => {
     const late = spans.find((s) => s.name === 'wattscope.energy')!;
     expect(late.links[0]!.context.spanId).toBe(short.spanContext().spanId);
     expect(late.attributes['wattscope.energy_j']).toBeCloseTo(settledEnergy.tokenize!, 9);
+  });
+
+  it('takes the meter and tracer providers passed in, instead of the global ones; a provider that is not one is an error naming it', async () => {
+    configureSim({ trace: '0:180' });
+    const ownExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const ownReader = new PeriodicExportingMetricReader({ exporter: ownExporter, exportIntervalMillis: 60_000 });
+    const ownMeterProvider = new MeterProvider({ readers: [ownReader] });
+    const ownSpans = new InMemorySpanExporter();
+    const ownTracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(ownSpans)] });
+    const monitor = await EnergyMonitor.open({ simulate: true });
+    try {
+      expect(() => monitor.registerOpenTelemetry({ meterProvider: {} as never })).toThrow(
+        expect.objectContaining({ code: 'WATTSCOPE_INVALID_OPTIONS', field: 'meterProvider' }),
+      );
+      expect(() => monitor.registerOpenTelemetry({ tracer: ownTracerProvider } as never)).toThrow(expect.objectContaining({ field: 'tracer' }));
+      monitor.registerOpenTelemetry({ meterProvider: ownMeterProvider, tracerProvider: ownTracerProvider });
+      await sleep(50);
+      await monitor.measure('own', () => sleep(10));
+      await monitor.settle();
+      await ownReader.forceFlush();
+    } finally {
+      await monitor.close();
+      await ownMeterProvider.shutdown();
+      await ownTracerProvider.shutdown();
+    }
+    const names = ownExporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
+    expect(names).toEqual(expect.arrayContaining(['hw.energy', 'hw.power', 'wattscope.scope.energy']));
   });
 });

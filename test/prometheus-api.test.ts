@@ -141,6 +141,6 @@ describe('remote nodes', () => {
     const section = readme.slice(readme.indexOf('### Runs across nodes'));
     const block = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
     const config = RunConfigSchema.parse(JSON.parse(block));
-    expect(config.nodes).toEqual({ prometheus: 'http://prometheus:9090', exporters: ['gpu-node-2:9400', 'gpu-node-3:9400'], clockSkewMs: 50 });
+    expect(config.nodes).toEqual({ prometheus: 'http://prometheus:9090', exporters: ['gpu-node-2:9402', 'gpu-node-3:9402'], clockSkewMs: 50 });
   });
 });

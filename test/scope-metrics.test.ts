@@ -2,7 +2,7 @@
  * monitor.registerMetrics(registry): settled scopes' energy on an application's own prom-client
  * registry, by scope (phase, query, scope name), against the measurements themselves.
  */
-import { Registry } from 'prom-client';
+import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { EnergyMonitor, type Measurement } from '../src/index.js';
 import { configureSim } from './helpers/sim.js';
@@ -50,12 +50,32 @@ describe('monitor.registerMetrics', () => {
       9,
     );
     expect(valueOf('prefill')).toBeGreaterThan(0);
-    const histogram = metrics.find((m) => m.name === 'wattscope_scope_energy_joules')!;
+    const histogram = metrics.find((m) => m.name === 'wattscope_scope_energy_per_scope_joules')!;
     const count = histogram.values.find(
-      (v) => (v as { metricName?: string }).metricName === 'wattscope_scope_energy_joules_count' && v.labels.scope === 'decode',
+      (v) => (v as { metricName?: string }).metricName === 'wattscope_scope_energy_per_scope_joules_count' && v.labels.scope === 'decode',
     );
     expect(count?.value).toBe(2);
     const unmeasured = metrics.find((m) => m.name === 'wattscope_scope_unmeasured_total')!;
     expect(unmeasured.values).toEqual([]);
+  });
+
+  it("under OpenMetrics, where a counter's family drops _total, no two of its metrics share a family", async () => {
+    configureSim();
+    const monitor = await EnergyMonitor.open({ simulate: true });
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    monitor.registerMetrics(registry);
+    try {
+      await monitor.measure('generate', () => sleep(5));
+      await monitor.settle();
+    } finally {
+      await monitor.close();
+    }
+    const families = [...(await registry.metrics()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(families.sort()).toEqual([
+      'wattscope_scope_energy_joules counter',
+      'wattscope_scope_energy_per_scope_joules histogram',
+      'wattscope_scope_unmeasured counter',
+    ]);
   });
 });

@@ -1,14 +1,15 @@
 /** `wattscope exporter`: a Prometheus exporter of GPU (and RAPL) energy and power, until SIGTERM or Ctrl-C. */
+import { DEFAULT_EXPORTER_PORT } from '../metrics/exporter-port.js';
 import { WattscopeError } from '../util/errors.js';
 import { nvmlFlags, nvmlOptionsFrom, parse, str } from './common.js';
 
-export const exporterHelp = `wattscope exporter [--port 9400] [--host 127.0.0.1] [--simulate | --nvml-library PATH]
+export const exporterHelp = `wattscope exporter [--port 9402] [--host 127.0.0.1] [--simulate | --nvml-library PATH]
   Serves Prometheus metrics at /metrics: per GPU, energy (counter, J), power, temperature and the power
   sensor's refresh period; per RAPL zone, CPU energy. Stops cleanly on SIGTERM or Ctrl-C.`;
 
 /** A TCP port: an integer from 0 (any free port) to 65535. */
 function portFrom(raw: string | undefined): number {
-  if (raw === undefined) return 9400;
+  if (raw === undefined) return DEFAULT_EXPORTER_PORT;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--port must be an integer from 0 to 65535, got "${raw}"`, { field: 'port' });

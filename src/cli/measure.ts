@@ -1,25 +1,29 @@
 /** `wattscope measure [--json] -- <command...>`: GPU energy of a whole command, like `time`. */
 import { spawn } from 'node:child_process';
+import { writeFileAtomic } from '../util/atomic.js';
 import { WattscopeError } from '../util/errors.js';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
 
-export const measureHelp = `wattscope measure [--json] [--hz N] [--simulate] -- <command...>
+export const measureHelp = `wattscope measure [--json] [--output FILE] [--gpus LIST] [--hz N] [--simulate] -- <command...>
   Runs the command and reports GPU energy (J), duration and average power over its lifetime, and the
-  CPU packages' and DRAM energy from RAPL where it is readable (null with the reason where not).`;
+  CPU packages' and DRAM energy from RAPL where it is readable (null with the reason where not).
+  --json prints the result as JSON on stdout (after the command's own output); --output FILE writes
+  that JSON to FILE instead (atomically), leaving stdout to the command. --gpus 0,2 or GPU-… UUIDs
+  measures those GPUs only (default: all CUDA-visible).`;
 
 export async function measureCommand(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
   const own = sep >= 0 ? argv.slice(0, sep) : argv;
   const command = sep >= 0 ? argv.slice(sep + 1) : [];
   // An argument that is neither a flag nor a flag's value: a command given without "--".
-  const takesValue = (arg: string | undefined) => arg === '--hz' || arg === '--nvml-library';
+  const takesValue = (arg: string | undefined) => arg === '--hz' || arg === '--nvml-library' || arg === '--output' || arg === '--gpus';
   const stray = sep < 0 ? argv.find((arg, i) => !arg.startsWith('-') && !takesValue(argv[i - 1])) : undefined;
   if (stray !== undefined) {
     const rest = argv.slice(argv.indexOf(stray)).join(' ');
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `put the command to measure after "--": wattscope measure -- ${rest}`);
   }
-  const { values } = parse(own, { ...nvmlFlags, hz: { type: 'string' } });
+  const { values } = parse(own, { ...nvmlFlags, hz: { type: 'string' }, output: { type: 'string' }, gpus: { type: 'string' } });
   if (values.help) {
     process.stdout.write(measureHelp + '\n');
     return 0;
@@ -27,7 +31,9 @@ export async function measureCommand(argv: string[]): Promise<number> {
   if (command.length === 0) {
     throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give the command after "--", e.g. wattscope measure -- python3 infer.py');
   }
-  const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), sampleHz: positiveNumber(str(values, 'hz'), 'hz', 1000) });
+  const gpus = gpusFrom(str(values, 'gpus'));
+  const output = str(values, 'output');
+  const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), sampleHz: positiveNumber(str(values, 'hz'), 'hz', 1000), ...(gpus ? { gpus } : {}) });
   const scope = monitor.begin(command.join(' '));
   const status = await runChild(command);
   scope.end();
@@ -40,7 +46,7 @@ export async function measureCommand(argv: string[]): Promise<number> {
     const gpu = monitor.gpus.find((g) => g.index === index);
     return { powerSource: gpu?.powerSource ?? null, energySource: gpu?.energySource ?? null };
   };
-  const gpus =
+  const perGpu =
     m.status === 'measured'
       ? m.gpus.map((g) => ({
           index: g.gpu,
@@ -52,25 +58,26 @@ export async function measureCommand(argv: string[]): Promise<number> {
           ...sources(g.gpu),
         }))
       : monitor.gpus.map((g) => ({ index: g.index, energyJ: null, uncertaintyJ: null, avgPowerW: null, method: null, flags: m.flags, ...sources(g.index) }));
-  if (values.json) {
-    process.stdout.write(
-      JSON.stringify({
-        command,
-        exitStatus: status,
-        durationS: m.durationS,
-        status: m.status,
-        gpus,
-        ...(m.status === 'unavailable' ? { reason: m.reason } : {}),
-        cpuEnergyJ: cpu.packageEnergyJ,
-        cpuUncertaintyJ: cpu.packageUncertaintyJ,
-        dramEnergyJ: cpu.dramEnergyJ,
-        dramUncertaintyJ: cpu.dramUncertaintyJ,
-        cpuReason: cpu.reason,
-      }) + '\n',
-    );
+  const json =
+    JSON.stringify({
+      command,
+      exitStatus: status,
+      durationS: m.durationS,
+      status: m.status,
+      gpus: perGpu,
+      ...(m.status === 'unavailable' ? { reason: m.reason } : {}),
+      cpuEnergyJ: cpu.packageEnergyJ,
+      cpuUncertaintyJ: cpu.packageUncertaintyJ,
+      dramEnergyJ: cpu.dramEnergyJ,
+      dramUncertaintyJ: cpu.dramUncertaintyJ,
+      cpuReason: cpu.reason,
+    }) + '\n';
+  if (output !== undefined) writeFileAtomic(output, json);
+  if (values.json && output === undefined) {
+    process.stdout.write(json);
   } else {
     process.stderr.write(`\n${fmt(m.durationS, 3, ' s')} elapsed, exit status ${status}\n`);
-    for (const g of gpus) {
+    for (const g of perGpu) {
       process.stderr.write(
         `GPU ${g.index}: ${fmt(g.energyJ, 3, ' J')} (+-${fmt(g.uncertaintyJ, 3, ' J')}), ${fmt(g.avgPowerW, 1, ' W')} average, ${g.method ?? 'unavailable'}\n`,
       );
@@ -104,4 +111,14 @@ async function runChild(command: string[]): Promise<number> {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
+}
+
+/** `--gpus 0,2` or UUIDs (GPU-…, MIG-…): the monitor's `gpus`; undefined when not given. */
+function gpusFrom(raw: string | undefined): Array<number | string> | undefined {
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) {
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `--gpus takes CUDA indices or UUIDs separated by commas, got "${raw}"`, { field: 'gpus' });
+  }
+  return items.map((item) => (/^\d+$/.test(item) ? Number(item) : item));
 }

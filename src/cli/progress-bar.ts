@@ -1,5 +1,6 @@
 /** The CLI's progress bar over runs x queries with ETA and live watts (on a TTY only). */
 import type { ProgressState } from '../runner/progress.js';
+import { ProgressLines } from './progress-lines.js';
 
 export class ProgressBar {
   readonly #stream: NodeJS.WriteStream;
@@ -40,9 +41,16 @@ export class ProgressBar {
   }
 }
 
-/** The bar as `runBenchmark` hooks, drawn on stderr when it is a TTY and `enabled`. */
+/**
+ * Progress as `runBenchmark` hooks when `enabled`: a bar on stderr when it is a terminal, plain
+ * lines when it is not (a CI log, a file: one per run and stage, at most one every 30 s in a run).
+ */
 export function progressHooks(enabled: boolean): { onProgress?: (p: ProgressState) => void; finish: () => void } {
-  if (!enabled || !process.stderr.isTTY) return { finish: () => undefined };
+  if (!enabled) return { finish: () => undefined };
+  if (!process.stderr.isTTY) {
+    const lines = new ProgressLines((line) => process.stderr.write(line + '\n'));
+    return { onProgress: (p) => lines.update(p), finish: () => undefined };
+  }
   const bar = new ProgressBar(process.stderr);
   return { onProgress: (p) => bar.update(p), finish: () => bar.finish() };
 }

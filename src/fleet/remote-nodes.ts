@@ -119,7 +119,8 @@ export class RemoteNodes {
     const energy = windowEnergy(series.samples, startMs, endMs, this.timing);
     return {
       gpu: series.labels.gpu ?? '',
-      uuid: series.labels.uuid ?? null,
+      // dcgm-exporter's label name since 0.2; `uuid` from earlier wattscope exporters.
+      uuid: series.labels.UUID ?? series.labels.uuid ?? null,
       energyJ: energy.energyJ,
       uncertaintyJ: energy.uncertaintyJ,
       resets: energy.resets,

@@ -7,15 +7,15 @@ import type { SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement, noGpuMeasurement } from './measurement.js';
 import { parseMonitorOptions, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
-import { summarizeRun, type RunState } from './run-summary.js';
+import { newRunState, summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
 import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
 import type { PowerTimeline } from './timeline.js';
-import type { Registry } from 'prom-client';
+import type { OpenMetricsContentType, Registry } from 'prom-client';
 import { scopeMetricsRecorder } from './scope-metrics.js';
 import { lazyMeasured, lazyQueryRecord } from './lazy-records.js';
-import { openTelemetryBridge } from './otel-bridge.js';
+import { openTelemetryBridge, type OtelProviders } from './otel-bridge.js';
 import type { Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
 export type { CpuStatus, MonitorGpu, MonitorStats };
@@ -141,15 +141,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    */
   startRun(label = 'run', options: { keepSpans?: boolean } = {}): { finish: () => Promise<RunSummary> } {
     this.#checkOpen();
-    const run: RunState = {
-      label,
-      start: this.#boundary(),
-      phases: [],
-      queries: 0,
-      failedQueries: 0,
-      keepSpans: options.keepSpans === true,
-      powerResponseS: this.options.powerResponseMs / 1000,
-    };
+    const run = newRunState(label, this.#boundary(), options.keepSpans === true, this.options.powerResponseMs / 1000);
     this.#book.runs.add(run);
     let finished: Promise<RunSummary> | null = null;
     return { finish: () => (finished ??= this.#finishRun(run)) };
@@ -229,13 +221,13 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #endHooks: Array<(rec: ScopeRecord) => void> = [];
 
   /** Adds energy per scope (counter, histogram) and unmeasured scopes to an application's prom-client `registry`. */
-  registerMetrics(registry: Registry): void {
+  registerMetrics(registry: Registry | Registry<OpenMetricsContentType>): void {
     this.#listeners.push(scopeMetricsRecorder(registry));
   }
 
-  /** Reports to OpenTelemetry (hw.energy, hw.power per GPU; energy per scope; span attributes): needs @opentelemetry/api. */
-  registerOpenTelemetry(): void {
-    const bridge = openTelemetryBridge(() => this.#sampling?.otelGpus() ?? []);
+  /** Reports to OpenTelemetry (hw.energy, hw.power per GPU; energy per scope; span attributes) via the given, else global, providers. */
+  registerOpenTelemetry(providers: OtelProviders = {}): void {
+    const bridge = openTelemetryBridge(() => this.#sampling?.otelGpus() ?? [], providers);
     this.#endHooks.push((rec) => bridge.scopeEnded(rec));
     this.#listeners.push((m) => bridge.record(m));
   }

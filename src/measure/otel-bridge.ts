@@ -1,14 +1,15 @@
 /**
  * OpenTelemetry, through the optional peer dependency @opentelemetry/api: each GPU's energy
  * (observable counter `hw.energy`, J) and power (observable gauge `hw.power`, W) with `hw.type =
- * gpu` and `hw.id` after the hardware semantic conventions, a histogram of energy per scope
+ * gpu`, `hw.id`, `hw.vendor` and `hw.model` after the hardware semantic conventions (an attribute
+ * NVML cannot give is left out, never empty), a histogram of energy per scope
  * (`wattscope.scope.energy`, J), and the energy of a scope on the span active when it ended:
  * attributes `wattscope.energy_j`, `wattscope.energy_uncertainty_j`, `wattscope.method`, set once
  * settled; a span already ended by then gets a short `wattscope.energy` span linked to it instead
  * (an ended span takes no more attributes). With the API but no SDK, every call is the API's no-op.
  */
 import { createRequire } from 'node:module';
-import type { Attributes, Span } from '@opentelemetry/api';
+import type { Attributes, MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import { WattscopeError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import type { ScopeRecord } from './ledger.js';
@@ -45,11 +46,41 @@ function loadApi(): OtelApi {
   }
 }
 
-/** Registers the instruments on the global meter provider; returns the scope hooks. */
-export function openTelemetryBridge(gpus: () => OtelGpu[]): OtelBridge {
+/** Where the instruments and spans go (default: the global providers). */
+export interface OtelProviders {
+  meterProvider?: MeterProvider;
+  tracerProvider?: TracerProvider;
+}
+
+/** A provider passed in must be one: an error naming the field, not a TypeError at the first export. */
+function checkProviders(providers: unknown): void {
+  const fields = { meterProvider: 'getMeter', tracerProvider: 'getTracer' } as const;
+  if (typeof providers !== 'object' || providers === null) {
+    throw new WattscopeError('WATTSCOPE_INVALID_OPTIONS', 'registerOpenTelemetry options: expected an object', { field: 'providers' });
+  }
+  for (const [key, value] of Object.entries(providers)) {
+    const method = fields[key as keyof typeof fields];
+    if (method === undefined) {
+      throw new WattscopeError('WATTSCOPE_INVALID_OPTIONS', `registerOpenTelemetry options: unknown option (expected meterProvider, tracerProvider)`, {
+        field: key,
+      });
+    }
+    if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function') {
+      throw new WattscopeError('WATTSCOPE_INVALID_OPTIONS', `registerOpenTelemetry options: ${key} has no ${method}()`, { field: key });
+    }
+  }
+}
+
+/** A GPU's attributes after the hardware semantic conventions; an unknown one is absent, never ''. */
+export function gpuAttributes(g: OtelGpu): Attributes {
+  return { 'hw.type': 'gpu', 'hw.id': g.uuid ?? String(g.index), 'hw.vendor': 'NVIDIA', ...(g.name ? { 'hw.model': g.name } : {}) };
+}
+
+/** Registers the instruments on the given (else the global) meter provider; returns the scope hooks. */
+export function openTelemetryBridge(gpus: () => OtelGpu[], providers: OtelProviders = {}): OtelBridge {
+  checkProviders(providers);
   const api = loadApi();
-  const meter = api.metrics.getMeter('wattscope', VERSION);
-  const gpuAttributes = (g: OtelGpu): Attributes => ({ 'hw.type': 'gpu', 'hw.id': g.uuid ?? String(g.index), 'hw.name': g.name ?? '' });
+  const meter = (providers.meterProvider ?? api.metrics.getMeterProvider()).getMeter('wattscope', VERSION);
   meter.createObservableCounter('hw.energy', { unit: 'J', description: 'Energy consumed by the GPU since its driver loaded' }).addCallback((result) => {
     for (const g of gpus()) {
       const energyJ = g.energyJ();
@@ -63,7 +94,7 @@ export function openTelemetryBridge(gpus: () => OtelGpu[]): OtelBridge {
     }
   });
   const perScope = meter.createHistogram('wattscope.scope.energy', { unit: 'J', description: 'GPU energy per settled scope (phase, query, or scope name)' });
-  const tracer = api.trace.getTracer('wattscope', VERSION);
+  const tracer = (providers.tracerProvider ?? api.trace.getTracerProvider()).getTracer('wattscope', VERSION);
   const spans = new Map<number, Span>();
   return {
     scopeEnded(rec) {

@@ -25,6 +25,11 @@ export interface RunState {
   powerResponseS: number;
 }
 
+/** A run starting at `start`, with no phases or queries yet. */
+export function newRunState(label: string, start: Boundary, keepSpans: boolean, powerResponseS: number): RunState {
+  return { label, start, phases: [], queries: 0, failedQueries: 0, keepSpans, powerResponseS };
+}
+
 /** The summary of `run`, ended at the settled boundary `end`. */
 export function summarizeRun(
   run: RunState,

@@ -1,12 +1,13 @@
 /**
  * Scope energies on an application's own prom-client registry: a counter of joules per scope and a
- * histogram of joules per scope, fed with each settled measurement. The label `scope` is the phase
+ * histogram of joules per scope (named apart: under OpenMetrics a counter's family drops `_total`,
+ * so `wattscope_scope_energy_joules` may not name the histogram too), fed with each settled measurement. The label `scope` is the phase
  * (prefill, decode…), `query` for a whole query (not its id: one series per query would grow
  * without bound), or the scope's name. A scope that could not be measured, or whose energy came out
  * negative (never expected: see flags), is counted apart and adds nothing.
  */
 import { createRequire } from 'node:module';
-import type { Registry } from 'prom-client';
+import type { OpenMetricsContentType, Registry } from 'prom-client';
 import type { Measurement } from './types.js';
 
 /** Histogram buckets, J: from a 10 ms phase at a few watts to a long request on several GPUs. */
@@ -19,7 +20,7 @@ export function scopeLabel(m: Measurement): string {
 }
 
 /** Registers the metrics on `registry`; returns the function that records a settled measurement. */
-export function scopeMetricsRecorder(registry: Registry): (m: Measurement) => void {
+export function scopeMetricsRecorder(registry: Registry | Registry<OpenMetricsContentType>): (m: Measurement) => void {
   // Loaded on first use: prom-client is needed only by applications that export metrics.
   const promClient = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
   const registers = [registry];
@@ -30,7 +31,7 @@ export function scopeMetricsRecorder(registry: Registry): (m: Measurement) => vo
     registers,
   });
   const perScope = new promClient.Histogram({
-    name: 'wattscope_scope_energy_joules',
+    name: 'wattscope_scope_energy_per_scope_joules',
     help: 'GPU energy per scope, J, by scope (phase, query, or scope name)',
     labelNames: ['scope'],
     buckets: ENERGY_BUCKETS_J,

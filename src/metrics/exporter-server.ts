@@ -6,14 +6,15 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
+import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { EnergyMonitor } from '../measure/monitor.js';
 import { NvmlSession, type NvmlOptions } from '../nvml/session.js';
+import { DEFAULT_EXPORTER_PORT } from './exporter-port.js';
 import { registerGpuMetrics } from './gpu-metrics.js';
 import { WattscopeError } from '../util/errors.js';
 
 export interface ExporterOptions extends NvmlOptions {
-  /** TCP port (0: any free port; default 9400, as dcgm-exporter's). */
+  /** TCP port (0: any free port; default 9402, beside dcgm-exporter's 9400 rather than on it). */
   port?: number;
   /** Address to listen on (default 127.0.0.1; 0.0.0.0 to be scraped from other hosts). */
   host?: string;
@@ -22,7 +23,7 @@ export interface ExporterOptions extends NvmlOptions {
 }
 
 export interface RunningExporter {
-  /** The metrics URL, e.g. http://127.0.0.1:9400/metrics. */
+  /** The metrics URL, e.g. http://127.0.0.1:9402/metrics. */
   url: string;
   registry: Registry;
   /** Stops serving, then closes the monitor and NVML. */
@@ -44,13 +45,19 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Runn
   const monitor = await EnergyMonitor.open({
     ...nvml,
     sampleHz: 200,
+    // Only the power samples serve the exporter (the sensor's refresh); the counter, which a real
+    // H200's driver takes 3 ms to read, is read around its updates, not 200 times a second.
+    counterReads: 'around-steps',
     retentionS: 5,
     cudaVisibleDevices: all,
     cudaDeviceOrder: 'PCI_BUS_ID',
     ifUnavailable: 'noop',
   });
+  // The same metrics in Prometheus's text format and in OpenMetrics, as the scraper's Accept asks.
   const registry = new Registry();
-  const { refresh } = registerGpuMetrics(registry, session, monitor, (gpu, reason) =>
+  const openMetrics = new Registry<OpenMetricsContentType>();
+  openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  const { refresh } = registerGpuMetrics([registry, openMetrics], session, monitor, (gpu, reason) =>
     (options.log ?? ((line: string) => process.stderr.write(line + '\n')))(
       `wattscope exporter: GPU ${gpu} stopped answering (${reason}); exported as wattscope_gpu_up 0`,
     ),
@@ -63,12 +70,13 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Runn
       res.writeHead(404, { 'content-type': 'text/plain' }).end('wattscope exporter: GET /metrics\n');
       return;
     }
-    registry.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+    const served = (req.headers.accept ?? '').includes('application/openmetrics-text') ? openMetrics : registry;
+    served.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': served.contentType }).end(body),
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
     );
   });
-  const port = options.port ?? 9400;
+  const port = options.port ?? DEFAULT_EXPORTER_PORT;
   const host = options.host ?? '127.0.0.1';
   try {
     await listen(server, port, host);
@@ -78,12 +86,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Runn
     session.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      const why =
-        code === 'EADDRINUSE'
-          ? 'is in use (by another exporter? dcgm-exporter also listens on 9400)'
-          : code === 'EACCES'
-            ? 'needs privileges'
-            : 'is not an address of this machine';
+      const why = code === 'EADDRINUSE' ? 'is in use (by another exporter?)' : code === 'EACCES' ? 'needs privileges' : 'is not an address of this machine';
       throw new WattscopeError('WATTSCOPE_PORT_UNAVAILABLE', `cannot listen on ${host}:${port}: it ${why}; choose another with --port or --host`, {
         field: 'port',
         cause: err,

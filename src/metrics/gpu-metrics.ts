@@ -1,17 +1,22 @@
 /**
- * The exporter's metrics on a prom-client registry, each read when scraped: per GPU (labels gpu,
- * uuid, name) whether it answers (`wattscope_gpu_up`), the energy counter (bridged across driver
+ * The exporter's metrics on a prom-client registry, each read when scraped: per GPU (the labels
+ * dcgm-exporter's dashboards join on: gpu, UUID, modelName, Hostname) whether it answers (`wattscope_gpu_up`), the energy counter (bridged across driver
  * resets), power, temperature and the measured sensor refresh period; per RAPL zone the CPU's
  * energy, where it is measured. A value NVML cannot give is left out of the scrape (never exported
  * as 0). A GPU that stops answering (lost, fallen off the bus) is `wattscope_gpu_up 0` with its
  * other series dropped; the other GPUs go on, and a scrape never fails as a whole for one GPU.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { hostname } from 'node:os';
+import { Counter, Gauge, type OpenMetricsContentType, type PrometheusContentType, type Registry } from 'prom-client';
 import type { EnergyMonitor } from '../measure/monitor.js';
 import type { DeviceStatus, NvmlSession } from '../nvml/session.js';
 import { CounterBridge } from './counter-bridge.js';
 
-type GpuLabels = 'gpu' | 'uuid' | 'name';
+/** Registries in either exposition format: the exporter serves each as the scraper asks. */
+type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
+
+/** dcgm-exporter's label names, so that its dashboards' joins find wattscope's series. */
+type GpuLabels = 'gpu' | 'UUID' | 'modelName' | 'Hostname';
 
 /** One GPU's labels, its counter bridge and its latest reading (null: it did not answer). */
 interface ExportedGpu {
@@ -31,14 +36,16 @@ const READING_REUSE_MS = 50;
  * throws; `onGpuDown` hears of each GPU that stops answering, once per outage, with NVML's reason.
  */
 export function registerGpuMetrics(
-  registry: Registry,
+  registries: AnyRegistry[],
   session: NvmlSession,
   monitor: EnergyMonitor | null,
   onGpuDown: (gpu: number, reason: string) => void = () => {},
 ): { refresh: () => void } {
+  const host = hostname();
   const gpus: ExportedGpu[] = Array.from({ length: session.deviceCount() }, (_, index) => {
     const info = session.device(index);
-    return { index, labels: { gpu: String(index), uuid: info.uuid ?? '', name: info.name ?? '' }, bridge: new CounterBridge(), status: null, failure: null };
+    const labels = { gpu: String(index), UUID: info.uuid ?? '', modelName: info.name ?? '', Hostname: host };
+    return { index, labels, bridge: new CounterBridge(), status: null, failure: null };
   });
   let readAtMs = -Infinity;
   const refresh = () => {
@@ -52,12 +59,12 @@ export function registerGpuMetrics(
   const readIfStale = () => {
     if (performance.now() - readAtMs > READING_REUSE_MS) refresh();
   };
-  const labelNames: GpuLabels[] = ['gpu', 'uuid', 'name'];
+  const labelNames: GpuLabels[] = ['gpu', 'UUID', 'modelName', 'Hostname'];
   new Gauge({
     name: 'wattscope_gpu_up',
     help: 'Whether the GPU answered NVML at this scrape (1) or not (0: lost or unreachable; its other series are absent)',
     labelNames,
-    registers: [registry],
+    registers: registries,
     collect() {
       this.reset();
       readIfStale();
@@ -68,19 +75,32 @@ export function registerGpuMetrics(
     name: 'wattscope_gpu_energy_joules_total',
     help: "GPU energy since the driver loaded, J (NVML's counter, bridged across driver reloads; DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION is the same counter in mJ)",
     labelNames,
-    registers: [registry],
+    registers: registries,
     collect() {
       this.reset();
       readIfStale();
       for (const gpu of gpus) if (gpu.status !== null && gpu.bridge.totalJ !== null) this.inc(gpu.labels, gpu.bridge.totalJ);
     },
   });
+  registerStatusGauges(registries, labelNames, gpus, readIfStale, monitor);
+  registerCpuMetrics(registries, monitor);
+  return { refresh };
+}
+
+/** The gauges read from each GPU's status (power, average power, temperature) and the sensor's refresh period. */
+function registerStatusGauges(
+  registries: AnyRegistry[],
+  labelNames: GpuLabels[],
+  gpus: ExportedGpu[],
+  readIfStale: () => void,
+  monitor: EnergyMonitor | null,
+): void {
   const statusGauge = (name: string, help: string, read: (status: DeviceStatus, index: number) => number | null) =>
     new Gauge({
       name,
       help,
       labelNames,
-      registers: [registry],
+      registers: registries,
       collect() {
         this.reset();
         readIfStale();
@@ -91,10 +111,16 @@ export function registerGpuMetrics(
         }
       },
     });
+  // Two series, each one kind of reading: which one a driver gives is never left to guess.
   statusGauge(
     'wattscope_gpu_power_watts',
-    'GPU power, W (the instant reading where the driver has one, else the 1 s average that DCGM_FI_DEV_POWER_USAGE reports)',
-    (status) => status.instantPowerW ?? status.powerW,
+    "GPU power, W: the driver's instant reading (NVML_FI_DEV_POWER_INSTANT; on an H100 refreshed every ~100 ms, each value a ~25 ms mean); absent where the driver has none",
+    (status) => status.instantPowerW,
+  );
+  statusGauge(
+    'wattscope_gpu_power_average_watts',
+    'GPU power averaged over the last second, W (nvmlDeviceGetPowerUsage, what DCGM_FI_DEV_POWER_USAGE reports)',
+    (status) => status.powerW,
   );
   statusGauge('wattscope_gpu_temperature_celsius', 'GPU temperature, degrees C (DCGM_FI_DEV_GPU_TEMP)', (status) => status.temperatureC);
   statusGauge(
@@ -105,8 +131,6 @@ export function registerGpuMetrics(
       return period === null ? null : period / 1000;
     },
   );
-  registerCpuMetrics(registry, monitor);
-  return { refresh };
 }
 
 /** Reads one GPU; a GPU that throws (lost, driver gone) is recorded as down, never thrown past the exporter. */
@@ -122,12 +146,12 @@ function readGpu(session: NvmlSession, gpu: ExportedGpu): void {
 }
 
 /** The CPU packages' and DRAM energy per RAPL zone, where the monitor reads them. */
-function registerCpuMetrics(registry: Registry, monitor: EnergyMonitor | null): void {
+function registerCpuMetrics(registries: AnyRegistry[], monitor: EnergyMonitor | null): void {
   new Counter({
     name: 'wattscope_cpu_energy_joules_total',
     help: 'CPU energy per RAPL zone (packages and DRAM) since the exporter started, J (absent where RAPL cannot be read: see wattscope devices)',
     labelNames: ['zone'],
-    registers: [registry],
+    registers: registries,
     collect() {
       this.reset();
       let zones: Record<string, number> = {};

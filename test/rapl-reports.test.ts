@@ -54,13 +54,26 @@ describe.skipIf(!haveCompiler)('CPU and RAM energy in the reports (skipped witho
     // benchmark_report.json: per phase, the mean of the runs per 1,000 queries, kWh; total = gpu + cpu + ram.
     const optimum = readJson(path.join(outDir, 'benchmark_report.json'));
     const scale = 1000 / 20;
-    const meanPhaseKwh = (phase: string, figure: 'packageEnergyJ' | 'dramEnergyJ') =>
-      (report.runs.reduce((sum, r) => sum + r.phases[phase]!.cpu![figure]!, 0) / report.runs.length) * (scale / 3.6e6);
+    // A phase boundary whose zone read failed (the driven tree's files caught mid-write, seen with
+    // busy loops beside the suite) leaves that phase's figure null with the read's reason, never 0,
+    // and the mean over runs null: the report holds what every run measured, or nothing.
+    const meanPhaseKwh = (phase: string, figure: 'packageEnergyJ' | 'dramEnergyJ') => {
+      const values = report.runs.map((r) => r.phases[phase]!.cpu!);
+      for (const cpu of values) if (cpu[figure] === null) expect(cpu.reason, `${phase} ${figure}`).toMatch(/\S/);
+      if (values.some((cpu) => cpu[figure] === null)) return null;
+      return (values.reduce((sum, cpu) => sum + cpu[figure]!, 0) / report.runs.length) * (scale / 3.6e6);
+    };
     for (const phase of ['prefill', 'decode']) {
       const energy = optimum[phase].energy;
-      expect(energy.cpu).toBeCloseTo(meanPhaseKwh(phase, 'packageEnergyJ'), 12);
-      expect(energy.ram).toBeCloseTo(meanPhaseKwh(phase, 'dramEnergyJ'), 12);
-      expect(energy.total).toBeCloseTo(energy.gpu + energy.cpu + energy.ram, 15);
+      for (const [figure, field] of [
+        ['packageEnergyJ', 'cpu'],
+        ['dramEnergyJ', 'ram'],
+      ] as const) {
+        const expected = meanPhaseKwh(phase, figure);
+        if (expected === null) expect(energy[field]).toBeNull();
+        else expect(energy[field]).toBeCloseTo(expected, 12);
+      }
+      if (energy.cpu !== null && energy.ram !== null) expect(energy.total).toBeCloseTo(energy.gpu + energy.cpu + energy.ram, 15);
     }
     // The AI Energy Score files: GPU only.
     const summary = readJson(path.join(outDir, 'GPU_ENERGY_SUMMARY.json'));

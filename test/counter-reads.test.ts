@@ -41,13 +41,17 @@ describe("counterReads: 'around-steps'", () => {
   }, 30_000);
 
   it("the measured H200's driver: fewer counter reads than at every sample, the same energy within the stated uncertainty", async () => {
+    const relearns: number[] = [];
     const readsAndEnergy = async (counterReads: 'every-sample' | 'around-steps') => {
       configureSim({ sensor: 'h200', trace: '0:300' });
       monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 1000, counterReads });
-      await sleep(800);
+      await sleep(1200); // around steps: the grid is learnt from the first steps, reading every tick
+      const before = monitor.stats().gpus[0]!;
+      const beforeNs = process.hrtime.bigint();
       // A steady 300 W (below the boost level: the GPU draws exactly that once settled).
       const { measurement } = await monitor.measure('steady', () => sleep(2000));
-      const stats = monitor.stats();
+      const after = monitor.stats().gpus[0]!;
+      const elapsedS = Number(process.hrtime.bigint() - beforeNs) / 1e9;
       await monitor.close();
       monitor = null;
       if (measurement.status !== 'measured') throw new Error(`not measured: ${measurement.status}`);
@@ -55,11 +59,16 @@ describe("counterReads: 'around-steps'", () => {
       expect(Math.abs(measurement.energyJ - truthJ), `${counterReads}: ${measurement.energyJ} J, truth ${truthJ} J`).toBeLessThanOrEqual(
         measurement.uncertaintyJ,
       );
-      return stats.gpus[0]!.counterReadsPerS;
+      relearns.push(after.counterRelearns - before.counterRelearns);
+      return (after.counterReads - before.counterReads) / elapsedS;
     };
+    // Once learnt: three or four reads per 100 ms step (about 35/s) against back-to-back 3 ms reads
+    // (about 225/s on a quiet machine, still over 100/s with two busy loops beside the suite).
     const everySample = await readsAndEnergy('every-sample');
     const aroundSteps = await readsAndEnergy('around-steps');
-    expect(aroundSteps).toBeLessThan(0.7 * everySample);
+    expect(aroundSteps, `reads per second: around steps ${aroundSteps} (grid relearnt ${relearns[1]} times), every sample ${everySample}`).toBeLessThan(
+      0.5 * everySample,
+    );
   }, 30_000);
 
   it('is validated with the other options', async () => {

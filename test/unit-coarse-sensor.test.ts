@@ -247,6 +247,22 @@ describe('one counter step on a coarse sensor', () => {
     expect(clipped.energyJ).toBe(high);
     expect(clipped.uncertaintyJ).toBeCloseTo(high - low, 12);
   });
+
+  it('pieceBoundsJ with an anchor placed only to ±50 ms (a late read): the bounds still hold the truth', () => {
+    // Seen on the simulated GPU with a late read: the counter updated at 0 ms; its update was placed
+    // at the window's midpoint, -50 ms (±50); the next at 101 ms. 70 W until 29 ms, then 150 W.
+    const range = { minW: 63, maxW: 700 };
+    const stepJ = 0.029 * 70 + 0.072 * 150; // the counter's step, from the true update at 0 to 101 ms
+    const truePieceJ = 0.029 * 70; // from the update to the instant asked about (29 ms)
+    const placedPieceS = 0.079; // 29 ms seen from the placed update at -50 ms
+    const [lowWithout, highWithout] = pieceBoundsJ(stepJ, 0.151, placedPieceS, range);
+    const [low, high] = pieceBoundsJ(stepJ, 0.151, placedPieceS, range, 0, { pieceS: 0.05, restS: 0.0006 });
+    // Without the slack the bounds assume the step spread over 151 ms and miss the truth...
+    expect(truePieceJ < lowWithout || truePieceJ > highWithout).toBe(true);
+    // ...with it, they hold it.
+    expect(low).toBeLessThanOrEqual(truePieceJ);
+    expect(high).toBeGreaterThanOrEqual(truePieceJ);
+  });
 });
 
 describe('CounterGridFit (counter update instants)', () => {
@@ -282,6 +298,21 @@ describe('CounterGridFit (counter update instants)', () => {
       last = irregular.place(t - 1 * MS, t);
     }
     expect(last).toEqual({ atNs: t - 0.5 * MS, halfWidthNs: 0.5 * MS });
+  });
+
+  it('a late read whose window holds two updates: placed at the later one (the value read includes it), and not learnt from', () => {
+    const grid = new CounterGridFit();
+    const update = (k: number) => 37 * MS + k * 100 * MS;
+    for (let k = 1; k <= 20; k++) grid.place(update(k) - 0.6 * MS, update(k) + 0.4 * MS);
+    // The sampler stalled: the read before update 21 came 90 ms early, the one after it 105 ms late,
+    // past update 22. The window's midpoint is nearest update 21; the counter read holds update 22.
+    const late = grid.place(update(21) - 90 * MS, update(22) + 5 * MS);
+    expect(Math.abs(late.atNs - update(22))).toBeLessThanOrEqual(late.halfWidthNs);
+    expect(late.halfWidthNs).toBeLessThan(1 * MS);
+    // The wide window did not move the grid: the next narrow window is placed as tightly as before.
+    const next = grid.place(update(23) - 0.3 * MS, update(23) + 0.7 * MS);
+    expect(Math.abs(next.atNs - update(23))).toBeLessThan(0.2 * MS);
+    expect(next.halfWidthNs).toBeLessThan(0.5 * MS);
   });
 
   it('fitGrid recovers period and origin exactly from instants on a grid', () => {

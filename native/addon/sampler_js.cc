@@ -246,12 +246,15 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   out.Set("pollNsMax", static_cast<double>(s.pollNsMax));
   Napi::Array energyReads = Napi::Array::New(env);
   Napi::Array energyReadNsTotal = Napi::Array::New(env);
+  Napi::Array counterRelearns = Napi::Array::New(env);
   for (size_t i = 0; i < s.energyReads.size(); ++i) {
     energyReads.Set(static_cast<uint32_t>(i), static_cast<double>(s.energyReads[i]));
     energyReadNsTotal.Set(static_cast<uint32_t>(i), static_cast<double>(s.energyReadNsTotal[i]));
+    counterRelearns.Set(static_cast<uint32_t>(i), static_cast<double>(s.counterRelearns[i]));
   }
   out.Set("energyReads", energyReads);
   out.Set("energyReadNsTotal", energyReadNsTotal);
+  out.Set("counterRelearns", counterRelearns);
   out.Set("threadCpuNs", static_cast<double>(s.threadCpuNs));
   out.Set("startedNs", Napi::BigInt::New(env, static_cast<int64_t>(s.startedNs)));
   Napi::Array dropped = Napi::Array::New(env);

@@ -25,6 +25,8 @@ class CounterSchedule {
   bool learnt() const { return periodNs_ > 0; }
   int64_t periodNs() const { return periodNs_; }
   int64_t nextStepNs() const { return nextStepNs_; }
+  // How often the learnt grid was found wrong and forgotten (read every tick until relearnt).
+  int relearns() const { return relearns_; }
 
   // A step bracketed by reads this far apart (or closer, or by three reads' time) places the grid.
   static constexpr int64_t kNarrowBracketNs = 20000000;
@@ -32,9 +34,12 @@ class CounterSchedule {
   static constexpr size_t kStepsToLearn = 4;
   // Read at least this often whatever the schedule (a counter that stopped, a grid that moved).
   static constexpr int64_t kMaxSilenceNs = 1000000000;
+  // Steps in a row bracketed widely, once learnt, after which the grid is relearnt.
+  static constexpr int kWideBracketsToRelearn = 4;
 
  private:
   void Learn();
+  void Forget();
   int64_t GuardNs() const;
 
   CounterReads mode_;
@@ -48,6 +53,8 @@ class CounterSchedule {
   int64_t nextStepNs_ = 0;
   // No read made since the last step was seen: the next read opens the window around the next step.
   bool windowOpening_ = false;
+  int relearns_ = 0;
+  int consecutiveWide_ = 0;
 };
 
 }  // namespace wattscope

@@ -87,6 +87,7 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
   s->stats_.dropped.assign(s->rings_.size(), 0);
   s->stats_.energyReads.assign(s->rings_.size(), 0);
   s->stats_.energyReadNsTotal.assign(s->rings_.size(), 0);
+  s->stats_.counterRelearns.assign(s->rings_.size(), 0);
   s->stats_.startedNs = MonotonicNowNs();
   s->running_ = true;
   s->thread_ = std::thread(&Sampler::Run, s.get());
@@ -201,6 +202,7 @@ void Sampler::PollOnce() {
     if (energyReadNs >= 0) {
       ++stats_.energyReads[i];
       stats_.energyReadNsTotal[i] += static_cast<uint64_t>(energyReadNs);
+      stats_.counterRelearns[i] = static_cast<uint64_t>(counterSchedules_[i].relearns());
     }
     stats_.pollNsTotal += took;
     if (took > stats_.pollNsMax) stats_.pollNsMax = took;

@@ -74,6 +74,7 @@ struct SamplerStats {
   uint64_t pollNsMax = 0;
   std::vector<uint64_t> energyReads;        // per slot: counter reads made
   std::vector<uint64_t> energyReadNsTotal;  // per slot: the time they took
+  std::vector<uint64_t> counterRelearns;    // per slot: learnt counter grids found wrong (around steps)
   uint64_t threadCpuNs = 0;                 // the sampler thread's own CPU time so far
   int64_t startedNs = 0;
   std::vector<uint64_t> dropped;  // per slot: samples overwritten before a drain

@@ -59,17 +59,19 @@ export class CoarseStepEstimator {
     const { step, split } = this.#stepSplit(k);
     const fraction = split.fractionBefore(t);
     const stepS = (step.endNs - step.startNs) / 1e9;
-    const bounds = pieceBoundsJ(step.energyJ, stepS, Math.max(0, t - step.startNs) / 1e9, this.#powerRange(), this.stepErrorJ());
+    // The anchors' instants are known to their half-widths: the piece since the first, and the
+    // rest until the second, may be that much longer or shorter (the bounds hold every case).
+    const slack = { pieceS: this.#anchors.halfWidthNs(k) / 1e9, restS: this.#anchors.halfWidthNs(k + 1) / 1e9 };
+    const bounds = pieceBoundsJ(step.energyJ, stepS, Math.max(0, t - step.startNs) / 1e9, this.#powerRange(), this.stepErrorJ(), slack);
     // Clipped into the bounds, then kept inside the step, so that E(t) never runs backwards across
     // the step's ends (the bounds may reach past them when the step itself may be off); the
     // uncertainty still covers both bounds.
     const pieceJ = Math.min(Math.max(clipToBounds(fraction * step.energyJ, bounds).energyJ, 0), Math.max(step.energyJ, 0));
     const pieceUncertaintyJ = Math.max(pieceJ - bounds[0], bounds[1] - pieceJ, 0);
     const f = step.energyJ > 0 ? pieceJ / step.energyJ : fraction;
-    const anchorsJ = (1 - f) * this.#anchors.timingJ(k) + f * this.#anchors.timingJ(k + 1);
     return {
       energyJ: this.#anchors.energyJ(k) + pieceJ,
-      uncertaintyJ: pieceUncertaintyJ + anchorsJ,
+      uncertaintyJ: pieceUncertaintyJ,
       settled: true,
       anchorInterval: k,
       fraction: f,
@@ -89,7 +91,9 @@ export class CoarseStepEstimator {
     const k = pa.anchorInterval;
     if (k !== null && k >= 0 && k === pb.anchorInterval && pa.settled && pb.settled) {
       const { step } = this.#stepSplit(k);
-      const bounds = pieceBoundsJ(step.energyJ, (step.endNs - step.startNs) / 1e9, (b - a) / 1e9, this.#powerRange(), this.stepErrorJ());
+      // The piece's length is known; the rest of the step's is to both anchors' half-widths.
+      const slack = { pieceS: 0, restS: (this.#anchors.halfWidthNs(k) + this.#anchors.halfWidthNs(k + 1)) / 1e9 };
+      const bounds = pieceBoundsJ(step.energyJ, (step.endNs - step.startNs) / 1e9, (b - a) / 1e9, this.#powerRange(), this.stepErrorJ(), slack);
       return { method: model, uncertaintyJ: Math.max(energyJ - bounds[0], bounds[1] - energyJ, 0) };
     }
     const anchorsInside = this.#anchors.between(a, b);

@@ -109,15 +109,30 @@ export class StepSplit {
   }
 }
 
+/** How much longer or shorter a piece, and the rest of its step, may really be, s (from the anchors' timing). */
+export interface PieceSlack {
+  pieceS: number;
+  restS: number;
+}
+
 /**
  * Bounds on the energy of `pieceS` seconds of a step of `stepS` seconds and `stepJ` joules: the
  * piece drew between minW and maxW, and so did the rest of the step. `stepErrorJ` is how far the
- * step itself may be off (a counter that integrates only sampled windows). Returns [low, high], J.
+ * step itself may be off (a counter that integrates only sampled windows); `slack`, how far the
+ * piece's and the rest's durations may be off where an end is a counter update placed only to
+ * within its half-width (a late read). Returns [low, high], J.
  */
-export function pieceBoundsJ(stepJ: number, stepS: number, pieceS: number, range: PowerRange, stepErrorJ = 0): [number, number] {
+export function pieceBoundsJ(
+  stepJ: number,
+  stepS: number,
+  pieceS: number,
+  range: PowerRange,
+  stepErrorJ = 0,
+  slack: PieceSlack = { pieceS: 0, restS: 0 },
+): [number, number] {
   const rest = Math.max(0, stepS - pieceS);
-  const low = Math.max(range.minW * pieceS, stepJ - stepErrorJ - range.maxW * rest);
-  const high = Math.min(range.maxW * pieceS, stepJ + stepErrorJ - range.minW * rest);
+  const low = Math.max(range.minW * Math.max(0, pieceS - slack.pieceS), stepJ - stepErrorJ - range.maxW * (rest + slack.restS));
+  const high = Math.min(range.maxW * (pieceS + slack.pieceS), stepJ + stepErrorJ - range.minW * Math.max(0, rest - slack.restS));
   // A step outside the range (a counter glitch, or a range too narrow) keeps the wider reading.
   return low <= high ? [low, high] : [Math.min(low, high), Math.max(low, high)];
 }

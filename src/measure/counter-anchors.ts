@@ -15,7 +15,7 @@ export interface Anchor {
   energyJ: number;
   /** The sampled power's integral at the instant, J. */
   integralJ: number;
-  /** The power read at the instant, W. */
+  /** The highest power read around the instant (within its half-width), W: what its timing error is weighed at. */
   powerW: number;
 }
 

@@ -181,6 +181,7 @@ export function samplerFigures(sampling: GpuSampling | null, timelines: readonly
       powerReadsPerS: s ? s.ticks / Math.max(sinceStartS, 1e-9) : 0,
       counterReadsPerS: s ? (s.energyReads[slot] ?? 0) / Math.max(sinceStartS, 1e-9) : 0,
       meanCounterReadNs: s && s.energyReads[slot] ? s.energyReadNsTotal[slot]! / s.energyReads[slot]! : 0,
+      counterRelearns: s?.counterRelearns[slot] ?? 0,
     })),
     raplReads: s?.raplReads ?? 0,
     meanRaplReadNs: s && s.raplReads ? s.raplReadNsTotal / s.raplReads : 0,

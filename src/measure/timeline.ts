@@ -10,8 +10,7 @@
  * - after the last anchor: the last anchor plus the power integral scaled by the counter/power
  *   ratio (provisional); with no counter (pre-Volta, or NOT_SUPPORTED): the power integral alone.
  * A scope's energy is E(end) - E(start), so phases and gaps add up to the counter's delta exactly;
- * each estimate carries a ~95% half-width, J. The parts: sample-store.ts, counter-anchors.ts,
- * counter-grid.ts, boundary-power.ts, sensor-detect.ts. This file ingests and dispatches.
+ * each estimate carries a ~95% half-width, J. This file ingests and dispatches to the parts above.
  */
 import { BoundaryPowerModel } from './boundary-power.js';
 import { ClocksEventLog } from './clocks-events.js';
@@ -207,7 +206,8 @@ export class PowerTimeline {
     const t = samples.timeNs(n);
     const { atNs, halfWidthNs } = this.#grid.place(tPrev, t);
     const integralJ = this.#boundaries.integralToJ(samples, atNs, n - 1);
-    const update = { atNs, halfWidthNs, rawJ, previousRawJ, integralJ, powerW: samples.powerW(n) };
+    // Its timing error is weighed at the highest reading it may have fallen by (a wide window may span a change).
+    const update = { atNs, halfWidthNs, rawJ, previousRawJ, integralJ, powerW: samples.readingRange(samples.floorIndex(atNs - halfWidthNs), n).maxW };
     const resetFromNs = this.#anchors.recordUpdate(update, { timeNs: samples.timeNs(0), integralJ: samples.integralJ(0) });
     if (resetFromNs !== null) this.resets.push([resetFromNs, t]);
     const m = this.#anchors.length;

@@ -154,10 +154,19 @@ export interface MonitorStats {
   samplerCpuFraction: number;
   /**
    * Per GPU, each kind of reading since the sampler started: power and energy counter reads (how
-   * many, and per second), and the counter read's mean duration, ns (about 3 ms on an H200, whose
-   * driver busy-waits).
+   * many, and per second), the counter read's mean duration, ns (about 3 ms on an H200, whose
+   * driver busy-waits), and with counterReads 'around-steps' how often the learnt update grid was
+   * found wrong and relearnt (reading at every tick meanwhile).
    */
-  gpus: Array<{ gpu: number; powerReads: number; counterReads: number; powerReadsPerS: number; counterReadsPerS: number; meanCounterReadNs: number }>;
+  gpus: Array<{
+    gpu: number;
+    powerReads: number;
+    counterReads: number;
+    powerReadsPerS: number;
+    counterReadsPerS: number;
+    meanCounterReadNs: number;
+    counterRelearns: number;
+  }>;
   /** RAPL zone reads made by the sampler thread, and their mean duration, ns (0 without CPU energy). */
   raplReads: number;
   meanRaplReadNs: number;

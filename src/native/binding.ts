@@ -90,6 +90,8 @@ export interface NativeSamplerStats {
   /** Per sampler slot (GPU): counter reads made, and the time they took, ns. */
   energyReads: number[];
   energyReadNsTotal: number[];
+  /** Per sampler slot: how often the learnt counter update grid was found wrong and relearnt (counterReads 'around-steps'). */
+  counterRelearns: number[];
   /** The sampler thread's own CPU time so far, ns (0 where the platform has no per-thread clock). */
   threadCpuNs: number;
   startedNs: bigint;

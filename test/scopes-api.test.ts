@@ -62,6 +62,34 @@ describe('concurrency and nesting', () => {
     expect(Math.abs(parts - s.totalEnergyJ)).toBeLessThan(1e-6 * s.totalEnergyJ);
   });
 
+  it("a query's phases are reported once the query has ended, with counts added after the phase", async () => {
+    configureSim();
+    const seen: Measurement[] = [];
+    monitor = await EnergyMonitor.open({ simulate: true, onMeasurement: (m) => m.phase && seen.push(m) });
+    let afterCount: unknown = null;
+    const rec = await monitor.query('q1', async (q) => {
+      await q.phase('prefill', () => sleep(5));
+      // Long enough for the prefill's boundaries to settle: its measurement must still wait for the count.
+      await monitor!.settle();
+      await sleep(150);
+      await monitor!.settle();
+      expect(seen).toEqual([]);
+      q.count('prefill', { tokens: 51 });
+      return () => q.count('prefill', { tokens: 1 });
+    });
+    try {
+      rec.result();
+    } catch (err) {
+      afterCount = err;
+    }
+    expect(afterCount).toMatchObject({ code: 'WATTSCOPE_INVALID_ARGUMENT', field: 'phase' });
+    await monitor.settle();
+    await sleep(150);
+    await monitor.settle();
+    expect(seen.map((m) => [m.phase, m.tokens])).toEqual([['prefill', 51]]);
+    expect(rec.phases[0]!.tokens).toBe(51);
+  });
+
   it('measure() wraps sync and async functions; a throw is recorded and rethrown', async () => {
     configureSim();
     const seen: Measurement[] = [];

@@ -38,6 +38,8 @@ export interface ScopeRecord {
   /** Tokens declared when the phase began (q.phase's counts), used as the regression's covariate. */
   declaredTokens?: number;
   samples: number | null;
+  /** A query's phase: the query's scope. The phase's measurement waits until the query has ended, as q.count may still add to it. */
+  query?: ScopeRecord;
   /** True once both boundaries are settled. */
   settled: boolean;
   /** The final measurement, computed on first use after settling. */

@@ -141,11 +141,14 @@ export class ScopeBook {
       phase: <P>(name: string, phaseFn: () => P | Promise<P>, phaseCounts: ScopeCounts = {}) => {
         checkFn(phaseFn);
         const phaseRec = this.open(name, name, queryId, phaseCounts.tokens);
+        phaseRec.query = rec;
         state.phases.push(phaseRec);
         for (const run of this.runs) run.phases.push(phaseRec);
         return Promise.resolve(this.runIn(phaseRec, phaseFn, phaseCounts, { parentId: phaseRec.id, queryId, query: state }));
       },
       count: (phase: string, added: ScopeCounts) => {
+        if (rec.end !== null)
+          throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `query ${queryId} has ended: count its phases inside the query`, { field: 'phase' });
         const p = [...state.phases].reverse().find((s) => s.phase === phase);
         if (!p) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', `query ${queryId} has no phase "${phase}"`, { field: 'phase' });
         if (added.tokens !== undefined) p.tokens = (p.tokens ?? 0) + added.tokens;

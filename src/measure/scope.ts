@@ -90,6 +90,10 @@ export interface QueryContext {
    * energy is recorded (and attributed in open runs); errors are recorded and rethrown.
    */
   phase<T>(name: string, fn: () => T | Promise<T>, counts?: ScopeCounts): Promise<T>;
-  /** Adds tokens (or samples) to a phase already run, e.g. when known only after decoding. */
+  /**
+   * Adds tokens (or samples) to a phase already run, e.g. when known only after decoding. Call it
+   * before the query's function returns: the query's phases are reported (onMeasurement, metrics)
+   * once the query has ended, with these counts; a count after that throws WATTSCOPE_INVALID_ARGUMENT.
+   */
   count(phase: string, counts: ScopeCounts): void;
 }

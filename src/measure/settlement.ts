@@ -1,9 +1,10 @@
 /**
  * The settlement queue: boundaries wait until every GPU's counter has updated past them, then
- * their per-GPU estimates are fixed; ended scopes wait until both their boundaries are. Both
- * settle in creation order, so each pass stops at the first one still waiting. A boundary still
- * waiting at the settle timeout is forced (extrapolated, flagged `unsettled`) and settled again
- * once the counter has updated past it. Every settled point goes through the monotonicity check.
+ * their per-GPU estimates are fixed; ended scopes wait until both their boundaries are (and a
+ * query's phase until its query has ended). Boundaries settle in creation order, scopes in the
+ * order they ended, so each pass stops at the first one still waiting. A boundary still waiting
+ * at the settle timeout is forced (extrapolated, flagged `unsettled`) and settled again once the
+ * counter has updated past it. Every settled point goes through the monotonicity check.
  */
 import type { CpuSampling } from '../cpu/cpu-sampling.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
@@ -83,6 +84,8 @@ export class Settlement {
     while (scopes.length > 0) {
       const rec = scopes.items[scopes.head]!;
       if (!rec.start.settled || !rec.end!.settled) break;
+      // A query's phase keeps its counts open until the query ends (q.count after the phase).
+      if (!force && rec.query !== undefined && rec.query.end === null) break;
       rec.settled = true;
       scopes.head++;
       onScopeSettled(rec);

@@ -21,6 +21,8 @@ export type { EnergyMethod, MeasurementFlag, RunFlag } from './measure/estimate.
 export type { SensorInfo, SensorKind } from './measure/sensor-detect.js';
 export type { TimelineSamples } from './measure/types.js';
 export type { GpuEnergy, Measurement, MeasuredScope, UnavailableScope, ScopeOutcome, PhaseTotal, RunSummary, QueryRecord } from './measure/types.js';
+export type { PromClientRegistry } from './measure/scope-metrics.js';
+export type { OtelProviders, OtelMeterProviderLike, OtelTracerProviderLike } from './measure/otel-types.js';
 export { timelineToCsv, timelineToJson } from './measure/export.js';
 export { listRaplZones } from './cpu/rapl-zones.js';
 export type { RaplZone } from './cpu/rapl-zones.js';

@@ -78,7 +78,7 @@ describe('concurrency and nesting', () => {
       return () => q.count('prefill', { tokens: 1 });
     });
     try {
-      rec.result();
+      rec.result!();
     } catch (err) {
       afterCount = err;
     }

@@ -1,6 +1,7 @@
 /** `wattscope exporter`: a Prometheus exporter of GPU (and RAPL) energy and power, until SIGTERM or Ctrl-C. */
 import { DEFAULT_EXPORTER_PORT } from '../metrics/exporter-port.js';
 import { WattscopeError } from '../util/errors.js';
+import { requirePeer } from '../util/peer.js';
 import { nvmlFlags, nvmlOptionsFrom, parse, str } from './common.js';
 
 export const exporterHelp = `wattscope exporter [--port 9402] [--host 127.0.0.1] [--simulate | --nvml-library PATH]
@@ -24,7 +25,8 @@ export async function exporterCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const port = portFrom(str(values, 'port'));
-  // Loaded here: prom-client is needed by this command only.
+  // Loaded here: prom-client, an optional peer, is needed by this command only.
+  requirePeer('prom-client', 'wattscope exporter');
   const { startExporter } = await import('../metrics/exporter-server.js');
   const exporter = await startExporter({ ...nvmlOptionsFrom(values), port, host: str(values, 'host') ?? '127.0.0.1' });
   process.stderr.write(`wattscope exporter: serving ${exporter.url}\n`);

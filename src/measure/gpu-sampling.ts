@@ -9,7 +9,7 @@ import { NvmlSession } from '../nvml/session.js';
 import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { ResolvedMonitorOptions } from './options.js';
 import type { SensorInfo } from './sensor-detect.js';
-import type { OtelGpu } from './otel-bridge.js';
+import type { OtelGpu } from './otel-types.js';
 import { PowerTimeline } from './timeline.js';
 
 /** Sampler facts per GPU. */

@@ -12,10 +12,10 @@ import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './sc
 import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
 import type { PowerTimeline } from './timeline.js';
-import type { OpenMetricsContentType, Registry } from 'prom-client';
-import { scopeMetricsRecorder } from './scope-metrics.js';
+import { scopeMetricsRecorder, type PromClientRegistry } from './scope-metrics.js';
 import { lazyMeasured, lazyQueryRecord } from './lazy-records.js';
-import { openTelemetryBridge, type OtelProviders } from './otel-bridge.js';
+import { openTelemetryBridge } from './otel-bridge.js';
+import type { OtelProviders } from './otel-types.js';
 import type { Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
 export type { CpuStatus, MonitorGpu, MonitorStats };
@@ -221,7 +221,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #endHooks: Array<(rec: ScopeRecord) => void> = [];
 
   /** Adds energy per scope (counter, histogram) and unmeasured scopes to an application's prom-client `registry`. */
-  registerMetrics(registry: Registry | Registry<OpenMetricsContentType>): void {
+  registerMetrics(registry: PromClientRegistry): void {
     this.#listeners.push(scopeMetricsRecorder(registry));
   }
 

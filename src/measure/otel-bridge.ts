@@ -14,16 +14,8 @@ import { WattscopeError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import type { ScopeRecord } from './ledger.js';
 import { scopeLabel } from './scope-metrics.js';
+import type { OtelGpu, OtelProviders } from './otel-types.js';
 import type { Measurement } from './types.js';
-
-/** What the bridge reads of each measured GPU, when the SDK collects. */
-export interface OtelGpu {
-  index: number;
-  uuid: string | null;
-  name: string | null;
-  energyJ: () => number | null;
-  powerW: () => number;
-}
 
 export interface OtelBridge {
   /** Called as a scope ends (in its async context): remembers the active span. */
@@ -44,12 +36,6 @@ function loadApi(): OtelApi {
       { cause: err },
     );
   }
-}
-
-/** Where the instruments and spans go (default: the global providers). */
-export interface OtelProviders {
-  meterProvider?: MeterProvider;
-  tracerProvider?: TracerProvider;
 }
 
 /** A provider passed in must be one: an error naming the field, not a TypeError at the first export. */
@@ -80,7 +66,7 @@ export function gpuAttributes(g: OtelGpu): Attributes {
 export function openTelemetryBridge(gpus: () => OtelGpu[], providers: OtelProviders = {}): OtelBridge {
   checkProviders(providers);
   const api = loadApi();
-  const meter = (providers.meterProvider ?? api.metrics.getMeterProvider()).getMeter('wattscope', VERSION);
+  const meter = ((providers.meterProvider as MeterProvider | undefined) ?? api.metrics.getMeterProvider()).getMeter('wattscope', VERSION);
   meter.createObservableCounter('hw.energy', { unit: 'J', description: 'Energy consumed by the GPU since its driver loaded' }).addCallback((result) => {
     for (const g of gpus()) {
       const energyJ = g.energyJ();
@@ -94,7 +80,7 @@ export function openTelemetryBridge(gpus: () => OtelGpu[], providers: OtelProvid
     }
   });
   const perScope = meter.createHistogram('wattscope.scope.energy', { unit: 'J', description: 'GPU energy per settled scope (phase, query, or scope name)' });
-  const tracer = (providers.tracerProvider ?? api.trace.getTracerProvider()).getTracer('wattscope', VERSION);
+  const tracer = ((providers.tracerProvider as TracerProvider | undefined) ?? api.trace.getTracerProvider()).getTracer('wattscope', VERSION);
   const spans = new Map<number, Span>();
   return {
     scopeEnded(rec) {

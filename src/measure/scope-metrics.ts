@@ -6,8 +6,9 @@
  * without bound), or the scope's name. A scope that could not be measured, or whose energy came out
  * negative (never expected: see flags), is counted apart and adds nothing.
  */
-import { createRequire } from 'node:module';
-import type { OpenMetricsContentType, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { WattscopeError } from '../util/errors.js';
+import { requirePeer } from '../util/peer.js';
 import type { Measurement } from './types.js';
 
 /** Histogram buckets, J: from a 10 ms phase at a few watts to a long request on several GPUs. */
@@ -19,11 +20,22 @@ export function scopeLabel(m: Measurement): string {
   return m.queryId !== null && m.name === `query:${m.queryId}` ? 'query' : m.name;
 }
 
+/**
+ * A prom-client `Registry` (either content type), described by the method wattscope calls, so that
+ * wattscope's published types do not need prom-client's (an optional peer dependency).
+ */
+export interface PromClientRegistry {
+  registerMetric(metric: never): void;
+}
+
 /** Registers the metrics on `registry`; returns the function that records a settled measurement. */
-export function scopeMetricsRecorder(registry: Registry | Registry<OpenMetricsContentType>): (m: Measurement) => void {
+export function scopeMetricsRecorder(registry: PromClientRegistry): (m: Measurement) => void {
+  if (typeof (registry as { registerMetric?: unknown } | null)?.registerMetric !== 'function') {
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'registerMetrics takes a prom-client Registry', { field: 'registry' });
+  }
   // Loaded on first use: prom-client is needed only by applications that export metrics.
-  const promClient = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
-  const registers = [registry];
+  const promClient = requirePeer<typeof import('prom-client')>('prom-client', 'monitor.registerMetrics');
+  const registers = [registry as unknown as Registry];
   const total = new promClient.Counter({
     name: 'wattscope_scope_energy_joules_total',
     help: 'GPU energy of settled scopes, J, by scope (phase, query, or scope name)',

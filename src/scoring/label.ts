@@ -3,9 +3,9 @@
  * (520 x 728) rendered by resvg with the bundled DejaVu Sans fonts, so the
  * output does not depend on the machine's fonts.
  */
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { WattscopeError } from '../util/errors.js';
+import { peerDirectory, requirePeer } from '../util/peer.js';
 import type { Stars } from './stars.js';
 
 export const LABEL_WIDTH_PX = 260;
@@ -95,11 +95,13 @@ function notComparableBand(reasons: string[], font: string): string {
   return `<g id="not-comparable"><title>Not comparable with the AI Energy Score leaderboard: ${escapeXml(reasons.join('; '))}</title><rect x="8" y="258" width="244" height="40" fill="#b3261e" opacity="0.92"/><text x="130" y="274" ${font} font-size="10.5" font-weight="bold" fill="#ffffff" text-anchor="middle">NOT LEADERBOARD-COMPARABLE</text><text x="130" y="290" ${font} font-size="7.5" fill="#ffffff" text-anchor="middle">${escapeXml(fit(reasons[0]! + more, 62))}</text></g>`;
 }
 
-/** Renders the label SVG to PNG at `scale` (2 by default: 520 x 728) with the bundled fonts. */
+/**
+ * Renders the label SVG to PNG at `scale` (2 by default: 520 x 728) in DejaVu Sans. Needs the
+ * optional peers @resvg/resvg-js and dejavu-fonts-ttf (WATTSCOPE_MISSING_PEER without them).
+ */
 export async function labelPng(svg: string, scale = 2): Promise<Buffer> {
-  const require = createRequire(import.meta.url);
-  const fontsDir = path.join(path.dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
-  const { Resvg } = (await import('@resvg/resvg-js')) as typeof import('@resvg/resvg-js');
+  const { Resvg } = requirePeer<typeof import('@resvg/resvg-js')>('@resvg/resvg-js', 'The PNG label');
+  const fontsDir = path.join(peerDirectory('dejavu-fonts-ttf', 'The PNG label'), 'ttf');
   const r = new Resvg(svg, {
     fitTo: { mode: 'width', value: LABEL_WIDTH_PX * scale },
     font: {

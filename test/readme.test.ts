@@ -1,25 +1,26 @@
 /**
- * The README runs as written. Every code block marked `js runnable` is run, as a user would run
- * it, in a fresh consumer project that installed the packed tarball (`npm pack`) with npm's
+ * The README runs as written. Every code block marked `js runnable` or `sh runnable` is run, as a
+ * user would run it, in a fresh consumer project that installed the packed tarball (`npm pack`) with npm's
  * default install-script policy: npm 11 skips wattscope's install script, so the addon must load
  * from the shipped prebuild. Where no prebuild matches, the error must say how to get a build.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startFakeServer } from '../src/server/fake-server.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const platformDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 
-/** The README's code blocks whose info string is `js runnable`, with their line numbers. */
-export function runnableBlocks(markdown: string): Array<{ line: number; code: string }> {
+/** The README's code blocks whose info string is `js runnable` (or `sh runnable`), with their line numbers. */
+export function runnableBlocks(markdown: string, language: 'js' | 'sh' = 'js'): Array<{ line: number; code: string }> {
   const blocks: Array<{ line: number; code: string }> = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i]!.trim() !== '```js runnable') continue;
+    if (lines[i]!.trim() !== '```' + language + ' runnable') continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && lines[end]!.trim() !== '```') end++;
@@ -46,6 +47,18 @@ function ensureFreshPrebuild(): void {
 }
 
 let consumer = '';
+
+/** Runs a shell block with bash -e in `cwd`; stdout and stderr together (the fake server answers in this process meanwhile). */
+function runShell(code: string, cwd: string): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-e', '-c', code], { cwd, env: { ...process.env, NODE_PATH: '' }, timeout: 150_000 });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, output }));
+  });
+}
 let installLog = '';
 
 describe('the README, run as written against the packed package', () => {
@@ -69,7 +82,39 @@ describe('the README, run as written against the packed package', () => {
     });
   }, 600_000);
 
-  const blocks = runnableBlocks(readFileSync(path.join(root, 'README.md'), 'utf8'));
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const blocks = runnableBlocks(readme);
+  const shellBlocks = runnableBlocks(readme, 'sh');
+
+  it("the README's first 40 lines take a new user from install to a measured command, a benchmarked endpoint and a wrapped function", () => {
+    const firstScreen = readme.split('\n').slice(0, 40).join('\n');
+    expect(firstScreen).toContain('npm install wattscope');
+    const recipes = [...runnableBlocks(firstScreen, 'sh'), ...runnableBlocks(firstScreen)].map((b) => b.code);
+    expect(recipes.some((code) => /npx wattscope measure .*-- /.test(code))).toBe(true);
+    expect(recipes.some((code) => /npx wattscope run --endpoint http/.test(code))).toBe(true);
+    expect(recipes.some((code) => code.includes('monitor.measure('))).toBe(true);
+    // Each block closes within the 40 lines (a block cut off by line 40 would not be found closed).
+    expect(firstScreen.split('\n').filter((l) => l.startsWith('```')).length % 2).toBe(0);
+  });
+
+  for (const [i, block] of shellBlocks.entries()) {
+    it(`README shell recipe ${i + 1} (line ${block.line}) runs as written, against a fake server where it names an endpoint`, async () => {
+      const dir = mkdtempSync(path.join(consumer, `recipe-${i + 1}-`));
+      const endpointPort = /--endpoint http:\/\/127\.0\.0\.1:(\d+)\//.exec(block.code)?.[1];
+      const server = endpointPort === undefined ? null : await startFakeServer({ port: Number(endpointPort) });
+      try {
+        const r = await runShell(block.code, dir);
+        expect(r.status, r.output).toBe(0);
+        expect(r.output).toMatch(/\d J|Wh/);
+        expect(r.output).not.toMatch(/\bNaN\b|\bundefined\b/);
+        const outDir = /--out (\S+)/.exec(block.code)?.[1];
+        if (outDir !== undefined) expect(existsSync(path.join(dir, outDir, 'GPU_ENERGY_WH.txt'))).toBe(true);
+        if (server) expect(server.requests).toBeGreaterThan(0);
+      } finally {
+        await server?.close();
+      }
+    }, 180_000);
+  }
 
   it('the README has runnable examples for scopes and the runner', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);

@@ -65,7 +65,7 @@ export interface MonitorOptions {
   /**
    * Off by default. Where RAPL does not measure the packages or the DRAM (virtual machines),
    * estimate them as CodeCarbon does: the CPU at `cpuShare` (0.5) of `tdpW` (required), the RAM at
-   * `wattsPerGb` (0.375: 3 W per 8 GB) of `ramGb` (this machine's). Always flagged `estimate`.
+   * `wattsPerGb` (0.375: 3 W per 8 GB) of `ramGb` (default: the host's total memory). Always flagged `estimate`.
    */
   cpuEstimate?: CpuEstimateOptions;
 }

@@ -35,6 +35,8 @@ export interface FakeServerOptions {
   naturalTokens?: number | ((prompt: string) => number);
   /** The models served; a request for another gets HTTP 404 (default: any model). */
   models?: string[];
+  /** The loopback port to listen on (default 0: one the system picks); a port in use rejects with EADDRINUSE. */
+  port?: number;
 }
 
 export interface FakeServer {
@@ -197,7 +199,13 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     }
     handle(req, res).catch(() => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/v1`,

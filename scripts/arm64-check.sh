@@ -44,9 +44,10 @@ done
 echo "== arm64-check: Debian's arm64 Node, unpacked for qemu-user"
 dpkg --print-foreign-architectures | grep -qx arm64 || { [ "$(id -u)" -eq 0 ] && dpkg --add-architecture arm64 && apt-get update -qq; }
 mkdir -p "$work/debs" "$work/arm64"
+chmod 0755 "$work" && chmod 0777 "$work/debs" # apt-get download runs as _apt where it can
 (cd "$work/debs" && apt-get download -qq nodejs:arm64 libnode108:arm64 libuv1:arm64 libc-ares2:arm64 libicu72:arm64 libssl3:arm64 \
   libnghttp2-14:arm64 libbrotli1:arm64 zlib1g:arm64 libc6:arm64 libgcc-s1:arm64 libstdc++6:arm64 node-acorn node-cjs-module-lexer \
-  node-undici 2>/dev/null)
+  node-undici)
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/arm64"; done
 arm64_node=(qemu-aarch64 -L "$work/arm64" "$work/arm64/usr/bin/node")
 "${arm64_node[@]}" -e 'if (process.arch !== "arm64") process.exit(1); console.log(`node ${process.version} ${process.arch} (N-API ${process.versions.napi}) under qemu-user`)'

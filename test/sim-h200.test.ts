@@ -156,10 +156,11 @@ describe('profile h200: the recorded benchmark trace replayed', () => {
 });
 
 describe('profile h200: the driver as measured', () => {
-  it("a counter read costs the measured time (median within 20% of the recording's 3.13 ms) and the name is the H200's", () => {
+  it("a counter read costs the measured time (median within 20% of the recording's 3.13 ms); the name and memory are the H200's", () => {
     configureSim({ sensor: 'h200' });
     session = NvmlSession.open({ simulate: true });
-    expect(session.device(0).name).toBe('NVIDIA H200');
+    // As the recorded H200 reported them (its wattscope devices --sensor): 150754820096 bytes, not an H100's 80 GB.
+    expect(session.device(0)).toMatchObject({ name: 'NVIDIA H200', memoryTotalBytes: 150_754_820_096 });
     // The read's cost in CPU (the real driver busy-waits): this process's CPU time around each read,
     // which a busy machine does not stretch as it stretches the wall time.
     const readsMs: number[] = [];

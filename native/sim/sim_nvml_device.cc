@@ -36,7 +36,9 @@ SIM_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t h, nvmlMemory_t* me
   int ret = Check(h, &dev, &now, "nvmlDeviceGetMemoryInfo");
   if (ret != NVML_SUCCESS) return ret;
   if (mem == nullptr) return NVML_ERROR_INVALID_ARGUMENT;
-  mem->total = 85520809984ull;  // 81559 MiB, as an H100 80GB HBM3 reports
+  // What each GPU reports: the measured H200 150754820096 bytes (143772 MiB, its recording's
+  // devices --sensor), an H100 80GB HBM3 85520809984 (81559 MiB).
+  mem->total = g_state.config().h200 ? 150754820096ull : 85520809984ull;
   mem->used = 1073741824ull;
   mem->free = mem->total - mem->used;
   return NVML_SUCCESS;

@@ -81,16 +81,25 @@ describe('the lean package', () => {
       `import { EnergyMonitor } from 'wattscope';
 const monitor = await EnergyMonitor.open({ simulate: true });
 const { measurement } = await monitor.measure('sleep', () => new Promise((r) => setTimeout(r, 300)));
+const peerErrors = [];
+for (const register of [() => monitor.registerOpenTelemetry(), () => monitor.registerMetrics({ registerMetric() {} })]) {
+  try { register(); peerErrors.push(null); } catch (e) { peerErrors.push(e.code + ': ' + e.message); }
+}
 await monitor.close();
-console.log(JSON.stringify({ energyJ: measurement.energyJ, uncertaintyJ: measurement.uncertaintyJ, status: measurement.status }));`,
+console.log(JSON.stringify({ energyJ: measurement.energyJ, uncertaintyJ: measurement.uncertaintyJ, status: measurement.status, peerErrors }));`,
     );
     const measured = spawnSync(process.execPath, ['measure.js'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     expect(measured.status, measured.stderr).toBe(0);
-    const m = JSON.parse(measured.stdout) as { energyJ: number; uncertaintyJ: number; status: string };
+    const m = JSON.parse(measured.stdout) as { energyJ: number; uncertaintyJ: number; status: string; peerErrors: Array<string | null> };
     expect(m.status).toBe('measured');
     // 300 ms of the simulated H200 at idle (79-123 W): tens of joules.
     expect(m.energyJ).toBeGreaterThan(10);
     expect(m.energyJ).toBeLessThan(60);
+    // The integrations whose peers are absent say what to install.
+    expect(m.peerErrors).toEqual([
+      'WATTSCOPE_MISSING_PEER: monitor.registerOpenTelemetry needs @opentelemetry/api, an optional peer dependency of wattscope that is not installed: npm install @opentelemetry/api (and an OpenTelemetry SDK to export anything)',
+      'WATTSCOPE_MISSING_PEER: monitor.registerMetrics needs prom-client, an optional peer dependency of wattscope that is not installed: npm install prom-client',
+    ]);
 
     const result = path.join(app, 'result');
     mkdirSync(result);

@@ -8,9 +8,9 @@
  * settled; a span already ended by then gets a short `wattscope.energy` span linked to it instead
  * (an ended span takes no more attributes). With the API but no SDK, every call is the API's no-op.
  */
-import { createRequire } from 'node:module';
 import type { Attributes, MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import { WattscopeError } from '../util/errors.js';
+import { requirePeer } from '../util/peer.js';
 import { VERSION } from '../util/version.js';
 import type { ScopeRecord } from './ledger.js';
 import { scopeLabel } from './scope-metrics.js';
@@ -22,20 +22,6 @@ export interface OtelBridge {
   scopeEnded(rec: ScopeRecord): void;
   /** Called with each settled measurement. */
   record(m: Measurement): void;
-}
-
-type OtelApi = typeof import('@opentelemetry/api');
-
-function loadApi(): OtelApi {
-  try {
-    return createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
-  } catch (err) {
-    throw new WattscopeError(
-      'WATTSCOPE_MISSING_PEER',
-      'OpenTelemetry needs the optional peer dependency @opentelemetry/api: npm install @opentelemetry/api (and an SDK to export anything)',
-      { cause: err },
-    );
-  }
 }
 
 /** A provider passed in must be one: an error naming the field, not a TypeError at the first export. */
@@ -65,7 +51,7 @@ export function gpuAttributes(g: OtelGpu): Attributes {
 /** Registers the instruments on the given (else the global) meter provider; returns the scope hooks. */
 export function openTelemetryBridge(gpus: () => OtelGpu[], providers: OtelProviders = {}): OtelBridge {
   checkProviders(providers);
-  const api = loadApi();
+  const api = requirePeer<typeof import('@opentelemetry/api')>('@opentelemetry/api', 'monitor.registerOpenTelemetry');
   const meter = ((providers.meterProvider as MeterProvider | undefined) ?? api.metrics.getMeterProvider()).getMeter('wattscope', VERSION);
   meter.createObservableCounter('hw.energy', { unit: 'J', description: 'Energy consumed by the GPU since its driver loaded' }).addCallback((result) => {
     for (const g of gpus()) {

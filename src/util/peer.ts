@@ -1,7 +1,8 @@
 /**
  * Optional peer dependencies, loaded when first used: prom-client (the exporter and
- * registerMetrics), @resvg/resvg-js and dejavu-fonts-ttf (the PNG label). Where one is not
- * installed, a WATTSCOPE_MISSING_PEER error says what needs it and what to install.
+ * registerMetrics), @resvg/resvg-js and dejavu-fonts-ttf (the PNG label), @opentelemetry/api
+ * (registerOpenTelemetry). Where one is not installed, a WATTSCOPE_MISSING_PEER error says what
+ * needs it and what to install.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -9,20 +10,20 @@ import { WattscopeError } from './errors.js';
 
 const require = createRequire(import.meta.url);
 
-/** The optional peers, with what each enables. */
-export const OPTIONAL_PEERS = {
-  'prom-client': 'the Prometheus metrics (wattscope exporter, monitor.registerMetrics)',
-  '@resvg/resvg-js': 'the PNG label (wattscope label --out x.png, labelPng)',
-  'dejavu-fonts-ttf': 'the fonts of the PNG label',
+/** Each optional peer, with what to install for the feature that needs it (the label's renderer takes its fonts too). */
+const INSTALL_COMMAND = {
+  'prom-client': 'npm install prom-client',
+  '@resvg/resvg-js': 'npm install @resvg/resvg-js dejavu-fonts-ttf',
+  'dejavu-fonts-ttf': 'npm install @resvg/resvg-js dejavu-fonts-ttf',
+  '@opentelemetry/api': 'npm install @opentelemetry/api (and an OpenTelemetry SDK to export anything)',
 } as const;
 
-export type OptionalPeer = keyof typeof OPTIONAL_PEERS;
+export type OptionalPeer = keyof typeof INSTALL_COMMAND;
 
 function missing(name: OptionalPeer, neededBy: string, err: unknown): WattscopeError {
-  const all = name === '@resvg/resvg-js' || name === 'dejavu-fonts-ttf' ? '@resvg/resvg-js dejavu-fonts-ttf' : name;
   return new WattscopeError(
     'WATTSCOPE_MISSING_PEER',
-    `${neededBy} needs ${name}, an optional peer dependency of wattscope that is not installed: npm install ${all}`,
+    `${neededBy} needs ${name}, an optional peer dependency of wattscope that is not installed: ${INSTALL_COMMAND[name]}`,
     { cause: err, field: name },
   );
 }

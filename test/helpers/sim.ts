@@ -165,6 +165,11 @@ export class SimControl {
     return this.#written.history;
   }
 
+  /** How many times the power of `gpu` was set in (fromNs, toNs]. */
+  changesBetween(gpu: number, fromNs: bigint, toNs: bigint): number {
+    return this.#history[gpu]!.filter((c) => c.tNs > fromNs && c.tNs <= toNs).length;
+  }
+
   /** Power of `gpu` at `tNs`, W. */
   powerAt(gpu: number, tNs: bigint): number {
     let w = this.#history[gpu]![0]!.watts;

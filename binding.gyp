@@ -5,6 +5,7 @@
       "native/addon/sampler_js.cc",
       "native/addon/session_js.cc",
       "native/core/counter_schedule.cc",
+      "native/core/driver_stream.cc",
       "native/core/device_queries.cc",
       "native/core/rapl.cc",
       "native/core/rapl_poller.cc",

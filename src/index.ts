@@ -20,6 +20,7 @@ export type { SelectedGpu } from './measure/gpu-selection.js';
 export type { EnergyMethod, MeasurementFlag, RunFlag } from './measure/estimate.js';
 export type { SensorInfo, SensorKind } from './measure/sensor-detect.js';
 export type { TimelineSamples } from './measure/types.js';
+export type { DriverPowerSamples } from './measure/driver-power.js';
 export type { GpuEnergy, Measurement, MeasuredScope, UnavailableScope, ScopeOutcome, PhaseTotal, RunSummary, QueryRecord } from './measure/types.js';
 export type { PromClientRegistry } from './measure/scope-metrics.js';
 export type { OtelProviders, OtelMeterProviderLike, OtelTracerProviderLike } from './measure/otel-types.js';

@@ -40,6 +40,8 @@ describe('wattscope devices', () => {
     configureSim({ sensor: 'h100' });
     const text = runCli(['devices', '--simulate', '--sensor', '--sensor-ms', '600']);
     expect(text.stdout).toMatch(/^GPU 0 power sensor: unknown after 0 reading changes \(treated as coarse\)$/m);
+    // The sampler line says the driver's own power samples' rate (the simulated driver keeps one every 100 ms here).
+    expect(text.stdout).toMatch(/^GPU 0 sampler: .*, driver power samples \d+\/s; the sampler thread used/m);
   });
 
   it('without NVML: exit 1 and one clear sentence on stderr, no stack trace', () => {

@@ -24,9 +24,10 @@ describe('wattscope measure', () => {
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       durationS: number;
       exitStatus: number;
-      gpus: Array<{ index: number; energyJ: number; avgPowerW: number; method: string }>;
+      gpus: Array<{ index: number; energyJ: number; avgPowerW: number; method: string; driverSamples: { available: boolean; refusal: string | null } }>;
     };
     expect(out.exitStatus).toBe(0);
+    expect(out.gpus[0]!.driverSamples).toEqual({ available: true, refusal: null });
     expect(out.gpus.map((g) => g.index)).toEqual([0, 1]);
     const g0 = out.gpus[0]!;
     // 0.4 s x 300 W + 0.3 s x 600 W = 300 J, plus idle 70 W for the rest of the child's life.

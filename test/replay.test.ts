@@ -40,6 +40,12 @@ describe('wattscope replay', () => {
       }
       expect(run.interleavingOverheadJ).toBeNull();
     }
+    // The monitor sees the driver's samples at their recorded cadence (the replayed driver answers
+    // with the recording's own samples, drained by the sampler thread): none lost.
+    const samples = result.driverSamples;
+    expect(samples.recordedMedianIntervalMs).toBeGreaterThan(15);
+    expect(Math.abs(samples.medianIntervalMs! - samples.recordedMedianIntervalMs) / samples.recordedMedianIntervalMs).toBeLessThan(0.05);
+    expect(samples.seen).toBeGreaterThan(1000);
   }, 200_000);
 
   it('a recording that does not parse is an error naming the file and line', () => {

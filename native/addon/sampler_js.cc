@@ -3,6 +3,7 @@
 #include <string>
 
 #include "../core/rapl.h"
+#include "../nvml/nvml_codes.h"
 #include "env_state.h"
 
 namespace wattscope {
@@ -148,6 +149,12 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     o.Set("hasEnergyCounter", s.hasEnergyCounter);
     o.Set("energySource", EnergySourceName(s.energySource));
     o.Set("hasClocksEventReasons", s.hasClocksEventReasons);
+    o.Set("hasDriverSamples", s.hasDriverSamples);
+    if (s.hasDriverSamples) {
+      o.Set("driverSamplesRefusal", env.Null());
+    } else {
+      o.Set("driverSamplesRefusal", NvmlReturnName(s.driverSamplesRet));
+    }
     slots.Set(static_cast<uint32_t>(i), o);
   }
   auto core = std::make_shared<SamplerCore>();
@@ -159,7 +166,8 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// samplerDrain(sampler) -> per slot { tNs, energyMj, powerMw, energyRet, powerRet, clocksEventTNs, clocksEventReasons }
+// samplerDrain(sampler) -> per slot { tNs, energyMj, powerMw, energyRet, powerRet, clocksEventTNs,
+// clocksEventReasons, driverTNs, driverPowerMw }
 Napi::Value Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Sampler* sampler = UnwrapSampler(info);
@@ -167,10 +175,13 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(env);
   std::vector<SampleRecord> buf;
   std::vector<ClocksEventRecord> clocks;
+  std::vector<DriverPowerRecord> driver;
   for (size_t slot = 0; slot < sampler->slots().size(); ++slot) {
     buf.clear();
     clocks.clear();
+    driver.clear();
     sampler->Drain(slot, &buf, &clocks);
+    sampler->DrainDriverSamples(slot, &driver);
     size_t n = buf.size();
     Napi::BigInt64Array t = Napi::BigInt64Array::New(env, n);
     Napi::Float64Array e = Napi::Float64Array::New(env, n);
@@ -198,6 +209,14 @@ Napi::Value Drain(const Napi::CallbackInfo& info) {
     }
     o.Set("clocksEventTNs", clocksT);
     o.Set("clocksEventReasons", clocksReasons);
+    Napi::BigInt64Array driverT = Napi::BigInt64Array::New(env, driver.size());
+    Napi::Float64Array driverPower = Napi::Float64Array::New(env, driver.size());
+    for (size_t i = 0; i < driver.size(); ++i) {
+      driverT[i] = driver[i].tNs;
+      driverPower[i] = driver[i].powerMw;
+    }
+    o.Set("driverTNs", driverT);
+    o.Set("driverPowerMw", driverPower);
     out.Set(static_cast<uint32_t>(slot), o);
   }
   return out;
@@ -261,6 +280,30 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < s.dropped.size(); ++i)
     dropped.Set(static_cast<uint32_t>(i), static_cast<double>(s.dropped[i]));
   out.Set("dropped", dropped);
+  // Per slot, the driver's power samples: drains made, samples taken, the drains' time, ns, samples
+  // lost to the stream's capacity, and the latest drain's failure (null when it succeeded).
+  Napi::Array driverPolls = Napi::Array::New(env);
+  Napi::Array driverSamples = Napi::Array::New(env);
+  Napi::Array driverPollNsTotal = Napi::Array::New(env);
+  Napi::Array driverDropped = Napi::Array::New(env);
+  Napi::Array driverLastError = Napi::Array::New(env);
+  for (size_t i = 0; i < sampler->slots().size(); ++i) {
+    const DriverPowerStream* stream = sampler->driverStream(i);
+    driverPolls.Set(static_cast<uint32_t>(i), static_cast<double>(stream->polls()));
+    driverSamples.Set(static_cast<uint32_t>(i), static_cast<double>(stream->samples()));
+    driverPollNsTotal.Set(static_cast<uint32_t>(i), static_cast<double>(stream->pollNsTotal()));
+    driverDropped.Set(static_cast<uint32_t>(i), static_cast<double>(stream->dropped()));
+    if (stream->lastError() == 0) {
+      driverLastError.Set(static_cast<uint32_t>(i), env.Null());
+    } else {
+      driverLastError.Set(static_cast<uint32_t>(i), NvmlReturnName(stream->lastError()));
+    }
+  }
+  out.Set("driverPolls", driverPolls);
+  out.Set("driverSamples", driverSamples);
+  out.Set("driverPollNsTotal", driverPollNsTotal);
+  out.Set("driverDropped", driverDropped);
+  out.Set("driverLastError", driverLastError);
   out.Set("running", sampler->running());
   out.Set("raplReads", static_cast<double>(sampler->rapl() ? sampler->rapl()->reads() : 0));
   out.Set("raplReadNsTotal", static_cast<double>(sampler->rapl() ? sampler->rapl()->readNsTotal() : 0));

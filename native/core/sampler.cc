@@ -53,7 +53,11 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
       failure->deviceIndex = static_cast<int>(index);
       return nullptr;
     }
-    SamplerSlotInfo info{index, PowerSource::kNone, false, EnergySource::kNone, false};
+    SamplerSlotInfo info{index, PowerSource::kNone, false, EnergySource::kNone, false, false, NVML_SUCCESS};
+    Query<std::vector<PowerSample>> driverProbe = s->queries_->PowerSamples(h.value, 0);
+    info.hasDriverSamples = driverProbe.ok();
+    info.driverSamplesRet = driverProbe.ret;
+    s->driverStreams_.emplace_back(new DriverPowerStream(info.hasDriverSamples, driverProbe.ret));
     info.hasClocksEventReasons = s->queries_->ClocksEventReasons(h.value).ok();
     if (s->queries_->InstantPowerMw(h.value).ok()) {
       info.powerSource = PowerSource::kInstantField;
@@ -213,6 +217,10 @@ void Sampler::PollOnce() {
     tick = stats_.ticks++;
   }
   if (tick % clocksEveryTicks_ == 0) PollClocksEvents();
+  int64_t now = MonotonicNowNs();
+  for (size_t i = 0; i < devices_.size(); ++i) {
+    if (driverStreams_[i]->Due(now)) driverStreams_[i]->Poll(*queries_, devices_[i], now);
+  }
   if (rapl_ && tick % raplEveryTicks_ == 0) rapl_->Poll();
   int64_t cpuNs = ThreadCpuNs();
   std::lock_guard<std::mutex> lock(mutex_);
@@ -243,6 +251,10 @@ void Sampler::Drain(size_t slot, std::vector<SampleRecord>* out, std::vector<Clo
   out->reserve(out->size() + ring.size);
   for (size_t k = 0; k < ring.size; ++k) out->push_back(ring.data[(start + k) % cap]);
   ring.size = 0;
+}
+
+void Sampler::DrainDriverSamples(size_t slot, std::vector<DriverPowerRecord>* out) {
+  if (slot < driverStreams_.size()) driverStreams_[slot]->Drain(out);
 }
 
 SamplerStats Sampler::stats() const {

@@ -15,6 +15,7 @@
 #include "../nvml/nvml_loader.h"
 #include "counter_schedule.h"
 #include "device_queries.h"
+#include "driver_stream.h"
 #include "rapl_poller.h"
 
 namespace wattscope {
@@ -65,6 +66,8 @@ struct SamplerSlotInfo {
   bool hasEnergyCounter;
   EnergySource energySource;
   bool hasClocksEventReasons;  // the driver answers nvmlDeviceGetCurrentClocksEventReasons for it
+  bool hasDriverSamples;       // the driver answers nvmlDeviceGetSamples(TOTAL_POWER) for it
+  int driverSamplesRet;        // its answer to the first call (NVML_SUCCESS where it has them)
 };
 
 struct SamplerStats {
@@ -99,6 +102,12 @@ class Sampler {
   void Drain(size_t slot, std::vector<SampleRecord>* out, std::vector<ClocksEventRecord>* clocksOut);
   SamplerStats stats() const;
   const std::vector<SamplerSlotInfo>& slots() const { return slotInfo_; }
+  // The driver's power samples of `slot` drained since the last call (see driver_stream.h).
+  void DrainDriverSamples(size_t slot, std::vector<DriverPowerRecord>* out);
+  // The driver sample stream of `slot` (its counts), or null for a slot that does not exist.
+  const DriverPowerStream* driverStream(size_t slot) const {
+    return slot < driverStreams_.size() ? driverStreams_[slot].get() : nullptr;
+  }
   // The RAPL zones' poller, or null when none was asked for.
   RaplPoller* rapl() const { return rapl_.get(); }
 
@@ -122,7 +131,8 @@ class Sampler {
   std::unique_ptr<DeviceQueries> queries_;
   std::vector<nvmlDevice_t> devices_;
   std::vector<SamplerSlotInfo> slotInfo_;
-  std::vector<CounterSchedule> counterSchedules_;  // per slot
+  std::vector<CounterSchedule> counterSchedules_;                  // per slot
+  std::vector<std::unique_ptr<DriverPowerStream>> driverStreams_;  // per slot
   int64_t periodNs_ = 1000000;
   uint64_t clocksEveryTicks_ = 100;  // ticks between clocks event reads: about 10 per second
   std::unique_ptr<RaplPoller> rapl_;

@@ -27,8 +27,17 @@ interface SamplerCost {
   powerReadsPerS: number;
   counterReadsPerS: number;
   meanCounterReadMs: number;
+  /** The driver's own power samples per second, or why there are none (its refusal). */
+  driverSamplesPerS: number;
+  driverSamplesRefusal: string | null;
   /** The sampler thread's CPU (all GPUs), as a share of one core. */
   samplerCpuFraction: number;
+}
+
+/** The driver's power samples as the devices listing says them: their rate, or the driver's refusal. */
+function driverSamplesLine(sampler: SamplerCost): string {
+  if (sampler.driverSamplesRefusal !== null) return `driver power samples refused (${sampler.driverSamplesRefusal})`;
+  return `driver power samples ${fmt(sampler.driverSamplesPerS, 0)}/s`;
 }
 
 /** Each GPU's sensor as learnt from `durationMs` of sampling at 1 kHz, and what the sampling cost, by NVML index. */
@@ -48,6 +57,8 @@ async function probeSensors(
           powerReadsPerS: own?.powerReadsPerS ?? 0,
           counterReadsPerS: own?.counterReadsPerS ?? 0,
           meanCounterReadMs: (own?.meanCounterReadNs ?? 0) / 1e6,
+          driverSamplesPerS: own?.driverSamplesPerS ?? 0,
+          driverSamplesRefusal: gpu.driverSamples.refusal,
           samplerCpuFraction: stats.samplerCpuFraction,
         };
         return [gpu.index, { sensor: gpu.sensor, sampler }];
@@ -95,7 +106,7 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   for (const [index, { sensor, sampler }] of sensors ?? []) {
     process.stdout.write(`GPU ${index} power sensor: ${describeSensor(sensor)}\n`);
     process.stdout.write(
-      `GPU ${index} sampler: power read ${fmt(sampler.powerReadsPerS, 0)}/s, energy counter read ${fmt(sampler.counterReadsPerS, 0)}/s taking ${fmt(sampler.meanCounterReadMs, 3)} ms each; the sampler thread used ${fmt(sampler.samplerCpuFraction * 100, 1)}% of a core\n`,
+      `GPU ${index} sampler: power read ${fmt(sampler.powerReadsPerS, 0)}/s, energy counter read ${fmt(sampler.counterReadsPerS, 0)}/s taking ${fmt(sampler.meanCounterReadMs, 3)} ms each, ${driverSamplesLine(sampler)}; the sampler thread used ${fmt(sampler.samplerCpuFraction * 100, 1)}% of a core\n`,
     );
   }
   if (library.missingSymbols.length > 0) {

@@ -41,10 +41,11 @@ export async function measureCommand(argv: string[]): Promise<number> {
   // The sampler thread read RAPL beside the GPUs (cpu: 'auto'): null figures carry the reason.
   const cpu = m.cpu ?? { packageEnergyJ: null, packageUncertaintyJ: null, dramEnergyJ: null, dramUncertaintyJ: null, reason: 'CPU energy is not read' };
   await monitor.close();
-  // How each GPU's figures were read: the power query and the energy counter's source.
+  // How each GPU's figures were read: the power query, the energy counter's source, and whether
+  // the driver kept its own power samples (or refused them).
   const sources = (index: number) => {
     const gpu = monitor.gpus.find((g) => g.index === index);
-    return { powerSource: gpu?.powerSource ?? null, energySource: gpu?.energySource ?? null };
+    return { powerSource: gpu?.powerSource ?? null, energySource: gpu?.energySource ?? null, driverSamples: gpu?.driverSamples ?? null };
   };
   const perGpu =
     m.status === 'measured'

@@ -36,6 +36,9 @@ function printReplay(result: ReplayResult): void {
   }
   process.stdout.write(`${result.recording}: ${result.runs.length} runs replayed\n`);
   process.stdout.write(table(['run', 'phase', 'energy J', '+- J', 'recorded counter J'], rows) + '\n');
+  const d = result.driverSamples;
+  const seenMs = d.medianIntervalMs === null ? 'n/a' : `${fmt(d.medianIntervalMs, 1)} ms`;
+  process.stdout.write(`driver power samples: ${d.seen} seen, one every ${seenMs} (median; recorded ${fmt(d.recordedMedianIntervalMs, 1)} ms)\n`);
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {

@@ -235,6 +235,8 @@ export const WattscopeReportSchema = z.object({
         sensor: z
           .object({ kind: z.enum(['instant', 'periodic', 'average-1s', 'unknown']), refreshPeriodMs: z.number().nullable(), changesSeen: z.number().int() })
           .optional(),
+        /** Whether the driver kept its own power samples (nvmlDeviceGetSamples), or its refusal; absent in reports of older versions. */
+        driverSamples: z.object({ available: z.boolean(), refusal: z.string().nullable() }).optional(),
       }),
     ),
   }),

@@ -199,6 +199,8 @@ export interface ReportGpu {
   powerLimitW: number | null;
   /** The power sensor as measured from the samples (kind, refresh period); absent in reports of older versions. */
   sensor?: { kind: 'instant' | 'periodic' | 'average-1s' | 'unknown'; refreshPeriodMs: number | null; changesSeen: number };
+  /** Whether the driver kept its own power samples (nvmlDeviceGetSamples), or its refusal; absent in reports of older versions. */
+  driverSamples?: { available: boolean; refusal: string | null };
 }
 
 /** The inference engine a benchmark ran in, where its handler says (llamaHandler does). */

@@ -10,6 +10,9 @@ import { selectGpus, type SelectedGpu } from './gpu-selection.js';
 import type { ResolvedMonitorOptions } from './options.js';
 import type { SensorInfo } from './sensor-detect.js';
 import type { OtelGpu } from './otel-types.js';
+import type { EnergyDecrease } from './monotonicity.js';
+import type { MonitorStats } from './types.js';
+import { DriverPowerSeries } from './driver-power.js';
 import { PowerTimeline } from './timeline.js';
 
 /** Sampler facts per GPU. */
@@ -20,6 +23,13 @@ export interface MonitorGpu extends SelectedGpu {
   /** The driver reports why the clocks slow down (power cap, temperature): runs are flagged by the reason's name. */
   hasClocksEventReasons: boolean;
   powerLimitW: number | null;
+  /**
+   * The driver's own power samples (nvmlDeviceGetSamples, each the mean power since the previous
+   * one, every ~20 ms on an H200): `available`, drained by the sampler thread every 250 ms into
+   * `monitor.driverPower()`; or not, with the driver's answer (older drivers, MIG instances), where
+   * the polled power is all there is.
+   */
+  driverSamples: { available: boolean; refusal: string | null };
   /**
    * The power sensor as measured from the samples so far (refreshed at every drain): `instant`,
    * `periodic` (refreshed every `refreshPeriodMs`, as an H100's is every ~100 ms), `average-1s`
@@ -64,6 +74,8 @@ export class GpuSampling {
   readonly session: NvmlSession;
   readonly gpus: MonitorGpu[];
   readonly timelines: PowerTimeline[];
+  /** Per GPU (the timelines' order), the driver's power samples. */
+  readonly driverPower: DriverPowerSeries[];
   readonly #binding: NativeBinding;
   readonly #sampler: NativeHandle;
   readonly #timer: NodeJS.Timeout;
@@ -103,6 +115,7 @@ export class GpuSampling {
       hasEnergyCounter: started.slots[i]!.hasEnergyCounter,
       energySource: started.slots[i]!.energySource,
       hasClocksEventReasons: started.slots[i]!.hasClocksEventReasons,
+      driverSamples: { available: started.slots[i]!.hasDriverSamples, refusal: started.slots[i]!.driverSamplesRefusal },
       sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 },
       powerLimitW: powerLimitsW[i]!,
     }));
@@ -110,6 +123,7 @@ export class GpuSampling {
       (g) =>
         new PowerTimeline(g.index, originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW),
     );
+    this.driverPower = this.gpus.map((g) => new DriverPowerSeries(g.index, originNs, options.retentionS));
     this.#timer = setInterval(onDrainTick, options.drainIntervalMs);
     this.#timer.unref();
   }
@@ -124,6 +138,7 @@ export class GpuSampling {
         Array.from(batch.clocksEventTNs, (t) => Number(t - timeline.originNs)),
         batch.clocksEventReasons,
       );
+      this.driverPower[i]!.append(batch.driverTNs, batch.driverPowerMw);
       this.gpus[i]!.sensor = timeline.sensor;
     });
     if (this.#cpu !== null) this.#cpu.append(this.#binding.samplerDrainRapl(this.#sampler));
@@ -156,6 +171,23 @@ export class GpuSampling {
   }
 }
 
+/** monitor.stats(): the sampler's figures, the boundaries still to settle and the counter decreases seen. */
+export function monitorStats(
+  sampleHz: number,
+  sampling: GpuSampling | null,
+  timelines: readonly PowerTimeline[],
+  originNs: bigint,
+  settlement: { pendingBoundaries: number; monotonicity: { count: number; decreases: readonly EnergyDecrease[] } },
+): MonitorStats {
+  return {
+    sampleHz,
+    ...samplerFigures(sampling, timelines, originNs),
+    pendingBoundaries: settlement.pendingBoundaries,
+    energyDecreases: settlement.monotonicity.count,
+    energyDecreaseDetails: [...settlement.monotonicity.decreases],
+  };
+}
+
 /**
  * The sampler's figures for monitor.stats(): its achieved rate, ticks, late ticks, drops, poll
  * cost, counter reads (rate, mean time), its thread's CPU, and the memory the timelines hold.
@@ -182,6 +214,12 @@ export function samplerFigures(sampling: GpuSampling | null, timelines: readonly
       counterReadsPerS: s ? (s.energyReads[slot] ?? 0) / Math.max(sinceStartS, 1e-9) : 0,
       meanCounterReadNs: s && s.energyReads[slot] ? s.energyReadNsTotal[slot]! / s.energyReads[slot]! : 0,
       counterRelearns: s?.counterRelearns[slot] ?? 0,
+      driverSamples: s?.driverSamples[slot] ?? 0,
+      driverSamplesPerS: s ? (s.driverSamples[slot] ?? 0) / Math.max(sinceStartS, 1e-9) : 0,
+      driverDrainsPerS: s ? (s.driverPolls[slot] ?? 0) / Math.max(sinceStartS, 1e-9) : 0,
+      meanDriverDrainNs: s && s.driverPolls[slot] ? s.driverPollNsTotal[slot]! / s.driverPolls[slot]! : 0,
+      driverSamplesLost: s?.driverDropped[slot] ?? 0,
+      driverSamplesError: s?.driverLastError[slot] ?? null,
     })),
     raplReads: s?.raplReads ?? 0,
     meanRaplReadNs: s && s.raplReads ? s.raplReadNsTotal / s.raplReads : 0,

@@ -2,7 +2,7 @@
 import { CpuSampling, type CpuStatus } from '../cpu/cpu-sampling.js';
 import { WattscopeError } from '../util/errors.js';
 import type { DeviceStatus, LibraryInfo, NvmlSession } from '../nvml/session.js';
-import { GpuSampling, openGpus, samplerFigures, type MonitorGpu } from './gpu-sampling.js';
+import { GpuSampling, monitorStats, openGpus, type MonitorGpu } from './gpu-sampling.js';
 import type { SelectedGpu } from './gpu-selection.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement, noGpuMeasurement } from './measurement.js';
@@ -16,7 +16,7 @@ import { scopeMetricsRecorder, type PromClientRegistry } from './scope-metrics.j
 import { lazyMeasured, lazyQueryRecord } from './lazy-records.js';
 import { openTelemetryBridge } from './otel-bridge.js';
 import type { OtelProviders } from './otel-types.js';
-import type { Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
+import type { DriverPowerSamples, Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
 export type { CpuStatus, MonitorGpu, MonitorStats };
 
@@ -159,6 +159,13 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return tl.samples(fromNs, toNs);
   }
 
+  /** The driver's own power samples of GPU `gpu` (see `gpus[i].driverSamples`) ending between two monotonic instants. */
+  driverPower(gpu: number, fromNs?: bigint, toNs?: bigint): DriverPowerSamples {
+    const slot = this.#timelines.indexOf(this.#timelineOf(gpu)); // throws for a GPU not measured (and without a GPU)
+    if (!this.closed) this.#drain();
+    return this.#sampling!.driverPower[slot]!.samples(fromNs, toNs);
+  }
+
   #timelineOf(gpu: number): PowerTimeline {
     const tl = this.#timelines.find((t) => t.gpu === gpu);
     if (!tl) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
@@ -183,13 +190,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   stats(): MonitorStats {
-    return {
-      sampleHz: this.options.sampleHz,
-      ...samplerFigures(this.#closedSync ? null : this.#sampling, this.#timelines, this.originNs),
-      pendingBoundaries: this.#settlement.pendingBoundaries,
-      energyDecreases: this.#settlement.monotonicity.count,
-      energyDecreaseDetails: [...this.#settlement.monotonicity.decreases],
-    };
+    return monitorStats(this.options.sampleHz, this.#closedSync ? null : this.#sampling, this.#timelines, this.originNs, this.#settlement);
   }
 
   /**

@@ -156,7 +156,7 @@ export interface MonitorStats {
    * Per GPU, each kind of reading since the sampler started: power and energy counter reads (how
    * many, and per second), the counter read's mean duration, ns (about 3 ms on an H200, whose
    * driver busy-waits), and with counterReads 'around-steps' how often the learnt update grid was
-   * found wrong and relearnt (reading at every tick meanwhile).
+   * found wrong and relearnt (reading at every tick meanwhile), and the driver's power samples.
    */
   gpus: Array<{
     gpu: number;
@@ -166,6 +166,18 @@ export interface MonitorStats {
     counterReadsPerS: number;
     meanCounterReadNs: number;
     counterRelearns: number;
+    /**
+     * The driver's own power samples (see `monitor.gpus[i].driverSamples`): how many were taken
+     * and per second (about 50 on an H200), how often its buffer was drained and the mean time a
+     * drain took, ns (~280 µs on an H200), samples lost before JS took them, and the latest
+     * drain's failure (an NVML return code's name; null when it succeeded).
+     */
+    driverSamples: number;
+    driverSamplesPerS: number;
+    driverDrainsPerS: number;
+    meanDriverDrainNs: number;
+    driverSamplesLost: number;
+    driverSamplesError: string | null;
   }>;
   /** RAPL zone reads made by the sampler thread, and their mean duration, ns (0 without CPU energy). */
   raplReads: number;
@@ -177,6 +189,8 @@ export interface MonitorStats {
   /** The first few such decreases, with where they were seen. */
   energyDecreaseDetails: EnergyDecrease[];
 }
+
+export type { DriverPowerSamples } from './driver-power.js';
 
 /** One GPU's retained samples. */
 export interface TimelineSamples {

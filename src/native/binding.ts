@@ -60,6 +60,10 @@ export interface NativeSamplerSlot {
   energySource: EnergySourceName;
   /** The driver answers nvmlDeviceGetCurrentClocksEventReasons (or its old name) for this GPU. */
   hasClocksEventReasons: boolean;
+  /** The driver answers nvmlDeviceGetSamples(NVML_TOTAL_POWER_SAMPLES) for this GPU. */
+  hasDriverSamples: boolean;
+  /** Where it does not, its answer (an NVML return code's name, e.g. NVML_ERROR_NOT_SUPPORTED); null where it does. */
+  driverSamplesRefusal: string | null;
 }
 
 /**
@@ -80,6 +84,12 @@ export interface NativeSampleBatch {
   /** Clocks event reason readings (about 10 per second): monotonic ns, and nvmlClocksEventReason* bits. */
   clocksEventTNs: BigInt64Array;
   clocksEventReasons: Float64Array;
+  /**
+   * The driver's own power samples drained since the last call: the monotonic end of the interval
+   * each averages, ns, and its mean power over that interval, mW (about one every 20 ms on an H200).
+   */
+  driverTNs: BigInt64Array;
+  driverPowerMw: Float64Array;
 }
 
 export interface NativeSamplerStats {
@@ -96,6 +106,14 @@ export interface NativeSamplerStats {
   threadCpuNs: number;
   startedNs: bigint;
   dropped: number[];
+  /** Per slot, the driver's power samples: drains of its buffer made, samples taken, the drains' time, ns. */
+  driverPolls: number[];
+  driverSamples: number[];
+  driverPollNsTotal: number[];
+  /** Per slot: samples lost because they were not drained to JS in time. */
+  driverDropped: number[];
+  /** Per slot: the latest drain's failure (an NVML return code's name), null when it succeeded. */
+  driverLastError: Array<string | null>;
   running: boolean;
   /** RAPL zone reads made, and the time they took, ns. */
   raplReads: number;

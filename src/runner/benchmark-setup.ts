@@ -191,6 +191,7 @@ function newReport(
         powerSource: g.powerSource,
         hasEnergyCounter: g.hasEnergyCounter,
         powerLimitW: g.powerLimitW,
+        driverSamples: g.driverSamples,
       })),
     },
     idle: null,

@@ -35,9 +35,27 @@ export interface ReplayedRun {
   flags: string[];
 }
 
+/** The driver's power samples as the monitor saw them during the replay, beside the recording's cadence. */
+export interface ReplayedDriverSamples {
+  /** Samples the monitor took from the replayed driver. */
+  seen: number;
+  /** The median interval between them, ms (null with fewer than two). */
+  medianIntervalMs: number | null;
+  /** The median interval between the recording's own samples, ms. */
+  recordedMedianIntervalMs: number;
+}
+
 export interface ReplayResult {
   recording: string;
   runs: ReplayedRun[];
+  driverSamples: ReplayedDriverSamples;
+}
+
+/** The median of the gaps between consecutive values (null with fewer than two). */
+function medianGap(values: number[]): number | null {
+  const gaps = values.slice(1).map((v, i) => v - values[i]!);
+  gaps.sort((a, b) => a - b);
+  return gaps.length ? gaps[gaps.length >> 1]! : null;
 }
 
 /** Lead-in before the first replayed phase, so that the sampler has readings before it, ns. */
@@ -105,6 +123,7 @@ export async function replayRecording(prefix: string, options: { sampleHz?: numb
   const at = (recordedNs: bigint) => epochNs + (recordedNs - startNs);
   const monitor = await EnergyMonitor.open({ simulate: true, ...(options.sampleHz ? { sampleHz: options.sampleHz } : {}) });
   const result: ReplayedRun[] = [];
+  let driverSamples: ReplayedDriverSamples | null = null;
   try {
     for (const [run, queries] of [...runs.entries()].sort((a, b) => a[0] - b[0])) {
       const ordered = [...queries.entries()].sort((a, b) => a[0] - b[0]);
@@ -127,10 +146,17 @@ export async function replayRecording(prefix: string, options: { sampleHz?: numb
       const window: [bigint, bigint] = [summary.startNs - epochNs + startNs, summary.endNs - epochNs + startNs];
       result.push(replayedRun(run, summary, recording, window));
     }
+    const seenNs = Array.from(monitor.driverPower(monitor.gpus[0]!.index).endNs, Number);
+    const medianNs = medianGap(seenNs);
+    driverSamples = {
+      seen: seenNs.length,
+      medianIntervalMs: medianNs === null ? null : medianNs / 1e6,
+      recordedMedianIntervalMs: medianGap(recording.driverSampleStampsUs)! / 1000,
+    };
   } finally {
     await monitor.close();
     delete process.env.WATTSCOPE_SIM_REPLAY;
     delete process.env.WATTSCOPE_SIM_REPLAY_START_NS;
   }
-  return { recording: prefix, runs: result };
+  return { recording: prefix, runs: result, driverSamples: driverSamples! };
 }

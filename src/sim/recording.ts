@@ -33,6 +33,8 @@ export interface Recording {
   prefix: string;
   phases: RecordedPhase[];
   counter: CounterReading[];
+  /** The driver's power samples' own stamps (wall-clock µs), each once, in order. */
+  driverSampleStampsUs: number[];
   /** The probe and samples files as plain CSV (unpacked where they were gzipped), for the simulated library. */
   plainPrefix: string;
 }
@@ -80,6 +82,21 @@ function parsePhases(file: string, text: string): RecordedPhase[] {
   return phases;
 }
 
+function parseSampleStamps(file: string, text: string): number[] {
+  const lines = text.split('\n');
+  if (!lines[0]?.startsWith('t_ns,sample_ts_us,sample_mw')) throw badRecording(file, 1, 'expected the columns t_ns,sample_ts_us,sample_mw,...');
+  const stamps = new Set<number>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const stamp = line.split(',')[1] ?? '';
+    if (!/^\d+$/.test(stamp)) throw badRecording(file, i + 1, `sample_ts_us must be an integer of µs, got ${JSON.stringify(stamp)}`);
+    stamps.add(Number(stamp));
+  }
+  if (stamps.size < 2) throw badRecording(file, 2, 'fewer than two driver samples');
+  return [...stamps].sort((a, b) => a - b);
+}
+
 function parseCounter(file: string, text: string): CounterReading[] {
   const lines = text.split('\n');
   if (!lines[0]?.startsWith('# mono_ns=')) throw badRecording(file, 1, 'expected "# mono_ns=<ns> real_ns=<ns> ..."');
@@ -109,7 +126,8 @@ export function readRecording(prefix: string): Recording {
   const plainPrefix = path.join(plainDir, 'recording');
   writeFileSync(`${plainPrefix}-probe.csv`, probeCsv.text);
   writeFileSync(`${plainPrefix}-samples.csv`, samplesCsv.text);
-  return { prefix, phases, counter, plainPrefix };
+  const driverSampleStampsUs = parseSampleStamps(samplesCsv.file, samplesCsv.text);
+  return { prefix, phases, counter, driverSampleStampsUs, plainPrefix };
 }
 
 /**

@@ -1,0 +1,85 @@
+/**
+ * The sampler thread drains the driver's own power samples (nvmlDeviceGetSamples) on a schedule
+ * of its own, through the simulated H200 (profile h200: a sample every ~20 ms, each the mean power
+ * since the one before, in a buffer of ~2.4 s), and falls back to polling alone, saying so, where
+ * the driver refuses them. The cadence is the simulated driver's own (its clock, not this
+ * machine's), and energies are compared at the counter's exact 100 ms steps, so no bound here
+ * depends on how busy this machine is.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { EnergyMonitor } from '../src/index.js';
+import { DriverPowerSeries } from '../src/measure/driver-power.js';
+import { NvmlSession } from '../src/nvml/session.js';
+import { configureSim, sleep } from './helpers/sim.js';
+import { counterSteps } from './helpers/counter-steps.js';
+
+let session: NvmlSession | null = null;
+afterEach(() => {
+  session?.close();
+  session = null;
+});
+
+/** 10 ms bursts every 20 ms at levels that change burst to burst, from 0.3 s to 2.7 s after the epoch, over idle. */
+function burstTrace(): string {
+  const points: string[] = [];
+  for (let t = 0.3, i = 0; t < 2.7; t += 0.02, i++) points.push(`${t.toFixed(6)}:${300 + ((i * 37) % 380)}`, `${(t + 0.01).toFixed(6)}:122.5`);
+  return points.join(',');
+}
+
+describe("the driver's power samples, drained by the sampler thread", () => {
+  it("profile h200: the monitor holds them at the driver's ~20 ms, drained every 250 ms, and their integral is the counter's between its steps (within 1%)", async () => {
+    const sim = configureSim({ sensor: 'h200', trace: burstTrace() });
+    const monitor = await EnergyMonitor.open({ simulate: true });
+    try {
+      session = NvmlSession.open({ simulate: true });
+      const steps = await counterSteps(session, sim.epochNs, 3.0);
+      await sleep(600); // past a drain of the samples up to the last step
+      expect(monitor.gpus[0]!.driverSamples).toEqual({ available: true, refusal: null });
+      const seen = monitor.driverPower(0);
+      const gapsMs = Array.from(seen.endNs.slice(1), (t, i) => Number(t - seen.endNs[i]!) / 1e6).sort((a, b) => a - b);
+      expect(gapsMs.length).toBeGreaterThan(100);
+      // The driver's cadence (p10 11 ms, p90 30 ms; 20 ms on average): the mean interval within 10%
+      // of 20 ms (its spread over ~130 intervals is ~3%), no interval lost (none over 2 x 30 ms).
+      const meanGapMs = gapsMs.reduce((a, b) => a + b, 0) / gapsMs.length;
+      expect(Math.abs(meanGapMs - 20) / 20, `mean ${meanGapMs} ms, median ${gapsMs[gapsMs.length >> 1]} ms`).toBeLessThan(0.1);
+      expect(gapsMs.at(-1)).toBeLessThan(60);
+      const [stats] = monitor.stats().gpus;
+      expect(stats!.driverSamples).toBe(seen.endNs.length);
+      expect(stats!.driverSamplesLost).toBe(0);
+      expect(stats!.driverSamplesError).toBeNull();
+      expect(stats!.driverDrainsPerS).toBeLessThanOrEqual(4.5);
+      expect(stats!.driverDrainsPerS).toBeGreaterThan(1);
+      // The samples' integral between counter steps 5 and 26 (0.5 s to 2.6 s: the bursts) against the counter.
+      const series = new DriverPowerSeries(0, 0n, 120);
+      series.append(
+        seen.endNs,
+        Float64Array.from(seen.powerW, (w) => w * 1000),
+      );
+      const stepNs = (k: number) => Number(sim.epochNs) + k * 100e6;
+      const streamJ = series.energyJ(stepNs(5), stepNs(26));
+      const counterJ = steps.get(26)! - steps.get(5)!;
+      expect(streamJ).not.toBeNull();
+      expect(Math.abs(streamJ! - counterJ) / counterJ, `stream ${streamJ} J, counter ${counterJ} J`).toBeLessThan(0.01);
+    } finally {
+      await monitor.close();
+    }
+  }, 20_000);
+
+  it('a driver that refuses them (older drivers, MIG): polling alone, and the monitor, its stats and measure say so', async () => {
+    configureSim({ sensor: 'h200', faults: 'not_supported=nvmlDeviceGetSamples' });
+    const monitor = await EnergyMonitor.open({ simulate: true });
+    try {
+      expect(monitor.gpus[0]!.driverSamples).toEqual({ available: false, refusal: 'NVML_ERROR_NOT_SUPPORTED' });
+      const { measurement } = await monitor.measure('work', () => sleep(300));
+      const settled = await measurement;
+      expect(settled.status).toBe('measured');
+      expect(settled.energyJ).toBeGreaterThan(0);
+      const [stats] = monitor.stats().gpus;
+      expect(stats!.driverSamples).toBe(0);
+      expect(stats!.driverDrainsPerS).toBe(0);
+      expect(monitor.driverPower(0).endNs).toHaveLength(0);
+    } finally {
+      await monitor.close();
+    }
+  });
+});

@@ -69,8 +69,12 @@ describe('a max_num_seqs sweep', () => {
       // was seen at n = 8 with two busy loops beside the suite; a runner that kept half of n would fail).
       expect(serving.window!.meanRunningRequests!).toBeGreaterThan(0.7 * n);
       expect(serving.window!.meanRunningRequests!).toBeLessThanOrEqual(n);
-      // A steady state of about a second: unstable by the first rule, and by that rule only.
-      expect(serving.mlEnergyStability).toEqual({ isStable: false, reasons: [expect.stringMatching(/^steady-state-short: \d+\.\d\d s is under 20 s$/)] });
+      // A steady state of about a second: unstable by the first rule; and by the running-requests
+      // rule exactly when the mean measured above fell under 0.85 x n (seen with two busy loops
+      // and a build beside the suite: the client's gap between an answer and the next request grows).
+      const expected = [expect.stringMatching(/^steady-state-short: \d+\.\d\d s is under 20 s$/)];
+      if (serving.window!.meanRunningRequests! < 0.85 * n) expected.push(expect.stringMatching(/^running-requests: \d+\.\d\d in flight on average/));
+      expect(serving.mlEnergyStability).toEqual({ isStable: false, reasons: expected });
     }
   });
 

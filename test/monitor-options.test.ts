@@ -8,12 +8,12 @@ describe('parseMonitorOptions', () => {
       gpus: 'all',
       sampleHz: 1000,
       retentionS: 120,
-      settleTimeoutMs: 2000,
+      settleTimeoutMs: 3000,
       drainIntervalMs: 50,
       ifUnavailable: 'throw',
       cpu: 'auto',
       cpuSampleHz: 1000,
-      counterReads: 'every-sample',
+      counterReads: 'auto',
       powerResponseMs: 20,
     });
     const onMeasurement = () => undefined;

@@ -83,3 +83,44 @@ describe("the driver's power samples, drained by the sampler thread", () => {
     }
   });
 });
+
+describe("counterReads 'auto' on a driver whose counter read busy-waits (profile h200)", () => {
+  it('reads the counter sparsely once its grid is learnt (about two reads a second, not 225), and a 2 s idle scope states at most 1.5%, holding the truth', async () => {
+    configureSim({ sensor: 'h200' });
+    const monitor = await EnergyMonitor.open({ simulate: true });
+    try {
+      expect(monitor.gpus[0]!.counterReads).toBe('sparse');
+      await sleep(3200); // the grid learnt, then read around every step for 2 s
+      const before = monitor.stats().gpus[0]!;
+      const startedNs = process.hrtime.bigint();
+      const { measurement } = await monitor.measure('idle', () => sleep(2000));
+      const after = monitor.stats().gpus[0]!;
+      const readsPerS = ((after.counterReads - before.counterReads) * 1e9) / Number(process.hrtime.bigint() - startedNs);
+      // Two windows of about three reads in the ~3.5 s from the scope's start to its settling.
+      expect(readsPerS, `${readsPerS} counter reads/s`).toBeLessThan(4);
+      expect(after.counterRelearns).toBe(before.counterRelearns);
+      expect(measurement.status).toBe('measured');
+      if (measurement.status !== 'measured') return;
+      // Idle with a context: 122.5 W (the profile's), over the scope's own span.
+      const truthJ = (122.5 * Number(measurement.endNs - measurement.startNs)) / 1e9;
+      expect(measurement.uncertaintyJ / measurement.energyJ).toBeLessThanOrEqual(0.015);
+      expect(Math.abs(measurement.energyJ - truthJ), `${measurement.energyJ} J +- ${measurement.uncertaintyJ}, truth ${truthJ} J`).toBeLessThanOrEqual(
+        measurement.uncertaintyJ,
+      );
+      expect(measurement.flags).toEqual([]);
+    } finally {
+      await monitor.close();
+    }
+  }, 20_000);
+
+  it("counterReads 'every-sample' and a fast driver keep reading at every sample", async () => {
+    configureSim({ sensor: 'h200' });
+    const explicit = await EnergyMonitor.open({ simulate: true, counterReads: 'every-sample' });
+    expect(explicit.gpus[0]!.counterReads).toBe('every-sample');
+    await explicit.close();
+    configureSim(); // the ideal profile: a read costs microseconds
+    const fast = await EnergyMonitor.open({ simulate: true });
+    expect(fast.gpus[0]!.counterReads).toBe('every-sample');
+    await fast.close();
+  });
+});

@@ -32,6 +32,14 @@ const char* PowerSourceName(PowerSource p) {
   }
 }
 
+const char* CounterReadsName(CounterReads reads) {
+  switch (reads) {
+    case CounterReads::kAroundSteps: return "around-steps";
+    case CounterReads::kSparseSteps: return "sparse";
+    default: return "every-tick";
+  }
+}
+
 const char* EnergySourceName(EnergySource e) {
   switch (e) {
     case EnergySource::kFunction: return "counter";
@@ -112,17 +120,21 @@ bool ParseSamplerArgs(const Napi::CallbackInfo& info, SamplerConfig* config) {
   config->capacity = static_cast<size_t>(capacity);
   if (info.Length() >= 6 && !info[5].IsUndefined()) {
     std::string reads = info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
-    if (reads != "every-tick" && reads != "around-steps") {
+    if (reads != "every-tick" && reads != "around-steps" && reads != "sparse" && reads != "auto") {
       ThrowUsage(env, "WATTSCOPE_INVALID_ARGUMENT",
-                 "samplerStart: counterReads must be 'every-tick' or 'around-steps'");
+                 "samplerStart: counterReads must be 'every-tick', 'around-steps', 'sparse' or 'auto'");
       return false;
     }
-    config->counterReads = reads == "around-steps" ? CounterReads::kAroundSteps : CounterReads::kEveryTick;
+    config->counterReadsAuto = reads == "auto";
+    config->counterReads = reads == "around-steps" ? CounterReads::kAroundSteps
+                           : reads == "sparse"     ? CounterReads::kSparseSteps
+                                                   : CounterReads::kEveryTick;
   }
   return info.Length() < 5 || info[4].IsUndefined() || ParseRaplArgs(info[4], config, env);
 }
 
-// samplerStart(session, indices[], hz, capacity, rapl?, counterReads?)
+// samplerStart(session, indices[], hz, capacity, rapl?, counterReads?): counterReads 'auto' picks per GPU
+// (SamplerConfig::counterReadsAuto)
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SessionPtr* sessionData = HandleData<SessionCore>(env, info[0], kSessionHandleTag, "an NVML session handle");
@@ -150,6 +162,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     o.Set("energySource", EnergySourceName(s.energySource));
     o.Set("hasClocksEventReasons", s.hasClocksEventReasons);
     o.Set("hasDriverSamples", s.hasDriverSamples);
+    o.Set("counterReads", CounterReadsName(s.counterReads));
     if (s.hasDriverSamples) {
       o.Set("driverSamplesRefusal", env.Null());
     } else {

@@ -37,6 +37,18 @@ void SleepUntilNs(int64_t deadlineNs) {
 #endif
 }
 
+// The faster of two counter reads through nvmlDeviceGetTotalEnergyConsumption, ns; -1 where it fails.
+static int64_t FasterCounterReadNs(const DeviceQueries& queries, nvmlDevice_t device) {
+  int64_t fastest = -1;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int64_t startNs = MonotonicNowNs();
+    if (!queries.TotalEnergyMj(device).ok()) return -1;
+    int64_t tookNs = MonotonicNowNs() - startNs;
+    if (fastest < 0 || tookNs < fastest) fastest = tookNs;
+  }
+  return fastest;
+}
+
 std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const SamplerConfig& config,
                                         NvmlFailure* failure) {
   std::unique_ptr<Sampler> s(new Sampler());
@@ -53,7 +65,8 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
       failure->deviceIndex = static_cast<int>(index);
       return nullptr;
     }
-    SamplerSlotInfo info{index, PowerSource::kNone, false, EnergySource::kNone, false, false, NVML_SUCCESS};
+    SamplerSlotInfo info{index,        PowerSource::kNone, false, EnergySource::kNone, false, false,
+                         NVML_SUCCESS, config.counterReads};
     Query<std::vector<PowerSample>> driverProbe = s->queries_->PowerSamples(h.value, 0);
     info.hasDriverSamples = driverProbe.ok();
     info.driverSamplesRet = driverProbe.ret;
@@ -66,15 +79,20 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
     } else if (s->queries_->AveragePowerFieldMw(h.value).ok()) {
       info.powerSource = PowerSource::kAverageField;
     }
-    if (s->queries_->TotalEnergyMj(h.value).ok()) {
+    int64_t counterReadNs = FasterCounterReadNs(*s->queries_, h.value);
+    if (counterReadNs >= 0) {
       info.energySource = EnergySource::kFunction;
     } else if (s->queries_->EnergyFieldMj(h.value).ok()) {
       info.energySource = EnergySource::kField;
     }
     info.hasEnergyCounter = info.energySource != EnergySource::kNone;
+    if (config.counterReadsAuto) {
+      bool slow = counterReadNs >= kSlowCounterReadNs;
+      info.counterReads = info.hasDriverSamples && slow ? CounterReads::kSparseSteps : CounterReads::kEveryTick;
+    }
     s->devices_.push_back(h.value);
     s->slotInfo_.push_back(info);
-    s->counterSchedules_.emplace_back(config.counterReads);
+    s->counterSchedules_.emplace_back(info.counterReads, static_cast<int64_t>(s->counterSchedules_.size()));
     Ring ring;
     ring.data.resize(config.capacity < 16 ? 16 : config.capacity);
     s->rings_.push_back(std::move(ring));
@@ -162,12 +180,17 @@ void Sampler::Run() {
 
 void Sampler::PollOnce() {
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  // Sparse steps learn one GPU's grid at a time (the others are read once a second meanwhile):
+  // reading every GPU at every tick would make each GPU's reads too far apart to learn from.
+  size_t learningSlot = devices_.size();
+  for (size_t i = 0; i < devices_.size() && learningSlot == devices_.size(); ++i)
+    if (counterSchedules_[i].learning()) learningSlot = i;
   for (size_t i = 0; i < devices_.size(); ++i) {
     const SamplerSlotInfo& info = slotInfo_[i];
     int64_t t0 = MonotonicNowNs();
     SampleRecord rec{0, nan, nan, NVML_ERROR_NOT_SUPPORTED, NVML_ERROR_NOT_SUPPORTED};
     int64_t energyReadNs = -1;
-    if (info.hasEnergyCounter && !counterSchedules_[i].ShouldRead(t0)) {
+    if (info.hasEnergyCounter && !counterSchedules_[i].ShouldRead(t0, i == learningSlot)) {
       rec.energyRet = kCounterNotRead;
     } else if (info.hasEnergyCounter) {
       Query<double> e = info.energySource == EnergySource::kField ? queries_->EnergyFieldMj(devices_[i])
@@ -177,6 +200,7 @@ void Sampler::PollOnce() {
       rec.energyRet = e.ret;
       if (e.ok()) rec.energyMj = e.value;
       counterSchedules_[i].Observe(t0, readEnd, rec.energyMj);
+      if (e.ok() && counterSchedules_[i].lastWasBaseline()) rec.energyRet = kCounterBaseline;
     }
     if (info.powerSource == PowerSource::kInstantField) {
       Query<double> p = queries_->InstantPowerMw(devices_[i]);

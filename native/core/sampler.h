@@ -22,6 +22,9 @@ namespace wattscope {
 
 // energyRet of a sample whose counter was not read at that tick (the schedule skipped it).
 constexpr int32_t kCounterNotRead = -1;
+// energyRet of a read that opened a sparse window: its value is the counter's, but the change since
+// the previous read holds steps that were not read, so it places no update (counter_schedule.h).
+constexpr int32_t kCounterBaseline = -2;
 
 struct SampleRecord {
   int64_t tNs;        // monotonic midpoint of the two reads
@@ -58,7 +61,14 @@ struct SamplerConfig {
   uint64_t raplEveryTicks = 1;
   // When the energy counter is read: every tick, or around its expected steps (counter_schedule.h).
   CounterReads counterReads = CounterReads::kEveryTick;
+  // Instead, per GPU: sparse steps where the driver keeps its own power samples and a counter read
+  // through nvmlDeviceGetTotalEnergyConsumption costs kSlowCounterReadNs or more (a real H200: ~3 ms
+  // of busy CPU), else every tick.
+  bool counterReadsAuto = false;
 };
+
+// A counter read this slow (the faster of two at start) makes counterReadsAuto read it sparsely.
+constexpr int64_t kSlowCounterReadNs = 1000000;
 
 struct SamplerSlotInfo {
   unsigned int index;
@@ -68,6 +78,7 @@ struct SamplerSlotInfo {
   bool hasClocksEventReasons;  // the driver answers nvmlDeviceGetCurrentClocksEventReasons for it
   bool hasDriverSamples;       // the driver answers nvmlDeviceGetSamples(TOTAL_POWER) for it
   int driverSamplesRet;        // its answer to the first call (NVML_SUCCESS where it has them)
+  CounterReads counterReads;   // when its counter is read
 };
 
 struct SamplerStats {

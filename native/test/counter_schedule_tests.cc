@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <vector>
 
 #include "../core/counter_schedule.h"
 
@@ -64,7 +65,8 @@ Outcome Simulate(CounterReads mode, int64_t tickNs, int64_t readNs, int64_t dura
       int64_t end = now + readNs;
       schedule.Observe(now, end, static_cast<double>(value) * 1000.0);
       ++out.reads;
-      if (value != lastValue) {
+      // A sparse window's first read holds the steps skipped since the last: no step is placed there.
+      if (value != lastValue && !schedule.lastWasBaseline()) {
         ++out.stepsSeen;
         if (schedule.learnt() && lastReadStart >= 0 && end - lastReadStart > out.widestBracketNs &&
             now > durationNs / 2)
@@ -157,6 +159,38 @@ int main() {
                          [](int64_t t) { return t < 2037000000 ? Grid100(t) : Grid100(2037000000); });
     EXPECT(o.reads >= 8);
     EXPECT(o.stepsSeen == o.stepsTotal);
+  });
+
+  Run("sparse steps, 3 ms reads: learnt (2 s around every step), then one step in fifteen, by about three reads", [] {
+    Outcome o = Simulate(CounterReads::kSparseSteps, 1000000, 3000000, 10000000000, Grid100);
+    EXPECT(o.learnt);
+    EXPECT(std::llabs(o.periodNs - 100000000) < 2000000);
+    EXPECT(o.relearns == 0);
+    // About 2.5 s learning and reading around each step (~110 reads), then a window every 1.5 s.
+    std::printf("  reads %d, steps seen %d of %d\n", o.reads, o.stepsSeen, o.stepsTotal);
+    EXPECT(o.stepsSeen >= 2 + 20 + 4);
+    EXPECT(o.reads < 110 + 5 * 5 + 60);
+    EXPECT(o.widestBracketNs <= CounterSchedule::kNarrowBracketNs);
+  });
+
+  Run("sparse steps, two GPUs: their windows fall on different steps (a driver may serialize their reads)", [] {
+    CounterSchedule first(CounterReads::kSparseSteps, 0);
+    CounterSchedule second(CounterReads::kSparseSteps, 1);
+    int64_t now = 0;
+    std::vector<int64_t> windowsFirst;
+    std::vector<int64_t> windowsSecond;
+    while (now < 10000000000) {
+      for (CounterSchedule* s : {&first, &second}) {
+        if (!s->ShouldRead(now)) continue;
+        s->Observe(now, now + 3000000, static_cast<double>(Grid100(now)) * 1000.0);
+        if (s->lastWasBaseline()) (s == &first ? windowsFirst : windowsSecond).push_back(now);
+        now += 3000000;
+      }
+      now += 1000000 - (now % 1000000);
+    }
+    EXPECT(windowsFirst.size() >= 3 && windowsSecond.size() >= 3);
+    for (int64_t a : windowsFirst)
+      for (int64_t b : windowsSecond) EXPECT(std::llabs(a - b) > 50000000);
   });
 
   std::printf("%d passed, %d failed\n", g_passed, g_failed);

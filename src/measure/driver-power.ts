@@ -22,6 +22,8 @@ export class DriverPowerSeries {
   readonly #maxSamples: number;
   #endNs: number[] = [];
   #powerW: number[] = [];
+  /** The samples' integral from the first sample's end to each sample's end, J. */
+  #cumulativeJ: number[] = [];
 
   /** Keeps up to `retentionS` of samples at the driver's ~20 ms (and never fewer than 1,024). */
   constructor(gpu: number, originNs: bigint, retentionS: number) {
@@ -48,6 +50,8 @@ export class DriverPowerSeries {
       const t = Number(endNs[i]! - this.originNs);
       const w = powerMw[i]! / 1000;
       if (!(t > this.coveredUntilNs) || !Number.isFinite(w)) continue;
+      const n = this.#endNs.length;
+      this.#cumulativeJ.push(n === 0 ? 0 : this.#cumulativeJ[n - 1]! + (w * (t - this.#endNs[n - 1]!)) / 1e9);
       this.#endNs.push(t);
       this.#powerW.push(w);
     }
@@ -55,7 +59,53 @@ export class DriverPowerSeries {
     if (extra > 0) {
       this.#endNs.splice(0, extra);
       this.#powerW.splice(0, extra);
+      this.#cumulativeJ.splice(0, extra);
     }
+  }
+
+  /** The index of the last sample ending at or before t (-1 before the first). */
+  #floorIndex(t: number): number {
+    const ends = this.#endNs;
+    let lo = 0;
+    let hi = ends.length - 1;
+    if (hi < 0 || t < ends[0]!) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ends[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * The samples' integral from the first retained sample's end to t (ns rel), J, the power held at
+   * each interval's mean inside it; null where t is outside what the samples cover.
+   */
+  integralAtJ(t: number): number | null {
+    const j = this.#floorIndex(t);
+    if (j < 0 || t > this.coveredUntilNs) return null;
+    if (j === this.#endNs.length - 1) return this.#cumulativeJ[j]!;
+    return this.#cumulativeJ[j]! + (this.#powerW[j + 1]! * (t - this.#endNs[j]!)) / 1e9;
+  }
+
+  /**
+   * How far the integral at t (taken as the interval's mean power up to t) can be from the true
+   * energy, J, where the power inside the interval holding t stays within [floorW, ceilW] (the GPU's
+   * range) and its energy is the sample's: a guaranteed bound, 0 at the interval's ends and widest
+   * mid-way when the mean lies mid-range. NaN where t is outside what the samples cover.
+   */
+  placementBoundJ(t: number, floorW: number, ceilW: number): number {
+    const j = this.#floorIndex(t);
+    if (j < 0 || t > this.coveredUntilNs) return Number.NaN;
+    if (j === this.#endNs.length - 1) return 0;
+    const beforeS = (t - this.#endNs[j]!) / 1e9;
+    const afterS = (this.#endNs[j + 1]! - t) / 1e9;
+    const meanW = this.#powerW[j + 1]!;
+    const totalJ = meanW * (beforeS + afterS);
+    const lowJ = Math.max(floorW * beforeS, totalJ - ceilW * afterS);
+    const highJ = Math.min(ceilW * beforeS, totalJ - floorW * afterS);
+    const estimateJ = meanW * beforeS;
+    return Math.max(0, highJ - estimateJ, estimateJ - lowJ);
   }
 
   /**
@@ -63,15 +113,10 @@ export class DriverPowerSeries {
    * held at each interval's mean inside it), or null where [fromNs, toNs] is not covered.
    */
   energyJ(fromNs: number, toNs: number): number | null {
-    const ends = this.#endNs;
-    if (ends.length < 2 || fromNs < ends[0]! || toNs > ends[ends.length - 1]! || toNs < fromNs) return null;
-    let sumJ = 0;
-    for (let k = 1; k < ends.length; k++) {
-      const lo = Math.max(ends[k - 1]!, fromNs);
-      const hi = Math.min(ends[k]!, toNs);
-      if (hi > lo) sumJ += (this.#powerW[k]! * (hi - lo)) / 1e9;
-    }
-    return sumJ;
+    if (this.#endNs.length < 2 || toNs < fromNs) return null;
+    const from = this.integralAtJ(fromNs);
+    const to = this.integralAtJ(toNs);
+    return from === null || to === null ? null : to - from;
   }
 
   /** The samples whose intervals end in [fromNs, toNs] (absolute monotonic ns; all by default). */

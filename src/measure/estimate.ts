@@ -37,6 +37,8 @@ export interface PointEstimate {
   extrapolated: boolean;
   /** On a coarse sensor, how the counter step was split: by learnt phase powers or by time alone. */
   coarseModel?: 'regression' | 'time-share';
+  /** The counter step was split by the driver's own power samples (driver-estimate.ts). */
+  shape?: 'driver-samples';
 }
 
 /** The energy of [a, b]. */

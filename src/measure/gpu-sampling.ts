@@ -30,6 +30,8 @@ export interface MonitorGpu extends SelectedGpu {
    * the polled power is all there is.
    */
   driverSamples: { available: boolean; refusal: string | null };
+  /** When its energy counter is read (the counterReads option, 'auto' resolved for this GPU). */
+  counterReads: 'every-sample' | 'around-steps' | 'sparse';
   /**
    * The power sensor as measured from the samples so far (refreshed at every drain): `instant`,
    * `periodic` (refreshed every `refreshPeriodMs`, as an H100's is every ~100 ms), `average-1s`
@@ -106,7 +108,7 @@ export class GpuSampling {
       options.sampleHz,
       capacity,
       this.#cpu?.request(),
-      options.counterReads === 'around-steps' ? 'around-steps' : 'every-tick',
+      options.counterReads === 'every-sample' ? 'every-tick' : options.counterReads,
     );
     this.#sampler = started.handle;
     this.gpus = gpus.map((g, i) => ({
@@ -116,14 +118,18 @@ export class GpuSampling {
       energySource: started.slots[i]!.energySource,
       hasClocksEventReasons: started.slots[i]!.hasClocksEventReasons,
       driverSamples: { available: started.slots[i]!.hasDriverSamples, refusal: started.slots[i]!.driverSamplesRefusal },
+      counterReads: started.slots[i]!.counterReads === 'every-tick' ? 'every-sample' : started.slots[i]!.counterReads,
       sensor: { kind: 'unknown', refreshPeriodMs: null, changesSeen: 0 },
       powerLimitW: powerLimitsW[i]!,
     }));
-    this.timelines = this.gpus.map(
-      (g) =>
-        new PowerTimeline(g.index, originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, g.powerSource.startsWith('average-1s'), g.powerLimitW),
-    );
     this.driverPower = this.gpus.map((g) => new DriverPowerSeries(g.index, originNs, options.retentionS));
+    // Where the counter is read sparsely, each counter step is shared out by the driver's own
+    // power samples (each the mean power since the one before, as the measured H200's are).
+    this.timelines = this.gpus.map((g, i) => {
+      const averaged = g.powerSource.startsWith('average-1s');
+      const driverPower = g.driverSamples.available && g.counterReads === 'sparse' ? this.driverPower[i]! : null;
+      return new PowerTimeline(g.index, originNs, g.hasEnergyCounter, options.sampleHz, options.retentionS, averaged, g.powerLimitW, driverPower);
+    });
     this.#timer = setInterval(onDrainTick, options.drainIntervalMs);
     this.#timer.unref();
   }

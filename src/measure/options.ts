@@ -13,13 +13,15 @@ export interface MonitorOptions {
   /** Sampler rate, Hz (1 to 20,000; default 1,000). */
   sampleHz?: number;
   /**
-   * When the sampler reads each GPU's energy counter: 'every-sample' (default: at every tick) or
+   * When the sampler reads each GPU's energy counter: 'every-sample' (at every tick),
    * 'around-steps' (the counter's update grid learnt, then read only from just before each
-   * expected update until it is seen: a few reads per 100 ms update instead of one per tick; on a
-   * driver whose counter read busy-waits milliseconds, as an H200's does, this is most of the
-   * sampler's CPU).
+   * expected update until it is seen: a few reads per 100 ms update), 'sparse' (the grid learnt,
+   * then one update in each second read, in a window of about two reads; between them the
+   * driver's own 20 ms power samples share each step out), or 'auto' (default: per GPU, 'sparse'
+   * where the driver keeps its power samples and a counter read costs 1 ms or more, as an H200's
+   * busy-waiting ~3 ms read does; else 'every-sample'). `monitor.gpus[i].counterReads` says which.
    */
-  counterReads?: 'every-sample' | 'around-steps';
+  counterReads?: 'auto' | 'every-sample' | 'around-steps' | 'sparse';
   /**
    * How late the GPU's drawn power may follow its work, ms (the mean delay of its power response;
    * 0 to 1,000; default 20). A measured H200 draws a phase's power 9 ms and more after the phase
@@ -31,7 +33,11 @@ export interface MonitorOptions {
   powerResponseMs?: number;
   /** Seconds of full-rate samples kept for timelines and estimates (5 to 86,400; default 120). */
   retentionS?: number;
-  /** How long to wait for the counter to update past a boundary before extrapolating, ms (0 to 60,000; default 2,000). */
+  /**
+   * How long to wait for the counter to update past a boundary before extrapolating, ms (0 to
+   * 60,000; default 3,000: with counterReads 'sparse' the counter is read every ~1.5 s, and the
+   * driver's power samples are drained every 250 ms).
+   */
   settleTimeoutMs?: number;
   /** How often JS drains the native sampler, ms (1 to 1,000; default 50). */
   drainIntervalMs?: number;
@@ -76,7 +82,7 @@ export interface ResolvedMonitorOptions extends Omit<
   'gpus' | 'sampleHz' | 'retentionS' | 'settleTimeoutMs' | 'drainIntervalMs' | 'ifUnavailable' | 'cpu' | 'cpuSampleHz' | 'counterReads' | 'powerResponseMs'
 > {
   powerResponseMs: number;
-  counterReads: 'every-sample' | 'around-steps';
+  counterReads: 'auto' | 'every-sample' | 'around-steps' | 'sparse';
   cpu: boolean | 'auto';
   cpuSampleHz: number;
   gpus: 'all' | Array<number | string>;
@@ -141,10 +147,10 @@ export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
   const resolved: ResolvedMonitorOptions = {
     gpus: readGpus(reader),
     sampleHz: reader.number('sampleHz', { min: 1, max: 20000 }, 1000),
-    counterReads: reader.choice('counterReads', ['every-sample', 'around-steps'] as const, 'every-sample'),
+    counterReads: reader.choice('counterReads', ['auto', 'every-sample', 'around-steps', 'sparse'] as const, 'auto'),
     powerResponseMs: reader.number('powerResponseMs', { min: 0, max: 1000 }, 20),
     retentionS: reader.number('retentionS', { min: 5, max: 86400 }, 120),
-    settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 2000),
+    settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 3000),
     drainIntervalMs: reader.number('drainIntervalMs', { min: 1, max: 1000 }, 50),
     ifUnavailable: reader.choice('ifUnavailable', ['throw', 'noop'] as const, 'throw'),
     cpu: reader.choice('cpu', [true, false, 'auto'] as const, 'auto'),

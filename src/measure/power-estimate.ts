@@ -68,6 +68,19 @@ export class PowerEstimator {
     return { integralJ, sampleIndex: j, boundJ: boundNsW / 1e9, beyond: false };
   }
 
+  /** Without a counter (pre-Volta, or NOT_SUPPORTED): the power integral alone, settled once sampled past. */
+  withoutCounter(at: PowerIntegral, sampledPast: boolean): PointEstimate {
+    return { energyJ: at.integralJ, uncertaintyJ: at.boundJ, settled: sampledPast, anchorInterval: null, fraction: 0, extrapolated: at.beyond };
+  }
+
+  /**
+   * [a, b] without a counter to anchor to: the power sensor's own accuracy dominates (NVML: about
+   * +-5%), with the jumps' random error and, on a 1 s average, the steps it can hide, J.
+   */
+  withoutCounterJ(a: number, b: number, energyJ: number, averagedPower: boolean): number {
+    return 0.05 * Math.abs(energyJ) + this.jumpsBetweenJ(a, b) + (averagedPower ? this.averagedSpreadJ(a, b) : 0);
+  }
+
   /** The jumps' random error over [a, b], J (~95%). */
   jumpsBetweenJ(a: number, b: number): number {
     return 2 * Math.sqrt(this.#samples.jumpVarianceBetweenJ2(this.#samples.floorIndex(a), this.#samples.floorIndex(b)));

@@ -111,6 +111,13 @@ export class SampleStore {
     return this.slice(first, first + count);
   }
 
+  /** Copies of the samples in [fromNs, toNs] (absolute monotonic ns; all by default), stamped in absolute ns. */
+  exportBetween(originNs: bigint, fromNs?: bigint, toNs?: bigint): { tNs: BigInt64Array; powerW: Float64Array; counterJ: Float64Array } {
+    const relative = (t: bigint | undefined, none: number) => (t === undefined ? none : Number(t - originNs));
+    const copy = this.between(relative(fromNs, -Infinity), relative(toNs, Infinity));
+    return { tNs: BigInt64Array.from(copy.timeNs, (t) => originNs + BigInt(Math.round(t))), powerW: copy.powerW, counterJ: copy.counterJ };
+  }
+
   /** Copies of samples [from, to). */
   slice(from: number, to: number): { timeNs: Float64Array; powerW: Float64Array; counterJ: Float64Array } {
     return { timeNs: this.#timeNs.slice(from, to), powerW: this.#powerW.slice(from, to), counterJ: this.#counterJ.slice(from, to) };

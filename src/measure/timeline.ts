@@ -18,13 +18,15 @@ import { CoarseStepEstimator } from './coarse-estimate.js';
 import type { PowerRange } from './coarse-step.js';
 import { CounterAnchors } from './counter-anchors.js';
 import { CounterGridFit } from './counter-grid.js';
+import { DriverShapeEstimator } from './driver-estimate.js';
+import type { DriverPowerSeries } from './driver-power.js';
 import type { EnergyMethod, IntervalEstimate, MeasurementFlag, PointEstimate } from './estimate.js';
 import type { PhasePowerRegression } from './phase-regression.js';
 import { SampleStore } from './sample-store.js';
 import { counterStepEvidence, SensorDetector, type SensorInfo } from './sensor-detect.js';
 import { PowerEstimator } from './power-estimate.js';
 import type { TimelineSamples } from './types.js';
-import { COUNTER_NOT_READ } from '../native/binding.js';
+import { COUNTER_BASELINE, COUNTER_NOT_READ } from '../native/binding.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;
 /** Sampling gaps of at least this long are flagged (sampling-gap), ns. */
@@ -61,6 +63,8 @@ export class PowerTimeline {
   readonly #sensor: SensorDetector;
   readonly #coarse: CoarseStepEstimator;
   readonly #power: PowerEstimator;
+  /** Between anchors, the driver's own power samples, where it keeps them (null where not). */
+  readonly #driver: DriverShapeEstimator | null;
   #lastCounterJ = NaN;
   /** When the counter was last read (ns rel; NaN before the first read). */
   #lastCounterReadT = NaN;
@@ -76,6 +80,7 @@ export class PowerTimeline {
     retentionS: number,
     averagedPower = false,
     powerLimitW: number | null = null,
+    driverPower: DriverPowerSeries | null = null,
   ) {
     this.gpu = gpu;
     this.originNs = originNs;
@@ -88,6 +93,7 @@ export class PowerTimeline {
     this.#sensor = new SensorDetector(averagedPower);
     this.#coarse = new CoarseStepEstimator(this.#anchors, this.#boundaries, () => this.powerRange());
     this.#power = new PowerEstimator(this.#samples, this.#anchors, this.#boundaries, this.nominalPeriodNs);
+    this.#driver = driverPower && new DriverShapeEstimator(this.#anchors, driverPower, () => this.powerRange());
   }
 
   /** Each phase's power learnt from the counter's steps (used on coarse sensors). */
@@ -100,12 +106,14 @@ export class PowerTimeline {
     return this.#sensor.info;
   }
 
-  /**
-   * True unless the sensor is known to resolve power between counter updates: then the power's
-   * shape inside a counter step is unknown, and estimates there say so.
-   */
+  /** True unless the sensor resolves power between counter updates, or the driver's samples give its shape. */
   get coarse(): boolean {
-    return this.hasCounter && !this.#sensor.isInstant;
+    return this.hasCounter && !this.#sensor.isInstant && !this.#driverShaped();
+  }
+
+  /** The driver's samples share the steps out: attached, the sensor not instant (its kHz samples say more), the stream live. */
+  #driverShaped(): boolean {
+    return this.#driver !== null && !this.#sensor.isInstant && !this.#driver.stopped();
   }
 
   /** The range the GPU's power stays in: a little under the lowest reading to its limit, W. */
@@ -171,12 +179,13 @@ export class PowerTimeline {
       }
       const c = energyMj[i]! / 1000;
       if (this.hasCounter && !Number.isFinite(c) && energyRet[i] !== COUNTER_NOT_READ) this.readErrors++;
-      this.#push(t, p, c);
+      this.#push(t, p, c, energyRet[i] === COUNTER_BASELINE);
     }
     this.#evict();
   }
 
-  #push(t: number, p: number, c: number): void {
+  /** `baseline`: a sparse window's first read, whose change since the previous read places no update (unless a reset). */
+  #push(t: number, p: number, c: number, baseline: boolean): void {
     const samples = this.#samples;
     const n = samples.length;
     if (n > 0 && t <= samples.lastTimeNs) return;
@@ -195,7 +204,7 @@ export class PowerTimeline {
     if (!this.hasCounter || !Number.isFinite(c)) return;
     const [previousCounterJ, previousReadT] = [this.#lastCounterJ, this.#lastCounterReadT];
     [this.#lastCounterJ, this.#lastCounterReadT] = [c, t];
-    if (Number.isNaN(previousCounterJ) || c === previousCounterJ || n === 0) return;
+    if (Number.isNaN(previousCounterJ) || c === previousCounterJ || n === 0 || (baseline && c > previousCounterJ)) return;
     this.#addAnchor(n, previousCounterJ, c, previousReadT);
   }
 
@@ -229,21 +238,14 @@ export class PowerTimeline {
   /** E(t) for one instant, t in ns relative to originNs. */
   point(t: number): PointEstimate {
     const integral = this.#power.integral(t);
-    if (!this.hasCounter) {
-      return {
-        energyJ: integral.integralJ,
-        uncertaintyJ: integral.boundJ,
-        settled: t <= this.lastSampleT,
-        anchorInterval: null,
-        fraction: 0,
-        extrapolated: integral.beyond,
-      };
-    }
+    if (!this.hasCounter) return this.#power.withoutCounter(integral, t <= this.lastSampleT);
     const anchorCount = this.#anchors.length;
     const k = this.#anchors.floorIndex(t);
     if (anchorCount === 0) return this.#power.beforeAnyAnchor(integral, this.#lastPowerW);
     if (k < 0) return this.#power.beforeFirstAnchor(integral);
     if (k === anchorCount - 1) return this.#power.afterLastAnchor(integral, k);
+    // Samples not yet drained for this step: provisional until they are.
+    if (this.#driverShaped()) return this.#driver!.point(t, k) ?? { ...this.#coarse.point(t, k), settled: false };
     if (this.coarse) return this.#coarse.point(t, k);
     return this.#power.betweenAnchors(t, integral, k, this.averagedPower);
   }
@@ -263,16 +265,16 @@ export class PowerTimeline {
     let method: EnergyMethod;
     if (!this.hasCounter) {
       method = 'power-integration';
-      // No counter to anchor to: the power sensor's own accuracy dominates (NVML: about +-5%).
-      uncertaintyJ += 0.05 * Math.abs(energyJ) + this.#power.jumpsBetweenJ(a, b);
-      if (this.averagedPower) uncertaintyJ += this.#power.averagedSpreadJ(a, b);
+      uncertaintyJ += this.#power.withoutCounterJ(a, b, energyJ, this.averagedPower);
     } else if (coarse) {
       ({ method, uncertaintyJ } = this.#coarse.interval(a, b, energyJ, pa, pb));
     } else {
       method = this.#anchors.between(a, b) >= 2 ? 'energy-counter' : 'counter-interpolated';
       const k = pa.anchorInterval;
-      if (!this.averagedPower && k !== null && k >= 0 && k === pb.anchorInterval && pa.settled && pb.settled)
-        uncertaintyJ = this.#power.withinOneStepJ(a, b, k);
+      const oneStep = k !== null && k >= 0 && k === pb.anchorInterval && pa.settled && pb.settled;
+      if (oneStep && pa.shape === 'driver-samples' && pb.shape === 'driver-samples') {
+        uncertaintyJ = this.#driver!.withinOneStepJ(a, b, pa, pb, k) ?? uncertaintyJ;
+      } else if (oneStep && !this.averagedPower) uncertaintyJ = this.#power.withinOneStepJ(a, b, k);
     }
     if (flags.includes('counter-reset')) uncertaintyJ += this.#anchors.ratioSpread() * Math.abs(energyJ);
     return { energyJ, uncertaintyJ, method, settled: pa.settled && pb.settled, flags };
@@ -292,9 +294,6 @@ export class PowerTimeline {
 
   /** Retained samples in [fromNs, toNs] (absolute monotonic ns). */
   samples(fromNs?: bigint, toNs?: bigint): TimelineSamples {
-    const relative = (t: bigint | undefined, none: number) => (t === undefined ? none : Number(t - this.originNs));
-    const copy = this.#samples.between(relative(fromNs, -Infinity), relative(toNs, Infinity));
-    const tNs = BigInt64Array.from(copy.timeNs, (t) => this.originNs + BigInt(Math.round(t)));
-    return { gpu: this.gpu, tNs, powerW: copy.powerW, counterJ: copy.counterJ };
+    return { gpu: this.gpu, ...this.#samples.exportBetween(this.originNs, fromNs, toNs) };
   }
 }

@@ -11,6 +11,8 @@ import { NvmlError, WattscopeError } from '../util/errors.js';
 
 /** A sample's energyRet when the sampler's schedule did not read the counter at that tick (not a failure). */
 export const COUNTER_NOT_READ = -1;
+/** energyRet of a read that opened a sparse window (counterReads 'sparse'): the counter's value, but its change since the previous read places no update. */
+export const COUNTER_BASELINE = -2;
 
 /** An opaque native handle (a napi External). */
 export type NativeHandle = { readonly __brand: 'NativeHandle' };
@@ -62,6 +64,8 @@ export interface NativeSamplerSlot {
   hasClocksEventReasons: boolean;
   /** The driver answers nvmlDeviceGetSamples(NVML_TOTAL_POWER_SAMPLES) for this GPU. */
   hasDriverSamples: boolean;
+  /** When the sampler reads this GPU's counter (counterReads 'auto' resolved per GPU). */
+  counterReads: 'every-tick' | 'around-steps' | 'sparse';
   /** Where it does not, its answer (an NVML return code's name, e.g. NVML_ERROR_NOT_SUPPORTED); null where it does. */
   driverSamplesRefusal: string | null;
 }
@@ -158,7 +162,7 @@ export interface NativeBinding {
     hz: number,
     capacity: number,
     rapl?: NativeRaplRequest,
-    counterReads?: 'every-tick' | 'around-steps',
+    counterReads?: 'every-tick' | 'around-steps' | 'sparse' | 'auto',
   ): { handle: NativeHandle; slots: NativeSamplerSlot[] };
   samplerDrain(sampler: NativeHandle): NativeSampleBatch[];
   samplerDrainRapl(sampler: NativeHandle): NativeRaplBatch;

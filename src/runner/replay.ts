@@ -121,8 +121,9 @@ export async function replayRecording(prefix: string, options: { sampleHz?: numb
   process.env.WATTSCOPE_SIM_REPLAY_START_NS = String(startNs);
   process.env.WATTSCOPE_SIM_EPOCH_NS = String(epochNs);
   const at = (recordedNs: bigint) => epochNs + (recordedNs - startNs);
-  const monitor = await EnergyMonitor.open({ simulate: true, ...(options.sampleHz ? { sampleHz: options.sampleHz } : {}) });
   const result: ReplayedRun[] = [];
+  const monitor = await EnergyMonitor.open({ simulate: true, ...(options.sampleHz ? { sampleHz: options.sampleHz } : {}) });
+  const finishing: Array<Promise<ReplayedRun>> = [];
   let driverSamples: ReplayedDriverSamples | null = null;
   try {
     for (const [run, queries] of [...runs.entries()].sort((a, b) => a[0] - b[0])) {
@@ -140,12 +141,18 @@ export async function replayRecording(prefix: string, options: { sampleHz?: numb
           }
         });
       }
-      const summary = await handle.finish();
-      options.log?.(`run ${run}: ${ordered.length} queries replayed, ${summary.totalEnergyJ.toFixed(1)} J`);
-      // The run's window as measured, on the recording's clock.
-      const window: [bigint, bigint] = [summary.startNs - epochNs + startNs, summary.endNs - epochNs + startNs];
-      result.push(replayedRun(run, summary, recording, window));
+      // Not awaited here: settling the run's end waits for the counter's next read (up to ~1.8 s
+      // where it is read sparsely), and the next run must start on the recording's schedule.
+      finishing.push(
+        handle.finish().then((summary) => {
+          options.log?.(`run ${run}: ${ordered.length} queries replayed, ${summary.totalEnergyJ.toFixed(1)} J`);
+          // The run's window as measured, on the recording's clock.
+          const window: [bigint, bigint] = [summary.startNs - epochNs + startNs, summary.endNs - epochNs + startNs];
+          return replayedRun(run, summary, recording, window);
+        }),
+      );
     }
+    result.push(...(await Promise.all(finishing)));
     const seenNs = Array.from(monitor.driverPower(monitor.gpus[0]!.index).endNs, Number);
     const medianNs = medianGap(seenNs);
     driverSamples = {

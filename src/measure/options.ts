@@ -10,7 +10,12 @@ import type { Measurement } from './types.js';
 export interface MonitorOptions {
   /** GPUs to measure: 'all' (default: all CUDA-visible), CUDA indices, or GPU-/MIG- UUIDs. */
   gpus?: 'all' | Array<number | string>;
-  /** Sampler rate, Hz (1 to 20,000; default 1,000). */
+  /**
+   * The sampler's tick rate, Hz (1 to 20,000; default 1,000): how often it reads each GPU's
+   * power (the cheap fields) and, with counterReads 'every-sample', its energy counter. The
+   * counter's sparse windows are scheduled on these ticks, and the driver's own power samples are
+   * drained every 250 ms whatever the rate.
+   */
   sampleHz?: number;
   /**
    * When the sampler reads each GPU's energy counter: 'every-sample' (at every tick),

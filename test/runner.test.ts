@@ -11,7 +11,8 @@ import { runBenchmark } from '../src/runner/runner.js';
 import { unscoredReason } from '../src/runner/analysis.js';
 import { tQuantile975 } from '../src/runner/stats.js';
 import { syntheticDataset, syntheticHandler } from '../src/runner/synthetic.js';
-import { configureSim, type SimControl } from './helpers/sim.js';
+import { configureSim } from './helpers/sim.js';
+import { unresolvedIntervalsJ } from './helpers/unresolved.js';
 
 const optimumReport = path.resolve(import.meta.dirname, 'fixtures', 'optimum-benchmark-report-example', 'benchmark_report.json');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'wattscope-run-'));
@@ -37,29 +38,6 @@ describe('AI Energy Score arithmetic', () => {
     );
   });
 });
-
-/**
- * The sample intervals around a scope's two boundaries in which the power was set two or more
- * times: there the estimator cannot place each step at its boundary from the samples either side
- * and imputes the levels between, so their energy (the simulator's) is what it may misplace.
- * Keyed by the interval's first instant, so an interval shared by boundaries counts once.
- */
-function unresolvedIntervalsJ(samples: { tNs: BigInt64Array }, windowNs: [bigint, bigint], boundariesNs: bigint[], sim: SimControl): Map<bigint, number> {
-  const unresolved = new Map<bigint, number>();
-  for (const boundaryNs of boundariesNs) {
-    let fromNs = windowNs[0];
-    let toNs = windowNs[1];
-    for (const tNs of samples.tNs) {
-      if (tNs <= boundaryNs) fromNs = tNs;
-      else {
-        toNs = tNs;
-        break;
-      }
-    }
-    if (sim.changesBetween(0, fromNs, toNs) >= 2) unresolved.set(fromNs, sim.energyJ(0, fromNs, toNs));
-  }
-  return unresolved;
-}
 
 describe('runBenchmark on the simulated H100', () => {
   it('per-phase values, totals, means and intervals match the truth; outputs agree with the summarizer', async () => {

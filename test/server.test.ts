@@ -15,6 +15,7 @@ import { runBenchmark, type BenchmarkHandler } from '../src/runner/runner.js';
 import { WattscopeReportSchema } from '../src/formats/report-schema.js';
 import type { RunRecord } from '../src/formats/report-types.js';
 import { configureSim, sleep } from './helpers/sim.js';
+import { unresolvedIntervalsJ } from './helpers/unresolved.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { testClient } from './helpers/stream-client.js';
 
@@ -36,7 +37,20 @@ afterEach(async () => {
 async function bench(opts: { variant?: ServerVariant; queries?: number; concurrency?: number; faults?: object; clientExtra?: object; endpoint?: string }) {
   const sim = configureSim({ control: true });
   const phases: Measurement[] = [];
-  monitor = await EnergyMonitor.open({ simulate: true, sampleHz: 2000, onMeasurement: (m) => m.phase && phases.push(m) });
+  // Per phase scope, the sample intervals around its boundaries where the sampler could not
+  // resolve the power's steps (see helpers/unresolved.ts), taken while its samples are retained.
+  const unresolved = new Map<Measurement, Map<bigint, number>>();
+  const opened: EnergyMonitor = await EnergyMonitor.open({
+    simulate: true,
+    sampleHz: 2000,
+    onMeasurement: (m) => {
+      if (!m.phase) return;
+      phases.push(m);
+      const windowNs: [bigint, bigint] = [m.startNs - 50_000_000n, m.endNs + 50_000_000n];
+      unresolved.set(m, unresolvedIntervalsJ(opened.timeline(0, ...windowNs), windowNs, [m.startNs, m.endNs], sim));
+    },
+  });
+  monitor = opened;
   server = await startFakeServer({ variant: opts.variant ?? 'vllm', power: sim, prefillMs: 12, prefillMsPerWord: 0, itlMs: 3, ...opts.faults });
   const report = await runBenchmark({
     dataset: syntheticDataset(opts.queries ?? 20),
@@ -51,7 +65,8 @@ async function bench(opts: { variant?: ServerVariant; queries?: number; concurre
     concurrency: opts.concurrency ?? 1,
   });
   await monitor.settle();
-  return { report, run: report.runs[0]!, phases, sim };
+  const unresolvedJ = (ms: Measurement[]) => ms.reduce((sum, m) => sum + [...(unresolved.get(m)?.values() ?? [])].reduce((a, b) => a + b, 0), 0);
+  return { report, run: report.runs[0]!, phases, sim, unresolvedJ };
 }
 
 describe('SSE parsing', () => {
@@ -70,13 +85,17 @@ describe('SSE parsing', () => {
 
 describe('prefill and decode against an endpoint', () => {
   it('prefill = request -> first token, decode = first -> last token; energies match the truth; tokens and latencies', async () => {
-    const { run, phases, sim } = await bench({ queries: 20 });
+    const { run, phases, sim, unresolvedJ } = await bench({ queries: 20 });
     expect(run.failedQueries).toBe(0);
     for (const p of ['prefill', 'decode']) {
       const mine = phases.filter((m) => m.phase === p);
       expect(mine).toHaveLength(20);
       const truth = mine.reduce((s, m) => s + sim.energyJ(0, m.startNs, m.endNs), 0);
-      expect(Math.abs(run.phases[p]!.energyJ - truth) / truth).toBeLessThan(0.02);
+      // Within its stated uncertainty, and within 2% plus what the sampler left unresolved (seen
+      // 33% off with two busy loops and the suite beside it, where a fixed 2% was the bound).
+      const where = `${p}: ${run.phases[p]!.energyJ} J +- ${run.phases[p]!.uncertaintyJ}, truth ${truth} J, unresolved ${unresolvedJ(mine)} J`;
+      expect(Math.abs(run.phases[p]!.energyJ - truth), where).toBeLessThanOrEqual(run.phases[p]!.uncertaintyJ);
+      expect(Math.abs(run.phases[p]!.energyJ - truth), where).toBeLessThan(0.02 * truth + unresolvedJ(mine));
     }
     // The server computes prefill at 590 W and decode at 330 W; each window also holds transfer
     // time at the 70 W idle level (more of it on a busy machine, which delays the event loop), so

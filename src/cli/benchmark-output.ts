@@ -1,7 +1,7 @@
 /** Printing a finished benchmark for people (and --json for programs). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describeSensor } from '../measure/sensor-detect.js';
+import { describeSensor, driverShaped } from '../measure/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { fmt } from './common.js';
 
@@ -39,7 +39,7 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
     );
   }
   if (report.idle) lines.push(`idle power ${fmt(report.idle.powerW, 1)} W`);
-  for (const g of report.device.gpus) lines.push(`GPU ${g.index} power sensor: ${describeSensor(g.sensor)}`);
+  for (const g of report.device.gpus) lines.push(`GPU ${g.index} power sensor: ${describeSensor(g.sensor, driverShaped(g))}`);
   const truth = report.simulatedTruth;
   if (truth)
     lines.push(

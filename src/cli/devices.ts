@@ -1,6 +1,6 @@
 /** `wattscope devices [--json] [--sensor [--sensor-ms N]]`: the GPUs NVML sees, and optionally their power sensor. */
 import { EnergyMonitor } from '../measure/monitor.js';
-import { describeSensor, type SensorInfo } from '../measure/sensor-detect.js';
+import { describeSensor, driverShaped, type SensorInfo } from '../measure/sensor-detect.js';
 import { DEFAULT_POWERCAP_ROOT, listRaplZones, type RaplZone } from '../cpu/rapl-zones.js';
 import { listDevices } from '../nvml/session.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str, table } from './common.js';
@@ -44,7 +44,7 @@ function driverSamplesLine(sampler: SamplerCost): string {
 async function probeSensors(
   values: Record<string, string | boolean | undefined>,
   durationMs: number,
-): Promise<Map<number, { sensor: SensorInfo; sampler: SamplerCost }>> {
+): Promise<Map<number, { sensor: SensorInfo; driverShaped: boolean; sampler: SamplerCost }>> {
   const monitor = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), gpus: 'all' });
   try {
     await new Promise((resolve) => setTimeout(resolve, durationMs));
@@ -61,7 +61,7 @@ async function probeSensors(
           driverSamplesRefusal: gpu.driverSamples.refusal,
           samplerCpuFraction: stats.samplerCpuFraction,
         };
-        return [gpu.index, { sensor: gpu.sensor, sampler }];
+        return [gpu.index, { sensor: gpu.sensor, driverShaped: driverShaped(gpu), sampler }];
       }),
     );
   } finally {
@@ -103,8 +103,8 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   const source = library.simulated ? 'simulated GPU' : library.path;
   process.stdout.write(`NVML ${library.nvmlVersion ?? '?'}, driver ${library.driverVersion ?? '?'} (${source})\n`);
   process.stdout.write(table(['GPU', 'name', 'uuid', 'pci', 'energy_J', 'power_W', 'instant_W', 'temp_C', 'sm_MHz'], rows) + '\n');
-  for (const [index, { sensor, sampler }] of sensors ?? []) {
-    process.stdout.write(`GPU ${index} power sensor: ${describeSensor(sensor)}\n`);
+  for (const [index, { sensor, driverShaped: shaped, sampler }] of sensors ?? []) {
+    process.stdout.write(`GPU ${index} power sensor: ${describeSensor(sensor, shaped)}\n`);
     process.stdout.write(
       `GPU ${index} sampler: power read ${fmt(sampler.powerReadsPerS, 0)}/s, energy counter read ${fmt(sampler.counterReadsPerS, 0)}/s taking ${fmt(sampler.meanCounterReadMs, 3)} ms each, ${driverSamplesLine(sampler)}; the sampler thread used ${fmt(sampler.samplerCpuFraction * 100, 1)}% of a core\n`,
     );

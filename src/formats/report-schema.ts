@@ -237,6 +237,8 @@ export const WattscopeReportSchema = z.object({
           .optional(),
         /** Whether the driver kept its own power samples (nvmlDeviceGetSamples), or its refusal; absent in reports of older versions. */
         driverSamples: z.object({ available: z.boolean(), refusal: z.string().nullable() }).optional(),
+        /** When the GPU's energy counter was read (counterReads, 'auto' resolved); absent in reports of older versions. */
+        counterReads: z.enum(['every-sample', 'around-steps', 'sparse']).optional(),
       }),
     ),
   }),

@@ -201,6 +201,8 @@ export interface ReportGpu {
   sensor?: { kind: 'instant' | 'periodic' | 'average-1s' | 'unknown'; refreshPeriodMs: number | null; changesSeen: number };
   /** Whether the driver kept its own power samples (nvmlDeviceGetSamples), or its refusal; absent in reports of older versions. */
   driverSamples?: { available: boolean; refusal: string | null };
+  /** When the GPU's energy counter was read (counterReads, 'auto' resolved); absent in reports of older versions. */
+  counterReads?: 'every-sample' | 'around-steps' | 'sparse';
 }
 
 /** The inference engine a benchmark ran in, where its handler says (llamaHandler does). */

@@ -161,10 +161,21 @@ export class SensorDetector {
   }
 }
 
-/** One line on a sensor for people: its kind, its refresh period, and what that means for the figures. */
-export function describeSensor(sensor: SensorInfo | null | undefined): string {
+/** A report's GPU whose counter steps were shared out by the driver's own power samples (read sparsely, samples kept). */
+export function driverShaped(gpu: { counterReads?: string; driverSamples?: { available: boolean } }): boolean {
+  return gpu.counterReads === 'sparse' && gpu.driverSamples?.available === true;
+}
+
+/**
+ * One line on a sensor for people: its kind, its refresh period, and what that means for the
+ * figures (where the driver's samples shape the counter's steps, that instead).
+ */
+export function describeSensor(sensor: SensorInfo | null | undefined, driverShaped = false): string {
   if (!sensor) return 'not measured';
   const periodMs = sensor.refreshPeriodMs === null ? 'n/a' : sensor.refreshPeriodMs.toFixed(1);
+  if (driverShaped && sensor.kind !== 'instant') {
+    return `${sensor.kind === 'periodic' ? `periodic, refreshed every ${periodMs} ms` : sensor.kind}; the counter, read every ~1.5 s, is shared out by the driver's 20 ms power samples`;
+  }
   if (sensor.kind === 'periodic') return `periodic, refreshed every ${periodMs} ms (coarse: phases are split by regression on the counter)`;
   if (sensor.kind === 'instant') return 'instant (resolves power between counter updates)';
   if (sensor.kind === 'average-1s') return 'a 1 s average (coarse)';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { runTotalWh } from '../runner/analysis.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { describeSensor } from '../measure/sensor-detect.js';
+import { describeSensor, driverShaped } from '../measure/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { drawPhaseLegend, drawRunChart, drawTimelines, powerEnvelope, reportClient } from './page-client.js';
 import type { TimelineFile } from '../formats/timeline-recorder.js';
@@ -105,7 +105,7 @@ export function buildReportHtml(report: WattscopeReport, timeline: TimelineFile 
     return `${maybeCell(`truth-${p}`, t)}${maybeCell(`truth-${p}-error-pct`, t === undefined || estimate === null ? null : ((estimate - t) / t) * 100, 2)}`;
   };
   const truthHead = truth ? '<th>truth Wh (simulator)</th><th>error %</th>' : '';
-  const sensors = report.device.gpus.map((g) => `GPU ${g.index}: ${describeSensor(g.sensor)}`).join('; ');
+  const sensors = report.device.gpus.map((g) => `GPU ${g.index}: ${describeSensor(g.sensor, driverShaped(g))}`).join('; ');
   const methods = [...new Set(report.runs.filter((r) => r.included).map((r) => r.method))].join(', ') || 'n/a';
   const summaryRows = summaryRowsHtml(report, colors, truthCells);
   const flagItems: string[] = [];

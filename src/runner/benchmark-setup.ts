@@ -192,6 +192,7 @@ function newReport(
         hasEnergyCounter: g.hasEnergyCounter,
         powerLimitW: g.powerLimitW,
         driverSamples: g.driverSamples,
+        counterReads: g.counterReads,
       })),
     },
     idle: null,

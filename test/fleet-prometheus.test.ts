@@ -164,7 +164,8 @@ describe.skipIf(!PROMETHEUS_BINARY)(
       expect(share.energyJ).toBeNull();
       expect(share.reason).toMatch(/gpu 0: no scrape after the window's end/);
       expect(second.included).toBe(false);
-      expect(second.unstable.join(' ')).toMatch(/counter-anomaly: node-counter-missing/);
+      // Among the run's anomalies (a busy machine may add sampling-gap before it).
+      expect(second.unstable.join(' ')).toMatch(/counter-anomaly: (\S+, )*node-counter-missing/);
       expect(report.aggregate!.includedRuns).toEqual([0]);
     }, 60_000);
 

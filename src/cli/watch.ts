@@ -12,7 +12,9 @@ function cpuLine(monitor: EnergyMonitor | null, windowS: number, elapsedS: numbe
   const status = monitor?.cpuStatus(windowS) ?? null;
   const packageW = status && status.zones.length > 0 && Number.isFinite(status.packageW) ? status.packageW : null;
   const dramW = status && Number.isFinite(status.dramW) ? status.dramW : null;
-  const reason = status === null ? 'CPU energy is not read' : status.reason;
+  // A zone read fewer than twice in the window (its sampler thread starved) has no power to give: said, never a silent null.
+  const unread = status !== null && (packageW === null || dramW === null) ? `a RAPL zone was not read twice in the last ${windowS} s` : null;
+  const reason = status === null ? 'CPU energy is not read' : (status.reason ?? unread);
   if (json) return JSON.stringify({ elapsedS, cpu: { packageW, dramW, reason } }) + '\n';
   return `${fmt(elapsedS, 1, 's').padStart(8)}  CPU    ${fmt(packageW, 1, ' W').padStart(9)}  DRAM ${fmt(dramW, 1, ' W')}${reason ? `  (${reason})` : ''}\n`;
 }

@@ -13,7 +13,6 @@ export const HIGH_VARIATION_FRACTION = 0.1;
 export const MAX_FAILED_QUERY_FRACTION = 0.05;
 export const TOO_SHORT_S = 1;
 
-/** Recomputes every run's `unstable` reasons and `included` from all runs so far. */
 /** Why a run counts as throttled: the driver's reasons by name, or the guess, said to be one. */
 function throttleReason(r: RunRecord): string {
   if (r.flags.includes('throttle-guessed'))
@@ -25,6 +24,14 @@ function throttleReason(r: RunRecord): string {
 /** More of the run's queries failed than the methodology allows: the run is never in a mean. */
 export function failedBeyondLimit(r: Pick<RunRecord, 'failedQueries' | 'queries'>): boolean {
   return r.failedQueries > MAX_FAILED_QUERY_FRACTION * r.queries;
+}
+
+/**
+ * A run that lost a node's counter measured only part of the fleet: its total is not the fleet's
+ * energy, so it is never in a mean, even when every run is unstable.
+ */
+export function fleetIncomplete(r: Pick<RunRecord, 'flags'>): boolean {
+  return r.flags.includes('node-counter-missing');
 }
 
 /**
@@ -41,6 +48,7 @@ export function unscoredReason(runs: RunRecord[]): string | null {
   return `no run can be scored, so no GPU_ENERGY_WH.txt was written (${each})`;
 }
 
+/** Recomputes every run's `unstable` reasons and `included` from all runs so far. */
 export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { notes: string[] } {
   const notes: string[] = [];
   const totals = runs.map((r) => Object.values(r.phaseWhPer1000).reduce((a, b) => a + b, 0));
@@ -68,11 +76,13 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     r.included = !excludeUnstable || !reasons.some((x) => EXCLUDING.has(x.split(':')[0]!));
   }
   if (runs.length > 0 && runs.every((r) => !r.included)) {
-    // Keep the unstable runs rather than report nothing, but never a partial (interrupted) one nor
-    // one whose queries failed beyond the limit: failed work is never a score.
-    for (const r of runs) r.included = !r.flags.includes('interrupted') && !failedBeyondLimit(r);
+    // Keep the unstable runs rather than report nothing, but never a partial (interrupted) one, one
+    // whose queries failed beyond the limit (failed work is never a score) nor one that lost a node.
+    for (const r of runs) r.included = !r.flags.includes('interrupted') && !failedBeyondLimit(r) && !fleetIncomplete(r);
     if (runs.some((r) => r.included))
-      notes.push("every run was unstable; the complete runs whose queries succeeded are included in the means, see each run's reasons");
+      notes.push(
+        "every run was unstable; the complete runs whose queries succeeded on every node are included in the means, see each run's reasons",
+      );
   }
   return { notes };
 }

@@ -80,9 +80,7 @@ export function classifyRuns(runs: RunRecord[], excludeUnstable: boolean): { not
     // whose queries failed beyond the limit (failed work is never a score) nor one that lost a node.
     for (const r of runs) r.included = !r.flags.includes('interrupted') && !failedBeyondLimit(r) && !fleetIncomplete(r);
     if (runs.some((r) => r.included))
-      notes.push(
-        "every run was unstable; the complete runs whose queries succeeded on every node are included in the means, see each run's reasons",
-      );
+      notes.push("every run was unstable; the complete runs whose queries succeeded on every node are included in the means, see each run's reasons");
   }
   return { notes };
 }

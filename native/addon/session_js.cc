@@ -162,13 +162,23 @@ Napi::Value DeviceStatus(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   Napi::Object errors = Napi::Object::New(env);
   out.Set("timestampNs", Napi::BigInt::New(env, static_cast<int64_t>(MonotonicNowNs())));
-  Query<double> energy = q.EnergyMjWithFallback(d);
-  if (Fatal(energy.ret)) {
-    ThrowNvml(env, s->lib.get(), NvmlFailure{energy.ret, energy.function, static_cast<int>(index), ""});
+  // An optional third argument `false` leaves the energy counter unread (a real H200 takes ~3 ms
+  // to read it: the exporter takes it from the sampler instead); the first query made then tells a
+  // lost GPU.
+  bool readCounter = info.Length() < 3 || !info[2].IsBoolean() || info[2].As<Napi::Boolean>().Value();
+  Query<unsigned int> averagePower = q.AveragePowerMwWithFallback(d);
+  if (readCounter) {
+    Query<double> energy = q.EnergyMjWithFallback(d);
+    if (Fatal(energy.ret)) {
+      ThrowNvml(env, s->lib.get(), NvmlFailure{energy.ret, energy.function, static_cast<int>(index), ""});
+      return env.Undefined();
+    }
+    Put(env, out, errors, "energyMj", energy, num);
+  } else if (Fatal(averagePower.ret)) {
+    ThrowNvml(env, s->lib.get(), NvmlFailure{averagePower.ret, averagePower.function, static_cast<int>(index), ""});
     return env.Undefined();
   }
-  Put(env, out, errors, "energyMj", energy, num);
-  Put(env, out, errors, "powerMw", q.AveragePowerMwWithFallback(d), [&](unsigned int v) { return num(v); });
+  Put(env, out, errors, "powerMw", averagePower, [&](unsigned int v) { return num(v); });
   Put(env, out, errors, "instantPowerMw", q.InstantPowerMw(d), num);
   Put(env, out, errors, "averagePowerFieldMw", q.AveragePowerFieldMw(d), num);
   Put(env, out, errors, "temperatureC", q.TemperatureC(d), [&](int v) { return num(v); });

@@ -12,13 +12,14 @@ import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './sc
 import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
 import type { PowerTimeline } from './timeline.js';
+import { counterAtLastSample, type CounterEstimate } from './counter-estimate.js';
 import { scopeMetricsRecorder, type PromClientRegistry } from './scope-metrics.js';
 import { lazyMeasured, lazyQueryRecord } from './lazy-records.js';
 import { openTelemetryBridge } from './otel-bridge.js';
 import type { OtelProviders } from './otel-types.js';
 import type { DriverPowerSamples, Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
-export type { CpuStatus, MonitorGpu, MonitorStats };
+export type { CounterEstimate, CpuStatus, MonitorGpu, MonitorStats };
 
 export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly options: ResolvedMonitorOptions;
@@ -103,10 +104,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return new Scope(this, this.#book.open(name, options.phase ?? null));
   }
 
-  /**
-   * Runs `fn` (sync or async) in a scope named `name` and returns its result with
-   * the measurement (settled unless `settle: false`). Errors are recorded and rethrown.
-   */
+  /** Runs `fn` (sync or async) in a scope named `name` and returns its result with the measurement (settled unless `settle: false`). Errors are recorded and rethrown. */
   async measure<T>(name: string, fn: () => T | Promise<T>, options: { settle?: boolean } & ScopeCounts = {}): Promise<{ result: T; measurement: Measurement }> {
     this.#checkFn(fn);
     const rec = this.#book.open(name, null);
@@ -115,10 +113,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
     return lazyMeasured(result, rec, (r) => this.measurementOf(r));
   }
 
-  /**
-   * Runs one query: `fn` receives a context whose `phase(name, fn)` measures each
-   * phase. Phases of concurrent queries are told apart through the async context.
-   */
+  /** Runs one query: `fn` receives a context whose `phase(name, fn)` measures each phase. Phases of concurrent queries are told apart through the async context. */
   async query<T>(id: string | number, fn: (q: QueryContext) => T | Promise<T>, counts: ScopeCounts = {}): Promise<QueryRecord<T>> {
     this.#checkFn(fn);
     const queryId = String(id);
@@ -154,28 +149,31 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** The retained power and counter samples of GPU `gpu` (NVML index) between two monotonic instants. */
   timeline(gpu: number, fromNs?: bigint, toNs?: bigint): TimelineSamples {
-    const tl = this.#timelineOf(gpu);
-    if (!this.closed) this.#drain();
-    return tl.samples(fromNs, toNs);
+    return this.#drained(gpu).samples(fromNs, toNs);
   }
 
   /** The driver's own power samples of GPU `gpu` (see `gpus[i].driverSamples`) ending between two monotonic instants. */
   driverPower(gpu: number, fromNs?: bigint, toNs?: bigint): DriverPowerSamples {
-    const slot = this.#timelines.indexOf(this.#timelineOf(gpu)); // throws for a GPU not measured (and without a GPU)
-    if (!this.closed) this.#drain();
-    return this.#sampling!.driverPower[slot]!.samples(fromNs, toNs);
+    return this.#sampling!.driverPower[this.#timelines.indexOf(this.#drained(gpu))]!.samples(fromNs, toNs);
   }
 
-  #timelineOf(gpu: number): PowerTimeline {
+  /** GPU `gpu`'s energy counter as of its latest sample, without reading the counter (see CounterEstimate); null before its first update was seen, or without a counter. */
+  counterEstimate(gpu: number): CounterEstimate | null {
+    return counterAtLastSample(this.#drained(gpu), this.originNs);
+  }
+
+  /** A measured GPU's timeline (throws for another GPU, and without a GPU), with what was sampled drained into it. */
+  #drained(gpu: number): PowerTimeline {
     const tl = this.#timelines.find((t) => t.gpu === gpu);
     if (!tl) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
+    if (!this.closed) this.#drain();
     return tl;
   }
 
   /** A point-in-time NVML reading of a measured GPU (temperature, clocks, power). */
   deviceStatus(gpu: number): DeviceStatus {
     this.#checkOpen();
-    return this.#sampling!.session.status(this.#timelineOf(gpu).gpu);
+    return this.#sampling!.session.status(this.#drained(gpu).gpu);
   }
 
   /** The latest sampled power summed over the measured GPUs, W (for live displays). */

@@ -35,9 +35,6 @@ const GAP_FLAG_NS = 50e6;
 const RECENT_READINGS = 6;
 
 export class PowerTimeline {
-  readonly gpu: number;
-  readonly originNs: bigint;
-  readonly hasCounter: boolean;
   readonly nominalPeriodNs: number;
   readonly maxSamples: number;
   /** True when the power source is a 1 s moving average (no instant power field). */
@@ -73,18 +70,15 @@ export class PowerTimeline {
   #maxReadingW = -Infinity;
 
   constructor(
-    gpu: number,
-    originNs: bigint,
-    hasCounter: boolean,
+    readonly gpu: number,
+    readonly originNs: bigint,
+    readonly hasCounter: boolean,
     sampleHz: number,
     retentionS: number,
     averagedPower = false,
     powerLimitW: number | null = null,
     driverPower: DriverPowerSeries | null = null,
   ) {
-    this.gpu = gpu;
-    this.originNs = originNs;
-    this.hasCounter = hasCounter;
     this.averagedPower = averagedPower;
     this.powerLimitW = powerLimitW;
     this.nominalPeriodNs = 1e9 / sampleHz;
@@ -141,6 +135,11 @@ export class PowerTimeline {
   /** Time of the last anchor, ns rel, or -Infinity. */
   get lastAnchorT(): number {
     return this.#anchors.last?.timeNs ?? -Infinity;
+  }
+
+  /** Added to the raw counter after its resets (driver reloads), J: E(t) less this is the raw counter's scale. */
+  get counterOffsetJ(): number {
+    return this.#anchors.offsetJ;
   }
 
   get bytes(): number {

@@ -21,6 +21,11 @@ export class CounterBridge {
     return this.#offsetJ + rawJ;
   }
 
+  /** The last raw reading fed, J, or null before any. */
+  get lastRawJ(): number | null {
+    return this.#lastRawJ;
+  }
+
   /** The bridged total at the last reading, J, or null before any. */
   get totalJ(): number | null {
     return this.#lastRawJ === null ? null : this.#offsetJ + this.#lastRawJ;

@@ -45,9 +45,10 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Runn
   const monitor = await EnergyMonitor.open({
     ...nvml,
     sampleHz: 200,
-    // Only the power samples serve the exporter (the sensor's refresh); the counter, which a real
-    // H200's driver takes 3 ms to read, is read around its updates, not 200 times a second.
-    counterReads: 'around-steps',
+    // The sampler serves each scrape's counter (its last update plus the power sampled since) and
+    // the sensor's refresh: a scrape reads no counter, which a real H200's driver takes 3 ms to
+    // read. 'auto': read sparsely where reads are that slow and the driver keeps its 20 ms samples.
+    counterReads: 'auto',
     retentionS: 5,
     cudaVisibleDevices: all,
     cudaDeviceOrder: 'PCI_BUS_ID',

@@ -11,6 +11,7 @@ import { Counter, Gauge, type OpenMetricsContentType, type PrometheusContentType
 import type { EnergyMonitor } from '../measure/monitor.js';
 import type { DeviceStatus, NvmlSession } from '../nvml/session.js';
 import { CounterBridge } from './counter-bridge.js';
+import { type GpuReadingState, readGpu } from './gpu-reading.js';
 
 /** Registries in either exposition format: the exporter serves each as the scraper asks. */
 type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
@@ -18,14 +19,9 @@ type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContent
 /** dcgm-exporter's label names, so that its dashboards' joins find wattscope's series. */
 type GpuLabels = 'gpu' | 'UUID' | 'modelName' | 'Hostname';
 
-/** One GPU's labels, its counter bridge and its latest reading (null: it did not answer). */
-interface ExportedGpu {
-  index: number;
+/** One GPU's labels, its counter bridge and its latest reading (status null: it did not answer). */
+interface ExportedGpu extends GpuReadingState {
   labels: Record<GpuLabels, string>;
-  bridge: CounterBridge;
-  status: DeviceStatus | null;
-  /** Why the latest reading failed, e.g. NVML_ERROR_GPU_IS_LOST. */
-  failure: string | null;
 }
 
 /** Readings younger than this are reused: one NVML read per GPU serves every metric of a scrape, ms. */
@@ -45,14 +41,14 @@ export function registerGpuMetrics(
   const gpus: ExportedGpu[] = Array.from({ length: session.deviceCount() }, (_, index) => {
     const info = session.device(index);
     const labels = { gpu: String(index), UUID: info.uuid ?? '', modelName: info.name ?? '', Hostname: host };
-    return { index, labels, bridge: new CounterBridge(), status: null, failure: null };
+    return { index, labels, bridge: new CounterBridge(), status: null, failure: null, counterSource: null };
   });
   let readAtMs = -Infinity;
   const refresh = () => {
     readAtMs = performance.now();
     for (const gpu of gpus) {
       const wasUp = gpu.failure === null;
-      readGpu(session, gpu);
+      readGpu(session, gpu, monitor);
       if (wasUp && gpu.failure !== null) onGpuDown(gpu.index, gpu.failure);
     }
   };
@@ -131,18 +127,6 @@ function registerStatusGauges(
       return period === null ? null : period / 1000;
     },
   );
-}
-
-/** Reads one GPU; a GPU that throws (lost, driver gone) is recorded as down, never thrown past the exporter. */
-function readGpu(session: NvmlSession, gpu: ExportedGpu): void {
-  try {
-    gpu.status = session.status(gpu.index);
-    gpu.failure = null;
-    if (gpu.status.totalEnergyJ !== null) gpu.bridge.update(gpu.status.totalEnergyJ);
-  } catch (err) {
-    gpu.status = null;
-    gpu.failure = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
-  }
 }
 
 /** The CPU packages' and DRAM energy per RAPL zone, where the monitor reads them. */

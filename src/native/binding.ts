@@ -42,7 +42,8 @@ export interface NativeDeviceInfo {
 
 export interface NativeDeviceStatus {
   timestampNs: bigint;
-  energyMj: number | null;
+  /** Absent when the call was asked not to read the counter. */
+  energyMj?: number | null;
   powerMw: number | null;
   instantPowerMw: number | null;
   averagePowerFieldMw: number | null;
@@ -150,7 +151,8 @@ export interface NativeBinding {
   libraryInfo(session: NativeHandle): NativeLibraryInfo;
   deviceCount(session: NativeHandle): number;
   deviceInfo(session: NativeHandle, index: number): NativeDeviceInfo;
-  deviceStatus(session: NativeHandle, index: number): NativeDeviceStatus;
+  /** `readCounter` false: the energy counter is left unread (energyMj absent). */
+  deviceStatus(session: NativeHandle, index: number, readCounter?: boolean): NativeDeviceStatus;
   readEnergyMj(session: NativeHandle, index: number): number;
   readPowerMw(session: NativeHandle, index: number): number;
   readInstantPowerMw(session: NativeHandle, index: number): number;

@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CounterBridge } from '../src/metrics/counter-bridge.js';
+import { ESTIMATE_TOLERANCE_S } from '../src/metrics/gpu-reading.js';
 import { startCli } from './helpers/cli.js';
 import { servingUrl } from './helpers/prometheus.js';
 import { configureSim } from './helpers/sim.js';
@@ -82,7 +83,7 @@ describe('wattscope exporter', () => {
     expect(code).toBe(0);
   }, 30_000);
 
-  it('on profile h200 (a counter read spins 3 ms): increase() over a window matches the truth within 2% of the window a counter read would give', async () => {
+  it('on profile h200 (a counter read spins 3 ms): increase() over a window matches the truth within 2% of the windows its stated tolerance allows', async () => {
     // Two GPUs at 150 W, then 300 W from 1 s on; the window opens 3 s in, once the sampler has
     // learnt each GPU's counter steps (before that a scrape reads the counter: unit-exporter-reading).
     const sim = configureSim({ devices: 2, sensor: 'h200', trace: '0:150,1:300' });
@@ -101,12 +102,13 @@ describe('wattscope exporter', () => {
       const second = await scrape();
       for (const gpu of [0, 1]) {
         const increaseJ = sampleOf(second.text, 'wattscope_gpu_energy_joules_total', gpu)! - sampleOf(first.text, 'wattscope_gpu_energy_joules_total', gpu)!;
-        // The exporter uses the sampler's counter only where it is as close as a read, which is up
-        // to one step (100 ms) old: the truth over the narrowest and widest windows that allows,
-        // with the scrapes' measured round trips (a busy machine stretches them), each within 2%.
-        const readStalenessNs = 100_000_000n;
-        const narrowestJ = sim.energyJ(gpu, first.endNs, second.startNs - readStalenessNs);
-        const widestJ = sim.energyJ(gpu, first.startNs - readStalenessNs, second.endNs);
+        // The exporter uses the sampler's counter only where it states it within 0.25 s of the power
+        // (ESTIMATE_TOLERANCE_S), a read being up to 0.1 s old: the truth over the narrowest and
+        // widest windows that allows, with the scrapes' measured round trips (a busy machine
+        // stretches them), each within 2%.
+        const toleranceNs = BigInt(ESTIMATE_TOLERANCE_S * 1e9);
+        const narrowestJ = sim.energyJ(gpu, first.endNs, second.startNs - toleranceNs);
+        const widestJ = sim.energyJ(gpu, first.startNs - toleranceNs, second.endNs);
         const where = `GPU ${gpu}: ${increaseJ} J, truth ${narrowestJ}-${widestJ} J`;
         expect(increaseJ, where).toBeGreaterThan(0.98 * narrowestJ);
         expect(increaseJ, where).toBeLessThan(1.02 * widestJ);

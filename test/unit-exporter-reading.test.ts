@@ -56,7 +56,7 @@ function fakeMonitor(estimate: { current: Pick<CounterEstimate, 'rawCounterJ' | 
 const freshGpu = (index = 0): GpuReadingState => ({ index, bridge: new CounterBridge(), status: null, failure: null, counterSource: null });
 
 describe("the exporter's reading of a GPU", () => {
-  it("takes the counter from the sampler's estimate, reading no counter, where the estimate is within a read's staleness (100 ms of the power)", () => {
+  it("takes the counter from the sampler's estimate, reading no counter, where its stated uncertainty is within 0.25 s of the power", () => {
     const { session, calls } = fakeSession({ powerW: 300, readJ: 5000 });
     const gpu = freshGpu();
     readGpu(session, gpu, fakeMonitor({ current: { rawCounterJ: 5012, uncertaintyJ: 8 } }));
@@ -67,11 +67,11 @@ describe("the exporter's reading of a GPU", () => {
     expect(gpu.status?.powerW).toBe(300);
   });
 
-  it('reads the counter where the estimate is wider than a read would be (a sampler still learning: +-80 J at 300 W), where there is none, and for a GPU the monitor does not sample', () => {
+  it('reads the counter where the estimate is wider (a sampler still learning the steps: +-100 J at 300 W), where there is none, and for a GPU the monitor does not sample', () => {
     const state = { powerW: 300, readJ: 5000 };
     const { session, calls } = fakeSession(state);
     const gpu = freshGpu();
-    readGpu(session, gpu, fakeMonitor({ current: { rawCounterJ: 5080, uncertaintyJ: 80 } }));
+    readGpu(session, gpu, fakeMonitor({ current: { rawCounterJ: 5080, uncertaintyJ: 100 } }));
     expect(gpu.counterSource).toBe('read');
     expect(gpu.bridge.totalJ).toBe(5000);
     readGpu(session, gpu, fakeMonitor({ current: null }));

@@ -57,6 +57,7 @@ std::unique_ptr<Sampler> Sampler::Start(std::shared_ptr<NvmlLibrary> lib, const 
   s->periodNs_ = static_cast<int64_t>(1e9 / config.hz);
   if (s->periodNs_ < 1000) s->periodNs_ = 1000;
   s->clocksEveryTicks_ = static_cast<uint64_t>(std::max<int64_t>(1, 100000000 / s->periodNs_));
+  s->cpuClockEveryTicks_ = static_cast<uint64_t>(std::max<int64_t>(1, 10000000 / s->periodNs_));
   for (unsigned int index : config.indices) {
     Query<nvmlDevice_t> h = s->queries_->HandleByIndex(index);
     if (!h.ok()) {
@@ -246,6 +247,7 @@ void Sampler::PollOnce() {
     if (driverStreams_[i]->Due(now)) driverStreams_[i]->Poll(*queries_, devices_[i], now);
   }
   if (rapl_ && tick % raplEveryTicks_ == 0) rapl_->Poll();
+  if (tick % cpuClockEveryTicks_ != 0) return;
   int64_t cpuNs = ThreadCpuNs();
   std::lock_guard<std::mutex> lock(mutex_);
   if (cpuNs >= 0) stats_.threadCpuNs = static_cast<uint64_t>(cpuNs);

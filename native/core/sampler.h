@@ -146,6 +146,8 @@ class Sampler {
   std::vector<std::unique_ptr<DriverPowerStream>> driverStreams_;  // per slot
   int64_t periodNs_ = 1000000;
   uint64_t clocksEveryTicks_ = 100;  // ticks between clocks event reads: about 10 per second
+  // Ticks between reads of the thread's CPU clock (a system call; in a VM, a costly one): ~100 a second.
+  uint64_t cpuClockEveryTicks_ = 10;
   std::unique_ptr<RaplPoller> rapl_;
   uint64_t raplEveryTicks_ = 1;
 

@@ -2,6 +2,7 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ESTIMATE_TOLERANCE_S } from '../src/metrics/gpu-reading.js';
 import { configureSim } from './helpers/sim.js';
 import { runCli, startCli } from './helpers/cli.js';
 
@@ -80,6 +81,30 @@ describe('wattscope watch', () => {
     expect(lines[2]!.powerW).toBe(200);
     expect(lines[2]!.energyJ).toBeGreaterThan(lines[0]!.energyJ);
   });
+
+  it("on profile h200 (a counter read spins 3 ms) takes each GPU's counter from the sampler once it is learnt: energy never falls and matches the power over the run", () => {
+    configureSim({ devices: 2, sensor: 'h200', trace: '0:300' });
+    const r = runCli(['watch', '--simulate', '--json', '--interval', '0.5', '--count', '12']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { gpu?: number; elapsedS: number; powerW: number; energyJ: number })
+      .filter((l) => l.gpu !== undefined);
+    for (const gpu of [0, 1]) {
+      const mine = lines.filter((l) => l.gpu === gpu);
+      expect(mine).toHaveLength(12);
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.energyJ, `GPU ${gpu} line ${i}`).toBeGreaterThanOrEqual(mine[i - 1]!.energyJ);
+      // A steady 300 W: the energy since start is 300 W x the elapsed time, within 2% and what the
+      // two ends may be off: the start read (up to 0.1 s behind) and the last value (the sampler's
+      // within 0.25 s of the power, ESTIMATE_TOLERANCE_S; a read within 0.1 s).
+      const last = mine[mine.length - 1]!;
+      const truthJ = 300 * last.elapsedS;
+      expect(Math.abs(last.energyJ - truthJ), `GPU ${gpu}: ${last.energyJ} J over ${last.elapsedS} s`).toBeLessThan(
+        0.02 * truthJ + 300 * (0.1 + ESTIMATE_TOLERANCE_S),
+      );
+    }
+  }, 30_000);
 
   it('Ctrl-C (SIGINT) exits cleanly with status 0', async () => {
     configureSim();

@@ -1,5 +1,7 @@
 /** `wattscope watch`: live power and energy per GPU, and the CPU's power from RAPL, until Ctrl-C. */
 import { EnergyMonitor } from '../measure/monitor.js';
+import { CounterBridge } from '../metrics/counter-bridge.js';
+import { type GpuReadingState, readGpu } from '../metrics/gpu-reading.js';
 import { NvmlSession } from '../nvml/session.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
 
@@ -29,17 +31,34 @@ export async function watchCommand(argv: string[]): Promise<number> {
   const count = values.count === undefined ? Infinity : positiveNumber(str(values, 'count'), 'count', 1);
   const session = NvmlSession.open(nvmlOptionsFrom(values));
   const n = session.deviceCount();
-  const start = Array.from({ length: n }, (_, i) => session.status(i));
-  const startNs = start[0]?.timestampNs ?? process.hrtime.bigint();
-  // The CPU's power comes from a monitor's sampler thread reading RAPL (10 reads a second).
-  const cpu = await EnergyMonitor.open({ ...nvmlOptionsFrom(values), sampleHz: 10, ifUnavailable: 'noop' }).catch(() => null);
+  // Each GPU's counter comes from the monitor's sampler where it states it closely (a real H200's
+  // driver takes ~3 ms to read it), as the exporter's does; the CPU's power from its RAPL reads (10 a
+  // second). Every GPU NVML sees, in NVML's order, as the lines are numbered.
+  const monitor = await EnergyMonitor.open({
+    ...nvmlOptionsFrom(values),
+    sampleHz: 200,
+    cpuSampleHz: 10,
+    cudaVisibleDevices: Array.from({ length: n }, (_, i) => i).join(','),
+    cudaDeviceOrder: 'PCI_BUS_ID',
+    ifUnavailable: 'noop',
+  }).catch(() => null);
+  const gpus: GpuReadingState[] = Array.from({ length: n }, (_, index) => ({
+    index,
+    bridge: new CounterBridge(),
+    status: null,
+    failure: null,
+    counterSource: null,
+  }));
+  for (const gpu of gpus) readGpu(session, gpu, monitor);
+  const startJ = gpus.map((gpu) => gpu.bridge.totalJ);
+  const startNs = process.hrtime.bigint();
   let printed = 0;
   return await new Promise<number>((resolve) => {
     const stop = (code: number) => {
       clearInterval(timer);
       process.off('SIGINT', onSigint);
       session.close();
-      void (cpu?.close() ?? Promise.resolve()).then(() => resolve(code));
+      void (monitor?.close() ?? Promise.resolve()).then(() => resolve(code));
     };
     const onSigint = () => {
       if (!values.json) process.stdout.write('\nstopped\n');
@@ -48,20 +67,23 @@ export async function watchCommand(argv: string[]): Promise<number> {
     const tick = () => {
       const elapsedS = Number(process.hrtime.bigint() - startNs) / 1e9;
       for (let i = 0; i < n; i++) {
-        const s = session.status(i);
-        const e0 = start[i]!.totalEnergyJ;
-        const energyJ = s.totalEnergyJ !== null && e0 !== null ? s.totalEnergyJ - e0 : null;
-        const powerW = s.instantPowerW ?? s.powerW;
+        const gpu = gpus[i]!;
+        readGpu(session, gpu, monitor);
+        const s = gpu.status;
+        const e0 = startJ[i] ?? null;
+        const energyJ = s !== null && gpu.bridge.totalJ !== null && e0 !== null ? gpu.bridge.totalJ - e0 : null;
+        const powerW = s === null ? null : (s.instantPowerW ?? s.powerW);
+        const temperatureC = s?.temperatureC ?? null;
         if (values.json) {
-          process.stdout.write(JSON.stringify({ elapsedS, gpu: i, powerW, energyJ, temperatureC: s.temperatureC }) + '\n');
+          process.stdout.write(JSON.stringify({ elapsedS, gpu: i, powerW, energyJ, temperatureC, ...(gpu.failure ? { failure: gpu.failure } : {}) }) + '\n');
         } else {
           process.stdout.write(
             `${fmt(elapsedS, 1, 's').padStart(8)}  GPU ${i}  ${fmt(powerW, 1, ' W').padStart(9)}  ` +
-              `${fmt(energyJ, 2, ' J').padStart(12)}  ${fmt(s.temperatureC, 0, ' C')}\n`,
+              `${fmt(energyJ, 2, ' J').padStart(12)}  ${fmt(temperatureC, 0, ' C')}${gpu.failure ? `  (${gpu.failure})` : ''}\n`,
           );
         }
       }
-      process.stdout.write(cpuLine(cpu, intervalS, elapsedS, values.json === true));
+      process.stdout.write(cpuLine(monitor, intervalS, elapsedS, values.json === true));
       if (++printed >= count) stop(0);
     };
     process.on('SIGINT', onSigint);

@@ -57,11 +57,13 @@ describe.skipIf(!haveCompiler)('CPU and RAM energy in the reports (skipped witho
     // A phase boundary whose zone read failed (the driven tree's files caught mid-write, seen with
     // busy loops beside the suite) leaves that phase's figure null with the read's reason, never 0,
     // and the mean over runs null: the report holds what every run measured, or nothing.
+    // The mean is over the runs the report includes (a busy machine can leave one out as unstable).
+    const included = report.runs.filter((r) => r.included);
     const meanPhaseKwh = (phase: string, figure: 'packageEnergyJ' | 'dramEnergyJ') => {
-      const values = report.runs.map((r) => r.phases[phase]!.cpu!);
+      const values = included.map((r) => r.phases[phase]!.cpu!);
       for (const cpu of values) if (cpu[figure] === null) expect(cpu.reason, `${phase} ${figure}`).toMatch(/\S/);
       if (values.some((cpu) => cpu[figure] === null)) return null;
-      return (values.reduce((sum, cpu) => sum + cpu[figure]!, 0) / report.runs.length) * (scale / 3.6e6);
+      return (values.reduce((sum, cpu) => sum + cpu[figure]!, 0) / values.length) * (scale / 3.6e6);
     };
     for (const phase of ['prefill', 'decode']) {
       const energy = optimum[phase].energy;

@@ -149,31 +149,31 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** The retained power and counter samples of GPU `gpu` (NVML index) between two monotonic instants. */
   timeline(gpu: number, fromNs?: bigint, toNs?: bigint): TimelineSamples {
-    return this.#drained(gpu).samples(fromNs, toNs);
+    return this.#timelineOf(gpu).samples(fromNs, toNs);
   }
 
   /** The driver's own power samples of GPU `gpu` (see `gpus[i].driverSamples`) ending between two monotonic instants. */
   driverPower(gpu: number, fromNs?: bigint, toNs?: bigint): DriverPowerSamples {
-    return this.#sampling!.driverPower[this.#timelines.indexOf(this.#drained(gpu))]!.samples(fromNs, toNs);
+    return this.#sampling!.driverPower[this.#timelines.indexOf(this.#timelineOf(gpu))]!.samples(fromNs, toNs);
   }
 
   /** GPU `gpu`'s energy counter as of its latest sample, without reading the counter (see CounterEstimate); null before its first update was seen, or without a counter. */
   counterEstimate(gpu: number): CounterEstimate | null {
-    return counterAtLastSample(this.#drained(gpu), this.originNs);
+    return counterAtLastSample(this.#timelineOf(gpu), this.originNs);
   }
 
-  /** A measured GPU's timeline (throws for another GPU, and without a GPU), with what was sampled drained into it. */
-  #drained(gpu: number): PowerTimeline {
+  /** A measured GPU's timeline (throws for another GPU, and without a GPU), with what was sampled drained into it unless `drain` is false. */
+  #timelineOf(gpu: number, drain = true): PowerTimeline {
     const tl = this.#timelines.find((t) => t.gpu === gpu);
     if (!tl) throw new WattscopeError('WATTSCOPE_UNKNOWN_GPU', `GPU ${gpu} is not measured by this monitor`, { field: 'gpu' });
-    if (!this.closed) this.#drain();
+    if (drain && !this.closed) this.#drain();
     return tl;
   }
 
   /** A point-in-time NVML reading of a measured GPU (temperature, clocks, power). */
   deviceStatus(gpu: number): DeviceStatus {
     this.#checkOpen();
-    return this.#sampling!.session.status(this.#drained(gpu).gpu);
+    return this.#sampling!.session.status(this.#timelineOf(gpu, false).gpu);
   }
 
   /** The latest sampled power summed over the measured GPUs, W (for live displays). */

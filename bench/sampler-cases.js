@@ -37,7 +37,7 @@ export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row
     // "Sampling a real driver" sets the target: at most 1% of a core per GPU at the defaults).
     async 'sampler-h200'() {
       const rows = [];
-      // The sparse reads come every ~1.5 s: a 10 s window holds about seven of their windows.
+      // The sparse reads come every ~2 s: a 10 s window holds about five of their windows.
       const windowMs = quick ? 500 : 10_000;
       const b = benchAddon();
       const saved = { sensor: process.env.WATTSCOPE_SIM_SENSOR, devices: process.env.WATTSCOPE_SIM_DEVICES };

@@ -8,7 +8,7 @@ describe('parseMonitorOptions', () => {
       gpus: 'all',
       sampleHz: 1000,
       retentionS: 120,
-      settleTimeoutMs: 3000,
+      settleTimeoutMs: 4000,
       drainIntervalMs: 50,
       ifUnavailable: 'throw',
       cpu: 'auto',

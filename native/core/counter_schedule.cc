@@ -51,7 +51,7 @@ int64_t CounterSchedule::GuardNs() const {
 
 bool CounterSchedule::ShouldRead(int64_t nowNs, bool mayLearn) const {
   if (mode_ == CounterReads::kEveryTick || lastEndNs_ < 0) return true;
-  // Sparse steps, read sparsely: the windows come about every second, so the silence allowed is two.
+  // Sparse steps, read sparsely: the windows come every kSparseSpacingNs, so the silence allowed is two.
   int64_t silenceNs = mode_ == CounterReads::kSparseSteps && sparseReady() ? 2 * kSparseSpacingNs : kMaxSilenceNs;
   if (nowNs - lastEndNs_ >= silenceNs) return true;
   if (learning() && !mayLearn) return false;  // another GPU's turn to learn

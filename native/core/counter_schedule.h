@@ -4,7 +4,7 @@
 // from reads that bracket its steps narrowly (every tick until then), and afterwards the counter is
 // read only from just before each expected step until the step is seen; a step that does not come
 // when expected (a driver with another grid) makes it read every tick again until it relearns.
-// Sparse steps: the same, but once learnt only one step in every ~second is read (the rest of
+// Sparse steps: the same, but once learnt only one step in every ~2 s is read (the rest of
 // the power's shape comes from the driver's own samples), in a window of about two reads.
 // Pure logic on the times and values it is given: tested without a driver.
 #pragma once
@@ -53,9 +53,10 @@ class CounterSchedule {
   static constexpr int64_t kSparseLearnSpanNs = 2000000000;
   // Read at least this often whatever the schedule (a counter that stopped, a grid that moved).
   static constexpr int64_t kMaxSilenceNs = 1000000000;
-  // Sparse steps: the learnt steps read are about this far apart (one in fifteen on a 100 ms grid:
-  // about three reads a window, two a second, 0.8% of a core at an H200's 3.8 ms per read).
-  static constexpr int64_t kSparseSpacingNs = 1500000000;
+  // Sparse steps: the learnt steps read are about this far apart (one in twenty on a 100 ms grid:
+  // two or three reads a window, about 1.3 a second, 0.5% of a core at an H200's 3.8 ms per read;
+  // at 1.5 s apart the counter's reads alone took 0.84% of a core, near the 1% a GPU may cost).
+  static constexpr int64_t kSparseSpacingNs = 2000000000;
   // Steps in a row bracketed widely, once learnt, after which the grid is relearnt.
   static constexpr int kWideBracketsToRelearn = 4;
 

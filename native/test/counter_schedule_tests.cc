@@ -161,15 +161,18 @@ int main() {
     EXPECT(o.stepsSeen == o.stepsTotal);
   });
 
-  Run("sparse steps, 3 ms reads: learnt (2 s around every step), then one step in fifteen, by about three reads", [] {
+  Run("sparse steps, 3 ms reads: learnt (2 s around every step), then one step in twenty, by about three reads", [] {
     Outcome o = Simulate(CounterReads::kSparseSteps, 1000000, 3000000, 10000000000, Grid100);
     EXPECT(o.learnt);
     EXPECT(std::llabs(o.periodNs - 100000000) < 2000000);
     EXPECT(o.relearns == 0);
-    // About 2.5 s learning and reading around each step (~110 reads), then a window every 1.5 s.
+    // About 2.5 s learning and reading around each step (~110 reads), then a window every
+    // kSparseSpacingNs (2 s: three or four windows in the 7.5 s left).
+    int64_t windowsAtLeast = 7500000000 / CounterSchedule::kSparseSpacingNs - 1;
+    int64_t windowsAtMost = 7500000000 / CounterSchedule::kSparseSpacingNs + 1;
     std::printf("  reads %d, steps seen %d of %d\n", o.reads, o.stepsSeen, o.stepsTotal);
-    EXPECT(o.stepsSeen >= 2 + 20 + 4);
-    EXPECT(o.reads < 110 + 5 * 5 + 60);
+    EXPECT(o.stepsSeen >= 2 + 20 + windowsAtLeast);
+    EXPECT(o.reads < 110 + 5 * windowsAtMost + 60);
     EXPECT(o.widestBracketNs <= CounterSchedule::kNarrowBracketNs);
   });
 

@@ -40,8 +40,9 @@ export interface MonitorOptions {
   retentionS?: number;
   /**
    * How long to wait for the counter to update past a boundary before extrapolating, ms (0 to
-   * 60,000; default 3,000: with counterReads 'sparse' the counter is read every ~1.5 s, and the
-   * driver's power samples are drained every 250 ms).
+   * 60,000; default 4,000: with counterReads 'sparse' the counter is read every ~2 s, a window missed
+   * on a busy machine puts the next 4 s after the last, and the driver's power samples are drained
+   * every 250 ms).
    */
   settleTimeoutMs?: number;
   /** How often JS drains the native sampler, ms (1 to 1,000; default 50). */
@@ -155,7 +156,7 @@ export function parseMonitorOptions(input: unknown): ResolvedMonitorOptions {
     counterReads: reader.choice('counterReads', ['auto', 'every-sample', 'around-steps', 'sparse'] as const, 'auto'),
     powerResponseMs: reader.number('powerResponseMs', { min: 0, max: 1000 }, 20),
     retentionS: reader.number('retentionS', { min: 5, max: 86400 }, 120),
-    settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 3000),
+    settleTimeoutMs: reader.number('settleTimeoutMs', { min: 0, max: 60000 }, 4000),
     drainIntervalMs: reader.number('drainIntervalMs', { min: 1, max: 1000 }, 50),
     ifUnavailable: reader.choice('ifUnavailable', ['throw', 'noop'] as const, 'throw'),
     cpu: reader.choice('cpu', [true, false, 'auto'] as const, 'auto'),

@@ -174,7 +174,7 @@ export function describeSensor(sensor: SensorInfo | null | undefined, driverShap
   if (!sensor) return 'not measured';
   const periodMs = sensor.refreshPeriodMs === null ? 'n/a' : sensor.refreshPeriodMs.toFixed(1);
   if (driverShaped && sensor.kind !== 'instant') {
-    return `${sensor.kind === 'periodic' ? `periodic, refreshed every ${periodMs} ms` : sensor.kind}; the counter, read every ~1.5 s, is shared out by the driver's 20 ms power samples`;
+    return `${sensor.kind === 'periodic' ? `periodic, refreshed every ${periodMs} ms` : sensor.kind}; the counter, read every ~2 s, is shared out by the driver's 20 ms power samples`;
   }
   if (sensor.kind === 'periodic') return `periodic, refreshed every ${periodMs} ms (coarse: phases are split by regression on the counter)`;
   if (sensor.kind === 'instant') return 'instant (resolves power between counter updates)';

@@ -35,7 +35,7 @@ export interface GpuReadingState {
 /**
  * How close the sampler's estimate must be to the counter for a scrape to use it, in seconds of the
  * GPU's current power. A direct read is up to one counter step (~100 ms on an H100/H200) behind; the
- * estimate, between the sampler's sparse reads (every ~1.5 s), states up to ~0.1 s of the power
+ * estimate, between the sampler's sparse reads (every ~2 s), states up to ~0.1 s of the power
  * (seen on profile h200: 12 J at 120 W). At 0.25 s a scrape of 8 GPUs reads no counter once the
  * sampler has learnt their steps (it costs 3 ms per GPU otherwise), and a rate() over a 1 min window
  * is off by at most 0.8% (a read's: 0.3%). A wider estimate (the sampler still learning a GPU's

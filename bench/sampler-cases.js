@@ -46,7 +46,9 @@ export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row
         // The defaults (counterReads 'auto': sparse on this driver), once each GPU has learnt its
         // counter's grid (one GPU at a time, ~2.5 s each: the window starts after that), then
         // today's every-sample reads for comparison. The sampler thread's own CPU (its stats),
-        // against a bare thread waking at the same rate measured in the same run.
+        // against a bare thread waking at the same rate over the same window (both threads mostly
+        // asleep, on a machine of two cores or more: what the host steals from one it steals from
+        // the other; measured one after the other, the floor moved by 0.3% of a core between runs).
         for (const [counterReads, hz, gpus] of [
           ['auto', 1000, 1],
           ['auto', 1000, 8],
@@ -54,7 +56,6 @@ export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row
           ['every-sample', 100, 1],
         ]) {
           process.env.WATTSCOPE_SIM_DEVICES = String(gpus);
-          const floor = b.wakeFloor(hz, windowMs);
           const m = await EnergyMonitor.open({ simulate: true, sampleHz: hz, gpus: 'all', counterReads });
           await sleep(counterReads === 'auto' ? 2800 * gpus : 100);
           // The thread's CPU since it started is samplerCpuFraction x the time since (the monitor's origin).
@@ -63,7 +64,9 @@ export function samplerCases({ EnergyMonitor, benchAddon, quick, now, sleep, row
             return { at, cpuNs: m.stats().samplerCpuFraction * Number(at - m.originNs), stats: m.stats() };
           };
           const before = threadCpuNs();
-          await sleep(windowMs);
+          // Blocks this thread for the window (the sampler's ring holds 10 s at 1 kHz; the monitor
+          // drains it afterwards).
+          const floor = b.wakeFloor(hz, windowMs);
           const after = threadCpuNs();
           const elapsedNs = Number(after.at - before.at);
           const threadShare = (after.cpuNs - before.cpuNs) / elapsedNs;

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EnergyMonitor } from '../src/index.js';
-import { cudaView, resolveUuidEntry, type GpuIdentity } from '../src/measure/cuda-visible.js';
+import { cudaView, resolveUuidEntry, type GpuIdentity } from '../src/sampling/cuda-visible.js';
 import { configureSim } from './helpers/sim.js';
 
 const uuid = (i: number) => `GPU-5a1d0000-000${i}-4000-8000-00000000000${i}`;

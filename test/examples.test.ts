@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startExporter } from '../src/metrics/exporter-server.js';
-import { scopeMetricsRecorder } from '../src/measure/scope-metrics.js';
+import { scopeMetricsRecorder } from '../src/monitor/scope-metrics.js';
 import { configureSim } from './helpers/sim.js';
 
 const examples = path.resolve(import.meta.dirname, '..', 'examples');

@@ -1,7 +1,8 @@
 /**
  * The source's layers only point down: a module may import its own layer or a lower one, never a
  * higher one. Lowest first: small shared utilities; the native addon and NVML; the simulated GPU's
- * controls; measurement; file formats (the report schema, the AI Energy Score and optimum formats,
+ * controls; measurement (what the sampler gives, one GPU's samples: sampling; the estimators over them;
+ * the timeline that holds them; the monitor with its scopes and runs); file formats (the report schema, the AI Energy Score and optimum formats,
  * timeline export); other nodes' energy through Prometheus; the benchmark runner; integrations (the OpenAI-compatible client, serving
  * statistics, node-llama-cpp); scoring; the report page; the CLI; the package's subpath entries (public/); and its
  * main entry.
@@ -17,7 +18,10 @@ const LAYERS = [
   'nvml',
   'cpu',
   'sim',
-  'measure',
+  'sampling',
+  'estimators',
+  'timeline',
+  'monitor',
   'formats',
   'fleet',
   'runner',
@@ -72,7 +76,7 @@ describe('layers', () => {
   });
 
   it('the check sees static imports, type imports, re-exports and dynamic imports pointing up', () => {
-    const file = path.join(SRC, 'measure', 'example.ts');
+    const file = path.join(SRC, 'monitor', 'example.ts');
     const source = [
       "import { a } from '../runner/runner.js';",
       "import type { B } from '../report/html.js';",
@@ -83,11 +87,11 @@ describe('layers', () => {
       "import { f } from './timeline.js';",
     ].join('\n');
     expect(upwardImports([{ file, source }])).toEqual([
-      'measure/example.ts -> runner/runner.js',
-      'measure/example.ts -> report/html.js',
-      'measure/example.ts -> cli/main.js',
-      'measure/example.ts -> server/client.js',
-      'measure/example.ts -> scoring/stars.js',
+      'monitor/example.ts -> runner/runner.js',
+      'monitor/example.ts -> report/html.js',
+      'monitor/example.ts -> cli/main.js',
+      'monitor/example.ts -> server/client.js',
+      'monitor/example.ts -> scoring/stars.js',
     ]);
   });
 });

@@ -1,6 +1,6 @@
 /** EnergyMonitor's options, read without zod: defaults filled in, and every bad field named. */
 import { describe, expect, it } from 'vitest';
-import { parseMonitorOptions } from '../src/measure/options.js';
+import { parseMonitorOptions } from '../src/monitor/options.js';
 
 describe('parseMonitorOptions', () => {
   it('fills in the stated defaults', () => {

@@ -162,7 +162,7 @@ describe('the README, run as written against the packed package', () => {
   it('each subpath exports exactly its public names, to ESM and to CommonJS (through import()); internals are not reachable', () => {
     const program = (load: string) =>
       `${load}(async () => { const out = {}; for (const s of ${JSON.stringify(Object.keys(PUBLIC_EXPORTS))}) out[s] = Object.keys(await import(s)).sort(); ` +
-      `try { await import('wattscope/dist/measure/monitor.js'); out.deep = 'reachable'; } catch (e) { out.deep = e.code; } console.log(JSON.stringify(out)); })();`;
+      `try { await import('wattscope/dist/monitor/monitor.js'); out.deep = 'reachable'; } catch (e) { out.deep = e.code; } console.log(JSON.stringify(out)); })();`;
     writeFileSync(path.join(consumer, 'exports.mjs'), program(''));
     writeFileSync(path.join(consumer, 'exports.cjs'), program(''));
     for (const file of ['exports.mjs', 'exports.cjs']) {

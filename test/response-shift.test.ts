@@ -6,8 +6,8 @@
  * phase's work energy, as the old 0.5% model limit did not.
  */
 import { describe, expect, it } from 'vitest';
-import { responseOverlapS, responseShiftJ } from '../src/measure/run-attribution.js';
-import type { ScopeRecord } from '../src/measure/ledger.js';
+import { responseOverlapS, responseShiftJ } from '../src/monitor/run-attribution.js';
+import type { ScopeRecord } from '../src/monitor/ledger.js';
 import { DrawnPower, type ResponseParams } from '../src/sim/drawn-power.js';
 import { PowerHistory } from '../src/sim/power-history.js';
 import { syntheticDataset, syntheticPhasePlan } from '../src/runner/synthetic.js';

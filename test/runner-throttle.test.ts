@@ -4,7 +4,7 @@
  * fallback, and says it is one.
  */
 import { describe, expect, it } from 'vitest';
-import { ClocksEventLog, reasonNames } from '../src/measure/clocks-events.js';
+import { ClocksEventLog, reasonNames } from '../src/sampling/clocks-events.js';
 import type { BenchmarkHandler } from '../src/runner/runner.js';
 import { runBenchmark } from '../src/runner/runner.js';
 import { syntheticDataset } from '../src/runner/synthetic.js';

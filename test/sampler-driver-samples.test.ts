@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EnergyMonitor } from '../src/index.js';
-import { DriverPowerSeries } from '../src/measure/driver-power.js';
+import { DriverPowerSeries } from '../src/sampling/driver-power.js';
 import { NvmlSession } from '../src/nvml/session.js';
 import { configureSim, sleep } from './helpers/sim.js';
 import { counterSteps } from './helpers/counter-steps.js';

@@ -4,10 +4,10 @@
  * and the bounds inside one counter step.
  */
 import { describe, expect, it } from 'vitest';
-import { clipToBounds, labelTimesS, pieceBoundsJ, StepSplit, type CounterStep } from '../src/measure/coarse-step.js';
-import { PhasePowerRegression, solveSymmetric } from '../src/measure/phase-regression.js';
-import { SensorDetector } from '../src/measure/sensor-detect.js';
-import { CounterGridFit, fitGrid } from '../src/measure/counter-grid.js';
+import { clipToBounds, labelTimesS, pieceBoundsJ, StepSplit, type CounterStep } from '../src/estimators/coarse-step.js';
+import { PhasePowerRegression, solveSymmetric } from '../src/estimators/phase-regression.js';
+import { SensorDetector } from '../src/sampling/sensor-detect.js';
+import { CounterGridFit, fitGrid } from '../src/sampling/counter-grid.js';
 
 const MS = 1e6;
 

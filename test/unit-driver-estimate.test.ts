@@ -1,12 +1,12 @@
 /**
- * The counter's steps shared out by the driver's power samples (src/measure/driver-estimate.ts),
+ * The counter's steps shared out by the driver's power samples (src/estimators/driver-estimate.ts),
  * on synthetic streams: a known power curve, its 20 ms means as the driver's samples, its exact
  * energy at 100 ms anchors. No driver, no wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { CounterAnchors } from '../src/measure/counter-anchors.js';
-import { DriverShapeEstimator } from '../src/measure/driver-estimate.js';
-import { DriverPowerSeries } from '../src/measure/driver-power.js';
+import { CounterAnchors } from '../src/sampling/counter-anchors.js';
+import { DriverShapeEstimator } from '../src/estimators/driver-estimate.js';
+import { DriverPowerSeries } from '../src/sampling/driver-power.js';
 
 const MS = 1e6;
 const RANGE = { minW: 90, maxW: 735 };

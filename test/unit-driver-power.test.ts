@@ -1,6 +1,6 @@
-/** The driver's power samples as a series (src/measure/driver-power.ts), on synthetic samples: no driver, no wall clock. */
+/** The driver's power samples as a series (src/sampling/driver-power.ts), on synthetic samples: no driver, no wall clock. */
 import { describe, expect, it } from 'vitest';
-import { DriverPowerSeries } from '../src/measure/driver-power.js';
+import { DriverPowerSeries } from '../src/sampling/driver-power.js';
 
 const ORIGIN_NS = 5_000_000_000n;
 const ms = (t: number) => ORIGIN_NS + BigInt(Math.round(t * 1e6));

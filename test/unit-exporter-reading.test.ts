@@ -4,7 +4,7 @@
  * a counter that never falls across a change of source, a driver reload still bridged, a lost GPU.
  */
 import { describe, expect, it } from 'vitest';
-import type { CounterEstimate } from '../src/measure/counter-estimate.js';
+import type { CounterEstimate } from '../src/timeline/counter-estimate.js';
 import { CounterBridge } from '../src/metrics/counter-bridge.js';
 import { type CounterEstimateSource, type GpuReadingState, readGpu, type StatusSource } from '../src/metrics/gpu-reading.js';
 import type { DeviceStatus } from '../src/nvml/session.js';

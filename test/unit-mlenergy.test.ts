@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { gpuShortName, type MlEnergyLlmRecord } from '../src/formats/mlenergy-records.js';
-import type { RunSummary } from '../src/measure/types.js';
+import type { RunSummary } from '../src/monitor/types.js';
 import { diffusionBatch, diffusionRecordOf } from '../src/runner/diffusion.js';
 import { InFlightMeter } from '../src/runner/in-flight.js';
 import { compareWithMlEnergy, parametersBillionsOf } from '../src/scoring/mlenergy-compare.js';

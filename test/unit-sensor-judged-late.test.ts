@@ -6,7 +6,7 @@
  * Deterministic: a synthetic stream, no wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { PowerTimeline } from '../src/measure/timeline.js';
+import { PowerTimeline } from '../src/timeline/timeline.js';
 import { feedTimeline, MS, PowerTrace } from './helpers/synthetic-stream.js';
 
 /** 70 W idle, then in the first counter step (37-137 ms) three levels 20 ms apart; later, levels 2 ms apart. */

@@ -4,11 +4,11 @@
  * whole timeline on synthetic sample streams from an instant and a periodic (H100-like) sensor.
  */
 import { describe, expect, it } from 'vitest';
-import { BoundaryPowerModel, MIXED_LABEL } from '../src/measure/boundary-power.js';
-import { CounterAnchors } from '../src/measure/counter-anchors.js';
-import { fellBack, MonotonicityCheck } from '../src/measure/monotonicity.js';
-import { SampleStore } from '../src/measure/sample-store.js';
-import { PowerTimeline } from '../src/measure/timeline.js';
+import { BoundaryPowerModel, MIXED_LABEL } from '../src/estimators/boundary-power.js';
+import { CounterAnchors } from '../src/sampling/counter-anchors.js';
+import { fellBack, MonotonicityCheck } from '../src/sampling/monotonicity.js';
+import { SampleStore } from '../src/sampling/sample-store.js';
+import { PowerTimeline } from '../src/timeline/timeline.js';
 import { feedTimeline, MS, PowerTrace, seededRandom } from './helpers/synthetic-stream.js';
 
 const FLAT = { minW: Infinity, maxW: -Infinity };

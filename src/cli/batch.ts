@@ -10,7 +10,7 @@ import path from 'node:path';
 import { toAiEnergyBenchmarksReport } from '../formats/ai-energy-benchmarks.js';
 import { masterResultsCsv, masterResultsRow, type MasterResultsRow } from '../formats/master-results.js';
 import { badResult, parseWattscopeReport, readJsonFile } from '../formats/result-reader.js';
-import { EnergyMonitor } from '../measure/monitor.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { OpenAIStreamClient } from '../server/client.js';
 import { checkEndpointAnswers } from '../server/endpoint-check.js';

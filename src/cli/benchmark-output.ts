@@ -1,7 +1,7 @@
 /** Printing a finished benchmark for people (and --json for programs). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describeSensor, driverShaped } from '../measure/sensor-detect.js';
+import { describeSensor, driverShaped } from '../sampling/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { fmt } from './common.js';
 

@@ -6,7 +6,7 @@
  * GPU drew while each phase ran (src/sim/drawn-power.ts: the work's power through the measured
  * response), since that is what the counter integrates and what any in-situ figure can be.
  */
-import type { Measurement } from '../measure/types.js';
+import type { Measurement } from '../monitor/types.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { appliedLogPath, readAppliedChanges } from '../sim/applied-log.js';
 import { PowerHistory } from '../sim/power-history.js';

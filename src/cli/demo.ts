@@ -1,5 +1,5 @@
 /** `wattscope demo --out DIR`: the full 10 x 1,000 benchmark of the synthetic workload on the simulated GPU (profile h200: the H200 as measured). */
-import { EnergyMonitor } from '../measure/monitor.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
 import { runBenchmark, type BenchmarkHandler } from '../runner/runner.js';
 import { OpenAIStreamClient } from '../server/client.js';
 import { startFakeServer } from '../server/fake-server.js';

@@ -1,6 +1,6 @@
 /** `wattscope devices [--json] [--sensor [--sensor-ms N]]`: the GPUs NVML sees, and optionally their power sensor. */
-import { EnergyMonitor } from '../measure/monitor.js';
-import { describeSensor, driverShaped, type SensorInfo } from '../measure/sensor-detect.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
+import { describeSensor, driverShaped, type SensorInfo } from '../sampling/sensor-detect.js';
 import { DEFAULT_POWERCAP_ROOT, listRaplZones, type RaplZone } from '../cpu/rapl-zones.js';
 import { listDevices } from '../nvml/session.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str, table } from './common.js';

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileAtomic } from '../util/atomic.js';
 import { WattscopeError } from '../util/errors.js';
-import { EnergyMonitor } from '../measure/monitor.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
 import { fmt, nvmlFlags, nvmlOptionsFrom, parse, positiveNumber, str } from './common.js';
 
 export const measureHelp = `wattscope measure [--json] [--output FILE] [--gpus LIST] [--hz N] [--simulate] -- <command...>

@@ -1,6 +1,6 @@
 /** `wattscope run [config.json] [--endpoint URL --model M ...]`: a benchmark from a config file and/or flags. */
 import { WattscopeError } from '../util/errors.js';
-import { EnergyMonitor } from '../measure/monitor.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
 import { parseReasoningState, reasoningLabel } from '../server/reasoning.js';
 import { runBenchmark, type BenchmarkHandler, type BenchmarkOptions } from '../runner/runner.js';
 import type { RunConfig } from '../runner/config.js';

@@ -1,5 +1,5 @@
 /** `wattscope watch`: live power and energy per GPU, and the CPU's power from RAPL, until Ctrl-C. */
-import { EnergyMonitor } from '../measure/monitor.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
 import { CounterBridge } from '../metrics/counter-bridge.js';
 import { type GpuReadingState, readGpu } from '../metrics/gpu-reading.js';
 import { NvmlSession } from '../nvml/session.js';

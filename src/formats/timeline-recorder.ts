@@ -4,8 +4,8 @@
  * into 1 ms bins per GPU; phase spans are added per run. The result is written
  * as timeline.json beside the reports.
  */
-import type { EnergyMonitor } from '../measure/monitor.js';
-import type { RunSummary } from '../measure/types.js';
+import type { EnergyMonitor } from '../monitor/monitor.js';
+import type { RunSummary } from '../monitor/types.js';
 
 export interface TimelineFile {
   schemaVersion: 1;

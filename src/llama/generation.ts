@@ -9,7 +9,7 @@
  */
 import type { ChatHistoryItem, ChatWrapper, LlamaChatSession, LlamaContextSequence, LlamaModel, Token, TokenBias } from 'node-llama-cpp';
 import { z } from 'zod';
-import type { QueryContext } from '../measure/scope.js';
+import type { QueryContext } from '../monitor/scope.js';
 import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
 import { loadNodeLlamaCpp } from './node-llama-cpp.js';

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
-import { EnergyMonitor } from '../measure/monitor.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
 import { NvmlSession, type NvmlOptions } from '../nvml/session.js';
 import { DEFAULT_EXPORTER_PORT } from './exporter-port.js';
 import { registerGpuMetrics } from './gpu-metrics.js';

@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { Counter, Gauge, type OpenMetricsContentType, type PrometheusContentType, type Registry } from 'prom-client';
-import type { EnergyMonitor } from '../measure/monitor.js';
+import type { EnergyMonitor } from '../monitor/monitor.js';
 import type { DeviceStatus, NvmlSession } from '../nvml/session.js';
 import { CounterBridge } from './counter-bridge.js';
 import { type GpuReadingState, readGpu } from './gpu-reading.js';

@@ -5,7 +5,7 @@
  * and samples the power since, so a scrape need not read it. A reading that throws (GPU lost, driver
  * gone) records the GPU as down and is never thrown past the exporter.
  */
-import type { CounterEstimate } from '../measure/counter-estimate.js';
+import type { CounterEstimate } from '../timeline/counter-estimate.js';
 import type { DeviceStatus } from '../nvml/session.js';
 import type { CounterBridge } from './counter-bridge.js';
 

@@ -113,10 +113,13 @@ export class NvmlSession {
     };
   }
 
-  /** Loads NVML (see {@link resolveLibrary}) and initialises it. Throws NvmlError on failure. */
-  static open(options: NvmlOptions = {}): NvmlSession {
+  /**
+   * Loads NVML (see {@link resolveLibrary}) and initialises it. Throws NvmlError on failure.
+   * `binding`: the native surface to go through (default: wattscope's addon; tests pass a fake).
+   */
+  static open(options: NvmlOptions = {}, binding?: NativeBinding): NvmlSession {
     const { path, source } = resolveLibrary(options);
-    const binding = loadBinding();
+    binding ??= loadBinding();
     const handle = binding.open(path);
     return new NvmlSession(binding, handle, source);
   }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { runTotalWh } from '../runner/analysis.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { describeSensor, driverShaped } from '../measure/sensor-detect.js';
+import { describeSensor, driverShaped } from '../sampling/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { drawPhaseLegend, drawRunChart, drawTimelines, powerEnvelope, reportClient } from './page-client.js';
 import type { TimelineFile } from '../formats/timeline-recorder.js';

@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { NodesOptionSchema } from '../fleet/remote-nodes.js';
-import { EnergyMonitor } from '../measure/monitor.js';
-import type { MonitorOptions } from '../measure/options.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
+import type { MonitorOptions } from '../monitor/options.js';
 import type { SameType } from '../util/same-type.js';
 import type { BenchmarkHandler, BenchmarkOptions, RunStatsHook } from './benchmark-types.js';
 import type { Dataset } from './dataset.js';

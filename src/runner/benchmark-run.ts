@@ -7,9 +7,9 @@
 import { sleep } from '../util/sleep.js';
 import type { CpuRecord, RunRecord } from '../formats/report-types.js';
 import type { CpuEnergy } from '../cpu/cpu-energy.js';
-import type { EnergyMonitor } from '../measure/monitor.js';
-import { THROTTLE_REASONS } from '../measure/clocks-events.js';
-import type { RunSummary } from '../measure/types.js';
+import type { EnergyMonitor } from '../monitor/monitor.js';
+import { THROTTLE_REASONS } from '../sampling/clocks-events.js';
+import type { RunSummary } from '../monitor/types.js';
 import type { MeasuredWindow } from './benchmark-options.js';
 import type { BenchmarkContext } from './benchmark-setup.js';
 import { diffusionRecordOf, isDiffusionBatch, type DiffusionBatch } from './diffusion.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { TimelineRecorder } from '../formats/timeline-recorder.js';
 import { RemoteNodes } from '../fleet/remote-nodes.js';
-import { EnergyMonitor, type CpuStatus } from '../measure/monitor.js';
+import { EnergyMonitor, type CpuStatus } from '../monitor/monitor.js';
 import { WattscopeError } from '../util/errors.js';
 import { parseOptions } from '../util/options.js';
 import { VERSION } from '../util/version.js';

@@ -3,9 +3,9 @@
  * benchmark-options.ts, is internal; a compile-time check there keeps the two the same).
  */
 import type { EngineRecord, RunRecord, ServingRecord, WattscopeReport } from '../formats/report-types.js';
-import type { EnergyMonitor } from '../measure/monitor.js';
-import type { MonitorOptions } from '../measure/options.js';
-import type { QueryContext } from '../measure/scope.js';
+import type { EnergyMonitor } from '../monitor/monitor.js';
+import type { MonitorOptions } from '../monitor/options.js';
+import type { QueryContext } from '../monitor/scope.js';
 import type { Dataset, DatasetRow } from './dataset.js';
 import type { ProgressState } from './progress.js';
 

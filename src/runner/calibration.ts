@@ -6,8 +6,8 @@
  * alone, as optimum-benchmark's separate prefill run gives), which pins each phase's power in the
  * monitor's regression. Calibration queries are never counted in a run.
  */
-import type { EnergyMonitor } from '../measure/monitor.js';
-import type { QueryContext, ScopeCounts } from '../measure/scope.js';
+import type { EnergyMonitor } from '../monitor/monitor.js';
+import type { QueryContext, ScopeCounts } from '../monitor/scope.js';
 import type { DatasetRow } from './dataset.js';
 import type { BenchmarkHandler } from './runner.js';
 

@@ -6,7 +6,7 @@
  * between queries is left out, as it is of every phase).
  */
 import type { DiffusionRecord } from '../formats/report-types.js';
-import type { RunSummary } from '../measure/types.js';
+import type { RunSummary } from '../monitor/types.js';
 
 /** What a diffusion handler returns for a query: `batchSize` images (or videos) of height x width pixels. */
 export interface DiffusionBatch {

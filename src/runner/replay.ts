@@ -6,8 +6,8 @@
  * are returned beside the recording's own counter over the run, so that the estimator can be held
  * against real readings. The isolated and interleaving figures are not estimated yet (null).
  */
-import { EnergyMonitor } from '../measure/monitor.js';
-import type { RunSummary } from '../measure/types.js';
+import { EnergyMonitor } from '../monitor/monitor.js';
+import type { RunSummary } from '../monitor/types.js';
 import { counterAtMj, readRecording, type RecordedPhase, type Recording } from '../sim/recording.js';
 import { WattscopeError } from '../util/errors.js';
 

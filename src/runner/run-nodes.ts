@@ -7,7 +7,7 @@
 import type { NodeShareRecord, RunNodesRecord } from '../formats/report-types.js';
 import type { RemoteNodes } from '../fleet/remote-nodes.js';
 import { ENERGY_METRIC } from '../fleet/remote-nodes.js';
-import type { RunSummary } from '../measure/types.js';
+import type { RunSummary } from '../monitor/types.js';
 
 /** A monotonic instant (process.hrtime.bigint(), ns) as Unix ms by this node's clock. */
 export function epochMsOf(monotonicNs: bigint): number {

@@ -5,7 +5,7 @@
  * input length, decode 330 W for 1.6 ms and 10 tokens), so the result can be checked by
  * hand. Phases span several samples at the demo's 5 kHz sampling.
  */
-import type { QueryContext } from '../measure/scope.js';
+import type { QueryContext } from '../monitor/scope.js';
 import type { Dataset, DatasetRow } from './dataset.js';
 import type { BenchmarkHandler } from './runner.js';
 

@@ -5,7 +5,7 @@
  * ML.ENERGY benchmark does) with its energy per token and per request.
  */
 import type { LatencyPercentiles, ServingRecord } from '../formats/report-types.js';
-import type { QueryContext } from '../measure/scope.js';
+import type { QueryContext } from '../monitor/scope.js';
 import type { DatasetRow } from '../runner/dataset.js';
 import type { MeasuredWindow, RunStatsHook } from '../runner/runner.js';
 import type { OpenAIStreamClient } from './client.js';

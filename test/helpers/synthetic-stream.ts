@@ -3,7 +3,7 @@
  * sensor model and counter, sampled at a chosen rate with deterministic jitter. No wall clock,
  * no simulator: the same input always gives the same stream.
  */
-import { PowerTimeline } from '../../src/measure/timeline.js';
+import { PowerTimeline } from '../../src/timeline/timeline.js';
 
 const MS = 1e6;
 

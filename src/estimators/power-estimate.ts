@@ -10,9 +10,9 @@
  * anchors' timing (P x half-width).
  */
 import type { BoundaryPowerModel } from './boundary-power.js';
-import type { CounterAnchors } from './counter-anchors.js';
+import type { CounterAnchors } from '../sampling/counter-anchors.js';
 import type { PointEstimate } from './estimate.js';
-import type { SampleStore } from './sample-store.js';
+import type { SampleStore } from '../sampling/sample-store.js';
 
 /** W(t) at one instant. */
 export interface PowerIntegral {

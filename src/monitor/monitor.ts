@@ -1,9 +1,9 @@
 /** EnergyMonitor: owns an NVML session, the native sampler and one timeline per GPU, and turns scope boundaries into measurements. */
-import { CpuSampling, type CpuStatus } from '../cpu/cpu-sampling.js';
+import type { CpuSampling, CpuStatus } from '../cpu/cpu-sampling.js';
 import { WattscopeError } from '../util/errors.js';
-import type { DeviceStatus, LibraryInfo, NvmlSession } from '../nvml/session.js';
-import { GpuSampling, monitorStats, openGpus, type MonitorGpu } from './gpu-sampling.js';
-import type { SelectedGpu } from './gpu-selection.js';
+import type { DeviceStatus, LibraryInfo } from '../nvml/session.js';
+import { monitorStats, openGpus, type MonitorGpu } from './gpu-sampling.js';
+import { startSampling, type MonitorDependencies, type MonitorSampling, type OpenedGpus } from './monitor-sampling.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
 import { buildMeasurement, noGpuMeasurement } from './measurement.js';
 import { parseMonitorOptions, type MonitorOptions, type ResolvedMonitorOptions } from './options.js';
@@ -11,23 +11,23 @@ import { newRunState, summarizeRun, type RunState } from './run-summary.js';
 import { Scope, type QueryContext, type ScopeCounts, type ScopeHost } from './scope.js';
 import { ScopeBook } from './scope-book.js';
 import { newBoundary, Settlement } from './settlement.js';
-import type { PowerTimeline } from './timeline.js';
-import { counterAtLastSample, type CounterEstimate } from './counter-estimate.js';
+import type { PowerTimeline } from '../timeline/timeline.js';
+import { counterAtLastSample, type CounterEstimate } from '../timeline/counter-estimate.js';
 import { scopeMetricsRecorder, type PromClientRegistry } from './scope-metrics.js';
 import { lazyMeasured, lazyQueryRecord } from './lazy-records.js';
 import { openTelemetryBridge } from './otel-bridge.js';
 import type { OtelProviders } from './otel-types.js';
 import type { DriverPowerSamples, Measurement, MonitorStats, QueryRecord, RunSummary, TimelineSamples } from './types.js';
 
-export type { CounterEstimate, CpuStatus, MonitorGpu, MonitorStats };
+export type { CounterEstimate, CpuStatus, MonitorDependencies, MonitorGpu, MonitorStats };
 
 export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly options: ResolvedMonitorOptions;
   readonly library: LibraryInfo;
   readonly gpus: MonitorGpu[];
   readonly originNs: bigint;
-  // Null for a monitor without a GPU (ifUnavailable: 'noop'), whose `unavailableReason` says why.
-  readonly #sampling: GpuSampling | null;
+  // NoGpuSampling for a monitor without a GPU (ifUnavailable: 'noop'), whose `unavailableReason` says why.
+  readonly #sampling: MonitorSampling;
   readonly #timelines: PowerTimeline[];
   readonly #settlement: Settlement;
   readonly #cpu: CpuSampling | null; // the RAPL zones read beside the GPUs (null: `cpu: false`, or no GPU)
@@ -36,23 +36,18 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   readonly #book: ScopeBook;
   #closed: Promise<Measurement[]> | null = null;
 
-  private constructor(options: ResolvedMonitorOptions, gpus: { session: NvmlSession; selected: SelectedGpu[] } | { unavailable: string }) {
+  private constructor(options: ResolvedMonitorOptions, gpus: OpenedGpus) {
     this.options = options;
     if (options.onMeasurement) this.#listeners.push(options.onMeasurement);
-    this.originNs = process.hrtime.bigint();
-    if ('unavailable' in gpus) {
-      this.#sampling = null;
-      this.#cpu = null;
-      this.unavailableReason = gpus.unavailable;
-      this.library = { path: '', source: 'default', simulated: false, driverVersion: null, nvmlVersion: null, boundSymbols: [], missingSymbols: [] };
-    } else {
-      this.#cpu = options.cpu === false ? null : new CpuSampling(options, this.originNs);
-      this.#sampling = new GpuSampling(options, gpus.session, gpus.selected, this.originNs, () => this.#drain(), this.#cpu);
-      this.unavailableReason = null;
-      this.library = gpus.session.library;
-    }
-    this.gpus = this.#sampling?.gpus ?? [];
-    this.#timelines = this.#sampling?.timelines ?? [];
+    ({
+      originNs: this.originNs,
+      sampling: this.#sampling,
+      cpu: this.#cpu,
+      unavailableReason: this.unavailableReason,
+    } = startSampling(options, gpus, () => this.#drain()));
+    this.library = this.#sampling.library;
+    this.gpus = this.#sampling.gpus;
+    this.#timelines = this.#sampling.timelines;
     this.#settlement = new Settlement(this.#timelines, this.#cpu);
     this.#book = new ScopeBook({
       boundary: () => this.#boundary(),
@@ -61,10 +56,10 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       },
       ended: (rec) => {
         for (const hook of this.#endHooks) hook(rec);
-        if (this.#sampling === null) rec.settled = true;
+        if (!this.#sampling.measures) rec.settled = true;
         else this.#settlement.addEndedScope(rec);
       },
-      attributing: this.#sampling !== null,
+      attributing: this.#sampling.measures,
     });
   }
 
@@ -73,9 +68,9 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
    * native thread. Throws WattscopeError / NvmlError; without a GPU to measure, returns a monitor
    * that measures nothing instead when `ifUnavailable: 'noop'` (see MonitorOptions).
    */
-  static async open(options: MonitorOptions = {}): Promise<EnergyMonitor> {
+  static async open(options: MonitorOptions = {}, dependencies: MonitorDependencies = {}): Promise<EnergyMonitor> {
     const o = parseMonitorOptions(options);
-    const gpus = openGpus(o);
+    const gpus = openGpus(o, dependencies.binding);
     if ('unavailable' in gpus) return new EnergyMonitor(o, gpus);
     try {
       const monitor = new EnergyMonitor(o, gpus);
@@ -154,7 +149,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** The driver's own power samples of GPU `gpu` (see `gpus[i].driverSamples`) ending between two monotonic instants. */
   driverPower(gpu: number, fromNs?: bigint, toNs?: bigint): DriverPowerSamples {
-    return this.#sampling!.driverPower[this.#timelines.indexOf(this.#timelineOf(gpu))]!.samples(fromNs, toNs);
+    return this.#sampling.driverPower[this.#timelines.indexOf(this.#timelineOf(gpu))]!.samples(fromNs, toNs);
   }
 
   /** GPU `gpu`'s energy counter as of its latest sample, without reading the counter (see CounterEstimate); null before its first update was seen, or without a counter. */
@@ -173,12 +168,12 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   /** A point-in-time NVML reading of a measured GPU (temperature, clocks, power). */
   deviceStatus(gpu: number): DeviceStatus {
     this.#checkOpen();
-    return this.#sampling!.session.status(this.#timelineOf(gpu, false).gpu);
+    return this.#sampling.deviceStatus(this.#timelineOf(gpu, false).gpu);
   }
 
   /** The latest sampled power summed over the measured GPUs, W (for live displays). */
   latestPowerW(): number {
-    if (this.#sampling === null) return NaN;
+    if (!this.#sampling.measures) return NaN;
     return this.#timelines.reduce((s, t) => s + (Number.isFinite(t.lastPowerW) ? t.lastPowerW : 0), 0);
   }
 
@@ -204,7 +199,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
       while (this.#settlement.pendingBoundaries > 0 && Date.now() < deadline) await this.#tick();
       this.#drain(true);
       this.#closedSync = true;
-      this.#sampling?.stop();
+      this.#sampling.stop();
       return open.map((rec) => this.measurementOf(rec));
     })();
     return this.#closed;
@@ -226,7 +221,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
 
   /** Reports to OpenTelemetry (hw.energy, hw.power per GPU; energy per scope; span attributes) via the given, else global, providers. */
   registerOpenTelemetry(providers: OtelProviders = {}): void {
-    const bridge = openTelemetryBridge(() => this.#sampling?.otelGpus() ?? [], providers);
+    const bridge = openTelemetryBridge(() => this.#sampling.otelGpus(), providers);
     this.#endHooks.push((rec) => bridge.scopeEnded(rec));
     this.#listeners.push((m) => bridge.record(m));
   }
@@ -240,7 +235,7 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   /** @internal The final measurement once settled (cached), else the provisional one as known now. */
   measurementOf(rec: ScopeRecord): Measurement {
     if (rec.final) return rec.final;
-    if (this.#sampling === null) return (rec.final = noGpuMeasurement(rec));
+    if (!this.#sampling.measures) return (rec.final = noGpuMeasurement(rec));
     const m = buildMeasurement(rec, this.#timelines, this.#cpu);
     // Extrapolated (forced) ends may still be settled later: not cached until they are.
     if (rec.settled && !rec.start.forced && !rec.end!.forced) rec.final = m;
@@ -269,22 +264,22 @@ export class EnergyMonitor implements ScopeHost, AsyncDisposable {
   }
 
   #boundary(): Boundary {
-    const b = newBoundary(process.hrtime.bigint(), this.originNs);
-    if (this.#sampling === null) b.settled = true;
+    const b = newBoundary(this.#sampling.nowNs(), this.originNs);
+    if (!this.#sampling.measures) b.settled = true;
     else this.#settlement.addBoundary(b);
     return b;
   }
 
   #drain(force = false): void {
-    if (this.#closedSync || this.#sampling === null) return;
+    if (this.#closedSync || !this.#sampling.measures) return;
     this.#sampling.drain();
-    const overdueT = Number(process.hrtime.bigint() - this.originNs) - this.options.settleTimeoutMs * 1e6;
+    const overdueT = Number(this.#sampling.nowNs() - this.originNs) - this.options.settleTimeoutMs * 1e6;
     const listeners = this.#listeners;
     this.#settlement.settle(overdueT, force, (rec) => listeners.length && listeners.forEach((l) => l(this.measurementOf(rec))));
   }
 
   async #finishRun(run: RunState): Promise<RunSummary> {
-    if (this.#sampling === null) {
+    if (!this.#sampling.measures) {
       this.#book.runs.delete(run);
       throw new WattscopeError('WATTSCOPE_NO_GPU', `this monitor has no GPU to measure, so a run has no energy to sum: ${this.unavailableReason}`);
     }

@@ -1,9 +1,9 @@
 /** Result types of measurement scopes. */
 import type { CpuEnergy } from '../cpu/cpu-energy.js';
-import type { ClocksEventReason } from './clocks-events.js';
-import type { EnergyMethod, MeasurementFlag, RunFlag } from './estimate.js';
-import type { SelectedGpu } from './gpu-selection.js';
-import type { EnergyDecrease } from './monotonicity.js';
+import type { ClocksEventReason } from '../sampling/clocks-events.js';
+import type { EnergyMethod, MeasurementFlag, RunFlag } from '../estimators/estimate.js';
+import type { SelectedGpu } from '../sampling/gpu-selection.js';
+import type { EnergyDecrease } from '../sampling/monotonicity.js';
 
 export type { CpuEnergy, EnergyMethod, MeasurementFlag, RunFlag };
 
@@ -190,14 +190,6 @@ export interface MonitorStats {
   energyDecreaseDetails: EnergyDecrease[];
 }
 
-export type { DriverPowerSamples } from './driver-power.js';
+export type { DriverPowerSamples } from '../sampling/driver-power.js';
 
-/** One GPU's retained samples. */
-export interface TimelineSamples {
-  gpu: number;
-  /** Monotonic ns (same clock as process.hrtime.bigint()). */
-  tNs: BigInt64Array;
-  powerW: Float64Array;
-  /** The raw energy counter, J (NaN where the read failed). */
-  counterJ: Float64Array;
-}
+export type { TimelineSamples } from '../sampling/sample-store.js';

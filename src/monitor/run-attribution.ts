@@ -5,9 +5,9 @@
  * readings' staircase; phases plus unattributed energy still add up to the counter's delta. The
  * interval of a phase's total comes from the standard error of its learnt power.
  */
-import { perTokensLabel } from './coarse-step.js';
+import { perTokensLabel } from '../estimators/coarse-step.js';
 import { totalEnergyAt, type Boundary, type ScopeRecord } from './ledger.js';
-import type { PowerTimeline } from './timeline.js';
+import type { PowerTimeline } from '../timeline/timeline.js';
 
 /** The relative error the per-phase model may carry even when every step fits it (see below). */
 const MODEL_LIMIT = 0.005;

@@ -131,3 +131,13 @@ export class SampleStore {
     return [this.#timeNs, this.#powerW, this.#integralJ, this.#jumpVarianceJ2, this.#counterJ];
   }
 }
+
+/** One GPU's retained samples. */
+export interface TimelineSamples {
+  gpu: number;
+  /** Monotonic ns (same clock as process.hrtime.bigint()). */
+  tNs: BigInt64Array;
+  powerW: Float64Array;
+  /** The raw energy counter, J (NaN where the read failed). */
+  counterJ: Float64Array;
+}

@@ -13,8 +13,8 @@
  *   either side of t): max(f, 1 - f) times that residual.
  */
 import type { PowerRange } from './coarse-step.js';
-import type { CounterAnchors } from './counter-anchors.js';
-import type { DriverPowerSeries } from './driver-power.js';
+import type { CounterAnchors } from '../sampling/counter-anchors.js';
+import type { DriverPowerSeries } from '../sampling/driver-power.js';
 import type { PointEstimate } from './estimate.js';
 
 /** How far the samples may lag the counter before they are taken to have stopped, ns. */

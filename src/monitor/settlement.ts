@@ -8,8 +8,8 @@
  */
 import type { CpuSampling } from '../cpu/cpu-sampling.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
-import { MonotonicityCheck } from './monotonicity.js';
-import type { PowerTimeline } from './timeline.js';
+import { MonotonicityCheck } from '../sampling/monotonicity.js';
+import type { PowerTimeline } from '../timeline/timeline.js';
 
 /** Placeholders until a boundary starts settling (saves two allocations per boundary on the hot path). */
 const EMPTY: Array<null> = [];

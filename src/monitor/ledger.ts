@@ -5,7 +5,7 @@
  * requests), or to "unattributed" when none is; the parts add up to the total.
  */
 import type { CpuPoint } from '../cpu/cpu-sampling.js';
-import type { PointEstimate } from './estimate.js';
+import type { PointEstimate } from '../estimators/estimate.js';
 import type { Measurement, PhaseTotal } from './types.js';
 
 /** An instant whose per-GPU energy estimate is fixed once every GPU's counter has updated past it. */

@@ -5,12 +5,12 @@
  */
 import { attribute, emptyPhaseTotal, type Boundary, type ScopeRecord } from './ledger.js';
 import type { MonitorGpu } from './monitor.js';
-import type { MonotonicityCheck } from './monotonicity.js';
+import type { MonotonicityCheck } from '../sampling/monotonicity.js';
 import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUncertaintyJ, responseOverlapS, usesRegression } from './run-attribution.js';
 import type { CpuSampling } from '../cpu/cpu-sampling.js';
-import type { ClocksEventReason } from './clocks-events.js';
+import type { ClocksEventReason } from '../sampling/clocks-events.js';
 import { runCpuEnergy } from './run-cpu.js';
-import type { PowerTimeline } from './timeline.js';
+import type { PowerTimeline } from '../timeline/timeline.js';
 import type { RunFlag, RunSummary } from './types.js';
 
 /** A run in progress: its start, the phases of its queries, and its query counts. */

@@ -12,20 +12,20 @@
  * A scope's energy is E(end) - E(start), so phases and gaps add up to the counter's delta exactly;
  * each estimate carries a ~95% half-width, J. This file ingests and dispatches to the parts above.
  */
-import { BoundaryPowerModel } from './boundary-power.js';
-import { ClocksEventLog } from './clocks-events.js';
-import { CoarseStepEstimator } from './coarse-estimate.js';
-import type { PowerRange } from './coarse-step.js';
-import { CounterAnchors } from './counter-anchors.js';
-import { CounterGridFit } from './counter-grid.js';
-import { DriverShapeEstimator } from './driver-estimate.js';
-import type { DriverPowerSeries } from './driver-power.js';
-import type { EnergyMethod, IntervalEstimate, MeasurementFlag, PointEstimate } from './estimate.js';
-import type { PhasePowerRegression } from './phase-regression.js';
-import { SampleStore } from './sample-store.js';
-import { counterStepEvidence, SensorDetector, type SensorInfo } from './sensor-detect.js';
-import { PowerEstimator } from './power-estimate.js';
-import type { TimelineSamples } from './types.js';
+import { BoundaryPowerModel } from '../estimators/boundary-power.js';
+import { ClocksEventLog } from '../sampling/clocks-events.js';
+import { CoarseStepEstimator } from '../estimators/coarse-estimate.js';
+import type { PowerRange } from '../estimators/coarse-step.js';
+import { CounterAnchors } from '../sampling/counter-anchors.js';
+import { CounterGridFit } from '../sampling/counter-grid.js';
+import { DriverShapeEstimator } from '../estimators/driver-estimate.js';
+import type { DriverPowerSeries } from '../sampling/driver-power.js';
+import type { EnergyMethod, IntervalEstimate, MeasurementFlag, PointEstimate } from '../estimators/estimate.js';
+import type { PhasePowerRegression } from '../estimators/phase-regression.js';
+import { SampleStore } from '../sampling/sample-store.js';
+import { counterStepEvidence, SensorDetector, type SensorInfo } from '../sampling/sensor-detect.js';
+import { PowerEstimator } from '../estimators/power-estimate.js';
+import type { TimelineSamples } from '../sampling/sample-store.js';
 import { COUNTER_BASELINE, COUNTER_NOT_READ } from '../native/binding.js';
 
 const NVML_ERROR_GPU_IS_LOST = 15;

@@ -10,8 +10,8 @@
  * phases overlap) and the tokens the phase declared: the counter steps' regression reads them.
  */
 import type { CounterStep, TokenCovariate } from './coarse-step.js';
-import { Column } from './columns.js';
-import type { ReadingRange, SampleStore } from './sample-store.js';
+import { Column } from '../sampling/columns.js';
+import type { ReadingRange, SampleStore } from '../sampling/sample-store.js';
 
 /** The label of instants where several phases overlap. */
 export const MIXED_LABEL = '*mixed';

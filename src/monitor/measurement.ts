@@ -2,8 +2,8 @@
 import { cpuEnergyBetween, type CpuEnergy } from '../cpu/cpu-energy.js';
 import type { CpuSampling } from '../cpu/cpu-sampling.js';
 import type { Boundary, ScopeRecord } from './ledger.js';
-import type { EnergyMethod } from './estimate.js';
-import type { PowerTimeline } from './timeline.js';
+import type { EnergyMethod } from '../estimators/estimate.js';
+import type { PowerTimeline } from '../timeline/timeline.js';
 import type { GpuEnergy, Measurement } from './types.js';
 
 const methodRank: Record<EnergyMethod, number> = { 'energy-counter': 0, 'counter-interpolated': 1, 'counter-regression': 2, 'power-integration': 3 };

@@ -1,19 +1,21 @@
 /**
  * A monitor's sampling: the NVML session, the native sampler thread over the selected GPUs, one
  * PowerTimeline per GPU fed from the sampler's batches, and the timer that drains them. A monitor
- * opened without a GPU (`ifUnavailable: 'noop'`) has none of this.
+ * opened without a GPU (`ifUnavailable: 'noop'`) has NoGpuSampling instead (monitor-sampling.ts).
+ * The native binding is passed in (wattscope's addon by default; the unit tier passes a fake).
  */
 import { loadBinding, type EnergySourceName, type NativeBinding, type NativeHandle, type NativeSamplerStats, type PowerSourceName } from '../native/binding.js';
 import type { CpuSampling } from '../cpu/cpu-sampling.js';
-import { NvmlSession } from '../nvml/session.js';
-import { selectGpus, type SelectedGpu } from './gpu-selection.js';
+import { NvmlSession, type DeviceStatus, type LibraryInfo } from '../nvml/session.js';
+import { selectGpus, type SelectedGpu } from '../sampling/gpu-selection.js';
 import type { ResolvedMonitorOptions } from './options.js';
-import type { SensorInfo } from './sensor-detect.js';
+import type { SensorInfo } from '../sampling/sensor-detect.js';
 import type { OtelGpu } from './otel-types.js';
-import type { EnergyDecrease } from './monotonicity.js';
+import type { EnergyDecrease } from '../sampling/monotonicity.js';
 import type { MonitorStats } from './types.js';
-import { DriverPowerSeries } from './driver-power.js';
-import { PowerTimeline } from './timeline.js';
+import { DriverPowerSeries } from '../sampling/driver-power.js';
+import { PowerTimeline } from '../timeline/timeline.js';
+import type { MonitorSampling } from './monitor-sampling.js';
 
 /** Sampler facts per GPU. */
 export interface MonitorGpu extends SelectedGpu {
@@ -52,10 +54,14 @@ export function meansNoGpu(err: unknown): boolean {
  * Opens NVML and selects the GPUs to measure; without a GPU (with `ifUnavailable: 'noop'`), why
  * not instead. The session is closed again when selection fails.
  */
-export function openGpus(o: ResolvedMonitorOptions): { session: NvmlSession; selected: SelectedGpu[] } | { unavailable: string } {
+export function openGpus(
+  o: ResolvedMonitorOptions,
+  binding?: NativeBinding,
+): { session: NvmlSession; selected: SelectedGpu[]; binding: NativeBinding } | { unavailable: string } {
   let session: NvmlSession;
   try {
-    session = NvmlSession.open({ ...(o.simulate !== undefined ? { simulate: o.simulate } : {}), ...(o.library ? { library: o.library } : {}) });
+    // The session loads the addon once it has found the library (a missing simulated GPU is named as such).
+    session = NvmlSession.open({ ...(o.simulate !== undefined ? { simulate: o.simulate } : {}), ...(o.library ? { library: o.library } : {}) }, binding);
   } catch (err) {
     if (o.ifUnavailable === 'noop' && meansNoGpu(err)) return { unavailable: (err as Error).message };
     throw err;
@@ -65,14 +71,15 @@ export function openGpus(o: ResolvedMonitorOptions): { session: NvmlSession; sel
       session.close();
       return { unavailable: 'NVML reports no GPU on this machine' };
     }
-    return { session, selected: selectGpus(session, o) };
+    return { session, selected: selectGpus(session, o), binding: binding ?? loadBinding() };
   } catch (err) {
     session.close();
     throw err;
   }
 }
 
-export class GpuSampling {
+export class GpuSampling implements MonitorSampling {
+  readonly measures = true;
   readonly session: NvmlSession;
   readonly gpus: MonitorGpu[];
   readonly timelines: PowerTimeline[];
@@ -95,11 +102,12 @@ export class GpuSampling {
     gpus: SelectedGpu[],
     originNs: bigint,
     onDrainTick: () => void,
-    cpu: CpuSampling | null = null,
+    cpu: CpuSampling | null,
+    binding: NativeBinding,
   ) {
     this.session = session;
     this.#cpu = cpu?.measuring ? cpu : null;
-    this.#binding = loadBinding();
+    this.#binding = binding;
     const powerLimitsW = gpus.map((g) => session.device(g.index).powerLimitW);
     const capacity = Math.max(1024, Math.ceil(options.sampleHz * 10));
     const started = this.#binding.samplerStart(
@@ -132,6 +140,18 @@ export class GpuSampling {
     });
     this.#timer = setInterval(onDrainTick, options.drainIntervalMs);
     this.#timer.unref();
+  }
+
+  get library(): LibraryInfo {
+    return this.session.library;
+  }
+
+  nowNs(): bigint {
+    return this.#binding.nowNs();
+  }
+
+  deviceStatus(index: number): DeviceStatus {
+    return this.session.status(index);
   }
 
   /** Moves the sampler's new samples into the timelines, and each GPU's sensor judgement into `gpus`. */
@@ -180,7 +200,7 @@ export class GpuSampling {
 /** monitor.stats(): the sampler's figures, the boundaries still to settle and the counter decreases seen. */
 export function monitorStats(
   sampleHz: number,
-  sampling: GpuSampling | null,
+  sampling: MonitorSampling | null,
   timelines: readonly PowerTimeline[],
   originNs: bigint,
   settlement: { pendingBoundaries: number; monotonicity: { count: number; decreases: readonly EnergyDecrease[] } },
@@ -198,9 +218,9 @@ export function monitorStats(
  * The sampler's figures for monitor.stats(): its achieved rate, ticks, late ticks, drops, poll
  * cost, counter reads (rate, mean time), its thread's CPU, and the memory the timelines hold.
  */
-export function samplerFigures(sampling: GpuSampling | null, timelines: readonly PowerTimeline[], originNs: bigint) {
+export function samplerFigures(sampling: MonitorSampling | null, timelines: readonly PowerTimeline[], originNs: bigint) {
   const s = sampling?.stats() ?? null;
-  const nowNs = process.hrtime.bigint();
+  const nowNs = sampling?.nowNs() ?? process.hrtime.bigint();
   const elapsedS = Number(nowNs - originNs) / 1e9;
   // The sampler thread's own figures count from its start.
   const sinceStartS = s ? Number(nowNs - s.startedNs) / 1e9 : 0;

@@ -6,7 +6,7 @@
  */
 import { clipToBounds, labelTimesS, pieceBoundsJ, StepSplit, type CounterStep, type PowerRange } from './coarse-step.js';
 import type { BoundaryPowerModel } from './boundary-power.js';
-import type { CounterAnchors } from './counter-anchors.js';
+import type { CounterAnchors } from '../sampling/counter-anchors.js';
 import type { EnergyMethod, PointEstimate } from './estimate.js';
 import { PhasePowerRegression, type RegressionFit } from './phase-regression.js';
 

@@ -14,7 +14,7 @@ const dist = path.join(root, 'dist', 'index.js');
 const quick = process.argv.includes('--quick');
 const { EnergyMonitor, NvmlSession } = await import(dist);
 const { loadBinding } = await import(path.join(root, 'dist', 'native', 'binding.js'));
-const { PowerTimeline } = await import(path.join(root, 'dist', 'measure', 'timeline.js'));
+const { PowerTimeline } = await import(path.join(root, 'dist', 'timeline', 'timeline.js'));
 /** The benchmarks' own addon (bench/native, built by bench/run.js): readEnergyLoop, wakeFloor. */
 const benchAddon = () => createRequire(import.meta.url)(path.join(root, 'bench', 'native', 'build', 'Release', 'wattscope_bench.node'));
 

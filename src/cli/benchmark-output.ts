@@ -63,6 +63,7 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
       `  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`,
     );
     lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);
+    lines.push(...isolatedLines(included));
     lines.push(...nodeLines(included));
     for (const ex of a.excludedRuns) lines.push(`  run ${ex.index} excluded: ${ex.reasons.join('; ')}`);
   }
@@ -84,6 +85,29 @@ function meanMeasurementUncertaintyWh(report: WattscopeReport, phase: string): n
     .filter((r) => r.included && r.phases[phase] && r.queries > 0)
     .map((r) => (r.phases[phase]!.uncertaintyJ * (1000 / r.queries)) / 3600);
   return values.length ? values.reduce((s, v) => s + v, 0) / values.length : null;
+}
+
+/**
+ * Each phase alone and what interleaving cost, Wh per 1,000 queries (as measured: idle not
+ * subtracted), mean over the included runs that have them (a calibration pass ran); none otherwise.
+ */
+function isolatedLines(included: WattscopeReport['runs']): string[] {
+  const runs = included.filter((r) => r.queries > 0 && typeof r.interleavingOverheadJ === 'number');
+  if (runs.length === 0) return [];
+  const meanWh = (figure: (r: WattscopeReport['runs'][number]) => number) =>
+    runs.reduce((sum, r) => sum + (figure(r) * (1000 / r.queries)) / 3600, 0) / runs.length;
+  const phases = Object.keys(runs[0]!.phases).map((phase) => {
+    const alone = meanWh((r) => r.phases[phase]?.isolatedEnergyJ ?? NaN);
+    const within = meanWh((r) => r.phases[phase]?.isolatedUncertaintyJ ?? NaN);
+    return `${phase} ${fmt(alone, 3)} +-${fmt(within, 3)}`;
+  });
+  const overheadWh = meanWh((r) => r.interleavingOverheadJ!);
+  const overheadWithinWh = meanWh((r) => r.interleavingOverheadUncertaintyJ ?? NaN);
+  const shareOfTotal = runs.reduce((sum, r) => sum + r.interleavingOverheadJ! / r.totalEnergyJ, 0) / runs.length;
+  return [
+    `  each phase alone (its power where it ran by itself, from the calibration pass, times its time), Wh/1000 queries: ${phases.join(', ')}`,
+    `  interleaving overhead (the run less its gaps and the phases alone) ${fmt(overheadWh, 3)} +-${fmt(overheadWithinWh, 3)} Wh/1000 queries (${fmt(shareOfTotal * 100, 1)}% of the run)`,
+  ];
 }
 
 /**

@@ -45,6 +45,9 @@ const RunPhase = z.object({
   samples: z.number(),
   /** The phase's CPU energy (RAPL); null when not read, absent in reports of older versions. */
   cpu: CpuRecordSchema.nullable().optional(),
+  /** The phase alone: its power where it ran by itself (calibration) times its time, J; null without a calibration pass, absent in older reports. */
+  isolatedEnergyJ: z.number().nullable().optional(),
+  isolatedUncertaintyJ: z.number().nullable().optional(),
 });
 
 /** Each node's GPU energy over a run's window, when the benchmark spans nodes. */
@@ -97,6 +100,9 @@ export const RunRecordSchema = z.object({
   cpu: CpuRecordSchema.nullable().optional(),
   /** Every node's GPU energy over the run, when the benchmark spans nodes (totalEnergyJ is this node's alone). */
   nodes: RunNodesSchema.nullable().optional(),
+  /** The run's energy less its gaps and less every phase alone: what interleaving the phases cost, J; null without a calibration pass, absent in older reports. */
+  interleavingOverheadJ: z.number().nullable().optional(),
+  interleavingOverheadUncertaintyJ: z.number().nullable().optional(),
   /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on; across nodes, remote energy apportioned as the local GPUs'). */
   phaseWhPer1000: z.record(z.string(), z.number()),
   method: z.enum(['energy-counter', 'counter-interpolated', 'counter-regression', 'power-integration']),

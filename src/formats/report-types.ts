@@ -47,6 +47,13 @@ export interface RunPhaseRecord {
   samples: number;
   /** The phase's CPU energy (RAPL); null when CPU energy was not read (absent in reports of older versions). */
   cpu?: CpuRecord | null;
+  /**
+   * The phase alone: its mean power where it ran by itself (the calibration pass repeats it back to
+   * back) times its time in this run, J, with its ~95% half-width; null without a calibration pass
+   * (absent in reports of older versions). energyJ is the phase in situ: switching included.
+   */
+  isolatedEnergyJ?: number | null;
+  isolatedUncertaintyJ?: number | null;
 }
 
 /** A run's serving metrics, when the handler measured a model server. */
@@ -162,6 +169,13 @@ export interface RunRecord {
    * totalEnergyJ above is this node's alone.
    */
   nodes?: RunNodesRecord | null;
+  /**
+   * What running the phases interleaved cost beyond running each alone: the run's energy less its
+   * gaps (unattributedEnergyJ) and less every phase's isolatedEnergyJ, J, with its ~95% half-width;
+   * null without a calibration pass (absent in reports of older versions).
+   */
+  interleavingOverheadJ?: number | null;
+  interleavingOverheadUncertaintyJ?: number | null;
   /**
    * Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). Across
    * nodes, every node's GPUs: the remote nodes' energy is apportioned to the phases as the local

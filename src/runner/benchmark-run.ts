@@ -15,6 +15,7 @@ import type { BenchmarkContext } from './benchmark-setup.js';
 import { diffusionRecordOf, isDiffusionBatch, type DiffusionBatch } from './diffusion.js';
 import { InFlightMeter } from './in-flight.js';
 import { apportionFactor, nodeFlags, runNodesRecord } from './run-nodes.js';
+import { isolatedFigures, type AlonePower } from './isolated-energy.js';
 
 export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -22,6 +23,8 @@ export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 export interface RunConditions {
   /** Whether a calibration pass ran (an uncalibrated regression split is flagged). */
   calibrated: boolean;
+  /** Each phase's power alone, from the calibration pass (null without one): the runs' isolated figures. */
+  alone: Record<string, AlonePower> | null;
   /** Idle power, W, or null when not measured. */
   idleW: number | null;
   /** The temperature before the first run, °C, or null. */
@@ -188,6 +191,7 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     ctx.recorder.pull();
     ctx.recorder.addRun(index, s);
   }
+  const isolated = conditions.alone ? isolatedFigures(s, conditions.alone) : null;
   return {
     index,
     startedAt,
@@ -212,11 +216,15 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
           tokens: t.tokens,
           samples: t.samples,
           cpu: cpuRecord(t.cpu),
+          isolatedEnergyJ: isolated?.phases[p]?.isolatedEnergyJ ?? null,
+          isolatedUncertaintyJ: isolated?.phases[p]?.isolatedUncertaintyJ ?? null,
         },
       ]),
     ),
     cpu: cpuRecord(s.cpu),
     ...(nodes ? { nodes } : {}),
+    interleavingOverheadJ: isolated?.interleavingOverheadJ ?? null,
+    interleavingOverheadUncertaintyJ: isolated?.interleavingOverheadUncertaintyJ ?? null,
     phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW, apportionFactor(nodes, s.totalEnergyJ)),
     method: s.method,
     flags: [...runFlags(ctx, s, conditions, cooled, endTemperatureC), ...(nodes ? nodeFlags(nodes) : [])],

@@ -8,6 +8,8 @@
  */
 import type { EnergyMonitor } from '../monitor/monitor.js';
 import type { QueryContext, ScopeCounts } from '../monitor/scope.js';
+import type { Measurement, QueryRecord } from '../monitor/types.js';
+import { alonePowers, type AlonePower, type AloneScope } from './isolated-energy.js';
 import type { DatasetRow } from './dataset.js';
 import type { BenchmarkHandler } from './runner.js';
 
@@ -18,12 +20,18 @@ export interface CalibrationSettings {
   phaseS: number;
 }
 
-/** A query context in which phase `target` runs its function again and again for `seconds`. */
+/**
+ * A query context in which phase `target` runs its function again and again for `seconds`. The
+ * function runs once before its scope opens, so that the scope holds the phase running alone in
+ * steady state: a GPU's power follows its work 20-30 ms late, and a scope opened on the first call
+ * would hold the previous phase's tail instead of the phase's own start.
+ */
 export function repeatingPhase(q: QueryContext, target: string, seconds: number): QueryContext {
   return {
     id: q.id,
-    phase<T>(name: string, fn: () => T | Promise<T>, counts?: ScopeCounts): Promise<T> {
+    async phase<T>(name: string, fn: () => T | Promise<T>, counts?: ScopeCounts): Promise<T> {
       if (name !== target) return q.phase(name, fn, counts);
+      await fn();
       return q.phase(
         name,
         async () => {
@@ -39,7 +47,10 @@ export function repeatingPhase(q: QueryContext, target: string, seconds: number)
   };
 }
 
-/** Runs the calibration pass; returns how many calibration queries ran and how long it took, s. */
+/**
+ * Runs the calibration pass; returns how many calibration queries ran, how long it took, s, and
+ * each phase's power alone (its repeated scopes' energy over their time, once settled).
+ */
 export async function calibratePhases(
   monitor: EnergyMonitor,
   rows: readonly DatasetRow[],
@@ -47,19 +58,32 @@ export async function calibratePhases(
   phases: readonly string[],
   settings: CalibrationSettings,
   signal: AbortSignal,
-): Promise<{ queries: number; durationS: number }> {
+): Promise<{ queries: number; durationS: number; alone: Record<string, AlonePower> }> {
   const started = process.hrtime.bigint();
   const picked = Array.from(
     { length: Math.min(settings.rows, rows.length) },
     (_, i) => rows[Math.floor((i * rows.length) / Math.min(settings.rows, rows.length))]!,
   );
   let queries = 0;
+  const records: Array<{ phase: string; record: QueryRecord<unknown> }> = [];
   for (const [i, row] of picked.entries()) {
     for (const phase of phases) {
       if (signal.aborted) break;
-      await monitor.query(`calibration-${phase}-${i}`, (q) => handler(row, repeatingPhase(q, phase, settings.phaseS), { signal })).catch(() => undefined);
+      const record = await monitor
+        .query(`calibration-${phase}-${i}`, (q) => handler(row, repeatingPhase(q, phase, settings.phaseS), { signal }))
+        .catch(() => null);
+      if (record) records.push({ phase, record });
       queries++;
     }
   }
-  return { queries, durationS: Number(process.hrtime.bigint() - started) / 1e9 };
+  await monitor.settle();
+  const scopes = records.flatMap(({ phase, record }) => record.phases.filter((m) => m.phase === phase).map((m) => aloneScope(phase, m)));
+  return { queries, durationS: Number(process.hrtime.bigint() - started) / 1e9, alone: alonePowers(scopes) };
+}
+
+/** A calibration scope as alonePowers takes it (an unmeasured one has no finite energy and is left out). */
+function aloneScope(phase: string, m: Measurement): AloneScope {
+  return m.status === 'measured'
+    ? { phase, energyJ: m.energyJ, uncertaintyJ: m.uncertaintyJ, durationS: m.durationS }
+    : { phase, energyJ: NaN, uncertaintyJ: NaN, durationS: m.durationS };
 }

@@ -14,6 +14,7 @@ import { measureRun, yieldToLoop, type RunConditions } from './benchmark-run.js'
 import { sleep } from '../util/sleep.js';
 import { prepareBenchmark, type BenchmarkContext } from './benchmark-setup.js';
 import { calibratePhases } from './calibration.js';
+import type { AlonePower } from './isolated-energy.js';
 import { writeRun } from './outputs.js';
 
 export type { BenchmarkHandler, BenchmarkOptions, MeasuredWindow, RunStatsHook } from './benchmark-types.js';
@@ -44,16 +45,16 @@ async function warmUp(ctx: BenchmarkContext, signal: AbortSignal): Promise<void>
   }
 }
 
-/** The calibration pass, on a coarse sensor only; true when it ran. */
-async function calibrate(ctx: BenchmarkContext, signal: AbortSignal): Promise<boolean> {
+/** The calibration pass, on a coarse sensor only; each phase's power alone when it ran, else null. */
+async function calibrate(ctx: BenchmarkContext, signal: AbortSignal): Promise<Record<string, AlonePower> | null> {
   const { o, monitor } = ctx;
-  if (!o.calibration || !monitor.gpus.some((g) => g.sensor.kind !== 'instant')) return false;
+  if (!o.calibration || !monitor.gpus.some((g) => g.sensor.kind !== 'instant')) return null;
   ctx.draw('warmup');
   const pass = await calibratePhases(monitor, ctx.dataset.rows, o.handler, o.phases, o.calibration, signal);
   ctx.notes.push(
-    `calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${pass.queries} queries, ${pass.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor`,
+    `calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${pass.queries} queries, ${pass.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor, and each phase's power alone (isolatedEnergyJ)`,
   );
-  return true;
+  return pass.alone;
 }
 
 /** The runs still to do, each written as soon as it completes. */
@@ -88,8 +89,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Wattscope
     ctx.save();
     const signal = o.signal ?? new AbortController().signal;
     await warmUp(ctx, signal);
-    const calibrated = await calibrate(ctx, signal);
-    await measureRuns(ctx, { calibrated, idleW, startTemperatureC, signal });
+    const alone = await calibrate(ctx, signal);
+    await measureRuns(ctx, { calibrated: alone !== null, alone, idleW, startTemperatureC, signal });
     ctx.progress.run = o.runs;
     ctx.progress.query = 0;
     ctx.draw('done');

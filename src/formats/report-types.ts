@@ -47,11 +47,7 @@ export interface RunPhaseRecord {
   samples: number;
   /** The phase's CPU energy (RAPL); null when CPU energy was not read (absent in reports of older versions). */
   cpu?: CpuRecord | null;
-  /**
-   * The phase alone: its mean power where it ran by itself (the calibration pass repeats it back to
-   * back) times its time in this run, J, with its ~95% half-width; null without a calibration pass
-   * (absent in reports of older versions). energyJ is the phase in situ: switching included.
-   */
+  /** The phase alone: its mean power where it ran by itself (calibration) times its time in the run, J, ±95%; null without calibration, absent in older reports. energyJ is in situ. */
   isolatedEnergyJ?: number | null;
   isolatedUncertaintyJ?: number | null;
 }
@@ -169,11 +165,7 @@ export interface RunRecord {
    * totalEnergyJ above is this node's alone.
    */
   nodes?: RunNodesRecord | null;
-  /**
-   * What running the phases interleaved cost beyond running each alone: the run's energy less its
-   * gaps (unattributedEnergyJ) and less every phase's isolatedEnergyJ, J, with its ~95% half-width;
-   * null without a calibration pass (absent in reports of older versions).
-   */
+  /** What interleaving cost: the run less its gaps and every phase's isolatedEnergyJ, J, ±95%; null without calibration, absent in older reports. */
   interleavingOverheadJ?: number | null;
   interleavingOverheadUncertaintyJ?: number | null;
   /**

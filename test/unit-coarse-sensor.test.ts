@@ -50,6 +50,18 @@ describe('SensorDetector', () => {
     expect(d.info.refreshPeriodMs).toBe(100);
   });
 
+  it('a change seen late (a tick delayed on a busy machine) does not make the short interval after it the period', () => {
+    const d = new SensorDetector(false);
+    // Refreshed every 100 ms with a new value each time; the sampler stalls for 72 ms over the refresh
+    // at 1.3 s, so that change is seen at 1.372 s and the next one 28 ms later.
+    for (let t = 0; t <= 3000; t++) {
+      if (t >= 1300 && t < 1372) continue;
+      d.observe(t * MS, Math.floor(t / 100));
+    }
+    expect(d.info.kind).toBe('periodic');
+    expect(d.info.refreshPeriodMs).toBe(100);
+  });
+
   /** A counter step of 100 ms: the reading stepped from 100 W to `toW` (0 = flat), its integral off by `mismatch`. */
   function step(toW: number, mismatch: number): Parameters<SensorDetector['observeCounterStep']>[0] {
     const counterJ = toW > 0 ? (100 + toW) / 2 / 10 : 10;

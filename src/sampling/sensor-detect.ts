@@ -151,12 +151,15 @@ export class SensorDetector {
 
   /**
    * The refresh period: intervals between changes are whole multiples of it (a refresh can repeat
-   * the previous value), so it is the median of those near the shortest one, ms.
+   * the previous value), so it is the median of those near the shortest one, ms. The shortest is
+   * taken at the tenth percentile: a change seen late (a sampler tick delayed on a busy machine)
+   * leaves one short interval after it (28 ms seen on a 100 ms sensor), which must not become the period.
    */
   #periodMs(): number | null {
     if (this.#intervalsNs.length === 0) return null;
-    const shortest = Math.min(...this.#intervalsNs);
-    const near = this.#intervalsNs.filter((x) => x < shortest * 1.5).sort((a, b) => a - b);
+    const sorted = [...this.#intervalsNs].sort((a, b) => a - b);
+    const shortest = sorted[Math.floor(sorted.length / 10)]!;
+    const near = sorted.filter((x) => x > shortest * 0.5 && x < shortest * 1.5);
     return near[near.length >> 1]! / 1e6;
   }
 }

@@ -11,8 +11,9 @@ describe('phases alone and what interleaving costs', () => {
       { phase: 'decode', energyJ: NaN, uncertaintyJ: NaN, durationS: 0.3 },
     ]);
     expect(alone.prefill!.powerW).toBeCloseTo(318 / 0.6, 9);
-    // The scopes' own interval (3 J over 0.6 s: 5 W) and twice the standard error of 520 and 540 W (2 x 10 W).
-    expect(alone.prefill!.uncertaintyW).toBeCloseTo(Math.hypot(5, 20), 9);
+    // The scopes' own interval (3 J over 0.6 s: 5 W) and the spread of 520 and 540 W as a prediction
+    // interval for one more scope: twice their standard deviation (14.14 W) times sqrt(1 + 1/2).
+    expect(alone.prefill!.uncertaintyW).toBeCloseTo(Math.hypot(5, 2 * Math.sqrt(200) * Math.sqrt(1.5)), 9);
     // An unmeasured scope is left out, never counted as 0 J.
     expect(alone.decode).toEqual({ powerW: 360, uncertaintyW: 1 / 0.3, scopes: 1, durationS: 0.3 });
   });

@@ -82,7 +82,7 @@ export async function calibratePhases(
 }
 
 /** A calibration scope as alonePowers takes it (an unmeasured one has no finite energy and is left out). */
-function aloneScope(phase: string, m: Measurement): AloneScope {
+export function aloneScope(phase: string, m: Measurement): AloneScope {
   return m.status === 'measured'
     ? { phase, energyJ: m.energyJ, uncertaintyJ: m.uncertaintyJ, durationS: m.durationS }
     : { phase, energyJ: NaN, uncertaintyJ: NaN, durationS: m.durationS };

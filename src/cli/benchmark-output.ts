@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describeSensor, driverShaped } from '../sampling/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { fmt } from './common.js';
+import { isolatedSummary } from '../runner/isolated-summary.js';
 
 /** What each profile of the simulated GPU is modelled from. */
 const PROFILE_SOURCES: Record<string, string> = {
@@ -92,21 +93,12 @@ function meanMeasurementUncertaintyWh(report: WattscopeReport, phase: string): n
  * subtracted), mean over the included runs that have them (a calibration pass ran); none otherwise.
  */
 function isolatedLines(included: WattscopeReport['runs']): string[] {
-  const runs = included.filter((r) => r.queries > 0 && typeof r.interleavingOverheadJ === 'number');
-  if (runs.length === 0) return [];
-  const meanWh = (figure: (r: WattscopeReport['runs'][number]) => number) =>
-    runs.reduce((sum, r) => sum + (figure(r) * (1000 / r.queries)) / 3600, 0) / runs.length;
-  const phases = Object.keys(runs[0]!.phases).map((phase) => {
-    const alone = meanWh((r) => r.phases[phase]?.isolatedEnergyJ ?? NaN);
-    const within = meanWh((r) => r.phases[phase]?.isolatedUncertaintyJ ?? NaN);
-    return `${phase} ${fmt(alone, 3)} +-${fmt(within, 3)}`;
-  });
-  const overheadWh = meanWh((r) => r.interleavingOverheadJ!);
-  const overheadWithinWh = meanWh((r) => r.interleavingOverheadUncertaintyJ ?? NaN);
-  const shareOfTotal = runs.reduce((sum, r) => sum + r.interleavingOverheadJ! / r.totalEnergyJ, 0) / runs.length;
+  const summary = isolatedSummary(included);
+  if (!summary) return [];
+  const phases = Object.entries(summary.phases).map(([phase, p]) => `${phase} ${fmt(p.aloneWh, 3)} +-${fmt(p.aloneWithinWh, 3)}`);
   return [
     `  each phase alone (its power where it ran by itself, from the calibration pass, times its time), Wh/1000 queries: ${phases.join(', ')}`,
-    `  interleaving overhead (the run less its gaps and the phases alone) ${fmt(overheadWh, 3)} +-${fmt(overheadWithinWh, 3)} Wh/1000 queries (${fmt(shareOfTotal * 100, 1)}% of the run)`,
+    `  interleaving overhead (the run less its gaps and the phases alone) ${fmt(summary.overheadWh, 3)} +-${fmt(summary.overheadWithinWh, 3)} Wh/1000 queries (${fmt(summary.overheadShare * 100, 1)}% of the run)`,
   ];
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { runTotalWh } from '../runner/analysis.js';
+import { isolatedSummary } from '../runner/isolated-summary.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describeSensor, driverShaped } from '../sampling/sensor-detect.js';
@@ -85,6 +86,27 @@ function summaryRowsHtml(report: WattscopeReport, colors: Record<string, string>
   return rows.join('\n');
 }
 
+/**
+ * Each phase in situ and alone, and what interleaving them cost (Wh per 1,000 queries as measured),
+ * when a calibration pass gave the alone figures; nothing otherwise.
+ */
+function isolatedHtml(report: WattscopeReport, colors: Record<string, string>): string {
+  const summary = isolatedSummary(report.runs);
+  if (!summary) return '';
+  const rows = Object.entries(summary.phases).map(
+    ([p, s]) =>
+      `<tr><th><span class="swatch" style="background:${colors[p] ?? '#6b7a8f'}"></span>${esc(p)}</th>${cell(`insitu-${p}`, s.inSituWh)}${cell(`insitu-${p}-within`, s.inSituWithinWh)}${cell(`alone-${p}`, s.aloneWh)}${cell(`alone-${p}-within`, s.aloneWithinWh)}</tr>`,
+  );
+  rows.push(
+    `<tr class="total"><th>interleaving overhead (${num(summary.overheadShare * 100, 1)}% of the run)</th><td></td><td></td>${cell('interleaving-overhead', summary.overheadWh)}${cell('interleaving-overhead-within', summary.overheadWithinWh)}</tr>`,
+  );
+  return `<section id="alone" data-testid="alone"><h2>Each phase in situ and alone (Wh per 1,000 queries, as measured, mean over ${summary.runs} runs)</h2>
+<p class="hint">In situ: what the GPU drew while the phase ran, switching included. Alone: the phase's power where it ran by itself (the calibration pass) times its time. The interleaving overhead is the run less its gaps and the phases alone: energy that belongs to no phase.</p>
+<table><thead><tr><th>phase</th><th>in situ Wh</th><th>±</th><th>alone Wh</th><th>±</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></section>`;
+}
+
 /** A banner on the page's face when the result is not comparable with the leaderboard, with every reason. */
 function notComparableHtml(comparability: WattscopeReport['comparability']): string {
   if (comparability.leaderboardComparable) return '';
@@ -152,6 +174,7 @@ ${summaryRows}
 <span>power sensor</span><span data-testid="sensor">${esc(sensors)}</span><span>method</span><span data-testid="method">${esc(methods)}</span>
 ${truth ? `<span>simulated</span><span data-testid="simulated-profile">sensor profile ${esc(truth.sensorProfile)}, counter ${esc(truth.counter)}</span>` : ''}<span>updated</span><span>${esc(report.updatedAt)}</span></div>
 </div>${labelHtml(extras)}</div></section>
+${isolatedHtml(report, colors)}
 <section id="timeline"><h2>Power timeline</h2><p class="hint">Drag to zoom, double-click to reset. Phases: <span id="phase-legend"></span></p><div id="timeline-charts"></div></section>
 <section id="runs"><h2>Energy per run (Wh per 1,000 queries)</h2><div id="runs-chart"></div>
 <table><thead><tr><th>run</th>${phases.map((p) => `<th>${esc(p)}</th>`).join('')}<th>total</th><th>s</th><th>failed</th><th>method</th></tr></thead><tbody>

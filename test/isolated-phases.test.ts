@@ -59,4 +59,44 @@ describe('phases alone on profile h200 (calibration on)', () => {
       ).toBeLessThanOrEqual(run.interleavingOverheadUncertaintyJ!);
     });
   }, 120_000);
+
+  it('calibrates on an instant sensor too (the alone figures need it); without a pass the notes say why each phase alone is null', async () => {
+    const sim = configureSim({ control: true, sensor: 'ideal', seed: 12 });
+    const handler: BenchmarkHandler = async (_row, q) => {
+      await q.phase('prefill', () => (sim.setPower(LEVELS_W.prefill), spin(20)));
+      await q.phase('decode', () => (sim.setPower(LEVELS_W.decode), spin(30)));
+      sim.setPower(150);
+    };
+    const monitor = await EnergyMonitor.open({ simulate: true });
+    const bench = (calibration: { rows: number; phaseS: number } | false | undefined) =>
+      runBenchmark({
+        dataset: syntheticDataset(6),
+        handler,
+        phases: ['prefill', 'decode'],
+        runs: 1,
+        warmup: 1,
+        idleMeasureS: 0.2,
+        ...(calibration === undefined ? {} : { calibration }),
+        monitor,
+      });
+    try {
+      const calibrated = await bench({ rows: 1, phaseS: 0.3 });
+      const run = calibrated.runs[0]!;
+      for (const phase of ['prefill', 'decode'] as const) {
+        const truthJ = LEVELS_W[phase] * run.phases[phase]!.durationS;
+        expect(Math.abs(run.phases[phase]!.isolatedEnergyJ! - truthJ), phase).toBeLessThanOrEqual(run.phases[phase]!.isolatedUncertaintyJ!);
+      }
+      expect(run.interleavingOverheadJ).not.toBeNull();
+      const refused = await bench(false);
+      expect(refused.runs[0]!.phases.prefill!.isolatedEnergyJ ?? null).toBeNull();
+      expect(refused.notes).toContain(
+        "no calibration pass: the handler's phases cannot be called again (calibration: false); each phase alone (isolatedEnergyJ) and the runs' interleaving overhead are not estimated (null)",
+      );
+      const unasked = await bench(undefined);
+      expect(unasked.runs[0]!.interleavingOverheadJ ?? null).toBeNull();
+      expect(unasked.notes.join('\n')).toMatch(/no calibration pass: the calibration option was not given \(give calibration: \{\}/);
+    } finally {
+      await monitor.close();
+    }
+  }, 120_000);
 });

@@ -107,6 +107,7 @@ async function benchmarkModel(entry: ModelListEntry, dir: string, monitor: Energ
       handlerIdentity: `endpoint ${JSON.stringify({ endpoint: s.endpoint, model: entry.model, reasoning: request.label, template: entry.chatTemplate })}`,
       runStats: servingRunStats,
       phases: ['prefill', 'decode'],
+      calibration: false, // a streamed request's prefill cannot be run again alone
       outDir: dir,
       runs: s.runs,
       warmup: s.warmup,

@@ -120,8 +120,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
       model: server ? 'wattscope/fake-server' : llama ? 'wattscope/tiny-llama' : 'wattscope/synthetic',
       monitor,
       idleMeasureS: idleS,
-      // The synthetic phases can be called again: calibrate them (used on a coarse sensor only).
-      ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats } : llama ? {} : { calibration: {} }),
+      // The synthetic phases can be called again: calibrate them. A streamed request's prefill and
+      // node-llama-cpp's (its context holds the tokens evaluated so far) cannot be run again alone.
+      ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats, calibration: false as const } : { calibration: llama ? (false as const) : {} }),
       resume: values.fresh ? 'never' : 'auto',
       reportFormat: choice(str(values, 'format'), REPORT_FORMATS, 'format') ?? 'both',
       onProgress: progress.onProgress,

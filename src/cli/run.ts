@@ -63,7 +63,8 @@ function benchmarkOnce(config: RunConfig, shared: BenchmarkShared): Promise<Watt
     dataset: config.dataset,
     handler: shared.handler,
     handlerIdentity: handlerIdentityOf(config),
-    ...('endpoint' in config.handler ? { runStats: servingRunStats } : {}),
+    // A streamed request's prefill cannot be run again alone: no calibration, and the report says so.
+    ...('endpoint' in config.handler ? { runStats: servingRunStats, calibration: false as const } : {}),
     runs: config.runs,
     warmup: config.warmup,
     phases: 'endpoint' in config.handler ? ['prefill', 'decode'] : config.phases,

@@ -82,13 +82,14 @@ export const BenchmarkOptionsSchema = z
     /** Called after each completed run with the report so far. */
     onRun: z.custom<(report: WattscopeReport, run: RunRecord) => void>((v) => typeof v === 'function').optional(),
     /**
-     * A calibration pass before the runs (for coarse power sensors such as the H100's): each phase of
-     * `rows` rows is repeated back-to-back for `phaseS` seconds, so the per-phase regression can tell
-     * the phases' powers apart. Only for handlers whose phase functions can be called again.
+     * A calibration pass before the runs: each phase of `rows` rows is repeated back-to-back for
+     * `phaseS` seconds, which gives each phase's power alone (isolatedEnergyJ, the interleaving
+     * overhead) and, on a coarse sensor such as the H100's, lets the per-phase regression tell the
+     * phases apart. Only for handlers whose phase functions can be called again; `false` says they
+     * cannot (the report says why the alone figures are missing).
      */
     calibration: z
-      .object({ rows: z.number().int().min(1).max(100).default(8), phaseS: z.number().min(0.1).max(10).default(0.3) })
-      .strict()
+      .union([z.literal(false), z.object({ rows: z.number().int().min(1).max(100).default(8), phaseS: z.number().min(0.1).max(10).default(0.3) }).strict()])
       .optional(),
     /** Queries in flight at once (1: batch size 1, as AI Energy Score requires). */
     concurrency: z.number().int().min(1).max(1024).default(1),

@@ -97,12 +97,14 @@ export interface BenchmarkOptions {
   /** Called after each completed run with the report so far. */
   onRun?: (report: WattscopeReport, run: RunRecord) => void;
   /**
-   * A calibration pass before the runs (for coarse power sensors such as the H100's): each phase of
-   * `rows` rows (default 8) is repeated back-to-back for `phaseS` seconds (default 0.3), so the
-   * per-phase regression can tell the phases' powers apart. Only for handlers whose phase functions
-   * can be called again.
+   * A calibration pass before the runs: each phase of `rows` rows (default 8) is repeated
+   * back-to-back for `phaseS` seconds (default 0.3), which gives each phase's power alone
+   * (isolatedEnergyJ and the runs' interleaving overhead) and, on a coarse power sensor such as the
+   * H100's, lets the per-phase regression tell the phases' powers apart. Only for handlers whose
+   * phase functions can be called again (wattscope cannot tell: off unless given); `false` says
+   * they cannot, and the report's notes say so where the alone figures are missing.
    */
-  calibration?: { rows?: number; phaseS?: number };
+  calibration?: { rows?: number; phaseS?: number } | false;
   /** Queries in flight at once (default 1: batch size 1, as AI Energy Score requires). */
   concurrency?: number;
   /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */

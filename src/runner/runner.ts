@@ -45,14 +45,27 @@ async function warmUp(ctx: BenchmarkContext, signal: AbortSignal): Promise<void>
   }
 }
 
-/** The calibration pass, on a coarse sensor only; each phase's power alone when it ran, else null. */
+/** Why a benchmark has no phases alone: the note the report carries where no calibration pass ran. */
+function uncalibratedNote(calibration: false | undefined): string {
+  const why =
+    calibration === false
+      ? "the handler's phases cannot be called again (calibration: false)"
+      : "the calibration option was not given (give calibration: {} where the handler's phase functions can be called again)";
+  return `no calibration pass: ${why}; each phase alone (isolatedEnergyJ) and the runs' interleaving overhead are not estimated (null)`;
+}
+
+/** The calibration pass, when asked for; each phase's power alone when it ran, else null (and a note why). */
 async function calibrate(ctx: BenchmarkContext, signal: AbortSignal): Promise<Record<string, AlonePower> | null> {
   const { o, monitor } = ctx;
-  if (!o.calibration || !monitor.gpus.some((g) => g.sensor.kind !== 'instant')) return null;
+  if (!o.calibration) {
+    ctx.notes.push(uncalibratedNote(o.calibration));
+    return null;
+  }
   ctx.draw('warmup');
   const pass = await calibratePhases(monitor, ctx.dataset.rows, o.handler, o.phases, o.calibration, signal);
+  const coarse = monitor.gpus.some((g) => g.sensor.kind !== 'instant');
   ctx.notes.push(
-    `calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${pass.queries} queries, ${pass.durationS.toFixed(1)} s) to learn the phases' powers on a coarse sensor, and each phase's power alone (isolatedEnergyJ)`,
+    `calibration: each phase of ${o.calibration.rows} rows repeated for ${o.calibration.phaseS} s (${pass.queries} queries, ${pass.durationS.toFixed(1)} s) to learn each phase's power alone (isolatedEnergyJ)${coarse ? " and the phases' powers on a coarse sensor" : ''}`,
   );
   return pass.alone;
 }

@@ -14,6 +14,7 @@ import type { Measurement, RunSummary } from '../monitor/types.js';
 import { counterAtMj, readRecording, type RecordedPhase, type Recording } from '../sim/recording.js';
 import { WattscopeError } from '../util/errors.js';
 import { aloneScope } from './calibration.js';
+import { blocksOf, LEAD_IN_NS, playAt, runsOf, waitUntil, type Schedule } from './replay-schedule.js';
 import { alonePowers, isolatedFigures, type AlonePower, type AloneScope } from './isolated-energy.js';
 
 export interface ReplayedPhase {
@@ -23,7 +24,9 @@ export interface ReplayedPhase {
   durationS: number;
   /** The recording's own time of the phase in the run, s. */
   recordedDurationS: number;
-  /** What the phase costs run alone: its power in the recording's blocks times its time here (null without blocks). */
+  /** The same work's time alone: its block's span (the block of the same run number), s; null without one. */
+  aloneDurationS: number | null;
+  /** What the phase costs run alone: its power in the recording's blocks times its time alone (null without blocks). */
   isolatedEnergyJ: number | null;
   isolatedUncertaintyJ: number | null;
 }
@@ -75,33 +78,6 @@ function medianGap(values: number[]): number | null {
   return gaps.length ? gaps[gaps.length >> 1]! : null;
 }
 
-/** Lead-in before the first replayed phase, so that the sampler has readings before it, ns. */
-const LEAD_IN_NS = 1_000_000_000n;
-
-/** Waits until the monotonic clock reaches `atNs`: a timer while far, then a short spin. */
-async function waitUntil(atNs: bigint): Promise<void> {
-  for (;;) {
-    const leftNs = atNs - process.hrtime.bigint();
-    if (leftNs <= 0n) return;
-    if (leftNs > 3_000_000n) await new Promise((resolve) => setTimeout(resolve, Number(leftNs - 2_000_000n) / 1e6));
-    else
-      while (process.hrtime.bigint() < atNs) {
-        // the last 3 ms: spin, for a boundary within microseconds of the recorded one
-      }
-  }
-}
-
-/** The `run` section's phases, by run number, then by query, in order. */
-function runsOf(phases: RecordedPhase[]): Map<number, Map<number, RecordedPhase[]>> {
-  const runs = new Map<number, Map<number, RecordedPhase[]>>();
-  for (const p of phases.filter((x) => x.section === 'run')) {
-    const queries = runs.get(p.run) ?? new Map<number, RecordedPhase[]>();
-    runs.set(p.run, queries);
-    queries.set(p.query, [...(queries.get(p.query) ?? []), p]);
-  }
-  return runs;
-}
-
 /** A replayed run's summary and its window on the recording's clock. */
 interface FinishedRun {
   run: number;
@@ -114,10 +90,19 @@ function replayedRun({ run, summary, window }: FinishedRun, recording: Recording
   for (const p of recording.phases.filter((x) => x.section === 'run' && x.run === run)) {
     recorded.set(p.phase, (recorded.get(p.phase) ?? 0) + Number(p.t1Ns - p.t0Ns) / 1e9);
   }
-  // A phase alone is its power alone times its time, here the recording's: replayed in real time,
-  // each scope opens some 0.02-0.13 ms after its recorded start (closing a phase and a query and
-  // opening the next in JS takes longer than the recording's ~11 us gaps), 4-6% of a 2 ms preprocess.
-  const workTimes = Object.fromEntries(Object.entries(summary.phases).map(([name, total]) => [name, { ...total, durationS: recorded.get(name)! }]));
+  const blockSpans = new Map(
+    blocksOf(recording.phases)
+      .find((b) => b.block === run)
+      ?.spans.map((span) => [span.phase, Number(span.t1Ns - span.t0Ns) / 1e9]),
+  );
+  // A phase alone is its power alone times its time alone. The recording knows that time: the same
+  // work's block (the same run number). The run's own recorded time stands in where there is no
+  // block (the same work took 0.6-0.9% longer alone on the H200), never the replayed scopes' time:
+  // each opens 0.02-0.13 ms after its recorded start (closing a phase and a query and opening the
+  // next in JS takes longer than the recording's ~11 us gaps), 4-6% of a 2 ms preprocess.
+  const workTimes = Object.fromEntries(
+    Object.entries(summary.phases).map(([name, total]) => [name, { ...total, durationS: blockSpans.get(name) ?? recorded.get(name)! }]),
+  );
   const isolated = isolatedFigures({ ...summary, phases: workTimes }, alone);
   const phases: Record<string, ReplayedPhase> = {};
   for (const [name, total] of Object.entries(summary.phases)) {
@@ -127,6 +112,7 @@ function replayedRun({ run, summary, window }: FinishedRun, recording: Recording
       uncertaintyJ: total.uncertaintyJ,
       durationS: total.durationS,
       recordedDurationS: recorded.get(name)!,
+      aloneDurationS: blockSpans.get(name) ?? null,
       isolatedEnergyJ: own?.isolatedEnergyJ ?? null,
       isolatedUncertaintyJ: own?.isolatedUncertaintyJ ?? null,
     };
@@ -145,14 +131,6 @@ function replayedRun({ run, summary, window }: FinishedRun, recording: Recording
     flags: summary.flags,
   };
 }
-
-/** The recording's schedule on this machine's clock: recording instant r plays at epochNs + (r - startNs). */
-interface Schedule {
-  epochNs: bigint;
-  startNs: bigint;
-}
-
-const playAt = (schedule: Schedule, recordedNs: bigint): bigint => schedule.epochNs + (recordedNs - schedule.startNs);
 
 /** Replays the `run` section's runs, each as a benchmark run of its queries; each run's summary, settling. */
 async function replayRuns(
@@ -186,31 +164,6 @@ async function replayRuns(
     );
   }
   return finishing;
-}
-
-/** One phase of a block: from its first call's start to its last call's end, on the recording's clock. */
-interface BlockSpan {
-  phase: string;
-  t0Ns: bigint;
-  t1Ns: bigint;
-}
-
-/** The `block` section: per block number, each phase's span, in the order they ran. */
-function blocksOf(phases: RecordedPhase[]): Array<{ block: number; spans: BlockSpan[] }> {
-  const blocks = new Map<number, Map<string, BlockSpan>>();
-  for (const p of phases.filter((x) => x.section === 'block')) {
-    const spans = blocks.get(p.run) ?? new Map<string, BlockSpan>();
-    blocks.set(p.run, spans);
-    const span = spans.get(p.phase);
-    if (!span) spans.set(p.phase, { phase: p.phase, t0Ns: p.t0Ns, t1Ns: p.t1Ns });
-    else {
-      if (p.t0Ns < span.t0Ns) span.t0Ns = p.t0Ns;
-      if (p.t1Ns > span.t1Ns) span.t1Ns = p.t1Ns;
-    }
-  }
-  return [...blocks.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([block, spans]) => ({ block, spans: [...spans.values()].sort((a, b) => (a.t0Ns < b.t0Ns ? -1 : 1)) }));
 }
 
 /**

@@ -35,6 +35,16 @@ export interface PowerRange {
 }
 
 /**
+ * How far the energy of `durationS` can be from `energyJ` when the power stays in `range`: the
+ * energy lies in [minW t, maxW t] whatever else is known, so no estimate is less sure than that.
+ * A cap on an interval's half-width, J (Infinity where the range is unknown).
+ */
+export function rangeBoundJ(energyJ: number, durationS: number, range: PowerRange): number {
+  if (!(range.maxW > 0) || !(durationS >= 0)) return Infinity;
+  return Math.max(energyJ - range.minW * durationS, range.maxW * durationS - energyJ);
+}
+
+/**
  * Seconds each label ran inside the step: the regression's row. A phase with a token covariate
  * also fills its covariate column with seconds x covariate.
  */

@@ -104,7 +104,8 @@ export class DriverShapeEstimator {
   }
 
   /**
-   * [a, b] inside one step k, both ends estimated from the samples: the anchors' placement and
+   * [a, b] inside one step k, both ends estimated from the samples (bounded together where they share
+   * a sample's interval: DriverPowerSeries.intervalBoundJ): the anchors' placement and
    * timing count only in proportion to the share of the step [a, b] holds, and the residual as
    * the larger of that share and the rest (it may lie inside [a, b] or outside it).
    */
@@ -117,7 +118,7 @@ export class DriverShapeEstimator {
     const samplesStepJ = view.toJ - view.fromJ;
     const ratio = samplesStepJ > 1e-12 ? stepJ / samplesStepJ : 1;
     const share = Math.max(0, pb.fraction - pa.fraction);
-    const endsJ = this.#series.placementBoundJ(a, minW, maxW) + this.#series.placementBoundJ(b, minW, maxW);
+    const endsJ = this.#series.intervalBoundJ(a, b, minW, maxW);
     const anchorsJ = share * (view.fromBoundJ + view.toBoundJ);
     const residualJ = Math.abs(stepJ - this.#longRunRatio(k) * samplesStepJ);
     return ratio * (endsJ + anchorsJ) + share * (anchors.timingJ(k) + anchors.timingJ(k + 1)) + Math.max(share, 1 - share) * residualJ;

@@ -93,5 +93,5 @@ export function attribute(
 }
 
 export function emptyPhaseTotal(): PhaseTotal {
-  return { energyJ: 0, energyWh: 0, uncertaintyJ: 0, count: 0, durationS: 0, tokens: 0, samples: 0, energyPerTokenJ: null, cpu: null };
+  return { energyJ: 0, energyWh: 0, uncertaintyJ: 0, count: 0, durationS: 0, tokens: 0, samples: 0, energyPerTokenJ: null, tokenSeconds: 0, cpu: null };
 }

@@ -10,6 +10,7 @@ import { counterStepsUncertaintyJ, covariateSeconds, refinedPoints, regressionUn
 import type { CpuSampling } from '../cpu/cpu-sampling.js';
 import type { ClocksEventReason } from '../sampling/clocks-events.js';
 import { runCpuEnergy } from './run-cpu.js';
+import { rangeBoundJ, type PowerRange } from '../estimators/coarse-step.js';
 import type { PowerTimeline } from '../timeline/timeline.js';
 import type { RunFlag, RunSummary } from './types.js';
 
@@ -46,7 +47,7 @@ export function summarizeRun(
   const uncertaintyAt = (b: Boundary) => refined(b).uncertaintyJ;
   const { perScopeJ, unattributedJ } = attribute(run.start, end, ended, energyAt);
   const runEnergyJ = energyAt(end) - energyAt(run.start);
-  const phases = phaseTotals(ended, perScopeJ, uncertaintyAt);
+  const phases = phaseTotals(ended, perScopeJ, scopeUncertainty(timelines, uncertaintyAt));
   if (regression) {
     for (const [name, total] of Object.entries(phases)) {
       const scopes = ended.filter((rec) => rec.phase === name);
@@ -62,6 +63,8 @@ export function summarizeRun(
       total.uncertaintyJ = regressionUncertaintyJ(timelines, name, where) ?? total.uncertaintyJ;
     }
   }
+  const totalUncertaintyJ =
+    uncertaintyAt(end) + uncertaintyAt(run.start) + timelines.reduce((sum, tl) => sum + counterStepsUncertaintyJ(tl, run.start.t, end.t), 0);
   const cpuEnergy = runCpuEnergy(run.start, end, ended, cpu);
   for (const [name, total] of Object.entries(phases)) total.cpu = cpuEnergy?.phases[name] ?? null;
   const flags = new Set<RunFlag>(timelines.flatMap((tl) => tl.flagsBetween(run.start.t, end.t)));
@@ -83,9 +86,13 @@ export function summarizeRun(
     endNs: end.tNs,
     durationS: Number(end.tNs - run.start.tNs) / 1e9,
     totalEnergyJ: runEnergyJ,
-    totalUncertaintyJ: uncertaintyAt(end) + uncertaintyAt(run.start) + timelines.reduce((sum, tl) => sum + counterStepsUncertaintyJ(tl, run.start.t, end.t), 0),
+    totalUncertaintyJ,
     phases,
     unattributedEnergyJ: unattributedJ,
+    unattributedUncertaintyJ: Math.min(
+      totalUncertaintyJ + Object.values(phases).reduce((sum, p) => sum + p.uncertaintyJ, 0),
+      rangeBoundJ(unattributedJ, gapSeconds(run.start, end, ended), summedRange(timelines)),
+    ),
     cpu: cpuEnergy?.total ?? null,
     unattributedCpu: cpuEnergy?.unattributed ?? null,
     queries: run.queries,
@@ -98,16 +105,65 @@ export function summarizeRun(
   };
 }
 
+/**
+ * A scope's ~95% half-width as its own measurement states it (each GPU's interval, in quadrature
+ * across GPUs): inside one counter step its two ends' errors are bounded together, where adding
+ * each boundary's own half-width counts the same unknown twice (it gave a run's 1,000 phases of
+ * 1-2 ms on the H200's 20 ms samples ±9,000 J, five times the run). Where a boundary is not
+ * settled as it stands (a coarse split the regression refines, a forced point), the boundaries'.
+ */
+function scopeUncertainty(timelines: readonly PowerTimeline[], uncertaintyAt: (b: Boundary) => number): (rec: ScopeRecord) => number {
+  return (rec) => {
+    const end = rec.end!;
+    let variance = 0;
+    for (const [i, tl] of timelines.entries()) {
+      const pa = rec.start.points[i];
+      const pb = end.points[i];
+      const stale = !pa || !pb || tl.coarse || pa.coarseModel !== undefined || pb.coarseModel !== undefined || !pa.settled || !pb.settled;
+      if (stale || rec.start.forced || end.forced) return uncertaintyAt(rec.start) + uncertaintyAt(end);
+      variance += tl.interval(rec.start.t, end.t, pa, pb).uncertaintyJ ** 2;
+    }
+    return Math.sqrt(variance);
+  };
+}
+
+/** The run's time with no phase scope open, s: its span less the union of its scopes. */
+function gapSeconds(start: Boundary, end: Boundary, ended: readonly ScopeRecord[]): number {
+  const spans = ended.map((rec) => [rec.start.t, rec.end!.t] as const).sort((x, y) => x[0] - y[0]);
+  let coveredNs = 0;
+  let reachedT = start.t;
+  for (const [from, to] of spans) {
+    const a = Math.max(from, reachedT);
+    const b = Math.min(to, end.t);
+    if (b > a) coveredNs += b - a;
+    reachedT = Math.max(reachedT, Math.min(to, end.t));
+  }
+  return Math.max(0, end.t - start.t - coveredNs) / 1e9;
+}
+
+/** The GPUs' power ranges added up, W (the range of their summed power). */
+function summedRange(timelines: readonly PowerTimeline[]): PowerRange {
+  return timelines.reduce(
+    (sum, tl) => {
+      const range = tl.powerRange();
+      return { minW: sum.minW + range.minW, maxW: sum.maxW + range.maxW };
+    },
+    { minW: 0, maxW: 0 },
+  );
+}
+
 /** Each phase's totals straight from the settled boundaries (no per-phase Measurement is built: 3,000 per run). */
-function phaseTotals(ended: ScopeRecord[], perScopeJ: Map<ScopeRecord, number>, uncertaintyAt: (b: Boundary) => number): RunSummary['phases'] {
+function phaseTotals(ended: ScopeRecord[], perScopeJ: Map<ScopeRecord, number>, uncertaintyOf: (rec: ScopeRecord) => number): RunSummary['phases'] {
   const phases: RunSummary['phases'] = {};
   for (const rec of ended) {
     const total = (phases[rec.phase!] ??= emptyPhaseTotal());
     total.energyJ += perScopeJ.get(rec) ?? 0;
-    total.uncertaintyJ += uncertaintyAt(rec.start) + uncertaintyAt(rec.end!);
+    total.uncertaintyJ += uncertaintyOf(rec);
     total.count++;
-    total.durationS += Number(rec.end!.tNs - rec.start.tNs) / 1e9;
+    const durationS = Number(rec.end!.tNs - rec.start.tNs) / 1e9;
+    total.durationS += durationS;
     total.tokens += rec.tokens ?? 0;
+    total.tokenSeconds += (rec.tokens ?? 0) * durationS;
     total.samples += rec.samples ?? 0;
   }
   for (const total of Object.values(phases)) {

@@ -93,6 +93,8 @@ export interface PhaseTotal {
   tokens: number;
   samples: number;
   energyPerTokenJ: number | null;
+  /** Each scope's tokens times its time, summed, token x s (what a power that grows with the tokens needs). */
+  tokenSeconds: number;
   /** The phase's CPU packages' and DRAM energy (RAPL), or null when the monitor does not read the CPU. */
   cpu: CpuEnergy | null;
 }
@@ -109,6 +111,8 @@ export interface RunSummary {
   phases: Record<string, PhaseTotal>;
   /** Energy in the gaps between phases (no phase scope open), J. */
   unattributedEnergyJ: number;
+  /** Its ~95% half-width, J: at most what the power's range allows over the gaps' time, and at most the total's and the phases' together. */
+  unattributedUncertaintyJ: number;
   /** The run's CPU packages' and DRAM energy (RAPL), or null when the monitor does not read the CPU. */
   cpu: CpuEnergy | null;
   /** CPU energy in the gaps between phases, or null. */

@@ -20,28 +20,33 @@ export interface CalibrationSettings {
   phaseS: number;
 }
 
+/** Calls `fn` at least once and again until `seconds` have passed; the last call's result. */
+async function repeatFor<T>(fn: () => T | Promise<T>, seconds: number): Promise<T> {
+  const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  let result = await fn();
+  while (process.hrtime.bigint() < until) result = await fn();
+  return result;
+}
+
+/** How long a phase runs before its calibration scope opens, s: the measured H200's power follows its work 20-30 ms late and takes ~40 ms to fall. */
+export const CALIBRATION_LEAD_S = 0.05;
+
 /**
  * A query context in which phase `target` runs its function again and again for `seconds`. The
- * function runs once before its scope opens, so that the scope holds the phase running alone in
- * steady state: a GPU's power follows its work 20-30 ms late, and a scope opened on the first call
- * would hold the previous phase's tail instead of the phase's own start.
+ * function runs for `leadS` (at least once, in a scope of its own) before its scope opens, so that
+ * the scope holds the phase running alone in steady state: a GPU's power follows its work 20-30 ms late, and a scope
+ * opened on the first call would hold the previous phase's tail (a 1 ms phase once before it is
+ * not enough: the tail of the phase before lasts longer).
  */
-export function repeatingPhase(q: QueryContext, target: string, seconds: number): QueryContext {
+export function repeatingPhase(q: QueryContext, target: string, seconds: number, leadS = CALIBRATION_LEAD_S): QueryContext {
   return {
     id: q.id,
     async phase<T>(name: string, fn: () => T | Promise<T>, counts?: ScopeCounts): Promise<T> {
       if (name !== target) return q.phase(name, fn, counts);
-      await fn();
-      return q.phase(
-        name,
-        async () => {
-          const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
-          let result = await fn();
-          while (process.hrtime.bigint() < until) result = await fn();
-          return result;
-        },
-        counts,
-      );
+      // The lead-in is a scope of the phase too (a coarse sensor's regression must see its time as the
+      // phase's, not as a gap), before the one the power alone is taken from: the record's last.
+      await q.phase(name, () => repeatFor(fn, leadS), counts);
+      return q.phase(name, () => repeatFor(fn, seconds), counts);
     },
     count: (phase, counts) => q.count(phase, counts),
   };
@@ -77,13 +82,19 @@ export async function calibratePhases(
     }
   }
   await monitor.settle();
-  const scopes = records.flatMap(({ phase, record }) => record.phases.filter((m) => m.phase === phase).map((m) => aloneScope(phase, m)));
+  // Each record's last scope of its phase: the steady one, after the lead-in's.
+  const scopes = records.flatMap(({ phase, record }) =>
+    record.phases
+      .filter((m) => m.phase === phase)
+      .slice(-1)
+      .map((m) => aloneScope(phase, m)),
+  );
   return { queries, durationS: Number(process.hrtime.bigint() - started) / 1e9, alone: alonePowers(scopes) };
 }
 
 /** A calibration scope as alonePowers takes it (an unmeasured one has no finite energy and is left out). */
 export function aloneScope(phase: string, m: Measurement): AloneScope {
   return m.status === 'measured'
-    ? { phase, energyJ: m.energyJ, uncertaintyJ: m.uncertaintyJ, durationS: m.durationS }
-    : { phase, energyJ: NaN, uncertaintyJ: NaN, durationS: m.durationS };
+    ? { phase, energyJ: m.energyJ, uncertaintyJ: m.uncertaintyJ, durationS: m.durationS, tokens: m.tokens }
+    : { phase, energyJ: NaN, uncertaintyJ: NaN, durationS: m.durationS, tokens: m.tokens };
 }

@@ -37,6 +37,7 @@ export function isolatedSummary(runs: readonly ReportRun[]): IsolatedSummary | n
       r.included &&
       r.queries > 0 &&
       typeof r.interleavingOverheadJ === 'number' &&
+      typeof r.interleavingOverheadUncertaintyJ === 'number' &&
       Object.values(r.phases).every((p) => typeof p.isolatedEnergyJ === 'number' && typeof p.isolatedUncertaintyJ === 'number'),
   );
   if (withAlone.length === 0) return null;
@@ -56,7 +57,7 @@ export function isolatedSummary(runs: readonly ReportRun[]): IsolatedSummary | n
     runs: comparable.length,
     phases,
     overheadWh: meanWh((r) => r.interleavingOverheadJ!),
-    overheadWithinWh: meanWh((r) => r.interleavingOverheadUncertaintyJ ?? NaN),
+    overheadWithinWh: meanWh((r) => r.interleavingOverheadUncertaintyJ!),
     overheadShare: comparable.reduce((sum, r) => sum + r.interleavingOverheadJ! / r.totalEnergyJ, 0) / comparable.length,
   };
 }

@@ -109,6 +109,27 @@ export class DriverPowerSeries {
   }
 
   /**
+   * How far the energy of [a, b] (taken as the samples' mean power over it) can be from the true
+   * energy, J, the power staying within [floorW, ceilW]. Where a and b fall inside one sample's
+   * interval the energy of [a, b] and of the rest of that interval add up to the sample's, which
+   * bounds it as a whole (the two ends' placements are not independent: bounding each and adding
+   * them would count the same unknown twice); otherwise each end's placement bound, added.
+   */
+  intervalBoundJ(a: number, b: number, floorW: number, ceilW: number): number {
+    const j = this.#floorIndex(a);
+    const sameInterval = j >= 0 && j < this.#endNs.length - 1 && b <= this.#endNs[j + 1]! && b <= this.coveredUntilNs;
+    if (!sameInterval) return this.placementBoundJ(a, floorW, ceilW) + this.placementBoundJ(b, floorW, ceilW);
+    const insideS = (b - a) / 1e9;
+    const restS = (this.#endNs[j + 1]! - this.#endNs[j]!) / 1e9 - insideS;
+    const meanW = this.#powerW[j + 1]!;
+    const totalJ = meanW * (insideS + restS);
+    const lowJ = Math.max(floorW * insideS, totalJ - ceilW * restS);
+    const highJ = Math.min(ceilW * insideS, totalJ - floorW * restS);
+    const estimateJ = meanW * insideS;
+    return Math.max(0, highJ - estimateJ, estimateJ - lowJ);
+  }
+
+  /**
    * The energy between two instants (ns rel), J, from the intervals the samples cover (the power
    * held at each interval's mean inside it), or null where [fromNs, toNs] is not covered.
    */

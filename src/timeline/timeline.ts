@@ -15,7 +15,7 @@
 import { BoundaryPowerModel } from '../estimators/boundary-power.js';
 import { ClocksEventLog } from '../sampling/clocks-events.js';
 import { CoarseStepEstimator } from '../estimators/coarse-estimate.js';
-import type { PowerRange } from '../estimators/coarse-step.js';
+import { rangeBoundJ, type PowerRange } from '../estimators/coarse-step.js';
 import { CounterAnchors } from '../sampling/counter-anchors.js';
 import { CounterGridFit } from '../sampling/counter-grid.js';
 import { DriverShapeEstimator } from '../estimators/driver-estimate.js';
@@ -110,10 +110,10 @@ export class PowerTimeline {
     return this.#driver !== null && !this.#sensor.isInstant && !this.#driver.stopped();
   }
 
-  /** The range the GPU's power stays in: a little under the lowest reading to its limit, W. */
+  /** The range the GPU's power stays in, W: a little under the lowest reading to above its limit (the measured H200 overshot 700 W to 827 W for ~10 ms). */
   powerRange(): PowerRange {
     const minW = Number.isFinite(this.#minReadingW) ? 0.9 * this.#minReadingW : 0;
-    const maxW = Math.max(this.powerLimitW ?? 0, Number.isFinite(this.#maxReadingW) ? 1.05 * this.#maxReadingW : 0);
+    const maxW = Math.max(1.2 * (this.powerLimitW ?? 0), Number.isFinite(this.#maxReadingW) ? 1.05 * this.#maxReadingW : 0);
     return { minW, maxW };
   }
 
@@ -275,6 +275,7 @@ export class PowerTimeline {
         uncertaintyJ = this.#driver!.withinOneStepJ(a, b, pa, pb, k) ?? uncertaintyJ;
       } else if (oneStep && !this.averagedPower) uncertaintyJ = this.#power.withinOneStepJ(a, b, k);
     }
+    uncertaintyJ = Math.min(uncertaintyJ, rangeBoundJ(energyJ, (b - a) / 1e9, this.powerRange()));
     if (flags.includes('counter-reset')) uncertaintyJ += this.#anchors.ratioSpread() * Math.abs(energyJ);
     return { energyJ, uncertaintyJ, method, settled: pa.settled && pb.settled, flags };
   }

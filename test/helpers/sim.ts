@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { appliedLogPath, readAppliedChanges } from '../../src/sim/applied-log.js';
+import { DrawnPower, responseParamsFromEnv } from '../../src/sim/drawn-power.js';
 import { PowerHistory } from '../../src/sim/power-history.js';
 import { SimPowerControl } from '../../src/sim/power-control.js';
 import { tmpdir } from 'node:os';
@@ -178,6 +179,14 @@ export class SimControl {
       else break;
     }
     return w;
+  }
+
+  /**
+   * On profile h200: the power `gpu` drew up to `toNs` (its work's power through the measured
+   * response, src/sim/drawn-power.ts), whose energyJ(from, to) is a scope's in-situ truth.
+   */
+  drawnPower(gpu: number, toNs: bigint): DrawnPower {
+    return new DrawnPower(this.#appliedHistory(gpu) ?? this.#writtenHistory(gpu), responseParamsFromEnv(), this.epochNs, toNs);
   }
 
   /** Exact energy of `gpu` between two monotonic timestamps, J. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describeSensor, driverShaped } from '../sampling/sensor-detect.js';
 import type { WattscopeReport } from '../formats/report-types.js';
 import { fmt } from './common.js';
+import { passesSummary } from '../runner/passes-summary.js';
 import { isolatedSummary } from '../runner/isolated-summary.js';
 
 /** What each profile of the simulated GPU is modelled from. */
@@ -64,7 +65,8 @@ export function printBenchmark(report: WattscopeReport, outDir: string | undefin
       `  ${'total'.padEnd(11)} ${fmt(a.totalWhPer1000.mean, 3).padStart(9)} Wh/1000 queries  95% CI [${fmt(a.totalWhPer1000.ci95[0], 3)}, ${fmt(a.totalWhPer1000.ci95[1], 3)}]`,
     );
     lines.push(`  unattributed (between phases) ${fmt(a.unattributedWhPer1000.mean, 3)} Wh/1000 queries`);
-    lines.push(...isolatedLines(included));
+    lines.push(...isolatedLines(included, truth?.isolatedWhPer1000));
+    lines.push(...passesLines(included, report.aiEnergyScore?.method ?? 'in-situ', truth?.separatePassesWhPer1000));
     lines.push(...nodeLines(included));
     for (const ex of a.excludedRuns) lines.push(`  run ${ex.index} excluded: ${ex.reasons.join('; ')}`);
   }
@@ -92,15 +94,31 @@ function meanMeasurementUncertaintyWh(report: WattscopeReport, phase: string): n
  * Each phase alone and what interleaving cost, Wh per 1,000 queries (as measured: idle not
  * subtracted), mean over the included runs that have them (a calibration pass ran); none otherwise.
  */
-function isolatedLines(included: WattscopeReport['runs']): string[] {
+function isolatedLines(included: WattscopeReport['runs'], truthWh: Record<string, number> | undefined): string[] {
   const summary = isolatedSummary(included);
   if (!summary) return [];
-  const phases = Object.entries(summary.phases).map(([phase, p]) => `${phase} ${fmt(p.aloneWh, 3)} +-${fmt(p.aloneWithinWh, 3)}`);
+  const phases = Object.entries(summary.phases).map(
+    ([phase, p]) => `${phase} ${fmt(p.aloneWh, 3)} +-${fmt(p.aloneWithinWh, 3)}${truthBeside(truthWh?.[phase])}`,
+  );
   return [
     `  each phase alone (its power where it ran by itself, from the calibration pass, times its time), Wh/1000 queries: ${phases.join(', ')}`,
     `  interleaving overhead (the run less its gaps and the phases alone) ${fmt(summary.overheadWh, 3)} +-${fmt(summary.overheadWithinWh, 3)} Wh/1000 queries (${fmt(summary.overheadShare * 100, 1)}% of the run)`,
   ];
 }
+
+/** Each phase by the AI Energy Score's separate passes beside in situ, Wh per 1,000 queries, where the passes ran. */
+function passesLines(included: WattscopeReport['runs'], method: string, truthWh: Record<string, number> | undefined): string[] {
+  const summary = passesSummary(included);
+  if (!summary) return [];
+  const phases = Object.entries(summary.phases).map(
+    ([phase, p]) => `${phase} ${fmt(p.passesWh, 3)} +-${fmt(p.passesWithinWh, 3)}${truthBeside(truthWh?.[phase])} (in situ ${fmt(p.inSituWh, 3)})`,
+  );
+  const held = method === 'separate-passes' ? 'these' : 'the in-situ figures';
+  return [`  each phase by separate passes (its pass less the one before; the AI Energy Score files hold ${held}), Wh/1000 queries: ${phases.join(', ')}`];
+}
+
+/** " (truth X)" beside a figure on the simulated GPU; nothing elsewhere. */
+const truthBeside = (truthWh: number | undefined): string => (truthWh === undefined ? '' : ` (truth ${fmt(truthWh, 3)})`);
 
 /**
  * Each node's GPU energy, Wh per 1,000 queries, mean over the included runs, when the benchmark

@@ -114,6 +114,8 @@ export function choice<T extends string>(value: string | undefined, allowed: rea
 
 /** The AI Energy Score report formats `run` and `demo` write (--format). */
 export const REPORT_FORMATS = ['optimum', 'ai-energy-benchmarks', 'both'] as const;
+/** What the AI Energy Score files hold (runBenchmark's scoreMethod). */
+export const SCORE_METHODS = ['in-situ', 'separate-passes'] as const;
 
 /** The exit status of a command stopped by a signal, as a shell gives it (128 + the signal's number). */
 export const STOPPED_STATUS: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };

@@ -15,12 +15,24 @@ import { printBenchmark } from './benchmark-output.js';
 import { llamaDemo } from './demo-llama.js';
 import { DemoTruth } from './demo-truth.js';
 import { responseParamsFromEnv } from '../sim/drawn-power.js';
-import { choice, exitUnscored, onStopSignals, parse, positiveInt, positiveNumber, REPORT_FORMATS, STOPPED_STATUS, str } from './common.js';
+import {
+  choice,
+  exitUnscored,
+  onStopSignals,
+  parse,
+  positiveInt,
+  positiveNumber,
+  REPORT_FORMATS,
+  SCORE_METHODS,
+  STOPPED_STATUS,
+  str,
+  type Flags,
+} from './common.js';
 
 /** The demo's sampling rate, Hz. */
 export const DEMO_SAMPLE_HZ = 5000;
 
-export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h200|h100|ideal] [--counter true|windowed] [--server | --engine llama] [--format F] [--json]
+export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--idle S] [--sensor h200|h100|ideal] [--counter true|windowed] [--server | --engine llama] [--format F] [--method M] [--calibration on|off] [--json]
   Runs the AI Energy Score benchmark (default 10 runs x 1,000 queries) of a built-in synthetic
   workload whose phases ask known power of the simulated GPU, and writes every output into DIR,
   with the simulator's true energy beside each estimate.
@@ -32,11 +44,18 @@ export const demoHelp = `wattscope demo --out DIR [--runs N] [--queries N] [--id
   --engine llama: the same run by node-llama-cpp on the CPU with a tiny random-weight GGUF model it
   writes (default 3 runs x 50 queries; the simulated GPU draws its idle power over the real phases).
   --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
-  ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
+  ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).
+  --method: what the AI Energy Score files hold: separate-passes (the synthetic workload's default:
+  the AI Energy Score's own passes, before each run a pass ending each query after preprocess, then
+  one after prefill; each phase its pass less the one before) or in-situ (each phase's scopes; the
+  default of --server and --engine llama). The simulator's truth of each is shown beside it.
+  --calibration: off skips the synthetic workload's calibration pass (no phase alone; on a coarse
+  sensor such as h100's the phases' split is then flagged uncalibrated).`;
 
 const SENSORS = ['h200', 'h100', 'ideal'];
 const COUNTERS = ['true', 'windowed'];
 const ENGINES = ['synthetic', 'llama'];
+const CALIBRATION = ['on', 'off'];
 
 /** The endpoint handler for the embedded fake server: chat, 10 new tokens exactly, temperature 0. */
 function fakeServerHandler(url: string): BenchmarkHandler {
@@ -68,8 +87,27 @@ const DEMO_FLAGS = {
   sensor: { type: 'string' },
   counter: { type: 'string' },
   format: { type: 'string' },
+  method: { type: 'string' },
+  calibration: { type: 'string' },
   engine: { type: 'string' },
 } as const;
+
+/** The demo's run settings from its flags, each checked (a bad one is a typed error naming the flag). */
+function demoSettings(values: Flags) {
+  const outDir = str(values, 'out');
+  if (!outDir) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give an output directory: wattscope demo --out DIR', { field: 'out' });
+  const engine = choice(str(values, 'engine'), ENGINES, 'engine') ?? 'synthetic';
+  if (engine === 'llama' && values.server)
+    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give --server or --engine llama, not both', { field: 'engine' });
+  return {
+    outDir,
+    engine,
+    runs: positiveInt(str(values, 'runs'), 'runs', engine === 'llama' ? 3 : 10),
+    queries: positiveInt(str(values, 'queries'), 'queries', engine === 'llama' ? 50 : 1000),
+    idleS: positiveNumber(str(values, 'idle'), 'idle', 1),
+    calibrate: (choice(str(values, 'calibration'), CALIBRATION, 'calibration') ?? 'on') === 'on',
+  };
+}
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, DEMO_FLAGS);
@@ -77,14 +115,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     process.stdout.write(demoHelp + '\n');
     return 0;
   }
-  const outDir = str(values, 'out');
-  if (!outDir) throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give an output directory: wattscope demo --out DIR', { field: 'out' });
-  const engine = choice(str(values, 'engine'), ENGINES, 'engine') ?? 'synthetic';
-  if (engine === 'llama' && values.server)
-    throw new WattscopeError('WATTSCOPE_INVALID_ARGUMENT', 'give --server or --engine llama, not both', { field: 'engine' });
-  const runs = positiveInt(str(values, 'runs'), 'runs', engine === 'llama' ? 3 : 10);
-  const queries = positiveInt(str(values, 'queries'), 'queries', engine === 'llama' ? 50 : 1000);
-  const idleS = positiveNumber(str(values, 'idle'), 'idle', 1);
+  const { outDir, engine, runs, queries, idleS, calibrate } = demoSettings(values);
   // The simulated GPU reads its configuration and control file's name when NVML initialises.
   const sensor = choice(str(values, 'sensor') ?? process.env.WATTSCOPE_SIM_SENSOR, SENSORS, 'sensor') ?? 'h200';
   const counter = choice(str(values, 'counter'), COUNTERS, 'counter') ?? process.env.WATTSCOPE_SIM_COUNTER ?? 'true';
@@ -122,9 +153,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
       idleMeasureS: idleS,
       // The synthetic phases can be called again: calibrate them. A streamed request's prefill and
       // node-llama-cpp's (its context holds the tokens evaluated so far) cannot be run again alone.
-      ...(server ? { phases: ['prefill', 'decode'], runStats: servingRunStats, calibration: false as const } : { calibration: llama ? (false as const) : {} }),
+      ...(server
+        ? { phases: ['prefill', 'decode'], runStats: servingRunStats, calibration: false as const }
+        : { calibration: llama || !calibrate ? (false as const) : {} }),
       resume: values.fresh ? 'never' : 'auto',
       reportFormat: choice(str(values, 'format'), REPORT_FORMATS, 'format') ?? 'both',
+      // The synthetic queries can stop after any phase: the AI Energy Score's own passes by default.
+      scoreMethod: choice(str(values, 'method'), SCORE_METHODS, 'method') ?? (server || llama ? 'in-situ' : 'separate-passes'),
+      onRun: (_report, run) => truth.endRun(run.index),
       onProgress: progress.onProgress,
       log: (line) => process.stderr.write(`wattscope: ${line}\n`),
     });
@@ -132,7 +168,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     // The truth is known for the runs this process measured: all of them unless it resumed.
     const resumed = report.notes.some((n) => n.startsWith('resumed after'));
     if (!server && !llama && !resumed && report.runs.length > 0) {
-      report.simulatedTruth = truth.summarize(report, report.runs.length, control.file, sensor, counter);
+      report.simulatedTruth = truth.summarize(report, control.file, sensor, counter);
       writeJsonAtomic(path.join(outDir, 'wattscope-report.json'), report);
     }
     // The library writes data files only; the page is the CLI's.

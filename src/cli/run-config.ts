@@ -17,7 +17,7 @@ import { syntheticHandler } from '../runner/synthetic.js';
 import { OpenAIStreamClient } from '../server/client.js';
 import { endpointHandler } from '../server/serving.js';
 import { SimPowerControl } from '../sim/power-control.js';
-import { choice, positiveInt, REPORT_FORMATS, str, type Flags } from './common.js';
+import { choice, positiveInt, REPORT_FORMATS, SCORE_METHODS, str, type Flags } from './common.js';
 
 /** --max-num-seqs 8,16,32: positive integers, each once. */
 function maxNumSeqsFrom(raw: string): number[] {
@@ -63,6 +63,8 @@ export function configFrom(values: Flags, file: string | undefined): RunConfig {
   if (values.simulate === true) base.simulate = true;
   const format = choice(str(values, 'format'), REPORT_FORMATS, 'format');
   if (format) base.reportFormat = format;
+  const method = choice(str(values, 'method'), SCORE_METHODS, 'method');
+  if (method) base.scoreMethod = method;
   const modelClass = choice(str(values, 'class'), ['A', 'B', 'C'] as const, 'class');
   if (modelClass) base.modelClass = modelClass;
   if (str(values, 'model') && !base.model) base.model = str(values, 'model');

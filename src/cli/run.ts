@@ -15,7 +15,7 @@ import { printSweep, runSweep } from './sweep.js';
 
 export const runHelp = `wattscope run [config.json] [--endpoint URL --model NAME] [--dataset PATH] [--task T] [--out DIR]
   [--runs N] [--concurrency N | --max-num-seqs N,N,...] [--max-new-tokens N] [--free-length] [--api chat|completions] [--reasoning STATE]
-  [--class A|B|C] [--simulate] [--format F] [--json] [--fresh]
+  [--class A|B|C] [--simulate] [--format F] [--method M] [--json] [--fresh]
   Runs a benchmark: a config file (dataset, handler: a module, an endpoint or {"llama": {"modelPath": …}},
   runs, phases, output directory),
   or an OpenAI-compatible endpoint given by flags. Ctrl-C stops cleanly and writes what was measured.
@@ -25,7 +25,10 @@ export const runHelp = `wattscope run [config.json] [--endpoint URL --model NAME
   one benchmark each in DIR/max_num_seqs-N, then DIR/sweep.json and DIR/sweep.html (J/token against ITL).
   --free-length: answers of the model's own length, up to --max-new-tokens (default 1,024), not 10 forced.
   --format: the AI Energy Score report format, optimum, ai-energy-benchmarks or both (default; the
-  ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).`;
+  ai_energy_benchmarks files then go to DIR/ai_energy_benchmarks/).
+  --method: what the AI Energy Score files hold: in-situ (default: each phase measured in place) or
+  separate-passes (the AI Energy Score's own: before each run, a pass ending each query after
+  preprocess, then one after prefill; each phase is its pass less the one before).`;
 
 const RUN_FLAGS = {
   json: { type: 'boolean' },
@@ -44,6 +47,7 @@ const RUN_FLAGS = {
   'free-length': { type: 'boolean' },
   api: { type: 'string' },
   format: { type: 'string' },
+  method: { type: 'string' },
   class: { type: 'string' },
   reasoning: { type: 'string' },
 } as const;
@@ -82,6 +86,7 @@ function benchmarkOnce(config: RunConfig, shared: BenchmarkShared): Promise<Watt
     excludeUnstable: config.excludeUnstable,
     resume: shared.fresh ? 'never' : 'auto',
     reportFormat: config.reportFormat,
+    scoreMethod: config.scoreMethod,
     ...('endpoint' in config.handler && config.handler.reasoning !== undefined
       ? { reasoning: reasoningLabel(parseReasoningState(config.handler.reasoning)) }
       : {}),

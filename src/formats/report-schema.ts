@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import type { SameType } from '../util/same-type.js';
 import type { RunRecord, WattscopeReport } from './report-types.js';
+import { ScoreMethodSchema, SeparatePassesSchema } from './separate-passes-schema.js';
+import { SimulatedTruthSchema } from './simulated-truth-schema.js';
 
 export type { RunRecord, WattscopeReport };
 
@@ -103,6 +105,8 @@ export const RunRecordSchema = z.object({
   /** The run's energy less its gaps and less every phase alone: what interleaving the phases cost, J; null without a calibration pass, absent in older reports. */
   interleavingOverheadJ: z.number().nullable().optional(),
   interleavingOverheadUncertaintyJ: z.number().nullable().optional(),
+  /** The AI Energy Score's separate passes over this run's dataset (null or absent where that method did not run). */
+  separatePasses: SeparatePassesSchema.nullable().optional(),
   /** Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on; across nodes, remote energy apportioned as the local GPUs'). */
   phaseWhPer1000: z.record(z.string(), z.number()),
   method: z.enum(['energy-counter', 'counter-interpolated', 'counter-regression', 'power-integration']),
@@ -265,6 +269,8 @@ export const WattscopeReportSchema = z.object({
   aiEnergyScore: z
     .object({
       gpuEnergyWh: z.number(),
+      /** Which figures the files hold (absent in older reports: in situ). */
+      method: ScoreMethodSchema.optional(),
       summary: z.object({
         units: z.literal('Wh'),
         total: z.number(),
@@ -279,18 +285,8 @@ export const WattscopeReportSchema = z.object({
   comparability: z
     .object({ leaderboardComparable: z.boolean(), reasons: z.array(z.string()), modelClass: z.enum(['A', 'B', 'C']).nullable() })
     .default({ leaderboardComparable: false, reasons: ['not assessed (a report written before wattscope assessed comparability)'], modelClass: null }),
-  /**
-   * On the simulated GPU only: the simulator's exact energy per phase (Wh per 1,000 queries, mean
-   * over the runs) beside which the estimates can be judged, and the sensor profile simulated.
-   */
-  simulatedTruth: z
-    .object({
-      sensorProfile: z.string(),
-      counter: z.string(),
-      phaseWhPer1000: z.record(z.string(), z.number()),
-      totalWhPer1000: z.number(),
-    })
-    .optional(),
+  /** On the simulated GPU only: the simulator's exact energy, beside which the estimates can be judged. */
+  simulatedTruth: SimulatedTruthSchema.optional(),
 });
 // The plain types (report-types.ts) and the schema must agree; these fail to compile otherwise.
 const runRecordAgrees: SameType<z.infer<typeof RunRecordSchema>, RunRecord> = true;

@@ -3,6 +3,7 @@
  * zod schema that validates the file (report-schema.ts) is an implementation detail, and a
  * compile-time check there keeps the two the same.
  */
+import type { ScoreMethod, SeparatePassesRecord, SimulatedTruth } from './report-parts.js';
 
 /** A statistic over runs: count, mean, standard deviation, Student-t 95% interval, coefficient of variation (%), range. */
 export interface RunStatistic {
@@ -160,14 +161,13 @@ export interface RunRecord {
   phases: Record<string, RunPhaseRecord>;
   /** The run's CPU energy (RAPL), as measured; null when CPU energy was not read (absent in reports of older versions). */
   cpu?: CpuRecord | null;
-  /**
-   * Every node's GPU energy over the run, when the benchmark spans nodes (null or absent otherwise):
-   * totalEnergyJ above is this node's alone.
-   */
+  /** Every node's GPU energy over the run, when the benchmark spans nodes (null or absent otherwise; totalEnergyJ is this node's alone). */
   nodes?: RunNodesRecord | null;
   /** What interleaving cost: the run less its gaps and every phase's isolatedEnergyJ, J, ±95%; null without calibration, absent in older reports. */
   interleavingOverheadJ?: number | null;
   interleavingOverheadUncertaintyJ?: number | null;
+  /** The AI Energy Score's separate passes over this run's dataset (scoreMethod 'separate-passes'; null or absent otherwise). */
+  separatePasses?: SeparatePassesRecord | null;
   /**
    * Per phase, Wh per 1,000 queries (normalized; idle-subtracted when that option is on). Across
    * nodes, every node's GPUs: the remote nodes' energy is apportioned to the phases as the local
@@ -285,14 +285,13 @@ export interface WattscopeReport {
   } | null;
   aiEnergyScore: {
     gpuEnergyWh: number;
+    /** Which figures the files hold: each run's in-situ phases, or its separate passes (absent in older reports: in situ). */
+    method?: ScoreMethod;
     summary: { units: 'Wh'; total: number; preprocess_wh: number | null; prefill_wh: number | null; decode_wh: number | null };
   } | null;
   notes: string[];
   /** Whether the result can stand on the AI Energy Score leaderboard, and why not (it runs anyway). */
   comparability: { leaderboardComparable: boolean; reasons: string[]; modelClass: 'A' | 'B' | 'C' | null };
-  /**
-   * On the simulated GPU only: the simulator's exact energy per phase (Wh per 1,000 queries, mean
-   * over the runs) beside which the estimates can be judged, and the sensor profile simulated.
-   */
-  simulatedTruth?: { sensorProfile: string; counter: string; phaseWhPer1000: Record<string, number>; totalWhPer1000: number };
+  /** On the simulated GPU only: the simulator's exact energy, beside which the estimates can be judged. */
+  simulatedTruth?: SimulatedTruth;
 }

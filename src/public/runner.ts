@@ -6,6 +6,8 @@
 export { runBenchmark } from '../runner/runner.js';
 export type { BenchmarkOptions, BenchmarkHandler, MeasuredWindow, RunStatsHook } from '../runner/runner.js';
 export type { ProgressState } from '../runner/progress.js';
+export { PassEnd } from '../runner/separate-passes.js';
+export type { SeparatePassesRecord, ScoreMethod, SimulatedTruth, SimulatedRunTruth } from '../formats/report-parts.js';
 export { loadDataset, TASK_INPUT_COLUMNS } from '../runner/dataset.js';
 export type { Dataset, DatasetRow, DatasetSpec, DatasetFormat } from '../runner/dataset.js';
 export { syntheticDataset, syntheticHandler, syntheticPhasePlan } from '../runner/synthetic.js';

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { runTotalWh } from '../runner/analysis.js';
 import { isolatedSummary } from '../runner/isolated-summary.js';
+import { passesSummary } from '../runner/passes-summary.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describeSensor, driverShaped } from '../sampling/sensor-detect.js';
@@ -107,6 +108,23 @@ ${rows.join('\n')}
 </tbody></table></section>`;
 }
 
+/** Each phase by the AI Energy Score's separate passes beside in situ (Wh per 1,000 queries as measured), where the passes ran. */
+function passesHtml(report: WattscopeReport): string {
+  const summary = passesSummary(report.runs);
+  if (!summary) return '';
+  const rows = Object.entries(summary.phases).map(
+    ([p, s]) =>
+      `<tr><th>${esc(p)}</th>${cell(`passes-${p}`, s.passesWh)}${cell(`passes-${p}-within`, s.passesWithinWh)}${cell(`passes-insitu-${p}`, s.inSituWh)}${cell(`passes-insitu-${p}-within`, s.inSituWithinWh)}</tr>`,
+  );
+  const scored =
+    report.aiEnergyScore?.method === 'separate-passes' ? 'The AI Energy Score files hold these.' : 'The AI Energy Score files hold the in-situ figures.';
+  return `<section id="separate-passes" data-testid="separate-passes"><h2>Each phase by the AI Energy Score's separate passes (Wh per 1,000 queries, as measured, mean over ${summary.runs} runs)</h2>
+<p class="hint">Before each run, one pass of the dataset per phase but the last, each query ended after that phase, each pass measured whole by the counter; a phase is its pass less the pass before (the run is the last pass), gaps and switching included. ${scored}</p>
+<table><thead><tr><th>phase</th><th>separate passes Wh</th><th>±</th><th>in situ Wh</th><th>±</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></section>`;
+}
+
 /** A banner on the page's face when the result is not comparable with the leaderboard, with every reason. */
 function notComparableHtml(comparability: WattscopeReport['comparability']): string {
   if (comparability.leaderboardComparable) return '';
@@ -175,6 +193,7 @@ ${summaryRows}
 ${truth ? `<span>simulated</span><span data-testid="simulated-profile">sensor profile ${esc(truth.sensorProfile)}, counter ${esc(truth.counter)}</span>` : ''}<span>updated</span><span>${esc(report.updatedAt)}</span></div>
 </div>${labelHtml(extras)}</div></section>
 ${isolatedHtml(report, colors)}
+${passesHtml(report)}
 <section id="timeline"><h2>Power timeline</h2><p class="hint">Drag to zoom, double-click to reset. Phases: <span id="phase-legend"></span></p><div id="timeline-charts"></div></section>
 <section id="runs"><h2>Energy per run (Wh per 1,000 queries)</h2><div id="runs-chart"></div>
 <table><thead><tr><th>run</th>${phases.map((p) => `<th>${esc(p)}</th>`).join('')}<th>total</th><th>s</th><th>failed</th><th>method</th></tr></thead><tbody>

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { RunRecord, WattscopeReport } from '../formats/report-types.js';
 import { NodesOptionSchema } from '../fleet/remote-nodes.js';
+import { ScoreMethodSchema } from '../formats/separate-passes-schema.js';
 import { EnergyMonitor } from '../monitor/monitor.js';
 import type { MonitorOptions } from '../monitor/options.js';
 import type { SameType } from '../util/same-type.js';
@@ -91,6 +92,8 @@ export const BenchmarkOptionsSchema = z
     calibration: z
       .union([z.literal(false), z.object({ rows: z.number().int().min(1).max(100).default(8), phaseS: z.number().min(0.1).max(10).default(0.3) }).strict()])
       .optional(),
+    /** What the AI Energy Score files hold: each run's phases in situ, or the AI Energy Score's separate passes (benchmark-types.ts). */
+    scoreMethod: ScoreMethodSchema.default('in-situ'),
     /** Queries in flight at once (1: batch size 1, as AI Energy Score requires). */
     concurrency: z.number().int().min(1).max(1024).default(1),
     /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */

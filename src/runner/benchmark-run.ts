@@ -16,6 +16,7 @@ import { diffusionRecordOf, isDiffusionBatch, type DiffusionBatch } from './diff
 import { InFlightMeter } from './in-flight.js';
 import { apportionFactor, nodeFlags, runNodesRecord } from './run-nodes.js';
 import { isolatedFigures, type AlonePower } from './isolated-energy.js';
+import { measurePass, separatePassesRecord, type PassMeasurement } from './separate-passes.js';
 
 export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
@@ -171,14 +172,27 @@ function phaseWhPer1000(ctx: BenchmarkContext, summary: RunSummary, idleW: numbe
   return result;
 }
 
+/** The AI Energy Score's separate passes before a run (scoreMethod 'separate-passes'): one per phase but the last. */
+async function measurePasses(ctx: BenchmarkContext, signal: AbortSignal): Promise<Array<PassMeasurement | null>> {
+  const passes: Array<PassMeasurement | null> = [];
+  if (ctx.o.scoreMethod !== 'separate-passes') return passes;
+  ctx.draw('pass');
+  for (const phase of ctx.o.phases.slice(0, -1)) {
+    if (signal.aborted) break;
+    passes.push(await measurePass(ctx.monitor, ctx.dataset.rows, ctx.o.handler, ctx.o.phases, phase, signal));
+  }
+  return passes;
+}
+
 /** Measures run `index`; null when it was stopped before its first query. */
 export async function measureRun(ctx: BenchmarkContext, index: number, conditions: RunConditions): Promise<RunRecord | null> {
   const { cooldownS, cooled } = await cooldown(ctx, conditions);
   const delayS = Math.random() * ctx.o.randomDelayMaxS;
   ctx.draw('delay');
   await sleep(delayS * 1000);
-  const startTemperatureC = ctx.temperatureOf();
   const startedAt = new Date().toISOString();
+  const passes = await measurePasses(ctx, conditions.signal);
+  const startTemperatureC = ctx.temperatureOf();
   const ledger = ctx.monitor.startRun(`run-${index}`, { keepSpans: ctx.recorder !== null });
   ctx.progress.run = index;
   const { results, batches, errors, steady, meanRunningRequests } = await runQueries(ctx, conditions.signal);
@@ -192,6 +206,10 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     ctx.recorder.addRun(index, s);
   }
   const isolated = conditions.alone ? isolatedFigures(s, conditions.alone) : null;
+  const nodesFactor = apportionFactor(nodes, s.totalEnergyJ);
+  const run = { energyJ: s.totalEnergyJ, uncertaintyJ: s.totalUncertaintyJ, durationS: s.durationS, queries: s.queries };
+  const passScale = { per1000Scale: 1000 / ctx.dataset.rows.length, idleW: ctx.o.subtractIdle ? conditions.idleW : null, nodesFactor };
+  const separatePasses = ctx.o.scoreMethod === 'separate-passes' ? separatePassesRecord(ctx.o.phases, passes, run, passScale) : null;
   return {
     index,
     startedAt,
@@ -225,7 +243,8 @@ export async function measureRun(ctx: BenchmarkContext, index: number, condition
     ...(nodes ? { nodes } : {}),
     interleavingOverheadJ: isolated?.interleavingOverheadJ ?? null,
     interleavingOverheadUncertaintyJ: isolated?.interleavingOverheadUncertaintyJ ?? null,
-    phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW, apportionFactor(nodes, s.totalEnergyJ)),
+    separatePasses,
+    phaseWhPer1000: phaseWhPer1000(ctx, s, conditions.idleW, nodesFactor),
     method: s.method,
     flags: [...runFlags(ctx, s, conditions, cooled, endTemperatureC), ...(nodes ? nodeFlags(nodes) : [])],
     clocksEventReasons: s.clocksEvents,

@@ -86,6 +86,8 @@ function settingsHash(o: ResolvedBenchmarkOptions, dataset: Dataset): string {
         workload: o.workload,
         subtractIdle: o.subtractIdle,
         nodes: o.nodes ?? null,
+        // Absent for in situ, so that a benchmark begun before the option resumes.
+        ...(o.scoreMethod === 'separate-passes' ? { scoreMethod: o.scoreMethod } : {}),
       }),
     )
     .digest('hex')
@@ -266,7 +268,7 @@ export async function prepareBenchmark(options: BenchmarkOptions): Promise<Bench
       state.updatedAt = report.updatedAt;
       state.runsCompleted = report.runs.length;
       report.benchmark.runsCompleted = report.runs.length;
-      if (o.outDir) writeReports(o.outDir, report, state, o.reportFormat);
+      if (o.outDir) writeReports(o.outDir, report, state, o.reportFormat, o.scoreMethod);
     },
   };
 }

@@ -105,6 +105,15 @@ export interface BenchmarkOptions {
    * they cannot, and the report's notes say so where the alone figures are missing.
    */
   calibration?: { rows?: number; phaseS?: number } | false;
+  /**
+   * What the AI Energy Score files hold (default 'in-situ'): each run's phases measured in place
+   * (scopes), or 'separate-passes', the AI Energy Score's own method: before each run, one pass of
+   * the dataset per phase but the last, each query ended after that phase, each pass measured whole;
+   * phase i = pass i - pass i-1, the run being the last pass. Both figures are in the report. The
+   * passes run each query's earlier phases again, so the handler must allow a query to end early
+   * (it is told through its signal and a PassEnd thrown from `q.phase`); a run takes ~n/2 x longer.
+   */
+  scoreMethod?: 'in-situ' | 'separate-passes';
   /** Queries in flight at once (default 1: batch size 1, as AI Energy Score requires). */
   concurrency?: number;
   /** Stops the benchmark: in-flight queries are aborted, the partial run is kept (flagged) and the report says interrupted. */

@@ -5,6 +5,7 @@ import { LlamaHandlerOptionsSchema } from './llama-handler-options.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ScoreMethodSchema } from '../formats/separate-passes-schema.js';
 import { WattscopeError } from '../util/errors.js';
 import { httpUrl, parseOptions } from '../util/options.js';
 
@@ -96,6 +97,8 @@ export const RunConfigSchema = z
     modelClass: z.enum(['A', 'B', 'C']).optional(),
     /** AI Energy Score report formats: optimum, ai-energy-benchmarks, or both (default). */
     reportFormat: z.enum(['optimum', 'ai-energy-benchmarks', 'both']).default('both'),
+    /** What the AI Energy Score files hold: each run's phases in situ (default), or the AI Energy Score's separate passes. */
+    scoreMethod: ScoreMethodSchema.default('in-situ'),
     /** Across nodes: the Prometheus server scraping the other nodes' exporters, and their instances (see runBenchmark's nodes). */
     nodes: NodesOptionSchema.optional(),
   })

@@ -13,6 +13,7 @@ import { RunRecordSchema, type RunRecord, type WattscopeReport } from '../format
 import { WattscopeError } from '../util/errors.js';
 import { readJsonFile } from '../formats/result-reader.js';
 import { LOCK_FILE } from './output-lock.js';
+import type { ScoreMethod } from '../formats/report-parts.js';
 
 export const FILES = {
   wh: 'GPU_ENERGY_WH.txt',
@@ -138,14 +139,17 @@ export function writeRun(outDir: string, run: RunRecord): void {
   writeJsonAtomic(path.join(outDir, FILES.runsDir, `run-${String(run.index).padStart(3, '0')}.json`), run);
 }
 
-/** Per-1,000-query phase energies of the included runs, in the shape toBenchmarkReport wants. */
-function per1000(report: WattscopeReport) {
+/**
+ * Per-1,000-query phase energies of the included runs, in the shape toBenchmarkReport wants: each
+ * run's in-situ phases, or its separate passes (a run without them is left out, never scored in situ).
+ */
+function per1000(report: WattscopeReport, method: ScoreMethod) {
   const scale = report.benchmark.per1000Scale;
   return report.runs
-    .filter((r) => r.included)
+    .filter((r) => r.included && (method === 'in-situ' || r.separatePasses))
     .map((r) =>
       Object.fromEntries(
-        Object.entries(r.phaseWhPer1000).map(([p, wh]) => {
+        Object.entries(method === 'in-situ' ? r.phaseWhPer1000 : r.separatePasses!.phaseWhPer1000).map(([p, wh]) => {
           const counted = r.phases[p];
           // A phase whose scopes reported no tokens has no token count (null), not zero tokens.
           const tokens = counted && counted.tokens > 0 ? counted.tokens * scale : null;
@@ -175,16 +179,26 @@ function writeFormatFiles(dir: string, benchmark: unknown, summary: unknown, gpu
   writeFileAtomic(path.join(dir, FILES.wh), gpuEnergyWhText);
 }
 
-/** Writes (atomically) the full report, and the AI Energy Score files of `format` once there is a run. */
-export function writeReports(outDir: string, report: WattscopeReport, state: RunnerState, format: ReportFormat = 'both'): void {
+/**
+ * Writes (atomically) the full report, and the AI Energy Score files of `format` once there is a
+ * run; the files' phases are `method`'s, and GPU_ENERGY_SUMMARY.json and the report say which.
+ */
+export function writeReports(
+  outDir: string,
+  report: WattscopeReport,
+  state: RunnerState,
+  format: ReportFormat = 'both',
+  method: ScoreMethod = 'in-situ',
+): void {
   // optimum-benchmark's report holds the AI Energy Score's phases: a benchmark of none of them (image generation's) has none.
   const scored = report.benchmark.phases.some((p) => (SCORE_PHASES as readonly string[]).includes(p));
-  if (report.runs.some((r) => r.included)) {
+  const scoredRuns = per1000(report, method);
+  if (scoredRuns.length > 0) {
     if (scored) {
-      const benchmark = toBenchmarkReport(per1000(report));
+      const benchmark = toBenchmarkReport(scoredRuns);
       const optimum = summarizeBenchmarkReport(benchmark);
-      report.aiEnergyScore = { gpuEnergyWh: optimum.summary.total, summary: optimum.summary };
-      if (format !== 'ai-energy-benchmarks') writeFormatFiles(outDir, benchmark, optimum.summary, optimum.gpuEnergyWhText);
+      report.aiEnergyScore = { gpuEnergyWh: optimum.summary.total, method, summary: optimum.summary };
+      if (format !== 'ai-energy-benchmarks') writeFormatFiles(outDir, benchmark, { ...optimum.summary, method }, optimum.gpuEnergyWhText);
     }
     const pass = toAiEnergyBenchmarksReport(report);
     if (pass && format !== 'optimum') {

@@ -8,5 +8,6 @@ export interface ProgressState {
   queries: number;
   /** The latest sampled power, summed over the measured GPUs, W. */
   powerW: number;
-  phase: 'idle' | 'warmup' | 'cooldown' | 'delay' | 'run' | 'done';
+  /** `pass`: a separate pass before a run (scoreMethod 'separate-passes'). */
+  phase: 'idle' | 'warmup' | 'cooldown' | 'delay' | 'pass' | 'run' | 'done';
 }

@@ -233,6 +233,7 @@ describe('the README, run as written against the packed package', () => {
 const PUBLIC_EXPORTS: Record<string, string[]> = {
   wattscope: ['EnergyMonitor', 'NvmlError', 'NvmlSession', 'Scope', 'WattscopeError', 'listDevices', 'listRaplZones', 'timelineToCsv', 'timelineToJson'],
   'wattscope/runner': [
+    'PassEnd',
     'TASK_INPUT_COLUMNS',
     'diffusionBatch',
     'loadDataset',

@@ -57,7 +57,7 @@ export class DemoTruth {
     this.#current = { phases: [], passes: [] };
   }
 
-  /** The truth per phase, Wh per 1,000 queries, mean over the runs this process measured, and run by run. */
+  /** The truth per phase, Wh per 1,000 queries, mean over the included runs this process measured, and run by run. */
   summarize(report: WattscopeReport, controlFile: string, sensorProfile: string, counter: string): SimulatedTruth {
     const history = new PowerHistory(this.#idleW);
     for (const change of readAppliedChanges(appliedLogPath(controlFile))) history.record(change.tNs, change.watts);
@@ -65,17 +65,21 @@ export class DemoTruth {
     const energyJ = sensorProfile === 'h200' ? this.#drawnEnergy(history) : workJ;
     const runs = this.#runs.filter((r) => r.phases.length > 0).map((r) => runTruth(r, energyJ, workJ));
     const per1000Wh = (j: number) => (j * report.benchmark.per1000Scale) / 3600;
+    // The means are over the runs the report's means are over: its included ones (a run left out
+    // for high variation would otherwise move the truth and not the estimate).
+    const included = new Set(report.runs.filter((r) => r.included).map((r) => r.index));
+    const meanRuns = runs.some((r) => included.has(r.index)) ? runs.filter((r) => included.has(r.index)) : runs;
     const phaseWhPer1000 = meanOver(
-      runs.map((r) => r.phaseJ),
+      meanRuns.map((r) => r.phaseJ),
       per1000Wh,
     );
     const isolatedWhPer1000 = meanOver(
-      runs.map((r) => r.isolatedJ!),
+      meanRuns.map((r) => r.isolatedJ!),
       per1000Wh,
     );
-    const passes = runs.every((r) => r.separatePassesJ)
+    const passes = meanRuns.every((r) => r.separatePassesJ)
       ? meanOver(
-          runs.map((r) => r.separatePassesJ!),
+          meanRuns.map((r) => r.separatePassesJ!),
           per1000Wh,
         )
       : null;

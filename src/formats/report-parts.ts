@@ -34,12 +34,12 @@ export interface SimulatedRunTruth {
 export interface SimulatedTruth {
   sensorProfile: string;
   counter: string;
-  /** Each phase's exact in-situ energy, Wh per 1,000 queries, mean over the runs. */
+  /** Each phase's exact in-situ energy, Wh per 1,000 queries, mean over the included runs (all of them where none is). */
   phaseWhPer1000: Record<string, number>;
   totalWhPer1000: number;
-  /** Each phase alone (the runs' isolatedJ), Wh per 1,000 queries, mean over the runs (absent in reports of older versions). */
+  /** Each phase alone (the runs' isolatedJ), Wh per 1,000 queries, mean over the same runs (absent in reports of older versions). */
   isolatedWhPer1000?: Record<string, number>;
-  /** Each phase by the separate passes, Wh per 1,000 queries, mean over the runs (absent where they did not run). */
+  /** Each phase by the separate passes, Wh per 1,000 queries, mean over the same runs (absent where they did not run). */
   separatePassesWhPer1000?: Record<string, number>;
   /** Run by run (absent in reports of older versions). */
   runs?: SimulatedRunTruth[];

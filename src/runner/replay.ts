@@ -85,16 +85,17 @@ interface FinishedRun {
   window: [bigint, bigint];
 }
 
-function replayedRun({ run, summary, window }: FinishedRun, recording: Recording, alone: Record<string, AlonePower>): ReplayedRun {
+function replayedRun(
+  { run, summary, window }: FinishedRun,
+  recording: Recording,
+  alone: Record<string, AlonePower>,
+  blocks: ReturnType<typeof blocksOf>,
+): ReplayedRun {
   const recorded = new Map<string, number>();
   for (const p of recording.phases.filter((x) => x.section === 'run' && x.run === run)) {
     recorded.set(p.phase, (recorded.get(p.phase) ?? 0) + Number(p.t1Ns - p.t0Ns) / 1e9);
   }
-  const blockSpans = new Map(
-    blocksOf(recording.phases)
-      .find((b) => b.block === run)
-      ?.spans.map((span) => [span.phase, Number(span.t1Ns - span.t0Ns) / 1e9]),
-  );
+  const blockSpans = new Map(blocks.find((b) => b.block === run)?.spans.map((span) => [span.phase, Number(span.t1Ns - span.t0Ns) / 1e9]));
   // A phase alone is its power alone times its time alone. The recording knows that time: the same
   // work's block (the same run number). The run's own recorded time stands in where there is no
   // block (the same work took 0.6-0.9% longer alone on the H200), never the replayed scopes' time:
@@ -230,7 +231,7 @@ export async function replayRecording(prefix: string, options: { sampleHz?: numb
     const finished = await Promise.all(finishing);
     return {
       recording: prefix,
-      runs: finished.map((run) => replayedRun(run, recording, alone)),
+      runs: finished.map((run) => replayedRun(run, recording, alone, blocks)),
       alone,
       driverSamples: driverSamplesSeen(monitor, recording),
     };

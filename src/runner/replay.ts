@@ -59,8 +59,9 @@ export interface ReplayedDriverSamples {
 
 /** A phase's power alone, learnt from the recording's blocks. */
 export interface ReplayedAlonePower extends AlonePower {
-  /** The blocks' own energy of the phase, J (the reference the isolated figures are held against). */
+  /** The blocks' own energy of the phase, J (the reference the isolated figures are held against), and its ~95% half-width (its scopes', added). */
   energyJ: number;
+  energyUncertaintyJ: number;
 }
 
 export interface ReplayResult {
@@ -187,8 +188,9 @@ async function replayBlocks(monitor: EnergyMonitor, blocks: ReturnType<typeof bl
   const powers = alonePowers(alone);
   const out: Record<string, ReplayedAlonePower> = {};
   for (const [phase, power] of Object.entries(powers)) {
-    const energyJ = alone.filter((s) => s.phase === phase && Number.isFinite(s.energyJ)).reduce((sum, s) => sum + s.energyJ, 0);
-    out[phase] = { ...power, energyJ };
+    const measured = alone.filter((s) => s.phase === phase && Number.isFinite(s.energyJ));
+    const energyJ = measured.reduce((sum, s) => sum + s.energyJ, 0);
+    out[phase] = { ...power, energyJ, energyUncertaintyJ: measured.reduce((sum, s) => sum + s.uncertaintyJ, 0) };
   }
   return out;
 }

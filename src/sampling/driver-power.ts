@@ -16,6 +16,19 @@ export interface DriverPowerSamples {
   powerW: Float64Array;
 }
 
+/**
+ * How far a part of a sample's interval (`partS` of it, the rest `restS`) can hold other than its
+ * share of the interval's energy (`meanW` over the whole), J, the power staying in [floorW, ceilW]:
+ * the part's energy lies between floorW x partS and ceilW x partS, and so does the rest's.
+ */
+function shareBoundJ(meanW: number, partS: number, restS: number, floorW: number, ceilW: number): number {
+  const totalJ = meanW * (partS + restS);
+  const lowJ = Math.max(floorW * partS, totalJ - ceilW * restS);
+  const highJ = Math.min(ceilW * partS, totalJ - floorW * restS);
+  const estimateJ = meanW * partS;
+  return Math.max(0, highJ - estimateJ, estimateJ - lowJ);
+}
+
 export class DriverPowerSeries {
   readonly gpu: number;
   readonly originNs: bigint;
@@ -98,14 +111,7 @@ export class DriverPowerSeries {
     const j = this.#floorIndex(t);
     if (j < 0 || t > this.coveredUntilNs) return Number.NaN;
     if (j === this.#endNs.length - 1) return 0;
-    const beforeS = (t - this.#endNs[j]!) / 1e9;
-    const afterS = (this.#endNs[j + 1]! - t) / 1e9;
-    const meanW = this.#powerW[j + 1]!;
-    const totalJ = meanW * (beforeS + afterS);
-    const lowJ = Math.max(floorW * beforeS, totalJ - ceilW * afterS);
-    const highJ = Math.min(ceilW * beforeS, totalJ - floorW * afterS);
-    const estimateJ = meanW * beforeS;
-    return Math.max(0, highJ - estimateJ, estimateJ - lowJ);
+    return shareBoundJ(this.#powerW[j + 1]!, (t - this.#endNs[j]!) / 1e9, (this.#endNs[j + 1]! - t) / 1e9, floorW, ceilW);
   }
 
   /**
@@ -120,13 +126,7 @@ export class DriverPowerSeries {
     const sameInterval = j >= 0 && j < this.#endNs.length - 1 && b <= this.#endNs[j + 1]! && b <= this.coveredUntilNs;
     if (!sameInterval) return this.placementBoundJ(a, floorW, ceilW) + this.placementBoundJ(b, floorW, ceilW);
     const insideS = (b - a) / 1e9;
-    const restS = (this.#endNs[j + 1]! - this.#endNs[j]!) / 1e9 - insideS;
-    const meanW = this.#powerW[j + 1]!;
-    const totalJ = meanW * (insideS + restS);
-    const lowJ = Math.max(floorW * insideS, totalJ - ceilW * restS);
-    const highJ = Math.min(ceilW * insideS, totalJ - floorW * restS);
-    const estimateJ = meanW * insideS;
-    return Math.max(0, highJ - estimateJ, estimateJ - lowJ);
+    return shareBoundJ(this.#powerW[j + 1]!, insideS, (this.#endNs[j + 1]! - this.#endNs[j]!) / 1e9 - insideS, floorW, ceilW);
   }
 
   /**

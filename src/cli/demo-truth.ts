@@ -99,17 +99,23 @@ export class DemoTruth {
   #drawnEnergy(work: PowerHistory): EnergyOf {
     const spans: Span[] = this.#runs.flatMap((r) => [...r.phases, ...r.passes]);
     if (spans.length === 0) return () => 0;
-    let fromNs = spans[0]!.startNs;
-    let toNs = spans[0]!.endNs;
-    for (const s of spans) {
-      if (s.startNs < fromNs) fromNs = s.startNs;
-      if (s.endNs > toNs) toNs = s.endNs;
-    }
+    const covering = coveringSpan(spans);
+    const toNs = covering.endNs;
     const firstChangeNs = work.firstChangeNs();
-    if (firstChangeNs !== null && firstChangeNs < fromNs) fromNs = firstChangeNs;
+    const fromNs = firstChangeNs !== null && firstChangeNs < covering.startNs ? firstChangeNs : covering.startNs;
     const drawn = new DrawnPower(work, responseParamsFromEnv(), fromNs, toNs);
     return (startNs, endNs) => drawn.energyJ(startNs, endNs);
   }
+}
+
+/** The span from the earliest start to the latest end of `spans` (at least one). */
+function coveringSpan(spans: readonly Span[]): Span {
+  let { startNs, endNs } = spans[0]!;
+  for (const s of spans) {
+    if (s.startNs < startNs) startNs = s.startNs;
+    if (s.endNs > endNs) endNs = s.endNs;
+  }
+  return { startNs, endNs };
 }
 
 /**
@@ -125,13 +131,8 @@ function runTruth(run: RunSpans, energyJ: EnergyOf, workJ: EnergyOf): SimulatedR
     isolatedJ[s.phase] = (isolatedJ[s.phase] ?? 0) + workJ(s.startNs, s.endNs);
   }
   if (run.passes.length === 0) return { index: run.index, phaseJ, isolatedJ };
-  let startNs = run.phases[0]!.startNs;
-  let endNs = run.phases[0]!.endNs;
-  for (const s of run.phases) {
-    if (s.startNs < startNs) startNs = s.startNs;
-    if (s.endNs > endNs) endNs = s.endNs;
-  }
-  const passesJ = [...run.passes.map((p) => ({ phase: p.lastPhase, energyJ: energyJ(p.startNs, p.endNs) }))];
+  const { startNs, endNs } = coveringSpan(run.phases);
+  const passesJ = run.passes.map((p) => ({ phase: p.lastPhase, energyJ: energyJ(p.startNs, p.endNs) }));
   const lastPhase = Object.keys(phaseJ).find((p) => !run.passes.some((pass) => pass.lastPhase === p));
   if (lastPhase === undefined) return { index: run.index, phaseJ, isolatedJ };
   passesJ.push({ phase: lastPhase, energyJ: energyJ(startNs, endNs) });

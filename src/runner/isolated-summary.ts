@@ -26,6 +26,11 @@ export interface IsolatedSummary {
   overheadShare: number;
 }
 
+/** A figure of each run, J as measured, as Wh per 1,000 of the run's queries, averaged over `runs`. */
+export function meanWhPer1000(runs: readonly ReportRun[], figureJ: (r: ReportRun) => number): number {
+  return runs.reduce((sum, r) => sum + (figureJ(r) * (1000 / r.queries)) / 3600, 0) / runs.length;
+}
+
 /**
  * The mean over the included runs that carry the alone figures; null where none does (no
  * calibration pass, or a report older than them). A phase missing from a run is an error of the
@@ -43,7 +48,7 @@ export function isolatedSummary(runs: readonly ReportRun[]): IsolatedSummary | n
   if (withAlone.length === 0) return null;
   const names = Object.keys(withAlone[0]!.phases);
   const comparable = withAlone.filter((r) => names.every((name) => r.phases[name] !== undefined));
-  const meanWh = (figure: (r: ReportRun) => number) => comparable.reduce((sum, r) => sum + (figure(r) * (1000 / r.queries)) / 3600, 0) / comparable.length;
+  const meanWh = (figure: (r: ReportRun) => number) => meanWhPer1000(comparable, figure);
   const phases: Record<string, PhaseInSituAndAlone> = {};
   for (const name of names) {
     phases[name] = {

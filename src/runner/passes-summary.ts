@@ -4,6 +4,7 @@
  * console and report.html show where scoreMethod 'separate-passes' ran. Pure arithmetic on the runs.
  */
 import type { WattscopeReport } from '../formats/report-types.js';
+import { meanWhPer1000 } from './isolated-summary.js';
 
 type ReportRun = WattscopeReport['runs'][number];
 
@@ -31,7 +32,7 @@ export function passesSummary(runs: readonly ReportRun[]): PassesSummary | null 
   const names = Object.keys(withPasses[0]!.separatePasses!.phases);
   const comparable = withPasses.filter((r) => names.every((name) => r.separatePasses!.phases[name] !== undefined && r.phases[name] !== undefined));
   if (comparable.length === 0) return null;
-  const meanWh = (figure: (r: ReportRun) => number) => comparable.reduce((sum, r) => sum + (figure(r) * (1000 / r.queries)) / 3600, 0) / comparable.length;
+  const meanWh = (figure: (r: ReportRun) => number) => meanWhPer1000(comparable, figure);
   const phases: Record<string, PhaseByPasses> = {};
   for (const name of names) {
     phases[name] = {
